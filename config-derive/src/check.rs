@@ -1,0 +1,266 @@
+//! Cross-attribute checks. Each misuse becomes an error spanned on the token at fault, with
+//! a hint; all of them are collected (never `?`), so one compile shows every problem.
+
+mod literal;
+mod names;
+
+use darling::error::Accumulator;
+use proc_macro2::Span;
+use quote::ToTokens;
+
+use crate::attr::{ContainerAttrs, DefaultValue, FieldAttrs, Rules};
+use crate::shape::{LeafKind, Shape, Wrapper};
+use crate::tokens;
+
+pub use names::env_names;
+
+/// An error at `span`.
+fn error(span: Span, message: impl std::fmt::Display) -> darling::Error {
+    darling::Error::from(syn::Error::new(span, message))
+}
+
+/// Checks on the struct's own attributes and shape.
+pub fn container(attrs: &ContainerAttrs, errors: &mut Accumulator) {
+    if let Some(param) = attrs.generics.params.first() {
+        errors.push(error(
+            first_span(param),
+            format!(
+                "`#[derive(Config)]` does not support generic structs: every field needs a concrete type \
+                 to parse from text; remove `{}` and name the concrete types in the fields",
+                tokens::text(param)
+            ),
+        ));
+    }
+    if let Some(prefix) = &attrs.prefix {
+        names::check_prefix(prefix, errors);
+    }
+}
+
+/// Checks on one field's attributes against each other and against its type.
+pub fn field(attrs: &FieldAttrs, errors: &mut Accumulator) {
+    let shape = Shape::of(&attrs.ty);
+    if attrs.skip.is_present() {
+        check_skip(attrs, errors);
+    } else if attrs.nested.is_present() {
+        check_nested(attrs, &shape, errors);
+    } else {
+        check_leaf(attrs, &shape, errors);
+    }
+}
+
+/// Every other attribute set on the field, with the span of its key.
+fn other_attributes(attrs: &FieldAttrs) -> Vec<(&'static str, Span)> {
+    let mut present = Vec::new();
+    present.extend(attrs.default.as_ref().map(|a| ("default", a.key)));
+    present.extend(attrs.env.as_ref().map(|a| ("env", a.key)));
+    present.extend(attrs.validate.as_ref().map(|a| ("validate", a.key)));
+    present.extend(attrs.example.as_ref().map(|a| ("example", a.key)));
+    present.extend(attrs.alias.iter().map(|a| ("alias", a.key)));
+    if attrs.restart.is_present() {
+        present.push(("restart", attrs.restart.span()));
+    }
+    present
+}
+
+fn check_skip(attrs: &FieldAttrs, errors: &mut Accumulator) {
+    let mut others = other_attributes(attrs);
+    if attrs.nested.is_present() {
+        others.push(("nested", attrs.nested.span()));
+    }
+    for (name, span) in others {
+        errors.push(error(
+            span,
+            format!(
+                "`{name}` has no effect on a `skip` field: it is not loaded, only set to `Default::default()`; \
+                 remove `{name}`, or remove `skip`"
+            ),
+        ));
+    }
+}
+
+fn check_nested(attrs: &FieldAttrs, shape: &Shape, errors: &mut Accumulator) {
+    for (name, span) in other_attributes(attrs) {
+        let hint = match name {
+            "default" => "a nested struct takes its defaults from its own fields; put `default` on those",
+            "env" | "alias" => {
+                "a nested struct's variables are named `<PREFIX>_<FIELD>_<SUBFIELD>`; set `env`/`alias` on the fields of the nested struct"
+            }
+            "validate" => {
+                "put the rules on the nested struct's fields, or a cross-field check on the struct itself with `#[config(validate = path)]`"
+            }
+            "example" => "`example` documents one variable; set it on the nested struct's fields",
+            _ => continue, // `restart` applies to the whole section
+        };
+        errors.push(error(span, format!("`{name}` cannot be used with `nested`: {hint}")));
+    }
+    if let Some(outer) = shape.outer() {
+        // `Option<Secret<..>>` is about secrecy first.
+        let wrapper = if shape.is_secret() { Wrapper::Secret } else { outer };
+        let hint = match wrapper {
+            Wrapper::Option => "an optional section is not supported; give the nested struct's fields defaults instead",
+            Wrapper::Vec => "a list of sections is not supported",
+            Wrapper::Secret => "make the secret fields inside the nested struct `Secret<..>` instead",
+        };
+        errors.push(error(
+            first_span(&attrs.ty),
+            format!(
+                "`nested` needs a struct that derives `Config`, not `{}<..>`: {hint}",
+                wrapper.name()
+            ),
+        ));
+    }
+}
+
+fn check_leaf(attrs: &FieldAttrs, shape: &Shape, errors: &mut Accumulator) {
+    if let Some(default) = &attrs.default {
+        if shape.is_optional() {
+            errors.push(error(
+                default.key,
+                "`default` on an `Option<..>` field: an `Option` already defaults to `None`; \
+                 remove `default`, or drop the `Option` if the field always has a value",
+            ));
+        } else if let DefaultValue::Raw(text) = &default.value {
+            literal::check_default(text, shape, errors);
+        }
+    }
+    if let Some(env) = &attrs.env {
+        names::check_variable(&env.value, "env", errors);
+    }
+    for alias in &attrs.alias {
+        names::check_variable(&alias.value, "alias", errors);
+    }
+    if let Some(rules) = &attrs.validate {
+        check_rules(&rules.value, rules.key, shape, errors);
+    }
+}
+
+/// Each rule against the leaf type (rules apply inside `Option`, `Vec` and `Secret`), and
+/// each rule's own arguments.
+fn check_rules(rules: &Rules, key: Span, shape: &Shape, errors: &mut Accumulator) {
+    let kind = shape.kind;
+    let fit = Fit {
+        leaf: tokens::text(&shape.leaf),
+    };
+    let length_fits = matches!(kind, LeafKind::Text | LeafKind::Path | LeafKind::Other);
+    let text_fits = matches!(kind, LeafKind::Text | LeafKind::Path | LeafKind::Url | LeafKind::Other);
+
+    if let Some(range) = &rules.range {
+        let hint = match kind {
+            LeafKind::Text | LeafKind::Path => {
+                "`range` compares numbers; limit the length of text with `min_len`/`max_len`"
+            }
+            _ => "`range` compares numbers; check other values with `custom = path`",
+        };
+        let fits = kind.is_number() || kind == LeafKind::Other;
+        fit.check("range", range.key, fits, hint, errors);
+        literal::check_range(&range.value, range.key, errors);
+    }
+
+    let length_hint = format!(
+        "`min_len`, `max_len` and `non_empty` count characters of text, and {}",
+        not_text(kind)
+    );
+    if let Some(min) = &rules.min_len {
+        fit.check("min_len", min.key, length_fits, &length_hint, errors);
+    }
+    if let Some(max) = &rules.max_len {
+        fit.check("max_len", max.key, length_fits, &length_hint, errors);
+    }
+    if rules.non_empty.is_present() {
+        fit.check("non_empty", rules.non_empty.span(), length_fits, &length_hint, errors);
+    }
+    if let (Some(min), Some(max)) = (&rules.min_len, &rules.max_len)
+        && min.value > max.value
+    {
+        errors.push(error(
+            min.key,
+            format!(
+                "`min_len = {}` is greater than `max_len = {}`: no value can pass",
+                min.value, max.value
+            ),
+        ));
+    }
+
+    let text_hint = format!("`pattern` and `one_of` compare text, and {}", not_text(kind));
+    if let Some(pattern) = &rules.pattern {
+        fit.check("pattern", pattern.key, text_fits, &text_hint, errors);
+        if let Err(e) = regex::Regex::new(&pattern.value.value()) {
+            errors.push(error(
+                pattern.value.span(),
+                format!("invalid regular expression in `pattern`:\n{e}"),
+            ));
+        }
+    }
+    if let Some(one_of) = &rules.one_of {
+        fit.check("one_of", one_of.key, text_fits, &text_hint, errors);
+        if one_of.value.is_empty() {
+            errors.push(error(
+                one_of.key,
+                "`one_of` needs at least one allowed value: `one_of(\"a\", \"b\")`",
+            ));
+        }
+    }
+    if let Some(schemes) = &rules.url_scheme {
+        let hint = "`url_scheme` checks a `url::Url`; declare the field as `url::Url` \
+                    (or `Secret<url::Url>`) to have it parsed and checked";
+        fit.check("url_scheme", schemes.key, kind == LeafKind::Url, hint, errors);
+        if schemes.value.is_empty() {
+            errors.push(error(
+                schemes.key,
+                "`url_scheme` needs at least one scheme: `url_scheme(\"https\")`",
+            ));
+        }
+    }
+
+    let any = rules.range.is_some()
+        || rules.min_len.is_some()
+        || rules.max_len.is_some()
+        || rules.non_empty.is_present()
+        || rules.pattern.is_some()
+        || rules.one_of.is_some()
+        || rules.url_scheme.is_some()
+        || rules.custom.is_some();
+    if !any {
+        errors.push(error(
+            key,
+            "`validate(..)` lists no rule; add one of `range`, `min_len`, `max_len`, `pattern`, \
+             `one_of`, `url_scheme`, `non_empty`, `custom`, or remove it",
+        ));
+    }
+}
+
+/// Whether a rule fits the field's leaf type.
+struct Fit {
+    leaf: String,
+}
+
+impl Fit {
+    fn check(&self, rule: &str, span: Span, fits: bool, hint: &str, errors: &mut Accumulator) {
+        if !fits {
+            errors.push(error(span, format!("`{rule}` does not apply to `{}`: {hint}", self.leaf)));
+        }
+    }
+}
+
+/// Why a text rule does not fit a leaf kind.
+fn not_text(kind: LeafKind) -> &'static str {
+    match kind {
+        LeafKind::Int(_) | LeafKind::Float => {
+            "this field is a number; bound a number with `range(min = .., max = ..)`"
+        }
+        LeafKind::Bool => "this field is a `bool`",
+        LeafKind::Url => {
+            "this field is a URL; check it with `url_scheme(..)`, `pattern` or `custom = path`"
+        }
+        _ => "this field is not text; check it with `custom = path`",
+    }
+}
+
+/// The span of the first token: enough to point at a type or parameter without `Span::join`.
+fn first_span(tokens: &impl ToTokens) -> Span {
+    tokens
+        .to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |token| token.span())
+}

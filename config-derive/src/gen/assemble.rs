@@ -1,0 +1,141 @@
+//! `__assemble`: reads every field (each records its own errors), then builds the struct
+//! only if all succeeded, then runs the container's `validate`. All leaves are read before
+//! the first `?`, so one load reports every bad field.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Expr, Lit, LitFloat, UnOp};
+
+use crate::model::{Bound, Container, Default, FieldKind, Leaf, Rule};
+use crate::shape::LeafKind;
+
+/// The `__assemble` function.
+pub fn assemble(container: &Container) -> TokenStream {
+    let vars: Vec<_> = (0..container.fields.len()).map(|i| format_ident!("__field{}", i)).collect();
+    let reads = container.fields.iter().zip(&vars).map(|(field, var)| {
+        let name = &field.name;
+        let ty = &field.ty;
+        let read = match &field.kind {
+            FieldKind::Skipped => quote!(::core::default::Default::default()),
+            FieldKind::Nested => quote!(__a.nested::<#ty>(#name)),
+            FieldKind::Leaf(leaf) => {
+                let default = default_fn(ty, leaf);
+                let check = check_closure(leaf);
+                quote!(__a.leaf::<#ty>(#name, #default, #check))
+            }
+        };
+        quote! { let #var = #read; }
+    });
+    let inits = container.fields.iter().zip(&vars).map(|(field, var)| {
+        let ident = &field.ident;
+        match field.kind {
+            FieldKind::Skipped => quote!(#ident: #var),
+            _ => quote!(#ident: #var?),
+        }
+    });
+    let validate = match &container.validate {
+        Some(path) => quote!(::core::option::Option::Some(#path)),
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        fn __assemble(__a: &mut _config::__private::Assemble<'_>) -> ::core::option::Option<Self> {
+            #(#reads)*
+            __a.finish(Self { #(#inits),* }, #validate)
+        }
+    }
+}
+
+/// `Some(|| -> T { expr })` for an expression default. The expression keeps its own span,
+/// so `default = true` on a `u16` is reported by rustc on `true`.
+fn default_fn(ty: &syn::Type, leaf: &Leaf) -> TokenStream {
+    match &leaf.default {
+        Default::Expr { expr, .. } => {
+            let body = quote_spanned!(expr.span()=> { #expr });
+            quote!(::core::option::Option::Some(|| -> #ty #body))
+        }
+        Default::None | Default::Raw(_) => quote!(::core::option::Option::None),
+    }
+}
+
+/// The `check` closure: the field's rules, applied to the inner value through one
+/// `Inner::each_inner` per wrapper (`Option` when present, each `Vec` item, a `Secret`'s value).
+fn check_closure(leaf: &Leaf) -> TokenStream {
+    if leaf.rules.is_empty() {
+        return quote!(|_, _| {});
+    }
+    let statics = leaf.rules.iter().filter_map(|rule| match rule {
+        Rule::Pattern(re) => Some(quote! {
+            static __PATTERN: _config::__private::LazyLock<_config::__private::Regex> =
+                _config::__private::LazyLock::new(|| {
+                    _config::__private::Regex::new(#re).expect("checked by #[derive(Config)]")
+                });
+        }),
+        _ => None,
+    });
+    let pushes = leaf.rules.iter().map(|rule| {
+        let call = rule_call(rule, leaf.shape.kind);
+        quote!(__c.push(#call);)
+    });
+    let mut body = quote!(#(#pushes)*);
+    for _ in &leaf.shape.wrappers {
+        body = quote! {
+            _config::__private::Inner::each_inner(__v, &mut |__v| { #body });
+        };
+    }
+    quote! {
+        |__v, __c| {
+            #(#statics)*
+            #body
+        }
+    }
+}
+
+/// One rule applied to `__v`, giving a `Result<(), Violation>`.
+fn rule_call(rule: &Rule, kind: LeafKind) -> TokenStream {
+    let rules = quote!(_config::__private::rules);
+    match rule {
+        Rule::Range { min, max } => {
+            let bound = |b: &Option<Bound>| match b {
+                Some(b) => {
+                    let expr = bound_expr(&b.expr, kind);
+                    quote!(::core::option::Option::Some(#expr))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            let (min, max) = (bound(min), bound(max));
+            quote!(#rules::range(__v, #min, #max))
+        }
+        Rule::MinLen(n) => quote!(#rules::min_len(__v, #n)),
+        Rule::MaxLen(n) => quote!(#rules::max_len(__v, #n)),
+        Rule::NonEmpty => quote!(#rules::non_empty(__v)),
+        Rule::Pattern(re) => quote!(#rules::pattern(__v, &__PATTERN, #re)),
+        Rule::OneOf(words) => quote!(#rules::one_of(__v, &[#(#words),*])),
+        Rule::UrlScheme(schemes) => quote!(#rules::url_scheme(__v, &[#(#schemes),*])),
+        Rule::Custom(path) => quote!(#rules::custom(#path(__v))),
+    }
+}
+
+/// A bound as Rust code. On a float field an integer literal becomes a float literal, so
+/// `range(min = 1)` works on an `f64` as it reads.
+fn bound_expr(expr: &Expr, kind: LeafKind) -> TokenStream {
+    if kind == LeafKind::Float {
+        match expr {
+            Expr::Lit(lit) => {
+                if let Lit::Int(int) = &lit.lit
+                    && int.suffix().is_empty()
+                {
+                    let float = LitFloat::new(&format!("{}.0", int.base10_digits()), int.span());
+                    return quote!(#float);
+                }
+            }
+            Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => {
+                let inner = bound_expr(&unary.expr, kind);
+                let op = &unary.op;
+                return quote!(#op #inner);
+            }
+            _ => {}
+        }
+    }
+    quote!(#expr)
+}

@@ -1,0 +1,212 @@
+//! What a field's type looks like, read from its syntax: the wrappers around the value
+//! (`Option`, `Vec`, `Secret`, outermost first) and the leaf type inside. A macro sees no
+//! types, only tokens, so this is what lets it reject `min_len` on a `u16` at compile time.
+
+use syn::{GenericArgument, PathArguments, Type};
+
+/// A wrapper the runtime knows, recognised by the last segment of its path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Wrapper {
+    /// `Option<T>`: the value may be absent.
+    Option,
+    /// `Vec<T>`: a comma-separated list.
+    Vec,
+    /// `Secret<T>`: redacted everywhere.
+    Secret,
+}
+
+impl Wrapper {
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "Option" => Some(Wrapper::Option),
+            "Vec" => Some(Wrapper::Vec),
+            "Secret" => Some(Wrapper::Secret),
+            _ => None,
+        }
+    }
+
+    /// The wrapper's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Wrapper::Option => "Option",
+            Wrapper::Vec => "Vec",
+            Wrapper::Secret => "Secret",
+        }
+    }
+}
+
+/// What kind of value the leaf type is, as far as the rules and defaults care.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LeafKind {
+    /// `i8` .. `i128`, `isize`, `u8` .. `u128`, `usize`.
+    Int(IntKind),
+    /// `f32`, `f64`.
+    Float,
+    /// `bool`.
+    Bool,
+    /// `String`.
+    Text,
+    /// `PathBuf`.
+    Path,
+    /// `Url`.
+    Url,
+    /// `Duration`.
+    Duration,
+    /// `IpAddr`, `Ipv4Addr`, `Ipv6Addr`, `SocketAddr`.
+    Address,
+    /// Anything else (user types through `ConfigValue`): the runtime's traits decide.
+    Other,
+}
+
+/// An integer type, by its bounds (for checking literal defaults).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct IntKind {
+    /// The Rust name, for messages.
+    pub name: &'static str,
+    /// Smallest value.
+    pub min: i128,
+    /// Largest value (`u128` is capped at `i128::MAX`, which no literal default reaches).
+    pub max: i128,
+}
+
+impl LeafKind {
+    fn from_name(name: &str) -> Self {
+        let int = |name, min: i128, max: i128| LeafKind::Int(IntKind { name, min, max });
+        match name {
+            "i8" => int("i8", i8::MIN.into(), i8::MAX.into()),
+            "i16" => int("i16", i16::MIN.into(), i16::MAX.into()),
+            "i32" => int("i32", i32::MIN.into(), i32::MAX.into()),
+            "i64" | "isize" => int("i64", i64::MIN.into(), i64::MAX.into()),
+            "i128" => int("i128", i128::MIN, i128::MAX),
+            "u8" => int("u8", 0, u8::MAX.into()),
+            "u16" => int("u16", 0, u16::MAX.into()),
+            "u32" => int("u32", 0, u32::MAX.into()),
+            "u64" | "usize" => int("u64", 0, u64::MAX.into()),
+            "u128" => int("u128", 0, i128::MAX),
+            "f32" | "f64" => LeafKind::Float,
+            "bool" => LeafKind::Bool,
+            "String" => LeafKind::Text,
+            "PathBuf" => LeafKind::Path,
+            "Url" => LeafKind::Url,
+            "Duration" => LeafKind::Duration,
+            "IpAddr" | "Ipv4Addr" | "Ipv6Addr" | "SocketAddr" | "SocketAddrV4" | "SocketAddrV6" => {
+                LeafKind::Address
+            }
+            _ => LeafKind::Other,
+        }
+    }
+
+    /// True for integers and floats.
+    pub fn is_number(self) -> bool {
+        matches!(self, LeafKind::Int(_) | LeafKind::Float)
+    }
+}
+
+/// A field type taken apart: `Option<Secret<String>>` is wrappers `[Option, Secret]`, leaf `String`.
+#[derive(Clone)]
+pub struct Shape {
+    /// Wrappers, outermost first.
+    pub wrappers: Vec<Wrapper>,
+    /// The type inside all wrappers.
+    pub leaf: Type,
+    /// What the leaf is.
+    pub kind: LeafKind,
+}
+
+impl Shape {
+    /// Peels the known wrappers off `ty`.
+    pub fn of(ty: &Type) -> Self {
+        let mut wrappers = Vec::new();
+        let mut current = ungroup(ty);
+        while let Some((wrapper, inner)) = split_wrapper(current) {
+            wrappers.push(wrapper);
+            current = ungroup(inner);
+        }
+        let kind = last_segment_name(current).map_or(LeafKind::Other, |name| LeafKind::from_name(&name));
+        Shape { wrappers, leaf: current.clone(), kind }
+    }
+
+    /// The outermost wrapper, if any.
+    pub fn outer(&self) -> Option<Wrapper> {
+        self.wrappers.first().copied()
+    }
+
+    /// `Option<T>`: absent is a valid value.
+    pub fn is_optional(&self) -> bool {
+        self.outer() == Some(Wrapper::Option)
+    }
+
+    /// `Vec<..>` anywhere: a default text is a comma-separated list.
+    pub fn is_list(&self) -> bool {
+        self.wrappers.contains(&Wrapper::Vec)
+    }
+
+    /// Secret exactly when the type is `Secret<T>` or `Option<Secret<T>>`.
+    pub fn is_secret(&self) -> bool {
+        matches!(
+            self.wrappers.as_slice(),
+            [Wrapper::Secret, ..] | [Wrapper::Option, Wrapper::Secret, ..]
+        )
+    }
+}
+
+fn ungroup(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => ungroup(&group.elem),
+        Type::Paren(paren) => ungroup(&paren.elem),
+        other => other,
+    }
+}
+
+fn last_segment_name(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// `Option<T>` → `(Option, T)`; `None` for anything that is not a known one-argument wrapper.
+fn split_wrapper(ty: &Type) -> Option<(Wrapper, &Type)> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let segment = path.path.segments.last()?;
+    let wrapper = Wrapper::from_name(&segment.ident.to_string())?;
+    let PathArguments::AngleBracketed(args) = &segment.arguments else { return None };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    match (types.next(), types.next()) {
+        (Some(inner), None) => Some((wrapper, inner)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(text: &str) -> Shape {
+        Shape::of(&syn::parse_str(text).unwrap())
+    }
+
+    #[test]
+    fn peels_wrappers_outermost_first() {
+        let s = shape("Option<Secret<String>>");
+        assert_eq!(s.wrappers, [Wrapper::Option, Wrapper::Secret]);
+        assert_eq!(s.kind, LeafKind::Text);
+        assert!(s.is_secret() && s.is_optional() && !s.is_list());
+    }
+
+    #[test]
+    fn secret_only_at_the_top_or_under_option() {
+        assert!(shape("config_runtime::Secret<url::Url>").is_secret());
+        assert!(!shape("Vec<Secret<String>>").is_secret());
+        assert!(shape("Vec<u16>").is_list());
+        assert_eq!(shape("url::Url").kind, LeafKind::Url);
+        assert_eq!(shape("std::time::Duration").kind, LeafKind::Duration);
+        assert_eq!(shape("MyLevel").kind, LeafKind::Other);
+    }
+}

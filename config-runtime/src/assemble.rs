@@ -1,0 +1,240 @@
+//! Turns merged raw values into the typed struct. Generated `__assemble` code calls
+//! [`Assemble::leaf`] for each field in declaration order (the same order as `__describe`), so a
+//! cursor into the schema finds each field's description and value without lookups.
+
+use std::borrow::Cow;
+
+use crate::error::{ErrorKind, FieldError};
+use crate::origin::{Origin, Sourced};
+use crate::rules::Checks;
+use crate::schema::{FieldSchema, RuleSpec, Schema};
+use crate::secret::REDACTED;
+use crate::value::{ConfigValue, ValueKind};
+
+/// Well-known placeholder values a production secret must not hold (compared ignoring case).
+pub const PLACEHOLDERS: &[&str] = &[
+    "changeme",
+    "change-me",
+    "change_me",
+    "password",
+    "secret",
+    "xxx",
+    "xxxx",
+    "todo",
+    "tbd",
+    "test",
+    "example",
+    "placeholder",
+    "dummy",
+    "replace-me",
+    "replaceme",
+    "<secret>",
+];
+
+/// A struct's `validate = ..` function.
+pub type CrossCheck<T> = fn(&T) -> Result<(), String>;
+
+/// One row of the explain report, filled while assembling.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub path: String,
+    pub env: String,
+    pub origin: Option<Origin>,
+    pub value: String,
+}
+
+/// The state of one assembly: the merged values, the errors found so far, the report rows.
+pub struct Assemble<'a> {
+    schema: &'a Schema,
+    values: &'a [Option<Sourced>],
+    failed: &'a [bool],
+    cursor: usize,
+    section_path: Vec<&'static str>,
+    production: bool,
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) rows: Vec<Row>,
+}
+
+impl<'a> Assemble<'a> {
+    pub(crate) fn new(
+        schema: &'a Schema,
+        values: &'a [Option<Sourced>],
+        failed: &'a [bool],
+        production: bool,
+    ) -> Self {
+        Assemble {
+            schema,
+            values,
+            failed,
+            cursor: 0,
+            section_path: Vec::new(),
+            production,
+            errors: Vec::new(),
+            rows: Vec::with_capacity(schema.fields.len()),
+        }
+    }
+
+    /// Reads, parses and checks the next leaf. `None` when it has an error (recorded).
+    pub fn leaf<T: ConfigValue>(
+        &mut self,
+        name: &'static str,
+        default: Option<fn() -> T>,
+        check: impl FnOnce(&T, &mut Checks),
+    ) -> Option<T> {
+        let index = self.cursor;
+        self.cursor += 1;
+        let schema = self.schema;
+        let field = &schema.fields[index];
+        debug_assert_eq!(field.name, name, "__describe and __assemble disagree");
+        if self.failed[index] {
+            return None;
+        }
+        let sourced = self.values[index].as_ref();
+
+        let (value, origin) = match sourced {
+            Some(sourced) => {
+                if sourced.from_provider && !field.secret {
+                    let reference = sourced.references.join(", ");
+                    self.error(field, Some(&sourced.origin), ErrorKind::SecretInPlainField { reference });
+                    return None;
+                }
+                match T::from_raw(&sourced.raw) {
+                    Ok(value) => (value, Some(&sourced.origin)),
+                    Err(e) => {
+                        let kind = ErrorKind::Invalid {
+                            expected: expected_of::<T>(field).into_owned(),
+                            got: (!field.secret).then(|| display_raw(&sourced.raw)),
+                            detail: if field.secret { None } else { e.detail },
+                        };
+                        self.error(field, Some(&sourced.origin), kind);
+                        return None;
+                    }
+                }
+            }
+            None => match default.map(|f| f()).or_else(T::when_missing) {
+                Some(value) => (value, None),
+                None => {
+                    self.error(field, None, ErrorKind::Missing);
+                    return None;
+                }
+            },
+        };
+
+        let mut checks = Checks::default();
+        check(&value, &mut checks);
+        if !checks.violations.is_empty() {
+            for violation in checks.violations {
+                let kind = ErrorKind::Rule {
+                    message: violation.message(field.secret),
+                };
+                self.error(field, origin, kind);
+            }
+            return None;
+        }
+        if self.production
+            && field.secret
+            && let Some(reason) = placeholder_reason(field, sourced)
+        {
+            self.error(field, origin, ErrorKind::Placeholder { reason });
+            return None;
+        }
+        self.rows.push(Row {
+            path: field.path.clone(),
+            env: field.env.clone(),
+            origin: origin.cloned().or_else(|| field.default.as_ref().map(|_| Origin::Default)),
+            value: shown_value(field, sourced),
+        });
+        Some(value)
+    }
+
+    /// Assembles a `nested` struct.
+    pub fn nested<T: crate::Config>(&mut self, name: &'static str) -> Option<T> {
+        self.section_path.push(name);
+        let value = T::__assemble(self);
+        self.section_path.pop();
+        value
+    }
+
+    /// Runs the struct's `validate = ..` function on a struct whose fields are all valid.
+    pub fn finish<T>(
+        &mut self,
+        value: T,
+        validate: Option<CrossCheck<T>>,
+    ) -> Option<T> {
+        match validate.map(|f| f(&value)) {
+            Some(Err(message)) => {
+                let path = self.section_path.join(".");
+                self.errors
+                    .push(FieldError::new(path, None, None, ErrorKind::Check { message }));
+                None
+            }
+            _ => Some(value),
+        }
+    }
+
+    fn error(&mut self, field: &FieldSchema, origin: Option<&Origin>, kind: ErrorKind) {
+        let env = match origin {
+            Some(Origin::Env { var }) => var.clone(),
+            _ => field.env.clone(),
+        };
+        self.errors
+            .push(FieldError::new(field.path.clone(), Some(env), origin.cloned(), kind));
+    }
+}
+
+/// "an integer in 1..=65535" when the field declares a range, else what the type expects.
+fn expected_of<T: ConfigValue>(field: &FieldSchema) -> Cow<'static, str> {
+    let range = field.rules.iter().find_map(|rule| match rule {
+        RuleSpec::Range { min, max } => Some((min, max)),
+        _ => None,
+    });
+    match (range, &field.kind) {
+        (Some((min, max)), ValueKind::Integer { min: tmin, max: tmax }) => {
+            let min = min.map(str::to_owned).unwrap_or_else(|| tmin.to_string());
+            let max = max.map(str::to_owned).unwrap_or_else(|| tmax.to_string());
+            format!("an integer in {min}..={max}").into()
+        }
+        _ => T::expected(),
+    }
+}
+
+fn display_raw(raw: &crate::value::RawValue) -> String {
+    match raw {
+        crate::value::RawValue::Str(text) => text.clone(),
+        crate::value::RawValue::List(items) => items.join(","),
+    }
+}
+
+/// The value the explain report shows: redacted for secrets, the raw text otherwise.
+fn shown_value(field: &FieldSchema, sourced: Option<&Sourced>) -> String {
+    if field.secret {
+        return match sourced {
+            Some(_) => REDACTED.to_owned(),
+            None if field.default.is_some() => REDACTED.to_owned(),
+            None => "(not set)".to_owned(),
+        };
+    }
+    match (sourced, &field.default) {
+        (Some(sourced), _) => display_raw(&sourced.raw),
+        (None, Some(default)) => default.clone(),
+        (None, None) => "(not set)".to_owned(),
+    }
+}
+
+/// Why a production secret is not acceptable, if it is not.
+fn placeholder_reason(field: &FieldSchema, sourced: Option<&Sourced>) -> Option<String> {
+    let texts: Vec<&str> = sourced?.raw.texts().collect();
+    if texts.iter().all(|t| t.trim().is_empty()) {
+        return Some("is empty".to_owned());
+    }
+    for text in texts {
+        let text = text.trim();
+        if field.example.is_some_and(|example| example == text) {
+            return Some("equals its example from .env.example".to_owned());
+        }
+        if PLACEHOLDERS.iter().any(|p| p.eq_ignore_ascii_case(text)) {
+            return Some("is a well-known placeholder value".to_owned());
+        }
+    }
+    None
+}

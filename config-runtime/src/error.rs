@@ -1,0 +1,287 @@
+//! The error model: a [`ConfigError`] holds every problem of one load, each a [`FieldError`]
+//! that names the key, the variable, where the bad value came from and what was expected.
+//!
+//! Messages never contain a secret's value: parse failures of secret fields omit the input,
+//! and every text a user callback produced is scrubbed of known secret values before it is
+//! stored (see [`ConfigError::scrub`]).
+
+use std::fmt;
+
+use crate::origin::Origin;
+use crate::secret::REDACTED;
+
+/// Everything that was wrong with one load, in the order found.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    errors: Vec<FieldError>,
+    warnings: Vec<String>,
+}
+
+impl ConfigError {
+    pub(crate) fn new(errors: Vec<FieldError>, warnings: Vec<String>) -> Self {
+        ConfigError { errors, warnings }
+    }
+
+    /// Every problem found, one per key (or per source that could not be read).
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    /// Warnings of the same load (deprecated aliases and the like).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Replaces every occurrence of the given secret texts in messages by `[REDACTED]`.
+    pub(crate) fn scrub(&mut self, secrets: &[String]) {
+        let secrets: Vec<&str> = secrets
+            .iter()
+            .map(String::as_str)
+            .filter(|s| s.len() >= MIN_SCRUB_LEN)
+            .collect();
+        if secrets.is_empty() {
+            return;
+        }
+        for error in &mut self.errors {
+            error.kind.for_each_text(|text| scrub_text(text, &secrets));
+        }
+        for warning in &mut self.warnings {
+            scrub_text(warning, &secrets);
+        }
+    }
+}
+
+/// Shorter secrets are not searched for: replacing every "a" in a message would garble it
+/// and a one- or two-character secret protects nothing.
+const MIN_SCRUB_LEN: usize = 3;
+
+pub(crate) fn scrub_text(text: &mut String, secrets: &[&str]) {
+    for secret in secrets {
+        if text.contains(secret) {
+            *text = text.replace(secret, REDACTED);
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.errors.len();
+        writeln!(
+            f,
+            "invalid configuration ({count} problem{}):",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for error in &self.errors {
+            writeln!(f, "  {error}")?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "  warning: {warning}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One problem with one key or source.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub(crate) path: String,
+    pub(crate) env: Option<String>,
+    pub(crate) origin: Option<Origin>,
+    pub(crate) kind: ErrorKind,
+}
+
+impl FieldError {
+    pub(crate) fn new(
+        path: impl Into<String>,
+        env: Option<String>,
+        origin: Option<Origin>,
+        kind: ErrorKind,
+    ) -> Self {
+        FieldError {
+            path: path.into(),
+            env,
+            origin,
+            kind,
+        }
+    }
+
+    /// The key path, like `"redis.port"`; empty for a problem of a whole source.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The environment variable of the key (or the unknown variable), when there is one.
+    pub fn env(&self) -> Option<&str> {
+        self.env.as_deref()
+    }
+
+    /// Where the bad value came from; `None` when it is missing.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The name a reader knows the key by: the variable for environment-style sources, the
+    /// key path for files.
+    fn label(&self) -> &str {
+        let by_variable = self.origin.as_ref().is_none_or(Origin::is_variable);
+        match (&self.env, by_variable) {
+            (Some(env), true) => env,
+            _ if !self.path.is_empty() => &self.path,
+            (Some(env), false) => env,
+            (None, _) => "",
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = self.label();
+        match (&self.origin, label.is_empty()) {
+            (Some(origin), false) => write!(f, "{label} ({origin}): ")?,
+            (Some(origin), true) => write!(f, "{origin}: ")?,
+            (None, false) => write!(f, "{label}: ")?,
+            (None, true) => {}
+        }
+        write!(f, "{}", self.kind)
+    }
+}
+
+/// The kinds of problems a load can report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A required key has no value in any source.
+    Missing,
+    /// The value does not parse as the field's type.
+    Invalid {
+        /// What a valid value looks like.
+        expected: String,
+        /// The value as given, quoted; `None` for secrets.
+        got: Option<String>,
+        /// The parser's explanation, when it has one (never for secrets).
+        detail: Option<String>,
+    },
+    /// The value parsed but broke a `validate(..)` rule.
+    Rule {
+        /// What the rule requires and what it got, e.g. "must be at least 32 characters, got 12 characters".
+        message: String,
+    },
+    /// A variable with the prefix, or a file key, that names no field.
+    Unknown {
+        /// `"variable"` or `"key"`.
+        what: &'static str,
+        /// The closest known name, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A deprecated name and its replacement were both set.
+    Conflict {
+        /// The other name that was set.
+        other: String,
+    },
+    /// A `${..}` reference could not be resolved.
+    Reference {
+        /// The reference, as written (never a value).
+        reference: String,
+        /// Why.
+        message: String,
+    },
+    /// A value taken from a secret provider would land in a field that is not `Secret<T>`.
+    SecretInPlainField {
+        /// The provider reference the value came from.
+        reference: String,
+    },
+    /// Under profile `production`, a secret is empty, equal to its example, or a placeholder.
+    Placeholder {
+        /// Which of those it is.
+        reason: String,
+    },
+    /// A source could not be read or parsed.
+    Source {
+        /// What went wrong.
+        message: String,
+    },
+    /// The struct's `validate = ..` function rejected the values.
+    Check {
+        /// The function's message.
+        message: String,
+    },
+    /// The declared structure is inconsistent (e.g. two fields share a variable).
+    Schema {
+        /// What is inconsistent.
+        message: String,
+    },
+}
+
+impl ErrorKind {
+    fn for_each_text(&mut self, mut f: impl FnMut(&mut String)) {
+        match self {
+            ErrorKind::Invalid { got, detail, .. } => {
+                got.iter_mut().chain(detail.iter_mut()).for_each(f);
+            }
+            ErrorKind::Rule { message }
+            | ErrorKind::Reference { message, .. }
+            | ErrorKind::Source { message }
+            | ErrorKind::Check { message }
+            | ErrorKind::Placeholder { reason: message } => f(message),
+            ErrorKind::Missing
+            | ErrorKind::Unknown { .. }
+            | ErrorKind::Conflict { .. }
+            | ErrorKind::SecretInPlainField { .. }
+            | ErrorKind::Schema { .. } => {}
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Missing => f.write_str("required, not set (see .env.example)"),
+            ErrorKind::Invalid {
+                expected,
+                got,
+                detail,
+            } => {
+                match got {
+                    Some(got) => write!(f, "expected {expected}, got {got:?}")?,
+                    None => write!(f, "expected {expected}, got an invalid secret value (not shown)")?,
+                }
+                match detail {
+                    Some(detail) => write!(f, " ({detail})"),
+                    None => Ok(()),
+                }
+            }
+            ErrorKind::Rule { message } => f.write_str(message),
+            ErrorKind::Unknown { what, suggestion } => {
+                write!(f, "unknown {what}")?;
+                match suggestion {
+                    Some(s) => write!(f, "; did you mean {s}?"),
+                    None => Ok(()),
+                }
+            }
+            ErrorKind::Conflict { other } => {
+                write!(f, "set together with {other}; remove one of them")
+            }
+            ErrorKind::Reference { reference, message } => {
+                write!(f, "cannot resolve {reference}: {message}")
+            }
+            ErrorKind::SecretInPlainField { reference } => write!(
+                f,
+                "takes a value from the secret store ({reference}) but is not a Secret<..> field; \
+                 declare it as Secret<T> so the value cannot leak"
+            ),
+            ErrorKind::Placeholder { reason } => {
+                write!(f, "{reason}; not allowed in profile production")
+            }
+            ErrorKind::Source { message } => f.write_str(message),
+            ErrorKind::Check { message } => f.write_str(message),
+            ErrorKind::Schema { message } => f.write_str(message),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The explain report: one row per key with its variable, where its value came from, and the
+//! value (`[REDACTED]` for secrets). Get it with `AppConfig::loader()…explain()`.
+
+use std::fmt;
+
+use crate::assemble::Row;
+use crate::schema::Schema;
+
+/// Where each value of a loaded config came from. `Display` prints an aligned table.
+#[derive(Debug, Clone)]
+pub struct Explain {
+    type_name: &'static str,
+    rows: Vec<ExplainRow>,
+    warnings: Vec<String>,
+    profile: Option<String>,
+}
+
+/// One key of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExplainRow {
+    /// Key path, like `redis.port`.
+    pub key: String,
+    /// The environment variable.
+    pub env: String,
+    /// Where the value came from: `default`, `environment`, `config.toml line 3`, …
+    pub source: String,
+    /// The value as text; `[REDACTED]` for secrets, `(not set)` for an unset optional.
+    pub value: String,
+}
+
+impl Explain {
+    pub(crate) fn new(
+        schema: &Schema,
+        rows: Vec<Row>,
+        warnings: Vec<String>,
+        profile: Option<String>,
+    ) -> Self {
+        let rows = rows
+            .into_iter()
+            .map(|row| ExplainRow {
+                key: row.path,
+                env: row.env,
+                source: row.origin.map_or_else(|| "-".to_owned(), |o| o.to_string()),
+                value: row.value,
+            })
+            .collect();
+        Explain {
+            type_name: schema.type_name,
+            rows,
+            warnings,
+            profile,
+        }
+    }
+
+    /// The rows, in declaration order.
+    pub fn rows(&self) -> &[ExplainRow] {
+        &self.rows
+    }
+
+    /// The row of one key path.
+    pub fn row(&self, key: &str) -> Option<&ExplainRow> {
+        self.rows.iter().find(|row| row.key == key)
+    }
+
+    /// Warnings of the load (deprecated variables, …).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The active profile, if any.
+    pub fn profile(&self) -> Option<&str> {
+        self.profile.as_deref()
+    }
+}
+
+impl fmt::Display for Explain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HEADER: [&str; 4] = ["KEY", "ENV", "SOURCE", "VALUE"];
+        let mut widths = HEADER.map(str::len);
+        for row in &self.rows {
+            for (width, cell) in widths.iter_mut().zip([&row.key, &row.env, &row.source]) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        write!(f, "{}", self.type_name)?;
+        if let Some(profile) = &self.profile {
+            write!(f, " (profile {profile})")?;
+        }
+        writeln!(f)?;
+        let line = |f: &mut fmt::Formatter<'_>, cells: [&str; 4]| {
+            writeln!(
+                f,
+                "  {:w0$}  {:w1$}  {:w2$}  {}",
+                cells[0],
+                cells[1],
+                cells[2],
+                cells[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            )
+        };
+        line(f, HEADER)?;
+        for row in &self.rows {
+            line(f, [&row.key, &row.env, &row.source, &row.value])?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "  warning: {warning}")?;
+        }
+        Ok(())
+    }
+}

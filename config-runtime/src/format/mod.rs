@@ -1,0 +1,147 @@
+//! Parsing configuration files and `.env` files into one simple tree, with line numbers.
+//!
+//! Every format becomes [`FileValue`]: scalars are kept as text, because the field's type
+//! parses them exactly like an environment value (a TOML `9000` and `APP_PORT=9000` meet the
+//! same parser). Lines are 1-based and point at the key.
+
+mod dotenv;
+mod json;
+#[cfg(feature = "toml")]
+mod toml;
+#[cfg(feature = "yaml")]
+mod yaml;
+
+use std::fmt;
+use std::path::Path;
+
+pub(crate) use dotenv::parse_dotenv;
+
+/// One node of a parsed file.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FileValue {
+    /// A string, number, boolean or date, as text.
+    Scalar(String),
+    /// An array of scalars.
+    List(Vec<String>),
+    /// A table, keys in document order.
+    Table(Vec<(String, Located<FileValue>)>),
+    /// A shape no field can take (an array of tables, a nested array, null).
+    Unsupported(&'static str),
+}
+
+/// A value and the line it was found on.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Located<T> {
+    pub value: T,
+    pub line: Option<u32>,
+}
+
+/// A file format, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Toml,
+    Yaml,
+    Json,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Toml => "TOML",
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+        })
+    }
+}
+
+impl Format {
+    /// `.toml`, `.yaml`/`.yml`, `.json`.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "toml" => Some(Format::Toml),
+            "yaml" | "yml" => Some(Format::Yaml),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+/// Why a file could not be parsed. The message comes from the parser and describes the
+/// position, not the content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FormatError {
+    pub message: String,
+    pub line: Option<u32>,
+}
+
+/// Parses a whole file; its root must be a table.
+pub(crate) fn parse_file(
+    format: Format,
+    text: &str,
+) -> Result<Vec<(String, Located<FileValue>)>, FormatError> {
+    let root = match format {
+        #[cfg(feature = "toml")]
+        Format::Toml => toml::parse(text)?,
+        #[cfg(feature = "yaml")]
+        Format::Yaml => yaml::parse(text)?,
+        Format::Json => json::parse(text)?,
+        #[allow(unreachable_patterns)]
+        other => {
+            return Err(FormatError {
+                message: format!(
+                    "{other} support is not compiled in; enable the `{}` feature of config-runtime",
+                    other.to_string().to_ascii_lowercase()
+                ),
+                line: None,
+            });
+        }
+    };
+    match root {
+        FileValue::Table(entries) => Ok(entries),
+        _ => Err(FormatError {
+            message: "the top level must be a table of keys".to_owned(),
+            line: Some(1),
+        }),
+    }
+}
+
+/// The 1-based line of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> u32 {
+    let end = offset.min(text.len());
+    let newlines = text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count();
+    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
+}
+
+/// Builds a list from array items, or says which shape is unsupported.
+pub(crate) fn list_of(items: impl IntoIterator<Item = FileValue>) -> FileValue {
+    let mut texts = Vec::new();
+    for item in items {
+        match item {
+            FileValue::Scalar(text) => texts.push(text),
+            FileValue::Table(_) => return FileValue::Unsupported("an array of tables"),
+            FileValue::List(_) => return FileValue::Unsupported("a nested array"),
+            FileValue::Unsupported(what) => return FileValue::Unsupported(what),
+        }
+    }
+    FileValue::List(texts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_by_extension() {
+        assert_eq!(Format::from_path(Path::new("a/b.TOML")), Some(Format::Toml));
+        assert_eq!(Format::from_path(Path::new("b.yml")), Some(Format::Yaml));
+        assert_eq!(Format::from_path(Path::new("b.json")), Some(Format::Json));
+        assert_eq!(Format::from_path(Path::new("b.ini")), None);
+    }
+
+    #[test]
+    fn lines_count_from_one() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+        assert_eq!(line_of("a\nb\nc", 99), 3);
+    }
+}

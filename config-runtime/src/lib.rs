@@ -1,0 +1,130 @@
+//! Typed application configuration and secrets: declare a struct, derive [`Config`], and get
+//! layered loading (defaults < files < `.env` < environment < overrides), validation that
+//! reports every problem at once with where each bad value came from, secrets that never
+//! leak, a documented `.env.example` and a JSON Schema.
+//!
+//! ```
+//! use config_runtime::{Config, Secret};
+//! use std::time::Duration;
+//!
+//! /// Settings of the billing service.
+//! #[derive(Config, Debug)]
+//! #[config(prefix = "APP")]
+//! struct AppConfig {
+//!     /// TCP port of the HTTP server.
+//!     #[config(default = 8080, validate(range(min = 1, max = 65535)))]
+//!     port: u16,
+//!     /// Request timeout.
+//!     #[config(default = "30s")]
+//!     request_timeout: Duration,
+//!     /// Stripe API key.
+//!     #[config(validate(min_len = 8))]
+//!     stripe_key: Secret<String>,
+//! }
+//!
+//! let cfg = AppConfig::from_map([("APP_PORT", "9000"), ("APP_STRIPE_KEY", "sk_test_12345")]).unwrap();
+//! assert_eq!(cfg.port, 9000);
+//! assert_eq!(cfg.request_timeout, Duration::from_secs(30));
+//! assert_eq!(format!("{:?}", cfg.stripe_key), "Secret([REDACTED])");
+//!
+//! let err = AppConfig::from_map([("APP_PORT", "abc"), ("APP_STRIPE_KEY", "short")]).unwrap_err();
+//! assert_eq!(err.errors().len(), 2);
+//! assert!(err.to_string().contains("APP_PORT (environment): expected an integer in 1..=65535, got \"abc\""));
+//! assert!(!err.to_string().contains("short"));
+//! ```
+//!
+//! # For application authors
+//! - Declare the struct with `#[derive(Config)]` (attributes: see the [`Config`] derive).
+//! - Load with [`Config::from_env`], [`Config::from_map`] or [`Config::loader`].
+//! - Keep `.env.example` fresh with [`build::write_env_example`] / [`build::check_env_example`].
+//!
+//! # For library authors
+//! - A field type needs [`ConfigValue`]; opt a `FromStr` type in with [`impl_from_str!`] and a
+//!   serde enum with [`impl_serde_enum!`].
+
+#![deny(missing_docs)]
+
+mod assemble;
+pub mod build;
+mod env_example;
+mod error;
+mod explain;
+mod format;
+mod loader;
+mod origin;
+pub mod provider;
+mod reference;
+pub mod rules;
+mod schema;
+mod secret;
+mod suggest;
+mod value;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use error::{ConfigError, ErrorKind, FieldError};
+pub use explain::{Explain, ExplainRow};
+pub use loader::Loader;
+pub use origin::Origin;
+pub use provider::{Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider};
+pub use reference::{Reference, ReferenceError};
+pub use rules::{Got, Violation};
+pub use schema::{FieldSchema, RuleSpec, Schema, Section};
+pub use secret::{REDACTED, Secret};
+pub use value::{ConfigValue, RawValue, ValueError, ValueKind};
+
+/// Derives [`Config`] for a struct with named fields.
+///
+/// Container attributes: `prefix = "APP"`, `validate = path` (a `fn(&Self) -> Result<(), String>`
+/// run once every field is valid), `crate = "path"` (when `config_runtime` is renamed).
+///
+/// Field attributes: `default = <expr>` (a string literal is parsed like an environment value),
+/// `env = "NAME"`, `nested`, `validate(range(min, max), min_len, max_len, pattern, one_of(..),
+/// url_scheme(..), non_empty, custom = path)`, `example = ".."`, `restart`, `alias = "OLD"`,
+/// `skip`. Doc comments become descriptions in `.env.example` and the schema.
+///
+/// It generates the schema (`schema()`), and the two hidden halves the loader drives:
+/// `__describe` (the fields, their names and rules) and `__assemble` (parse and check each
+/// field, in the same order).
+#[cfg(feature = "derive")]
+pub use config_derive::Config;
+
+/// A configuration type. Derive it; do not implement it by hand.
+pub trait Config: Sized + 'static {
+    /// The declared shape: every field with its key, variable, type, default and docs.
+    fn schema() -> &'static Schema;
+
+    /// Loads from defaults < `./.env` (if present) < the process environment.
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::loader().dotenv(".env").env().load()
+    }
+
+    /// Loads from defaults < this map, read exactly like the environment (no `.env`, no
+    /// process environment). Handy in tests.
+    fn from_map<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self::loader().vars(vars).load()
+    }
+
+    /// A loader to list sources explicitly.
+    fn loader() -> Loader<Self> {
+        Loader::new()
+    }
+
+    /// The `.env.example` text: every variable, documented; no secret values.
+    fn env_example() -> String {
+        env_example::render(Self::schema())
+    }
+
+    #[doc(hidden)]
+    fn __describe(describe: &mut __private::Describe);
+
+    #[doc(hidden)]
+    fn __assemble(assemble: &mut __private::Assemble<'_>) -> Option<Self>;
+}

@@ -1,0 +1,85 @@
+//! Where a value came from. Every leaf of a loaded config remembers its [`Origin`], so errors
+//! and the explain report can say "APP_PORT (environment)" or "config.toml line 3".
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::value::RawValue;
+
+/// The source a value was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// The field's `default`.
+    Default,
+    /// A TOML, YAML or JSON file; `line` when the parser reports it.
+    File {
+        /// The file as it was given to the loader.
+        path: PathBuf,
+        /// 1-based line of the key.
+        line: Option<u32>,
+    },
+    /// A `.env` file.
+    Dotenv {
+        /// The file as it was given to the loader.
+        path: PathBuf,
+        /// 1-based line of the variable.
+        line: u32,
+    },
+    /// The process environment (or the map given to `from_map`).
+    Env {
+        /// The variable that was read (the alias, when an alias was used).
+        var: String,
+    },
+    /// One file of a directory source (`.dir(..)`, e.g. a Kubernetes secret volume).
+    Dir {
+        /// The file that held the value.
+        path: PathBuf,
+    },
+    /// An explicit `.set(key, value)` on the loader.
+    Override,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File { path, line: Some(line) } => write!(f, "{} line {line}", path.display()),
+            Origin::File { path, line: None } => write!(f, "{}", path.display()),
+            Origin::Dotenv { path, line } => write!(f, "{} line {line}", path.display()),
+            Origin::Env { .. } => f.write_str("environment"),
+            Origin::Dir { path } => write!(f, "file {}", path.display()),
+            Origin::Override => f.write_str("override"),
+        }
+    }
+}
+
+impl Origin {
+    /// Whether the value was given by an environment-style variable, so a message should name
+    /// the variable rather than the key path.
+    pub fn is_variable(&self) -> bool {
+        matches!(self, Origin::Env { .. } | Origin::Dotenv { .. })
+    }
+}
+
+/// A raw value with its origin: what every source contributes for one key.
+#[derive(Clone)]
+pub(crate) struct Sourced {
+    pub raw: RawValue,
+    pub origin: Origin,
+    /// References (`${..}`) this value contained, rendered without values.
+    pub references: Vec<String>,
+    /// Whether any part of the value came from a secret provider.
+    pub from_provider: bool,
+}
+
+impl Sourced {
+    pub fn new(raw: RawValue, origin: Origin) -> Self {
+        Sourced {
+            raw,
+            origin,
+            references: Vec::new(),
+            from_provider: false,
+        }
+    }
+}

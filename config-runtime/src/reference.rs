@@ -1,0 +1,266 @@
+//! The `${scheme:path#key}` reference syntax, parsed into a [`Template`] of text and
+//! references. Resolution lives elsewhere (`loader/references.rs`); this module only knows the
+//! syntax, so every kind of reference — built-in or provider — shares one parser.
+//!
+//! - `${env:VAR}`, `${file:/run/secrets/db}`, `${vault:secret/app#password}`: `scheme:path`,
+//!   with `#key` (after the last `#`) picking a field of a structured secret.
+//! - `$${` is a literal `${`; a `$` not followed by `{` is literal.
+//! - A reference may sit inside longer text: `postgres://app:${secret:db-pass}@db/app`.
+//!
+//! Errors give the byte offset and the fault, never the surrounding text, which may be a secret.
+
+use std::fmt;
+
+/// One `${scheme:path#key}` reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Reference {
+    /// `env`, `file`, `secret`, `vault`, `aws-sm`, …
+    pub scheme: String,
+    /// Everything between `:` and `#key` (or the closing brace).
+    pub path: String,
+    /// The field after the last `#`, if any.
+    pub key: Option<String>,
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "${{{}:{}", self.scheme, self.path)?;
+        if let Some(key) = &self.key {
+            write!(f, "#{key}")?;
+        }
+        f.write_str("}")
+    }
+}
+
+/// A piece of a parsed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Segment {
+    Text(String),
+    Ref(Reference),
+}
+
+/// A value split into literal text and references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Template {
+    segments: Vec<Segment>,
+}
+
+/// What is wrong with a reference, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferenceError {
+    offset: usize,
+    fault: Fault,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Unterminated,
+    Nested,
+    MissingScheme,
+    BadScheme,
+    EmptyPath,
+    EmptyKey,
+}
+
+impl ReferenceError {
+    /// Byte offset of the `${` at fault.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+impl fmt::Display for ReferenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = self.offset;
+        match self.fault {
+            Fault::Unterminated => write!(f, "the `${{` at byte {at} is never closed with `}}`"),
+            Fault::Nested => write!(f, "the reference at byte {at} contains another `${{`"),
+            Fault::MissingScheme => write!(
+                f,
+                "the reference at byte {at} has no scheme; expected ${{scheme:path}}, e.g. ${{env:FOO}} (write $${{ for a literal ${{)"
+            ),
+            Fault::BadScheme => write!(
+                f,
+                "the reference at byte {at} has an invalid scheme; a scheme is lowercase letters, digits and `-`"
+            ),
+            Fault::EmptyPath => write!(f, "the reference at byte {at} has an empty path"),
+            Fault::EmptyKey => write!(f, "the reference at byte {at} has an empty `#key`"),
+        }
+    }
+}
+
+impl std::error::Error for ReferenceError {}
+
+/// Whether `text` may hold a reference or an escape (a cheap test before parsing).
+pub(crate) fn contains_reference_syntax(text: &str) -> bool {
+    text.contains("${")
+}
+
+impl Template {
+    /// Splits `input` into text and references.
+    pub fn parse(input: &str) -> Result<Template, ReferenceError> {
+        let mut segments = Vec::new();
+        let mut text = String::new();
+        let mut rest = input;
+        while let Some(dollar) = rest.find('$') {
+            text.push_str(&rest[..dollar]);
+            let after = &rest[dollar..];
+            let offset = input.len() - after.len();
+            if let Some(tail) = after.strip_prefix("$${") {
+                text.push_str("${");
+                rest = tail;
+            } else if let Some(body_and_tail) = after.strip_prefix("${") {
+                let close = body_and_tail.find('}').ok_or(ReferenceError {
+                    offset,
+                    fault: Fault::Unterminated,
+                })?;
+                let body = &body_and_tail[..close];
+                let reference = parse_body(body).map_err(|fault| ReferenceError { offset, fault })?;
+                if !text.is_empty() {
+                    segments.push(Segment::Text(std::mem::take(&mut text)));
+                }
+                segments.push(Segment::Ref(reference));
+                rest = &body_and_tail[close + 1..];
+            } else {
+                text.push('$');
+                rest = &after[1..];
+            }
+        }
+        text.push_str(rest);
+        if !text.is_empty() {
+            segments.push(Segment::Text(text));
+        }
+        Ok(Template { segments })
+    }
+
+    /// The references, in order.
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.segments.iter().filter_map(|segment| match segment {
+            Segment::Ref(reference) => Some(reference),
+            Segment::Text(_) => None,
+        })
+    }
+
+    /// The value with each reference replaced by what `resolve` returns.
+    pub fn render<E>(
+        &self,
+        mut resolve: impl FnMut(&Reference) -> Result<String, E>,
+    ) -> Result<String, E> {
+        let mut out = String::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Text(text) => out.push_str(text),
+                Segment::Ref(reference) => out.push_str(&resolve(reference)?),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn parse_body(body: &str) -> Result<Reference, Fault> {
+    if body.contains("${") {
+        return Err(Fault::Nested);
+    }
+    let (scheme, locator) = body.split_once(':').ok_or(Fault::MissingScheme)?;
+    if scheme.is_empty() {
+        return Err(Fault::MissingScheme);
+    }
+    let valid_scheme = scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid_scheme {
+        return Err(Fault::BadScheme);
+    }
+    let (path, key) = match locator.rsplit_once('#') {
+        Some((_, "")) => return Err(Fault::EmptyKey),
+        Some((path, key)) => (path, Some(key.to_owned())),
+        None => (locator, None),
+    };
+    if path.is_empty() {
+        return Err(Fault::EmptyPath);
+    }
+    Ok(Reference {
+        scheme: scheme.to_owned(),
+        path: path.to_owned(),
+        key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(input: &str) -> Vec<String> {
+        Template::parse(input)
+            .unwrap()
+            .references()
+            .map(Reference::to_string)
+            .collect()
+    }
+
+    fn render(input: &str) -> String {
+        Template::parse(input)
+            .unwrap()
+            .render(|r| Ok::<_, ()>(format!("<{}>", r.path)))
+            .unwrap()
+    }
+
+    #[test]
+    fn plain_text_has_no_references() {
+        assert!(refs("hello $world $ {x}").is_empty());
+        assert_eq!(render("cost $5"), "cost $5");
+        assert!(!contains_reference_syntax("$5 {x}"));
+    }
+
+    #[test]
+    fn whole_and_embedded_references() {
+        assert_eq!(refs("${env:HOME}"), ["${env:HOME}"]);
+        assert_eq!(
+            render("postgres://app:${secret:db-pass}@${env:DB_HOST}/app"),
+            "postgres://app:<db-pass>@<DB_HOST>/app"
+        );
+    }
+
+    #[test]
+    fn keys_split_at_the_last_hash() {
+        let t = Template::parse("${vault:secret/a#b#password}").unwrap();
+        let r = t.references().next().unwrap();
+        assert_eq!((r.scheme.as_str(), r.path.as_str()), ("vault", "secret/a#b"));
+        assert_eq!(r.key.as_deref(), Some("password"));
+        let t = Template::parse("${aws-sm:prod/db#password@AWSPREVIOUS}").unwrap();
+        assert_eq!(t.references().next().unwrap().scheme, "aws-sm");
+    }
+
+    #[test]
+    fn dollar_dollar_brace_is_literal() {
+        assert_eq!(render("$${env:X}"), "${env:X}");
+        assert!(refs("$${env:X}").is_empty());
+        assert_eq!(render("a$${b}${env:C}"), "a${b}<C>");
+    }
+
+    #[test]
+    fn malformed_references_are_errors_with_offsets() {
+        let cases = [
+            ("abc${env:X", "never closed", 3),
+            ("${}", "no scheme", 0),
+            ("${FOO}", "no scheme", 0),
+            ("x${Env:FOO}", "invalid scheme", 1),
+            ("${env:}", "empty path", 0),
+            ("${vault:a#}", "empty `#key`", 0),
+            ("${env:${env:X}}", "another", 0),
+        ];
+        for (input, fault, offset) in cases {
+            let err = Template::parse(input).unwrap_err();
+            assert!(err.to_string().contains(fault), "{input}: {err}");
+            assert_eq!(err.offset(), offset, "{input}");
+        }
+    }
+
+    #[test]
+    fn errors_never_quote_the_value() {
+        let err = Template::parse("postgres://u:hunter2-secret@db/${env:X").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+        assert!(!err.to_string().contains("postgres"));
+    }
+}

@@ -1,0 +1,135 @@
+//! Shared fixtures of the integration tests: the contract's `AppConfig`, a scratch directory
+//! helper, and the `probe` binary (in `src/bin`) that loads `AppConfig` from a real process
+//! environment, so tests never mutate their own environment.
+
+#![allow(missing_docs)]
+
+use config_runtime::{Config, Secret};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Settings of the billing service.
+#[derive(Config, Debug)]
+#[config(prefix = "APP", validate = Self::check)]
+pub struct AppConfig {
+    /// TCP port of the HTTP server.
+    #[config(default = 8080, validate(range(min = 1, max = 65535)))]
+    pub port: u16,
+
+    /// Log level.
+    #[config(default = "info", validate(one_of("error", "warn", "info", "debug")))]
+    pub log_level: String,
+
+    /// PostgreSQL connection URL.
+    #[config(env = "DATABASE_URL", validate(url_scheme("postgres", "postgresql")))]
+    pub database_url: Secret<url::Url>,
+
+    /// Stripe API key.
+    #[config(validate(min_len = 32), example = "sk_test_...")]
+    pub stripe_key: Secret<String>,
+
+    /// Request timeout ("30s", "5m", "1h 30m", or whole seconds).
+    #[config(default = "30s")]
+    pub request_timeout: Duration,
+
+    /// Allowed CORS origins (comma-separated in the environment).
+    #[config(default = "http://localhost:3000")]
+    pub cors_origins: Vec<String>,
+
+    /// Optional Sentry DSN.
+    pub sentry_dsn: Option<url::Url>,
+
+    /// Worker threads; read once at start.
+    #[config(default = 4, restart)]
+    pub workers: usize,
+
+    /// Redis settings.
+    #[config(nested)]
+    pub redis: RedisConfig,
+}
+
+#[derive(Config, Debug)]
+pub struct RedisConfig {
+    /// Redis host.
+    #[config(default = "localhost")]
+    pub host: String,
+    /// Redis port.
+    #[config(default = 6379)]
+    pub port: u16,
+    /// Redis password, if any.
+    pub password: Option<Secret<String>>,
+}
+
+impl AppConfig {
+    fn check(&self) -> Result<(), String> {
+        if self.workers > 64 && self.log_level == "debug" {
+            return Err("debug logging with more than 64 workers floods the logs".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// A valid stripe key (32+ characters).
+pub const STRIPE_KEY: &str = "sk_test_0123456789abcdef0123456789abcdef";
+/// A valid database URL.
+pub const DATABASE_URL: &str = "postgres://app:pw-in-url@db.internal:5432/app";
+
+/// The variables every valid `AppConfig` needs, plus `extra`.
+pub fn required_vars(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut vars = vec![
+        ("DATABASE_URL".to_owned(), DATABASE_URL.to_owned()),
+        ("APP_STRIPE_KEY".to_owned(), STRIPE_KEY.to_owned()),
+    ];
+    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    vars
+}
+
+/// A temporary directory with helpers to write files into it; removed on drop.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Scratch {
+            dir: tempfile::tempdir().expect("create a temporary directory"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `text` to `name` (creating parent directories) and returns the full path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent directory");
+        }
+        std::fs::write(&path, text).expect("write scratch file");
+        path
+    }
+}
+
+/// Runs the `probe` binary in `dir` with exactly `vars` as its environment; returns
+/// (success, stdout, stderr).
+pub fn probe(dir: &Path, mode: &str, vars: &[(&str, &str)]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_probe"))
+        .arg(mode)
+        .current_dir(dir)
+        .env_clear()
+        .envs(vars.iter().copied())
+        .output()
+        .expect("run the probe binary");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
