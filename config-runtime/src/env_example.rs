@@ -75,7 +75,7 @@ fn write_field(out: &mut String, field: &FieldSchema) {
             (None, None) => String::new(),
         }
     };
-    let commented = !field.required && (field.default.is_some() || !field.secret);
+    let commented = !field.required;
     let _ = writeln!(
         out,
         "{}{}={}",

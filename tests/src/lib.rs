@@ -117,10 +117,10 @@ impl Scratch {
     }
 }
 
-/// Runs the `probe` binary in `dir` with exactly `vars` as its environment; returns
-/// (success, stdout, stderr).
-pub fn probe(dir: &Path, mode: &str, vars: &[(&str, &str)]) -> (bool, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_probe"))
+/// Runs the `probe` binary (pass `env!("CARGO_BIN_EXE_probe")`) in `dir` with exactly `vars`
+/// as its environment; returns (success, stdout, stderr).
+pub fn probe(exe: &str, dir: &Path, mode: &str, vars: &[(&str, &str)]) -> (bool, String, String) {
+    let output = std::process::Command::new(exe)
         .arg(mode)
         .current_dir(dir)
         .env_clear()

@@ -87,6 +87,10 @@ fn defaults_string_literals_and_expressions() {
     assert_eq!(c.tags, vec!["a", "b"]);
     assert_eq!(c.inner.percent, 50);
     assert!(c.cache.is_empty(), "skip gives Default::default()");
+    assert_eq!(c.step, 2);
+    assert_eq!(c.mode, "fast");
+    assert_eq!(c.upstream.host_str(), Some("up.example.com"));
+    assert_eq!(c.token.expose_secret(), "tok_abcdef");
 }
 
 #[test]

@@ -4,6 +4,8 @@
 use config_runtime::{Config, Origin};
 use config_tests::{AppConfig, DATABASE_URL, STRIPE_KEY, Scratch, probe, required_vars};
 
+const PROBE: &str = env!("CARGO_BIN_EXE_probe");
+
 #[test]
 fn later_sources_win_key_by_key() {
     let dir = Scratch::new();
@@ -120,14 +122,14 @@ fn from_env_reads_dot_env_in_the_working_directory_and_the_real_environment_wins
         ".env",
         &format!("DATABASE_URL={DATABASE_URL}\nAPP_STRIPE_KEY={STRIPE_KEY}\nAPP_PORT=7000\nAPP_WORKERS=3\n"),
     );
-    let (ok, out, err) = probe(dir.path(), "explain", &[("APP_PORT", "7100")]);
+    let (ok, out, err) = probe(PROBE, dir.path(), "explain", &[("APP_PORT", "7100")]);
     assert!(ok, "{err}");
     let port = out.lines().find(|l| l.trim_start().starts_with("port ")).unwrap();
     assert!(port.contains("APP_PORT") && port.contains("environment") && port.contains("7100"), "{port}");
     let workers = out.lines().find(|l| l.trim_start().starts_with("workers ")).unwrap();
     assert!(workers.contains(".env line 4") && workers.ends_with('3'), "{workers}");
 
-    let (ok, out, err) = probe(dir.path(), "from-env", &[]);
+    let (ok, out, err) = probe(PROBE, dir.path(), "from-env", &[]);
     assert!(ok, "{err}");
     assert!(out.contains("port: 7000"), "{out}");
 }
@@ -136,11 +138,11 @@ fn from_env_reads_dot_env_in_the_working_directory_and_the_real_environment_wins
 fn from_env_without_dot_env_uses_the_environment_only() {
     let dir = Scratch::new();
     let (ok, out, err) =
-        probe(dir.path(), "from-env", &[("DATABASE_URL", DATABASE_URL), ("APP_STRIPE_KEY", STRIPE_KEY)]);
+        probe(PROBE, dir.path(), "from-env", &[("DATABASE_URL", DATABASE_URL), ("APP_STRIPE_KEY", STRIPE_KEY)]);
     assert!(ok, "{err}");
     assert!(out.contains("port: 8080"));
 
-    let (ok, _, err) = probe(dir.path(), "from-env", &[("APP_STRIPE_KEY", STRIPE_KEY)]);
+    let (ok, _, err) = probe(PROBE, dir.path(), "from-env", &[("APP_STRIPE_KEY", STRIPE_KEY)]);
     assert!(!ok);
     assert!(err.contains("DATABASE_URL: required, not set (see .env.example)"), "{err}");
 }
@@ -155,7 +157,7 @@ fn unknown_prefixed_process_variables_are_errors_but_the_profile_variable_is_not
         ("APP_PROT", "1"),
         ("OTHER_THING", "1"),
     ];
-    let (ok, _, err) = probe(dir.path(), "loader", &vars);
+    let (ok, _, err) = probe(PROBE, dir.path(), "loader", &vars);
     assert!(!ok);
     assert!(err.contains("APP_PROT (environment): unknown variable; did you mean APP_PORT?"), "{err}");
     assert!(!err.contains("APP_ENV"), "{err}");

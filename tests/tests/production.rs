@@ -32,7 +32,7 @@ fn the_example_and_empty_values_fail_in_production() {
     let err = load("production", STRIPE_KEY, Some("")).unwrap_err();
     assert!(err.to_string().contains("APP_REDIS_PASSWORD (environment): is empty; not allowed in profile production"), "{err}");
 
-    #[derive(config_runtime::Config)]
+    #[derive(config_runtime::Config, Debug)]
     #[config(prefix = "P")]
     struct WithExample {
         #[config(example = "example-token-value")]

@@ -1,0 +1,9 @@
+use config_runtime::Config;
+
+#[derive(Config)]
+enum Mode {
+    Fast,
+    Slow,
+}
+
+fn main() {}

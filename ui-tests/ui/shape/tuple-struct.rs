@@ -1,0 +1,6 @@
+use config_runtime::Config;
+
+#[derive(Config)]
+struct Port(u16);
+
+fn main() {}
