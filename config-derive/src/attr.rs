@@ -49,7 +49,7 @@ pub struct FieldAttrs {
     pub nested: Flag,
     /// `validate(..)`.
     #[darling(default)]
-    pub validate: Option<Keyed<Rules>>,
+    pub validate: Option<Keyed<Validate>>,
     /// `example = ".."`.
     #[darling(default)]
     pub example: Option<Keyed<LitStr>>,
@@ -62,6 +62,17 @@ pub struct FieldAttrs {
     /// `skip`.
     #[darling(default)]
     pub skip: Flag,
+}
+
+/// `validate(..)`: the rules, with darling's "unknown field" called an unknown rule.
+pub struct Validate(pub Rules);
+
+impl FromMeta for Validate {
+    fn from_meta(item: &Meta) -> darling::Result<Self> {
+        Rules::from_meta(item)
+            .map(Validate)
+            .map_err(|e| reword_unknown(e, "rule"))
+    }
 }
 
 /// The rules inside `validate(..)`.
@@ -141,7 +152,10 @@ impl FromMeta for DefaultValue {
 
     fn from_expr(expr: &Expr) -> darling::Result<Self> {
         Ok(match expr {
-            Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) => DefaultValue::Raw(text.clone()),
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(text),
+                ..
+            }) => DefaultValue::Raw(text.clone()),
             Expr::Group(group) => return Self::from_expr(&group.expr),
             other => DefaultValue::Expr(other.clone()),
         })
@@ -154,13 +168,41 @@ pub struct CratePath(pub Path);
 impl FromMeta for CratePath {
     fn from_expr(expr: &Expr) -> darling::Result<Self> {
         match expr {
-            Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) => text
-                .parse()
-                .map(CratePath)
-                .map_err(|_| darling::Error::custom("`crate` must be a path, e.g. `crate = \"my_config\"`").with_span(text)),
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(text),
+                ..
+            }) => text.parse().map(CratePath).map_err(|_| {
+                darling::Error::custom("`crate` must be a path, e.g. `crate = \"my_config\"`")
+                    .with_span(text)
+            }),
             Expr::Path(path) => Ok(CratePath(path.path.clone())),
             Expr::Group(group) => Self::from_expr(&group.expr),
             other => Err(darling::Error::unexpected_expr_type(other)),
         }
     }
+}
+
+/// darling reports an unknown key as an unknown "field"; to a user it is an unknown
+/// attribute (or rule). Rewords those errors, keeping their spans.
+pub fn reword_unknown(errors: darling::Error, noun: &str) -> darling::Error {
+    map_errors(errors, |message, span| {
+        message
+            .strip_prefix("Unknown field: ")
+            .map(|rest| syn::Error::new(span, format!("unknown {noun} {rest}")).into())
+    })
+}
+
+/// Replaces each error for which `replace(message, span)` gives a replacement.
+pub fn map_errors(
+    errors: darling::Error,
+    replace: impl Fn(&str, Span) -> Option<darling::Error>,
+) -> darling::Error {
+    let errors = errors
+        .into_iter()
+        .map(|error| {
+            let error = syn::Error::from(error);
+            replace(&error.to_string(), error.span()).unwrap_or_else(|| error.into())
+        })
+        .collect();
+    darling::Error::multiple(errors)
 }

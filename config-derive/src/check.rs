@@ -36,6 +36,30 @@ pub fn container(attrs: &ContainerAttrs, errors: &mut Accumulator) {
     }
 }
 
+/// The error for an enum, union, tuple or unit struct, on its keyword or name, with what to
+/// do instead.
+pub fn unsupported_shape(input: &syn::DeriveInput) -> darling::Error {
+    let named = "write a struct with named fields: each field name is a file key and part of a variable name";
+    match &input.data {
+        syn::Data::Enum(data) => error(
+            data.enum_token.span,
+            "`#[derive(Config)]` works on structs with named fields, not enums; to use an enum as a field \
+             type, implement `ConfigValue` for it with `config_runtime::impl_serde_enum!` or `impl_from_str!`",
+        ),
+        syn::Data::Union(data) => error(
+            data.union_token.span,
+            format!("`#[derive(Config)]` works on structs with named fields, not unions; {named}"),
+        ),
+        syn::Data::Struct(_) => error(
+            input.ident.span(),
+            format!(
+                "`#[derive(Config)]` needs named fields, and `{}` has none; {named}",
+                input.ident
+            ),
+        ),
+    }
+}
+
 /// Checks on one field's attributes against each other and against its type.
 pub fn field(attrs: &FieldAttrs, errors: &mut Accumulator) {
     let shape = Shape::of(&attrs.ty);
@@ -81,7 +105,9 @@ fn check_skip(attrs: &FieldAttrs, errors: &mut Accumulator) {
 fn check_nested(attrs: &FieldAttrs, shape: &Shape, errors: &mut Accumulator) {
     for (name, span) in other_attributes(attrs) {
         let hint = match name {
-            "default" => "a nested struct takes its defaults from its own fields; put `default` on those",
+            "default" => {
+                "a nested struct takes its defaults from its own fields; put `default` on those"
+            }
             "env" | "alias" => {
                 "a nested struct's variables are named `<PREFIX>_<FIELD>_<SUBFIELD>`; set `env`/`alias` on the fields of the nested struct"
             }
@@ -91,15 +117,26 @@ fn check_nested(attrs: &FieldAttrs, shape: &Shape, errors: &mut Accumulator) {
             "example" => "`example` documents one variable; set it on the nested struct's fields",
             _ => continue, // `restart` applies to the whole section
         };
-        errors.push(error(span, format!("`{name}` cannot be used with `nested`: {hint}")));
+        errors.push(error(
+            span,
+            format!("`{name}` cannot be used with `nested`: {hint}"),
+        ));
     }
     if let Some(outer) = shape.outer() {
         // `Option<Secret<..>>` is about secrecy first.
-        let wrapper = if shape.is_secret() { Wrapper::Secret } else { outer };
+        let wrapper = if shape.is_secret() {
+            Wrapper::Secret
+        } else {
+            outer
+        };
         let hint = match wrapper {
-            Wrapper::Option => "an optional section is not supported; give the nested struct's fields defaults instead",
+            Wrapper::Option => {
+                "an optional section is not supported; give the nested struct's fields defaults instead"
+            }
             Wrapper::Vec => "a list of sections is not supported",
-            Wrapper::Secret => "make the secret fields inside the nested struct `Secret<..>` instead",
+            Wrapper::Secret => {
+                "make the secret fields inside the nested struct `Secret<..>` instead"
+            }
         };
         errors.push(error(
             first_span(&attrs.ty),
@@ -130,7 +167,7 @@ fn check_leaf(attrs: &FieldAttrs, shape: &Shape, errors: &mut Accumulator) {
         names::check_variable(&alias.value, "alias", errors);
     }
     if let Some(rules) = &attrs.validate {
-        check_rules(&rules.value, rules.key, shape, errors);
+        check_rules(&rules.value.0, rules.key, shape, errors);
     }
 }
 
@@ -138,37 +175,77 @@ fn check_leaf(attrs: &FieldAttrs, shape: &Shape, errors: &mut Accumulator) {
 /// each rule's own arguments.
 fn check_rules(rules: &Rules, key: Span, shape: &Shape, errors: &mut Accumulator) {
     let kind = shape.kind;
-    let fit = Fit {
-        leaf: tokens::text(&shape.leaf),
+    let leaf = tokens::text(&shape.leaf);
+    let fit = |rule: &str, span: Span, fits: bool, why: &str| {
+        (!fits).then(|| error(span, format!("`{rule}` does not apply to `{leaf}`: {why}")))
     };
     let length_fits = matches!(kind, LeafKind::Text | LeafKind::Path | LeafKind::Other);
-    let text_fits = matches!(kind, LeafKind::Text | LeafKind::Path | LeafKind::Url | LeafKind::Other);
+    let text_fits = matches!(
+        kind,
+        LeafKind::Text | LeafKind::Path | LeafKind::Url | LeafKind::Other
+    );
+    let not_text = not_text(kind, &leaf);
+    let counts = format!("it counts characters of text, and {not_text}");
+    let mut found = Vec::new();
 
     if let Some(range) = &rules.range {
-        let hint = match kind {
+        let why = match kind {
             LeafKind::Text | LeafKind::Path => {
-                "`range` compares numbers; limit the length of text with `min_len`/`max_len`"
+                "it compares numbers; limit the length of text with `min_len`/`max_len`"
             }
-            _ => "`range` compares numbers; check other values with `custom = path`",
+            _ => "it compares numbers; check other values with `custom = path`",
         };
-        let fits = kind.is_number() || kind == LeafKind::Other;
-        fit.check("range", range.key, fits, hint, errors);
+        found.push(fit(
+            "range",
+            range.key,
+            kind.is_number() || kind == LeafKind::Other,
+            why,
+        ));
         literal::check_range(&range.value, range.key, errors);
     }
-
-    let length_hint = format!(
-        "`min_len`, `max_len` and `non_empty` count characters of text, and {}",
-        not_text(kind)
-    );
     if let Some(min) = &rules.min_len {
-        fit.check("min_len", min.key, length_fits, &length_hint, errors);
+        found.push(fit("min_len", min.key, length_fits, &counts));
     }
     if let Some(max) = &rules.max_len {
-        fit.check("max_len", max.key, length_fits, &length_hint, errors);
+        found.push(fit("max_len", max.key, length_fits, &counts));
     }
     if rules.non_empty.is_present() {
-        fit.check("non_empty", rules.non_empty.span(), length_fits, &length_hint, errors);
+        found.push(fit(
+            "non_empty",
+            rules.non_empty.span(),
+            length_fits,
+            &counts,
+        ));
     }
+    if let Some(pattern) = &rules.pattern {
+        let why = format!("it matches text, and {not_text}");
+        found.push(fit("pattern", pattern.key, text_fits, &why));
+    }
+    if let Some(one_of) = &rules.one_of {
+        let why = format!("it compares text, and {not_text}");
+        found.push(fit("one_of", one_of.key, text_fits, &why));
+    }
+    if let Some(schemes) = &rules.url_scheme {
+        let why = "it checks a `url::Url`; declare the field as `url::Url` (or `Secret<url::Url>`) \
+                   to have the URL parsed and checked";
+        found.push(fit("url_scheme", schemes.key, kind == LeafKind::Url, why));
+    }
+    if rules.custom.is_some() {
+        found.push(None); // a user function fits whatever it accepts
+    }
+    if found.is_empty() {
+        errors.push(error(
+            key,
+            "`validate(..)` lists no rule; add one of `range`, `min_len`, `max_len`, `pattern`, \
+             `one_of`, `url_scheme`, `non_empty`, `custom`, or remove it",
+        ));
+    }
+    found.into_iter().flatten().for_each(|e| errors.push(e));
+    check_rule_arguments(rules, errors);
+}
+
+/// Each rule's own arguments, whatever the field type.
+fn check_rule_arguments(rules: &Rules, errors: &mut Accumulator) {
     if let (Some(min), Some(max)) = (&rules.min_len, &rules.max_len)
         && min.value > max.value
     {
@@ -180,79 +257,45 @@ fn check_rules(rules: &Rules, key: Span, shape: &Shape, errors: &mut Accumulator
             ),
         ));
     }
-
-    let text_hint = format!("`pattern` and `one_of` compare text, and {}", not_text(kind));
-    if let Some(pattern) = &rules.pattern {
-        fit.check("pattern", pattern.key, text_fits, &text_hint, errors);
-        if let Err(e) = regex::Regex::new(&pattern.value.value()) {
-            errors.push(error(
-                pattern.value.span(),
-                format!("invalid regular expression in `pattern`:\n{e}"),
-            ));
-        }
-    }
-    if let Some(one_of) = &rules.one_of {
-        fit.check("one_of", one_of.key, text_fits, &text_hint, errors);
-        if one_of.value.is_empty() {
-            errors.push(error(
-                one_of.key,
-                "`one_of` needs at least one allowed value: `one_of(\"a\", \"b\")`",
-            ));
-        }
-    }
-    if let Some(schemes) = &rules.url_scheme {
-        let hint = "`url_scheme` checks a `url::Url`; declare the field as `url::Url` \
-                    (or `Secret<url::Url>`) to have it parsed and checked";
-        fit.check("url_scheme", schemes.key, kind == LeafKind::Url, hint, errors);
-        if schemes.value.is_empty() {
-            errors.push(error(
-                schemes.key,
-                "`url_scheme` needs at least one scheme: `url_scheme(\"https\")`",
-            ));
-        }
-    }
-
-    let any = rules.range.is_some()
-        || rules.min_len.is_some()
-        || rules.max_len.is_some()
-        || rules.non_empty.is_present()
-        || rules.pattern.is_some()
-        || rules.one_of.is_some()
-        || rules.url_scheme.is_some()
-        || rules.custom.is_some();
-    if !any {
+    if let Some(pattern) = &rules.pattern
+        && let Err(e) = regex::Regex::new(&pattern.value.value())
+    {
         errors.push(error(
-            key,
-            "`validate(..)` lists no rule; add one of `range`, `min_len`, `max_len`, `pattern`, \
-             `one_of`, `url_scheme`, `non_empty`, `custom`, or remove it",
+            pattern.value.span(),
+            format!("invalid regular expression in `pattern`:\n{e}"),
+        ));
+    }
+    if let Some(one_of) = &rules.one_of
+        && one_of.value.is_empty()
+    {
+        errors.push(error(
+            one_of.key,
+            "`one_of` needs at least one allowed value: `one_of(\"a\", \"b\")`",
+        ));
+    }
+    if let Some(schemes) = &rules.url_scheme
+        && schemes.value.is_empty()
+    {
+        errors.push(error(
+            schemes.key,
+            "`url_scheme` needs at least one scheme: `url_scheme(\"https\")`",
         ));
     }
 }
 
-/// Whether a rule fits the field's leaf type.
-struct Fit {
-    leaf: String,
-}
-
-impl Fit {
-    fn check(&self, rule: &str, span: Span, fits: bool, hint: &str, errors: &mut Accumulator) {
-        if !fits {
-            errors.push(error(span, format!("`{rule}` does not apply to `{}`: {hint}", self.leaf)));
-        }
-    }
-}
-
 /// Why a text rule does not fit a leaf kind.
-fn not_text(kind: LeafKind) -> &'static str {
+fn not_text(kind: LeafKind, leaf: &str) -> String {
     match kind {
         LeafKind::Int(_) | LeafKind::Float => {
-            "this field is a number; bound a number with `range(min = .., max = ..)`"
+            format!("`{leaf}` is a number; bound a number with `range(min = .., max = ..)`")
         }
-        LeafKind::Bool => "this field is a `bool`",
+        LeafKind::Bool => format!("`{leaf}` is not text"),
         LeafKind::Url => {
-            "this field is a URL; check it with `url_scheme(..)`, `pattern` or `custom = path`"
+            format!(
+                "`{leaf}` is a URL; check it with `url_scheme(..)`, `pattern` or `custom = path`"
+            )
         }
-        _ => "this field is not text; check it with `custom = path`",
+        _ => format!("`{leaf}` is not text; check it with `custom = path`"),
     }
 }
 

@@ -7,7 +7,7 @@ use darling::FromField;
 use syn::ext::IdentExt;
 use syn::{Attribute, DeriveInput, Expr, Ident, LitStr, Path, Type};
 
-use crate::attr::{ContainerAttrs, DefaultValue, FieldAttrs, Rules};
+use crate::attr::{self, ContainerAttrs, DefaultValue, FieldAttrs, Rules};
 use crate::check;
 use crate::shape::Shape;
 use crate::tokens;
@@ -113,7 +113,7 @@ pub enum Rule {
 /// A `range` bound: the expression and its text.
 pub struct Bound {
     /// The expression (a literal, usually).
-    pub expr: Expr,
+    pub expr: Box<Expr>,
     /// As written, for docs.
     pub text: String,
 }
@@ -122,14 +122,24 @@ impl Container {
     /// Parses the attributes, runs every check, and builds the model; or returns all errors.
     pub fn from_input(input: &DeriveInput) -> darling::Result<Self> {
         let mut errors = darling::Error::accumulator();
-        let container = errors.handle(ContainerAttrs::from_derive_input(input));
+        let container = errors.handle(ContainerAttrs::from_derive_input(input).map_err(|e| {
+            let e = attr::map_errors(e, |message, _| {
+                message
+                    .starts_with("Unsupported shape")
+                    .then(|| check::unsupported_shape(input))
+            });
+            attr::reword_unknown(e, "attribute")
+        }));
         let raw_fields = match &input.data {
             syn::Data::Struct(data) => data.fields.iter().collect(),
             _ => Vec::new(), // the shape error is already reported
         };
         let fields: Vec<FieldAttrs> = raw_fields
             .into_iter()
-            .filter_map(|field| errors.handle(FieldAttrs::from_field(field)))
+            .filter_map(|field| {
+                let attrs = FieldAttrs::from_field(field);
+                errors.handle(attrs.map_err(|e| attr::reword_unknown(e, "attribute")))
+            })
             .collect();
 
         if let Some(container) = &container {
@@ -138,7 +148,10 @@ impl Container {
         for field in &fields {
             check::field(field, &mut errors);
         }
-        let prefix = container.as_ref().and_then(|c| c.prefix.as_ref()).map(|p| p.as_str());
+        let prefix = container
+            .as_ref()
+            .and_then(|c| c.prefix.as_ref())
+            .map(|p| p.as_str());
         check::env_names(prefix, &fields, &mut errors);
 
         errors.finish()?;
@@ -169,7 +182,11 @@ impl Field {
             FieldKind::Leaf(Box::new(Leaf {
                 shape: Shape::of(&attrs.ty),
                 env: attrs.env.map(|env| env.value.value()),
-                aliases: attrs.alias.iter().map(|alias| alias.value.value()).collect(),
+                aliases: attrs
+                    .alias
+                    .iter()
+                    .map(|alias| alias.value.value())
+                    .collect(),
                 default: match attrs.default.map(|d| d.value) {
                     None => Default::None,
                     Some(DefaultValue::Raw(text)) => Default::Raw(text.value()),
@@ -180,7 +197,10 @@ impl Field {
                 },
                 example: attrs.example.map(|example| example.value.value()),
                 restart: attrs.restart.is_present(),
-                rules: attrs.validate.map(|rules| lower_rules(rules.value)).unwrap_or_default(),
+                rules: attrs
+                    .validate
+                    .map(|rules| lower_rules(rules.value.0))
+                    .unwrap_or_default(),
             }))
         };
         Field {
@@ -196,7 +216,7 @@ impl Field {
 fn lower_rules(rules: Rules) -> Vec<Rule> {
     let bound = |expr: Expr| Bound {
         text: tokens::text(&expr),
-        expr,
+        expr: Box::new(expr),
     };
     let strings = |list: Vec<LitStr>| list.iter().map(LitStr::value).collect();
     let mut out = Vec::new();
@@ -214,7 +234,11 @@ fn lower_rules(rules: Rules) -> Vec<Rule> {
     }
     out.extend(rules.pattern.map(|p| Rule::Pattern(p.value)));
     out.extend(rules.one_of.map(|list| Rule::OneOf(strings(list.value))));
-    out.extend(rules.url_scheme.map(|list| Rule::UrlScheme(strings(list.value))));
+    out.extend(
+        rules
+            .url_scheme
+            .map(|list| Rule::UrlScheme(strings(list.value))),
+    );
     out.extend(rules.custom.map(|path| Rule::Custom(path.value)));
     out
 }
@@ -224,7 +248,10 @@ fn doc_comment(attrs: &[Attribute]) -> String {
     let mut lines = Vec::new();
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("doc")) {
         if let syn::Meta::NameValue(nv) = &attr.meta
-            && let Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) = &nv.value
+            && let Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = &nv.value
         {
             lines.extend(text.value().lines().map(|line| line.trim().to_owned()));
         }

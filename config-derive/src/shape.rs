@@ -122,8 +122,13 @@ impl Shape {
             wrappers.push(wrapper);
             current = ungroup(inner);
         }
-        let kind = last_segment_name(current).map_or(LeafKind::Other, |name| LeafKind::from_name(&name));
-        Shape { wrappers, leaf: current.clone(), kind }
+        let kind =
+            last_segment_name(current).map_or(LeafKind::Other, |name| LeafKind::from_name(&name));
+        Shape {
+            wrappers,
+            leaf: current.clone(),
+            kind,
+        }
     }
 
     /// The outermost wrapper, if any.
@@ -160,7 +165,9 @@ fn ungroup(ty: &Type) -> &Type {
 
 fn last_segment_name(ty: &Type) -> Option<String> {
     match ty {
-        Type::Path(path) if path.qself.is_none() => path.path.segments.last().map(|s| s.ident.to_string()),
+        Type::Path(path) if path.qself.is_none() => {
+            path.path.segments.last().map(|s| s.ident.to_string())
+        }
         _ => None,
     }
 }
@@ -173,7 +180,9 @@ fn split_wrapper(ty: &Type) -> Option<(Wrapper, &Type)> {
     }
     let segment = path.path.segments.last()?;
     let wrapper = Wrapper::from_name(&segment.ident.to_string())?;
-    let PathArguments::AngleBracketed(args) = &segment.arguments else { return None };
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
     let mut types = args.args.iter().filter_map(|arg| match arg {
         GenericArgument::Type(ty) => Some(ty),
         _ => None,

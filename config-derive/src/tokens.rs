@@ -54,10 +54,16 @@ mod tests {
 
     #[test]
     fn tidies_printed_tokens() {
-        assert_eq!(tidy("Duration :: from_secs (30)"), "Duration::from_secs(30)");
+        assert_eq!(
+            tidy("Duration :: from_secs (30)"),
+            "Duration::from_secs(30)"
+        );
         assert_eq!(tidy("vec ! [1 , 2]"), "vec![1, 2]");
         assert_eq!(tidy("url :: Url"), "url::Url");
-        assert_eq!(tidy("Option < Secret < String > >"), "Option<Secret<String>>");
+        assert_eq!(
+            tidy("Option < Secret < String > >"),
+            "Option<Secret<String>>"
+        );
         assert_eq!(tidy("- 5"), "-5");
     }
 }

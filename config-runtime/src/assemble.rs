@@ -53,6 +53,8 @@ pub struct Assemble<'a> {
     production: bool,
     pub(crate) errors: Vec<FieldError>,
     pub(crate) rows: Vec<Row>,
+    /// Whether to fill `rows` (only `explain` needs them).
+    explain: bool,
 }
 
 impl<'a> Assemble<'a> {
@@ -61,6 +63,7 @@ impl<'a> Assemble<'a> {
         values: &'a [Option<Sourced>],
         failed: &'a [bool],
         production: bool,
+        explain: bool,
     ) -> Self {
         Assemble {
             schema,
@@ -70,7 +73,8 @@ impl<'a> Assemble<'a> {
             section_path: Vec::new(),
             production,
             errors: Vec::new(),
-            rows: Vec::with_capacity(schema.fields.len()),
+            rows: Vec::with_capacity(if explain { schema.fields.len() } else { 0 }),
+            explain,
         }
     }
 
@@ -95,7 +99,11 @@ impl<'a> Assemble<'a> {
             Some(sourced) => {
                 if sourced.from_provider && !field.secret {
                     let reference = sourced.references.join(", ");
-                    self.error(field, Some(&sourced.origin), ErrorKind::SecretInPlainField { reference });
+                    self.error(
+                        field,
+                        Some(&sourced.origin),
+                        ErrorKind::SecretInPlainField { reference },
+                    );
                     return None;
                 }
                 match T::from_raw(&sourced.raw) {
@@ -138,12 +146,16 @@ impl<'a> Assemble<'a> {
             self.error(field, origin, ErrorKind::Placeholder { reason });
             return None;
         }
-        self.rows.push(Row {
-            path: field.path.clone(),
-            env: field.env.clone(),
-            origin: origin.cloned().or_else(|| field.default.as_ref().map(|_| Origin::Default)),
-            value: shown_value(field, sourced),
-        });
+        if self.explain {
+            self.rows.push(Row {
+                path: field.path.clone(),
+                env: field.env.clone(),
+                origin: origin
+                    .cloned()
+                    .or_else(|| field.default.as_ref().map(|_| Origin::Default)),
+                value: shown_value(field, sourced),
+            });
+        }
         Some(value)
     }
 
@@ -156,16 +168,16 @@ impl<'a> Assemble<'a> {
     }
 
     /// Runs the struct's `validate = ..` function on a struct whose fields are all valid.
-    pub fn finish<T>(
-        &mut self,
-        value: T,
-        validate: Option<CrossCheck<T>>,
-    ) -> Option<T> {
+    pub fn finish<T>(&mut self, value: T, validate: Option<CrossCheck<T>>) -> Option<T> {
         match validate.map(|f| f(&value)) {
             Some(Err(message)) => {
                 let path = self.section_path.join(".");
-                self.errors
-                    .push(FieldError::new(path, None, None, ErrorKind::Check { message }));
+                self.errors.push(FieldError::new(
+                    path,
+                    None,
+                    None,
+                    ErrorKind::Check { message },
+                ));
                 None
             }
             _ => Some(value),
@@ -177,8 +189,12 @@ impl<'a> Assemble<'a> {
             Some(Origin::Env { var }) => var.clone(),
             _ => field.env.clone(),
         };
-        self.errors
-            .push(FieldError::new(field.path.clone(), Some(env), origin.cloned(), kind));
+        self.errors.push(FieldError::new(
+            field.path.clone(),
+            Some(env),
+            origin.cloned(),
+            kind,
+        ));
     }
 }
 
@@ -189,7 +205,13 @@ fn expected_of<T: ConfigValue>(field: &FieldSchema) -> Cow<'static, str> {
         _ => None,
     });
     match (range, &field.kind) {
-        (Some((min, max)), ValueKind::Integer { min: tmin, max: tmax }) => {
+        (
+            Some((min, max)),
+            ValueKind::Integer {
+                min: tmin,
+                max: tmax,
+            },
+        ) => {
             let min = min.map(str::to_owned).unwrap_or_else(|| tmin.to_string());
             let max = max.map(str::to_owned).unwrap_or_else(|| tmax.to_string());
             format!("an integer in {min}..={max}").into()

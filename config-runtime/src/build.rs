@@ -24,7 +24,9 @@ pub fn write_env_example<T: Config>(path: impl AsRef<Path>) -> io::Result<bool> 
     match std::fs::read_to_string(path) {
         Ok(current) if current == wanted => Ok(false),
         Ok(_) => std::fs::write(path, wanted).map(|()| true),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::write(path, wanted).map(|()| true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::write(path, wanted).map(|()| true)
+        }
         Err(e) => Err(e),
     }
 }

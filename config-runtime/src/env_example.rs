@@ -21,8 +21,11 @@ pub fn render(schema: &Schema) -> String {
     out.push_str("# Lines starting with `# NAME=` show defaults: uncomment to change them.\n");
 
     for (index, section) in schema.sections.iter().enumerate() {
-        let fields: Vec<&FieldSchema> =
-            schema.fields.iter().filter(|f| f.section == index).collect();
+        let fields: Vec<&FieldSchema> = schema
+            .fields
+            .iter()
+            .filter(|f| f.section == index)
+            .collect();
         if fields.is_empty() {
             continue;
         }
@@ -87,7 +90,10 @@ fn write_field(out: &mut String, field: &FieldSchema) {
 
 /// Quotes values a `.env` parser would otherwise split or strip.
 fn quote_if_needed(value: &str) -> String {
-    if value.chars().any(|c| c.is_whitespace() || c == '#' || c == '"' || c == '\'') {
+    if value
+        .chars()
+        .any(|c| c.is_whitespace() || c == '#' || c == '"' || c == '\'')
+    {
         format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
     } else {
         value.to_owned()

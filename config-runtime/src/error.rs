@@ -250,7 +250,10 @@ impl fmt::Display for ErrorKind {
             } => {
                 match got {
                     Some(got) => write!(f, "expected {expected}, got {got:?}")?,
-                    None => write!(f, "expected {expected}, got an invalid secret value (not shown)")?,
+                    None => write!(
+                        f,
+                        "expected {expected}, got an invalid secret value (not shown)"
+                    )?,
                 }
                 match detail {
                     Some(detail) => write!(f, " ({detail})"),

@@ -128,3 +128,8 @@ pub trait Config: Sized + 'static {
     #[doc(hidden)]
     fn __assemble(assemble: &mut __private::Assemble<'_>) -> Option<Self>;
 }
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -44,7 +44,10 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Default => f.write_str("default"),
-            Origin::File { path, line: Some(line) } => write!(f, "{} line {line}", path.display()),
+            Origin::File {
+                path,
+                line: Some(line),
+            } => write!(f, "{} line {line}", path.display()),
             Origin::File { path, line: None } => write!(f, "{}", path.display()),
             Origin::Dotenv { path, line } => write!(f, "{} line {line}", path.display()),
             Origin::Env { .. } => f.write_str("environment"),

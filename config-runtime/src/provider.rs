@@ -76,7 +76,9 @@ impl SecretData {
     }
 
     /// A secret of named fields.
-    pub fn fields<K: Into<String>, V: Into<String>>(fields: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn fields<K: Into<String>, V: Into<String>>(
+        fields: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         SecretData {
             payload: Payload::Fields(
                 fields
@@ -101,8 +103,9 @@ impl SecretData {
             (Payload::Text(text), None) => Ok(text.expose_secret().clone()),
             (Payload::Text(text), Some(key)) => {
                 let object: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(text.expose_secret())
-                        .map_err(|_| format!("`#{key}` needs a JSON object, and the secret is not one"))?;
+                    serde_json::from_str(text.expose_secret()).map_err(|_| {
+                        format!("`#{key}` needs a JSON object, and the secret is not one")
+                    })?;
                 match object.get(key) {
                     Some(serde_json::Value::String(s)) => Ok(s.clone()),
                     Some(serde_json::Value::Null) | None => Err(no_field(key, object.keys())),
@@ -113,9 +116,11 @@ impl SecretData {
                 .get(key)
                 .map(|v| v.expose_secret().clone())
                 .ok_or_else(|| no_field(key, fields.keys())),
-            (Payload::Fields(fields), None) if fields.len() == 1 => {
-                Ok(fields.values().next().map(|v| v.expose_secret().clone()).unwrap_or_default())
-            }
+            (Payload::Fields(fields), None) if fields.len() == 1 => Ok(fields
+                .values()
+                .next()
+                .map(|v| v.expose_secret().clone())
+                .unwrap_or_default()),
             (Payload::Fields(fields), None) => Err(format!(
                 "the secret has fields {}; pick one with `#field`",
                 join_names(fields.keys())
@@ -129,7 +134,10 @@ fn join_names<'a>(names: impl Iterator<Item = &'a String>) -> String {
 }
 
 fn no_field<'a>(key: &str, names: impl Iterator<Item = &'a String>) -> String {
-    format!("the secret has no field `{key}` (fields: {})", join_names(names))
+    format!(
+        "the secret has no field `{key}` (fields: {})",
+        join_names(names)
+    )
 }
 
 /// Why a provider could not answer. Its message names paths and statuses, never values.
@@ -187,7 +195,11 @@ mod tests {
         let kv = SecretData::fields([("user", "app"), ("password", "pw")]);
         assert_eq!(kv.select(Some("password")).unwrap(), "pw");
         assert!(kv.select(None).unwrap_err().contains("user"));
-        assert!(kv.select(Some("nope")).unwrap_err().contains("no field `nope`"));
+        assert!(
+            kv.select(Some("nope"))
+                .unwrap_err()
+                .contains("no field `nope`")
+        );
         let json = SecretData::text(r#"{"password":"pw","port":5432}"#);
         assert_eq!(json.select(Some("password")).unwrap(), "pw");
         assert_eq!(json.select(Some("port")).unwrap(), "5432");

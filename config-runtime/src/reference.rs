@@ -115,7 +115,8 @@ impl Template {
                     fault: Fault::Unterminated,
                 })?;
                 let body = &body_and_tail[..close];
-                let reference = parse_body(body).map_err(|fault| ReferenceError { offset, fault })?;
+                let reference =
+                    parse_body(body).map_err(|fault| ReferenceError { offset, fault })?;
                 if !text.is_empty() {
                     segments.push(Segment::Text(std::mem::take(&mut text)));
                 }
@@ -226,7 +227,10 @@ mod tests {
     fn keys_split_at_the_last_hash() {
         let t = Template::parse("${vault:secret/a#b#password}").unwrap();
         let r = t.references().next().unwrap();
-        assert_eq!((r.scheme.as_str(), r.path.as_str()), ("vault", "secret/a#b"));
+        assert_eq!(
+            (r.scheme.as_str(), r.path.as_str()),
+            ("vault", "secret/a#b")
+        );
         assert_eq!(r.key.as_deref(), Some("password"));
         let t = Template::parse("${aws-sm:prod/db#password@AWSPREVIOUS}").unwrap();
         assert_eq!(t.references().next().unwrap().scheme, "aws-sm");

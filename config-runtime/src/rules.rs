@@ -267,13 +267,19 @@ mod tests {
         assert!(range(&5u16, Some(1), Some(10)).is_ok());
         let v = range(&0u16, Some(1), Some(65535)).unwrap_err();
         assert_eq!(v.message(false), "must be in 1..=65535, got \"0\"");
-        assert_eq!(v.message(true), "must be in 1..=65535 (value not shown: secret)");
+        assert_eq!(
+            v.message(true),
+            "must be in 1..=65535 (value not shown: secret)"
+        );
     }
 
     #[test]
     fn lengths_count_characters_and_are_safe_for_secrets() {
         let v = min_len("short-secret", 32).unwrap_err();
-        assert_eq!(v.message(true), "must be at least 32 characters, got 12 characters");
+        assert_eq!(
+            v.message(true),
+            "must be at least 32 characters, got 12 characters"
+        );
         assert!(max_len("ééé", 3).is_ok());
         assert!(non_empty("").is_err());
     }

@@ -450,7 +450,9 @@ fn apply_rule(schema: &mut Map<String, Value>, rule: &RuleSpec) {
 fn default_value(default: &str, kind: &ValueKind) -> Value {
     let text = default.trim_matches('"');
     match kind {
-        ValueKind::Boolean => bool::parse_str(text).map(Value::from).unwrap_or(json!(text)),
+        ValueKind::Boolean => bool::parse_str(text)
+            .map(Value::from)
+            .unwrap_or(json!(text)),
         ValueKind::Integer { .. } => text.parse::<i64>().map(Value::from).unwrap_or(json!(text)),
         ValueKind::Number => text.parse::<f64>().map(Value::from).unwrap_or(json!(text)),
         ValueKind::List(_) => json!(

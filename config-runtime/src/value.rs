@@ -180,7 +180,9 @@ macro_rules! integer_values {
         }
     )*};
 }
-integer_values!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+integer_values!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
 
 macro_rules! float_values {
     ($($ty:ty),*) => {$(
@@ -266,7 +268,9 @@ impl ConfigValue for url::Url {
         "URL".into()
     }
     fn kind() -> ValueKind {
-        ValueKind::String { format: Some("uri") }
+        ValueKind::String {
+            format: Some("uri"),
+        }
     }
 }
 
@@ -442,9 +446,8 @@ macro_rules! impl_from_str {
     ($ty:ty, $expected:expr) => {
         impl $crate::ConfigValue for $ty {
             fn parse_str(text: &str) -> ::core::result::Result<Self, $crate::ValueError> {
-                <$ty as ::core::str::FromStr>::from_str(text.trim()).map_err(|e| {
-                    $crate::ValueError::expected::<Self>().with_detail(e)
-                })
+                <$ty as ::core::str::FromStr>::from_str(text.trim())
+                    .map_err(|e| $crate::ValueError::expected::<Self>().with_detail(e))
             }
             fn expected() -> $crate::__private::Cow<'static, str> {
                 $crate::__private::Cow::Borrowed($expected)
@@ -551,7 +554,10 @@ pub(crate) mod serde_enum {
     ) -> Result<T, ValueError> {
         let text = text.trim();
         let exact = |name: &str| {
-            T::deserialize(IntoDeserializer::<de::value::Error>::into_deserializer(name)).ok()
+            T::deserialize(IntoDeserializer::<de::value::Error>::into_deserializer(
+                name,
+            ))
+            .ok()
         };
         exact(text)
             .or_else(|| {
@@ -590,7 +596,10 @@ mod tests {
     #[test]
     fn durations_take_humantime_or_seconds() {
         assert_eq!(Duration::parse_str("30").unwrap(), Duration::from_secs(30));
-        assert_eq!(Duration::parse_str("1h 30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(
+            Duration::parse_str("1h 30m").unwrap(),
+            Duration::from_secs(5400)
+        );
         assert!(Duration::parse_str("soon").is_err());
     }
 

@@ -80,7 +80,11 @@ pub fn required_vars(extra: &[(&str, &str)]) -> Vec<(String, String)> {
         ("DATABASE_URL".to_owned(), DATABASE_URL.to_owned()),
         ("APP_STRIPE_KEY".to_owned(), STRIPE_KEY.to_owned()),
     ];
-    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     vars
 }
 

@@ -12,7 +12,11 @@ fn check_pair(c: &Pair) -> Result<(), String> {
 }
 
 fn even(n: &u32) -> Result<(), String> {
-    if n % 2 == 0 { Ok(()) } else { Err("must be even".to_owned()) }
+    if n % 2 == 0 {
+        Ok(())
+    } else {
+        Err("must be even".to_owned())
+    }
 }
 
 /// A struct exercising field attributes.
@@ -44,7 +48,10 @@ struct Pair {
     #[config(default = 2, validate(custom = even))]
     step: u32,
     /// An API token.
-    #[config(example = "tok_example", validate(min_len = 8, max_len = 16, pattern = "^tok_"))]
+    #[config(
+        example = "tok_example",
+        validate(min_len = 8, max_len = 16, pattern = "^tok_")
+    )]
     token: Secret<String>,
     /// Mode.
     #[config(default = "fast", validate(one_of("fast", "safe")))]
@@ -108,15 +115,24 @@ fn prefix_env_and_nested_names() {
     assert!(c.inner.flag);
     let schema = Pair::schema();
     assert_eq!(schema.field("label").unwrap().env, "PAIR_LABEL");
-    assert_eq!(schema.field("inner.percent").unwrap().env, "ATTR_INNER_PERCENT");
+    assert_eq!(
+        schema.field("inner.percent").unwrap().env,
+        "ATTR_INNER_PERCENT"
+    );
     assert_eq!(schema.field("inner.flag").unwrap().env, "INNER_FLAG");
-    assert!(schema.field("cache").is_none(), "skipped fields are not in the schema");
+    assert!(
+        schema.field("cache").is_none(),
+        "skipped fields are not in the schema"
+    );
 }
 
 #[test]
 fn the_prefixed_label_variable_is_unknown_because_env_overrides_it() {
     let err = load(&[("ATTR_LABEL", "x")]).unwrap_err();
-    assert!(matches!(err.errors()[0].kind(), ErrorKind::Unknown { .. }), "{err}");
+    assert!(
+        matches!(err.errors()[0].kind(), ErrorKind::Unknown { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -128,7 +144,11 @@ fn alias_is_accepted_with_a_deprecation_warning() {
     assert_eq!(explain.row("name").unwrap().value, "legacy");
     assert_eq!(explain.warnings().len(), 1);
     assert!(explain.warnings()[0].contains("ATTR_OLD_NAME is deprecated; rename it to ATTR_NAME"));
-    assert!(explain.to_string().contains("warning: ATTR_OLD_NAME is deprecated"));
+    assert!(
+        explain
+            .to_string()
+            .contains("warning: ATTR_OLD_NAME is deprecated")
+    );
 
     // The current name wins over the alias in the same source.
     let c = load(&[("ATTR_NAME", "new"), ("ATTR_OLD_NAME", "old")]).unwrap();
@@ -153,27 +173,62 @@ fn container_validate_runs_after_fields_are_valid() {
 fn each_rule_reports_its_requirement() {
     let cases: &[(&str, &str, &str)] = &[
         ("ATTR_STEP", "3", "ATTR_STEP (environment): must be even"),
-        ("ATTR_MODE", "fsat", "must be one of: fast, safe (did you mean fast?), got \"fsat\""),
-        ("ATTR_UPSTREAM", "http://up", "must be a URL with scheme https, got scheme \"http\""),
+        (
+            "ATTR_MODE",
+            "fsat",
+            "must be one of: fast, safe (did you mean fast?), got \"fsat\"",
+        ),
+        (
+            "ATTR_UPSTREAM",
+            "http://up",
+            "must be a URL with scheme https, got scheme \"http\"",
+        ),
         ("ATTR_TAGS", "ok,,x", "must not be empty"),
-        ("ATTR_TAGS", "ok,long", "must be at most 3 characters, got 4 characters"),
-        ("ATTR_INNER_PERCENT", "101", "ATTR_INNER_PERCENT (environment): must be in 0..=100, got \"101\""),
-        ("ATTR_TOKEN", "tok_1", "must be at least 8 characters, got 5 characters"),
-        ("ATTR_TOKEN", "tok_1234567890abcdef", "must be at most 16 characters, got 20 characters"),
-        ("ATTR_TOKEN", "key_12345", "must match the pattern /^tok_/ (value not shown: secret)"),
+        (
+            "ATTR_TAGS",
+            "ok,long",
+            "must be at most 3 characters, got 4 characters",
+        ),
+        (
+            "ATTR_INNER_PERCENT",
+            "101",
+            "ATTR_INNER_PERCENT (environment): must be in 0..=100, got \"101\"",
+        ),
+        (
+            "ATTR_TOKEN",
+            "tok_1",
+            "must be at least 8 characters, got 5 characters",
+        ),
+        (
+            "ATTR_TOKEN",
+            "tok_1234567890abcdef",
+            "must be at most 16 characters, got 20 characters",
+        ),
+        (
+            "ATTR_TOKEN",
+            "key_12345",
+            "must match the pattern /^tok_/ (value not shown: secret)",
+        ),
     ];
     for (var, value, message) in cases {
         let err = load(&[(var, value)]).unwrap_err();
         let text = err.to_string();
         assert!(text.contains(message), "{var}={value}: {text}");
-        assert!(matches!(err.errors()[0].kind(), ErrorKind::Rule { .. }), "{text}");
+        assert!(
+            matches!(err.errors()[0].kind(), ErrorKind::Rule { .. }),
+            "{text}"
+        );
     }
 }
 
 #[test]
 fn range_shapes_the_parse_message() {
     let err = load(&[("ATTR_INNER_PERCENT", "lots")]).unwrap_err();
-    assert!(err.to_string().contains("expected an integer in 0..=100, got \"lots\""), "{err}");
+    assert!(
+        err.to_string()
+            .contains("expected an integer in 0..=100, got \"lots\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -188,8 +243,17 @@ fn schema_carries_docs_restart_example_and_rules() {
     assert_eq!(token.example, Some("tok_example"));
     assert_eq!(token.rules.len(), 3);
     let timeout = schema.field("timeout").unwrap();
-    assert_eq!(timeout.default.as_deref(), Some("Duration::from_millis(1500)"));
+    assert_eq!(
+        timeout.default.as_deref(),
+        Some("Duration::from_millis(1500)")
+    );
     assert_eq!(schema.sections[1].doc, "Nested section.");
-    assert_eq!(schema.sections[0].doc, "A struct exercising field attributes.");
-    assert_eq!(schema.field("name").unwrap().aliases, vec!["ATTR_OLD_NAME".to_owned()]);
+    assert_eq!(
+        schema.sections[0].doc,
+        "A struct exercising field attributes."
+    );
+    assert_eq!(
+        schema.field("name").unwrap().aliases,
+        vec!["ATTR_OLD_NAME".to_owned()]
+    );
 }

@@ -28,16 +28,26 @@ fn a_loaded_config_never_shows_its_secrets() {
         ("APP_REDIS_PASSWORD", CANARY_REDIS),
     ];
     let cfg = AppConfig::from_map(vars).unwrap();
-    assert_eq!(cfg.stripe_key.expose_secret(), CANARY_KEY, "the value is there, only hidden");
+    assert_eq!(
+        cfg.stripe_key.expose_secret(),
+        CANARY_KEY,
+        "the value is there, only hidden"
+    );
     assert_clean("Debug", &format!("{cfg:?}"));
     assert_clean("pretty Debug", &format!("{cfg:#?}"));
     assert_clean("Display of a secret", &cfg.stripe_key.to_string());
-    assert_clean("serde JSON of a secret", &serde_json::to_string(&cfg.database_url).unwrap());
+    assert_clean(
+        "serde JSON of a secret",
+        &serde_json::to_string(&cfg.database_url).unwrap(),
+    );
     let explain = AppConfig::loader().vars(vars).explain().unwrap();
     assert_clean("explain Display", &explain.to_string());
     assert_clean("explain Debug", &format!("{explain:?}"));
     assert_clean(".env.example", &AppConfig::env_example());
-    assert_clean("JSON schema", &AppConfig::schema().json_schema().to_string());
+    assert_clean(
+        "JSON schema",
+        &AppConfig::schema().json_schema().to_string(),
+    );
     assert_clean("schema Debug", &format!("{:?}", AppConfig::schema()));
 }
 
@@ -53,7 +63,10 @@ fn serde_output_of_a_whole_struct_is_redacted() {
     }
     let cfg = Service::from_map([("S_TOKEN", CANARY_KEY), ("S_PASSWORD", CANARY_REDIS)]).unwrap();
     let json = serde_json::to_string(&cfg).unwrap();
-    assert_eq!(json, r#"{"name":"svc","token":"[REDACTED]","password":"[REDACTED]"}"#);
+    assert_eq!(
+        json,
+        r#"{"name":"svc","token":"[REDACTED]","password":"[REDACTED]"}"#
+    );
 }
 
 fn echo_secret(value: &String) -> Result<(), String> {
@@ -80,7 +93,11 @@ fn errors_of_secrets_that_fail_validation_never_show_them() {
     let cases: Vec<Vec<(&str, &str)>> = vec![
         vec![("DATABASE_URL", &mysql), ("APP_STRIPE_KEY", &short)],
         vec![("DATABASE_URL", &not_a_url), ("APP_STRIPE_KEY", CANARY_KEY)],
-        vec![("DATABASE_URL", &mysql), ("APP_STRIPE_KEY", CANARY_KEY), ("APP_PORT", "0")],
+        vec![
+            ("DATABASE_URL", &mysql),
+            ("APP_STRIPE_KEY", CANARY_KEY),
+            ("APP_PORT", "0"),
+        ],
     ];
     for vars in cases {
         let err = AppConfig::from_map(vars.clone()).unwrap_err();
@@ -97,7 +114,10 @@ fn errors_of_secrets_that_fail_validation_never_show_them() {
 #[test]
 fn user_validators_that_echo_secrets_are_scrubbed() {
     let err = Leaky::from_map([("L_ECHOED", CANARY_KEY), ("L_OTHER", CANARY_REDIS)]).unwrap_err();
-    assert!(err.to_string().contains("custom check saw [REDACTED]"), "{err}");
+    assert!(
+        err.to_string().contains("custom check saw [REDACTED]"),
+        "{err}"
+    );
     assert_clean("custom rule message", &err.to_string());
     assert_clean("custom rule Debug", &format!("{err:?}"));
 

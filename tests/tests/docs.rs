@@ -5,7 +5,10 @@ use config_runtime::Config;
 use config_runtime::build::{check_env_example, write_env_example};
 use config_tests::{AppConfig, Scratch};
 
-const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots/app_config.env.example");
+const SNAPSHOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/snapshots/app_config.env.example"
+);
 
 #[test]
 fn env_example_matches_the_reviewed_snapshot() {
@@ -14,14 +17,21 @@ fn env_example_matches_the_reviewed_snapshot() {
         std::fs::write(SNAPSHOT, &generated).unwrap();
     }
     let reviewed = std::fs::read_to_string(SNAPSHOT).unwrap();
-    assert_eq!(generated, reviewed, "run with UPDATE_SNAPSHOTS=1, then review the diff");
+    assert_eq!(
+        generated, reviewed,
+        "run with UPDATE_SNAPSHOTS=1, then review the diff"
+    );
 }
 
 #[test]
 fn env_example_documents_every_variable() {
     let text = AppConfig::env_example();
     for field in &AppConfig::schema().fields {
-        assert!(text.contains(&format!("{}=", field.env)), "{} missing", field.env);
+        assert!(
+            text.contains(&format!("{}=", field.env)),
+            "{} missing",
+            field.env
+        );
         assert!(text.contains(field.doc), "doc of {} missing", field.path);
     }
     assert!(text.contains("APP_STRIPE_KEY=sk_test_..."));
@@ -41,7 +51,10 @@ fn json_schema_describes_the_file_form() {
     assert_eq!(props["port"]["minimum"], 1);
     assert_eq!(props["port"]["maximum"], 65535);
     assert_eq!(props["port"]["default"], 8080);
-    assert_eq!(props["log_level"]["enum"], serde_json::json!(["error", "warn", "info", "debug"]));
+    assert_eq!(
+        props["log_level"]["enum"],
+        serde_json::json!(["error", "warn", "info", "debug"])
+    );
     assert_eq!(props["database_url"]["format"], "uri");
     assert_eq!(props["database_url"]["writeOnly"], true);
     assert_eq!(props["stripe_key"]["minLength"], 32);
@@ -58,9 +71,18 @@ fn json_schema_describes_the_file_form() {
 fn check_env_example_detects_a_stale_file_and_write_fixes_it() {
     let dir = Scratch::new();
     let path = dir.path().join(".env.example");
-    assert!(check_env_example::<AppConfig>(&path).is_err(), "a missing file is stale");
-    assert!(write_env_example::<AppConfig>(&path).unwrap(), "first write");
-    assert!(!write_env_example::<AppConfig>(&path).unwrap(), "unchanged: not rewritten");
+    assert!(
+        check_env_example::<AppConfig>(&path).is_err(),
+        "a missing file is stale"
+    );
+    assert!(
+        write_env_example::<AppConfig>(&path).unwrap(),
+        "first write"
+    );
+    assert!(
+        !write_env_example::<AppConfig>(&path).unwrap(),
+        "unchanged: not rewritten"
+    );
     check_env_example::<AppConfig>(&path).unwrap();
 
     let stale = AppConfig::env_example().replace("# Redis port.", "# Port of Redis.");
@@ -68,5 +90,8 @@ fn check_env_example_detects_a_stale_file_and_write_fixes_it() {
     let err = check_env_example::<AppConfig>(&path).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("is out of date"), "{message}");
-    assert!(message.contains("\"# Port of Redis.\", expected \"# Redis port.\""), "{message}");
+    assert!(
+        message.contains("\"# Port of Redis.\", expected \"# Redis port.\""),
+        "{message}"
+    );
 }

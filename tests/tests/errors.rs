@@ -35,7 +35,10 @@ fn five_different_faults_are_all_reported() {
     ] {
         assert!(lines.contains(&expected), "missing {expected:?} in\n{text}");
     }
-    assert!(text.starts_with("invalid configuration (5 problems):"), "{text}");
+    assert!(
+        text.starts_with("invalid configuration (5 problems):"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -44,10 +47,18 @@ fn structured_errors_expose_path_env_origin_and_kind() {
     let port = err.errors().iter().find(|e| e.path() == "port").unwrap();
     assert_eq!(port.env(), Some("APP_PORT"));
     assert!(matches!(port.kind(), ErrorKind::Rule { .. }));
-    let redis = err.errors().iter().find(|e| e.path() == "redis.port").unwrap();
+    let redis = err
+        .errors()
+        .iter()
+        .find(|e| e.path() == "redis.port")
+        .unwrap();
     assert_eq!(redis.env(), Some("APP_REDIS_PORT"));
     assert!(matches!(redis.kind(), ErrorKind::Invalid { .. }));
-    let missing = err.errors().iter().find(|e| e.path() == "stripe_key").unwrap();
+    let missing = err
+        .errors()
+        .iter()
+        .find(|e| e.path() == "stripe_key")
+        .unwrap();
     assert!(missing.origin().is_none());
     assert_eq!(missing.kind(), &ErrorKind::Missing);
 }
@@ -59,7 +70,11 @@ fn file_errors_name_the_file_and_line() {
         "config.toml",
         "port = 70000\nlog_leve = \"debug\"\n\n[redis]\nhots = \"x\"\nport = \"six\"\n\n[redsi]\na = 1\n",
     );
-    let err = AppConfig::loader().file(&toml).vars(required_vars(&[])).load().unwrap_err();
+    let err = AppConfig::loader()
+        .file(&toml)
+        .vars(required_vars(&[]))
+        .load()
+        .unwrap_err();
     let text = err.to_string();
     let shown = toml.display().to_string();
     for expected in [
@@ -78,13 +93,24 @@ fn file_errors_name_the_file_and_line() {
 fn broken_files_are_reported_with_their_line() {
     let dir = Scratch::new();
     let toml = dir.write("bad.toml", "port = 1\nlog_level = \n");
-    let err = AppConfig::loader().file(&toml).vars(required_vars(&[])).load().unwrap_err();
+    let err = AppConfig::loader()
+        .file(&toml)
+        .vars(required_vars(&[]))
+        .load()
+        .unwrap_err();
     let e = &err.errors()[0];
     assert!(matches!(e.kind(), ErrorKind::Source { .. }));
-    assert!(e.to_string().contains("bad.toml line 2: invalid Toml file"), "{e}");
+    assert!(
+        e.to_string().contains("bad.toml line 2: invalid Toml file"),
+        "{e}"
+    );
 
     let json = dir.write("bad.json", "{\"port\": }");
-    let err = AppConfig::loader().file(&json).vars(required_vars(&[])).load().unwrap_err();
+    let err = AppConfig::loader()
+        .file(&json)
+        .vars(required_vars(&[]))
+        .load()
+        .unwrap_err();
     assert!(err.to_string().contains("invalid Json file"), "{err}");
 }
 
@@ -92,7 +118,11 @@ fn broken_files_are_reported_with_their_line() {
 fn a_table_where_a_value_belongs_is_reported_once() {
     let dir = Scratch::new();
     let toml = dir.write("c.toml", "[port]\nx = 1\n");
-    let err = AppConfig::loader().file(&toml).vars(required_vars(&[])).load().unwrap_err();
+    let err = AppConfig::loader()
+        .file(&toml)
+        .vars(required_vars(&[]))
+        .load()
+        .unwrap_err();
     assert_eq!(err.errors().len(), 1, "{err}");
     assert!(err.to_string().contains("port ("), "{err}");
     assert!(err.to_string().contains("got a table"), "{err}");
@@ -100,9 +130,20 @@ fn a_table_where_a_value_belongs_is_reported_once() {
 
 #[test]
 fn unknown_variable_suggestions_compare_without_the_prefix() {
-    let err = AppConfig::from_map(required_vars(&[("APP_REDIS_HOTS", "x"), ("APP_ZZZZZZ", "1")]))
-        .unwrap_err();
+    let err = AppConfig::from_map(required_vars(&[
+        ("APP_REDIS_HOTS", "x"),
+        ("APP_ZZZZZZ", "1"),
+    ]))
+    .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("APP_REDIS_HOTS (environment): unknown variable; did you mean APP_REDIS_HOST?"), "{text}");
-    assert!(text.contains("APP_ZZZZZZ (environment): unknown variable\n"), "{text}");
+    assert!(
+        text.contains(
+            "APP_REDIS_HOTS (environment): unknown variable; did you mean APP_REDIS_HOST?"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("APP_ZZZZZZ (environment): unknown variable\n"),
+        "{text}"
+    );
 }

@@ -167,7 +167,10 @@ fn durations_accept_whole_seconds() {
     let mut vars = all_vars();
     vars.retain(|(k, _)| *k != "T_TIMEOUT");
     vars.push(("T_TIMEOUT", "45"));
-    assert_eq!(AllTypes::from_map(vars).unwrap().timeout, Duration::from_secs(45));
+    assert_eq!(
+        AllTypes::from_map(vars).unwrap().timeout,
+        Duration::from_secs(45)
+    );
 }
 
 #[test]
@@ -183,17 +186,29 @@ fn optional_values_and_secrets_when_present() {
 #[test]
 fn each_bad_value_says_what_was_expected() {
     let bad = [
-        ("T_FLAG", "maybe", "expected a boolean (true/false, 1/0, yes/no, on/off)"),
+        (
+            "T_FLAG",
+            "maybe",
+            "expected a boolean (true/false, 1/0, yes/no, on/off)",
+        ),
         ("T_SMALL", "256", "expected an integer in 0..=255"),
         ("T_DELTA", "-129", "expected an integer in -128..=127"),
         ("T_RATIO", "half", "expected a number"),
         ("T_URL", "not a url", "expected a URL"),
-        ("T_TIMEOUT", "soon", "expected a duration like 30s, 5m, 1h 30m, or whole seconds"),
+        (
+            "T_TIMEOUT",
+            "soon",
+            "expected a duration like 30s, 5m, 1h 30m, or whole seconds",
+        ),
         ("T_IP", "300.1.1.1", "expected an IP address"),
         ("T_ADDR", "localhost", "expected a socket address"),
         ("T_LIST", "1,x", "item 2 is invalid"),
         ("T_FORMAT", "xml", "expected one of: json, plain-text"),
-        ("T_REGION", "moon", "expected an AWS region like eu-west-1, got \"moon\" (a region has three parts)"),
+        (
+            "T_REGION",
+            "moon",
+            "expected an AWS region like eu-west-1, got \"moon\" (a region has three parts)",
+        ),
         ("T_SHARE", "150%", "expected a percentage like 75%"),
     ];
     for (var, value, message) in bad {
@@ -203,7 +218,10 @@ fn each_bad_value_says_what_was_expected() {
         let err = AllTypes::from_map(vars).unwrap_err();
         assert_eq!(err.errors().len(), 1, "{var}: {err}");
         let text = err.errors()[0].to_string();
-        assert!(text.starts_with(&format!("{var} (environment): ")), "{text}");
+        assert!(
+            text.starts_with(&format!("{var} (environment): ")),
+            "{text}"
+        );
         assert!(text.contains(message), "{var}: {text}");
         assert!(matches!(err.errors()[0].kind(), ErrorKind::Invalid { .. }));
     }

@@ -13,7 +13,10 @@ fn later_sources_win_key_by_key() {
         "config.toml",
         "port = 1000\nlog_level = \"warn\"\nworkers = 8\n[redis]\nhost = \"file-host\"\nport = 1001\n",
     );
-    let dotenv = dir.write(".env", "APP_PORT=2000\nAPP_LOG_LEVEL=error\nAPP_REDIS_PORT=2001\n");
+    let dotenv = dir.write(
+        ".env",
+        "APP_PORT=2000\nAPP_LOG_LEVEL=error\nAPP_REDIS_PORT=2001\n",
+    );
     let secrets = dir.path().join("secrets");
     dir.write("secrets/APP_PORT", "3000\n");
     dir.write("secrets/redis.port", "3001");
@@ -34,9 +37,17 @@ fn later_sources_win_key_by_key() {
     assert_eq!(value("redis.port"), "3001");
     assert!(source("redis.port").ends_with("secrets/redis.port"));
     assert_eq!(value("log_level"), "error");
-    assert!(source("log_level").ends_with(".env line 2"), "{}", source("log_level"));
+    assert!(
+        source("log_level").ends_with(".env line 2"),
+        "{}",
+        source("log_level")
+    );
     assert_eq!(value("workers"), "8");
-    assert!(source("workers").ends_with("config.toml line 3"), "{}", source("workers"));
+    assert!(
+        source("workers").ends_with("config.toml line 3"),
+        "{}",
+        source("workers")
+    );
     assert_eq!(value("redis.host"), "file-host");
     assert!(source("redis.host").ends_with("config.toml line 5"));
     assert_eq!(value("request_timeout"), "30s");
@@ -68,17 +79,35 @@ fn overrides_accept_paths_and_variable_names_and_reject_unknown_keys() {
         .unwrap();
     assert_eq!((c.redis.port, c.workers), (7000, 9));
 
-    let err = AppConfig::loader().vars(required_vars(&[])).set("redis.prot", "1").load().unwrap_err();
-    assert_eq!(err.to_string().lines().nth(1).unwrap().trim(), "redis.prot (override): unknown key; did you mean redis.port?");
+    let err = AppConfig::loader()
+        .vars(required_vars(&[]))
+        .set("redis.prot", "1")
+        .load()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string().lines().nth(1).unwrap().trim(),
+        "redis.prot (override): unknown key; did you mean redis.port?"
+    );
 }
 
 #[test]
 fn missing_files_are_errors_unless_optional() {
     let dir = Scratch::new();
     let missing = dir.path().join("nope.toml");
-    let err = AppConfig::loader().vars(required_vars(&[])).file(&missing).load().unwrap_err();
-    assert!(err.to_string().contains("nope.toml: file not found"), "{err}");
-    AppConfig::loader().vars(required_vars(&[])).file_optional(&missing).load().unwrap();
+    let err = AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file(&missing)
+        .load()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("nope.toml: file not found"),
+        "{err}"
+    );
+    AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file_optional(&missing)
+        .load()
+        .unwrap();
 }
 
 #[test]
@@ -97,10 +126,22 @@ fn profile_files_load_after_their_base() {
         .unwrap();
     assert_eq!(explain.profile(), Some("staging"));
     assert_eq!(explain.row("port").unwrap().value, "1100");
-    assert!(explain.row("port").unwrap().source.ends_with("config.staging.toml line 1"));
+    assert!(
+        explain
+            .row("port")
+            .unwrap()
+            .source
+            .ends_with("config.staging.toml line 1")
+    );
     assert_eq!(explain.row("workers").unwrap().value, "2");
     assert_eq!(explain.row("log_level").unwrap().value, "debug");
-    assert!(explain.row("log_level").unwrap().source.ends_with(".env.staging line 1"));
+    assert!(
+        explain
+            .row("log_level")
+            .unwrap()
+            .source
+            .ends_with(".env.staging line 1")
+    );
 }
 
 #[test]
@@ -110,7 +151,10 @@ fn directory_sources_trim_one_newline_and_skip_kubernetes_internals() {
     dir.write("k8s/APP_STRIPE_KEY", &format!("{STRIPE_KEY}\n"));
     dir.write("k8s/DATABASE_URL", &format!("{DATABASE_URL}\r\n"));
     dir.write("k8s/unrelated-key", "whatever");
-    let c = AppConfig::loader().dir(dir.path().join("k8s")).load().unwrap();
+    let c = AppConfig::loader()
+        .dir(dir.path().join("k8s"))
+        .load()
+        .unwrap();
     assert_eq!(c.stripe_key.expose_secret(), STRIPE_KEY);
     assert_eq!(c.database_url.expose_secret().as_str(), DATABASE_URL);
 }
@@ -124,10 +168,22 @@ fn from_env_reads_dot_env_in_the_working_directory_and_the_real_environment_wins
     );
     let (ok, out, err) = probe(PROBE, dir.path(), "explain", &[("APP_PORT", "7100")]);
     assert!(ok, "{err}");
-    let port = out.lines().find(|l| l.trim_start().starts_with("port ")).unwrap();
-    assert!(port.contains("APP_PORT") && port.contains("environment") && port.contains("7100"), "{port}");
-    let workers = out.lines().find(|l| l.trim_start().starts_with("workers ")).unwrap();
-    assert!(workers.contains(".env line 4") && workers.ends_with('3'), "{workers}");
+    let port = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("port "))
+        .unwrap();
+    assert!(
+        port.contains("APP_PORT") && port.contains("environment") && port.contains("7100"),
+        "{port}"
+    );
+    let workers = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("workers "))
+        .unwrap();
+    assert!(
+        workers.contains(".env line 4") && workers.ends_with('3'),
+        "{workers}"
+    );
 
     let (ok, out, err) = probe(PROBE, dir.path(), "from-env", &[]);
     assert!(ok, "{err}");
@@ -137,14 +193,29 @@ fn from_env_reads_dot_env_in_the_working_directory_and_the_real_environment_wins
 #[test]
 fn from_env_without_dot_env_uses_the_environment_only() {
     let dir = Scratch::new();
-    let (ok, out, err) =
-        probe(PROBE, dir.path(), "from-env", &[("DATABASE_URL", DATABASE_URL), ("APP_STRIPE_KEY", STRIPE_KEY)]);
+    let (ok, out, err) = probe(
+        PROBE,
+        dir.path(),
+        "from-env",
+        &[
+            ("DATABASE_URL", DATABASE_URL),
+            ("APP_STRIPE_KEY", STRIPE_KEY),
+        ],
+    );
     assert!(ok, "{err}");
     assert!(out.contains("port: 8080"));
 
-    let (ok, _, err) = probe(PROBE, dir.path(), "from-env", &[("APP_STRIPE_KEY", STRIPE_KEY)]);
+    let (ok, _, err) = probe(
+        PROBE,
+        dir.path(),
+        "from-env",
+        &[("APP_STRIPE_KEY", STRIPE_KEY)],
+    );
     assert!(!ok);
-    assert!(err.contains("DATABASE_URL: required, not set (see .env.example)"), "{err}");
+    assert!(
+        err.contains("DATABASE_URL: required, not set (see .env.example)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -159,7 +230,10 @@ fn unknown_prefixed_process_variables_are_errors_but_the_profile_variable_is_not
     ];
     let (ok, _, err) = probe(PROBE, dir.path(), "loader", &vars);
     assert!(!ok);
-    assert!(err.contains("APP_PROT (environment): unknown variable; did you mean APP_PORT?"), "{err}");
+    assert!(
+        err.contains("APP_PROT (environment): unknown variable; did you mean APP_PORT?"),
+        "{err}"
+    );
     assert!(!err.contains("APP_ENV"), "{err}");
     assert!(!err.contains("OTHER_THING"), "{err}");
 }
@@ -168,7 +242,11 @@ fn unknown_prefixed_process_variables_are_errors_but_the_profile_variable_is_not
 fn origins_are_structured() {
     let dir = Scratch::new();
     let toml = dir.write("c.toml", "\n\nport = \"x\"\n");
-    let err = AppConfig::loader().vars(required_vars(&[])).file(&toml).load().unwrap_err();
+    let err = AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file(&toml)
+        .load()
+        .unwrap_err();
     let e = &err.errors()[0];
     assert_eq!(e.path(), "port");
     assert_eq!(e.env(), Some("APP_PORT"));

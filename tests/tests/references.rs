@@ -7,7 +7,10 @@ use config_tests::{AppConfig, STRIPE_KEY, Scratch, required_vars};
 #[test]
 fn env_references_inside_longer_strings() {
     let c = AppConfig::from_map([
-        ("DATABASE_URL", "postgres://app:${env:DB_PASS}@${env:DB_HOST}:5432/app"),
+        (
+            "DATABASE_URL",
+            "postgres://app:${env:DB_PASS}@${env:DB_HOST}:5432/app",
+        ),
         ("DB_PASS", "s3cr3t-pass"),
         ("DB_HOST", "db.internal"),
         ("APP_STRIPE_KEY", STRIPE_KEY),
@@ -25,11 +28,17 @@ fn file_references_trim_the_trailing_newline_and_work_from_files() {
     let key = dir.write("stripe.key", &format!("{STRIPE_KEY}\n"));
     let toml = dir.write(
         "config.toml",
-        &format!("stripe_key = \"${{file:{}}}\"\n[redis]\nhost = \"${{env:REDIS_HOST}}\"\n", key.display()),
+        &format!(
+            "stripe_key = \"${{file:{}}}\"\n[redis]\nhost = \"${{env:REDIS_HOST}}\"\n",
+            key.display()
+        ),
     );
     let c = AppConfig::loader()
         .file(&toml)
-        .vars([("DATABASE_URL", "postgres://db/app"), ("REDIS_HOST", "cache.internal")])
+        .vars([
+            ("DATABASE_URL", "postgres://db/app"),
+            ("REDIS_HOST", "cache.internal"),
+        ])
         .load()
         .unwrap();
     assert_eq!(c.stripe_key.expose_secret(), STRIPE_KEY);
@@ -60,11 +69,17 @@ fn dollar_dollar_brace_is_a_literal() {
 #[test]
 fn list_items_may_hold_references() {
     let c = AppConfig::from_map(required_vars(&[
-        ("APP_CORS_ORIGINS", "https://${env:ORIGIN_HOST},http://localhost"),
+        (
+            "APP_CORS_ORIGINS",
+            "https://${env:ORIGIN_HOST},http://localhost",
+        ),
         ("ORIGIN_HOST", "shop.example.com"),
     ]))
     .unwrap();
-    assert_eq!(c.cors_origins, vec!["https://shop.example.com", "http://localhost"]);
+    assert_eq!(
+        c.cors_origins,
+        vec!["https://shop.example.com", "http://localhost"]
+    );
 }
 
 #[test]
@@ -81,8 +96,14 @@ fn unresolvable_references_name_the_reference_only() {
     assert!(text.contains("DATABASE_URL (environment): cannot resolve ${env:MISSING_PASS}: variable MISSING_PASS is not set"), "{text}");
     assert!(text.contains("APP_STRIPE_KEY (environment): cannot resolve ${file:/definitely/not/here}: cannot read /definitely/not/here"), "{text}");
     assert!(text.contains("APP_REDIS_HOST (environment): cannot resolve ${vault:secret/app#host}: no provider handles `vault:` references"), "{text}");
-    assert!(text.contains("APP_LOG_LEVEL (environment): cannot resolve"), "{text}");
-    assert!(!text.contains("postgres://app"), "the surrounding secret text must not leak: {text}");
+    assert!(
+        text.contains("APP_LOG_LEVEL (environment): cannot resolve"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("postgres://app"),
+        "the surrounding secret text must not leak: {text}"
+    );
     for e in err.errors() {
         assert!(matches!(e.kind(), ErrorKind::Reference { .. }), "{e}");
     }

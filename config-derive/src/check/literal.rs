@@ -13,17 +13,29 @@ use crate::shape::{LeafKind, Shape};
 /// Only integers, floats and `bool` are judged here; the runtime parses the rest.
 pub fn check_default(text: &LitStr, shape: &Shape, errors: &mut Accumulator) {
     let value = text.value();
-    let items: Vec<&str> = if shape.is_list() {
-        if value.trim().is_empty() { Vec::new() } else { value.split(',').collect() }
-    } else {
-        vec![value.as_str()]
-    };
-    for item in items {
-        if let Some(problem) = parse_problem(item.trim(), shape.kind) {
-            let list = if shape.is_list() { "an item of " } else { "" };
+    if !shape.is_list() {
+        if let Some(problem) = parse_problem(value.trim(), shape.kind) {
+            let hint = match shape.kind {
+                LeafKind::Int(_) => "; write the number itself, e.g. `default = 8080`",
+                LeafKind::Float => "; write the number itself, e.g. `default = 0.5`",
+                LeafKind::Bool => "; write `default = true` or `default = false`",
+                _ => "",
+            };
             errors.push(error(
                 text.span(),
-                format!("`default = {:?}`: {list}{problem}", value),
+                format!("`default = {value:?}`: {problem}{hint}"),
+            ));
+        }
+        return;
+    }
+    if value.trim().is_empty() {
+        return;
+    }
+    for item in value.split(',').map(str::trim) {
+        if let Some(problem) = parse_problem(item, shape.kind) {
+            errors.push(error(
+                text.span(),
+                format!("`default = {value:?}` (a comma-separated list): {problem}"),
             ));
         }
     }
@@ -38,19 +50,16 @@ fn parse_problem(text: &str, kind: LeafKind) -> Option<String> {
                 "{text} is out of range for `{}` ({}..={})",
                 int.name, int.min, int.max
             )),
-            Err(_) => Some(format!(
-                "{text:?} is not an integer (`{}`); write the number itself, e.g. `default = 8080`",
-                int.name
-            )),
+            Err(_) => Some(format!("{text:?} is not an integer (`{}`)", int.name)),
         },
-        LeafKind::Float => text.parse::<f64>().is_err().then(|| {
-            format!("{text:?} is not a number; write the number itself, e.g. `default = 0.5`")
-        }),
+        LeafKind::Float => text
+            .parse::<f64>()
+            .is_err()
+            .then(|| format!("{text:?} is not a number")),
         LeafKind::Bool => {
             let known = ["true", "false", "1", "0", "yes", "no", "on", "off"];
-            (!known.contains(&text.to_ascii_lowercase().as_str())).then(|| {
-                format!("{text:?} is not a boolean (true/false, 1/0, yes/no, on/off); write `default = true`")
-            })
+            (!known.contains(&text.to_ascii_lowercase().as_str()))
+                .then(|| format!("{text:?} is not a boolean (true/false, 1/0, yes/no, on/off)"))
         }
         _ => None,
     }
@@ -109,7 +118,11 @@ mod tests {
     fn judges_number_and_bool_texts() {
         assert!(parse_problem("8080", kind("u16")).is_none());
         assert!(parse_problem("abc", kind("u16")).is_some());
-        assert!(parse_problem("70000", kind("u16")).unwrap().contains("out of range"));
+        assert!(
+            parse_problem("70000", kind("u16"))
+                .unwrap()
+                .contains("out of range")
+        );
         assert!(parse_problem("-1", kind("i8")).is_none());
         assert!(parse_problem("0.5", kind("f64")).is_none());
         assert!(parse_problem("Yes", kind("bool")).is_none());

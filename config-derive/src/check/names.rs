@@ -16,7 +16,9 @@ use crate::attr::FieldAttrs;
 pub fn check_prefix(prefix: &SpannedValue<String>, errors: &mut Accumulator) {
     let text = prefix.as_str();
     let upper_snake = text.starts_with(|c: char| c.is_ascii_uppercase())
-        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && !text.contains("__");
     if text.ends_with('_') && upper_snake {
         errors.push(error(
@@ -74,14 +76,23 @@ pub fn env_names(prefix: Option<&str>, fields: &[FieldAttrs], errors: &mut Accum
                 (name, ident.span())
             }
         };
-        let aliases = field.alias.iter().map(|alias| (alias.value.value(), alias.value.span()));
+        let aliases = field
+            .alias
+            .iter()
+            .map(|alias| (alias.value.value(), alias.value.span()));
         for (name, span) in std::iter::once(primary).chain(aliases) {
             claim(&mut seen, name, span, &field_name, errors);
         }
     }
 }
 
-fn claim(seen: &mut HashMap<String, String>, name: String, span: Span, field: &str, errors: &mut Accumulator) {
+fn claim(
+    seen: &mut HashMap<String, String>,
+    name: String,
+    span: Span,
+    field: &str,
+    errors: &mut Accumulator,
+) {
     match seen.get(&name) {
         Some(owner) if owner == field => errors.push(error(
             span,

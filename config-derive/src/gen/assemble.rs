@@ -12,7 +12,9 @@ use crate::shape::LeafKind;
 
 /// The `__assemble` function.
 pub fn assemble(container: &Container) -> TokenStream {
-    let vars: Vec<_> = (0..container.fields.len()).map(|i| format_ident!("__field{}", i)).collect();
+    let vars: Vec<_> = (0..container.fields.len())
+        .map(|i| format_ident!("__field{}", i))
+        .collect();
     let reads = container.fields.iter().zip(&vars).map(|(field, var)| {
         let name = &field.name;
         let ty = &field.ty;

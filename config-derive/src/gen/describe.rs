@@ -70,7 +70,9 @@ fn rule_spec(rule: &Rule) -> TokenStream {
             quote!(_config::__private::RuleSpec::Pattern(#re))
         }
         Rule::OneOf(words) => quote!(_config::__private::RuleSpec::OneOf(&[#(#words),*])),
-        Rule::UrlScheme(schemes) => quote!(_config::__private::RuleSpec::UrlScheme(&[#(#schemes),*])),
+        Rule::UrlScheme(schemes) => {
+            quote!(_config::__private::RuleSpec::UrlScheme(&[#(#schemes),*]))
+        }
         Rule::Custom(path) => {
             let text = tokens::text(path);
             quote!(_config::__private::RuleSpec::Custom(#text))

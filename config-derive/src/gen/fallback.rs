@@ -13,7 +13,9 @@ use crate::attr::ContainerAttrs;
 /// The errors, and an `impl Config` whose methods are never meant to run.
 pub fn fallback(input: &DeriveInput, errors: darling::Error) -> TokenStream {
     let errors = errors.write_errors();
-    let krate = ContainerAttrs::from_derive_input(input).ok().and_then(|attrs| attrs.krate);
+    let krate = ContainerAttrs::from_derive_input(input)
+        .ok()
+        .and_then(|attrs| attrs.krate);
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let predicates = where_clause.map(|w| &w.predicates);

@@ -19,7 +19,10 @@ pub(crate) struct DotenvEntry {
 
 /// Parses a `.env` file. Errors name the line and the key, never the value.
 pub(crate) fn parse_dotenv(text: &str) -> Result<Vec<DotenvEntry>, FormatError> {
-    let lines: Vec<&str> = text.lines().map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
     let mut entries = Vec::new();
     let mut index = 0;
     while index < lines.len() {
@@ -61,7 +64,9 @@ pub(crate) fn parse_dotenv(text: &str) -> Result<Vec<DotenvEntry>, FormatError> 
                 };
                 let after = after.trim_start();
                 if !after.is_empty() && !after.starts_with('#') {
-                    return Err(error(format!("unexpected text after the quoted value of {key}")));
+                    return Err(error(format!(
+                        "unexpected text after the quoted value of {key}"
+                    )));
                 }
                 value
             }
@@ -146,7 +151,8 @@ mod tests {
 
     #[test]
     fn quotes_escapes_and_multiline() {
-        let got = pairs("S='a $b \\n # c'\nD=\"l1\\nl2 \\\"q\\\"\" # after\nM=\"first\nsecond\"\nN=1\n");
+        let got =
+            pairs("S='a $b \\n # c'\nD=\"l1\\nl2 \\\"q\\\"\" # after\nM=\"first\nsecond\"\nN=1\n");
         assert_eq!(got[0].1, "a $b \\n # c");
         assert_eq!(got[1].1, "l1\nl2 \"q\"");
         assert_eq!(got[2], ("M".into(), "first\nsecond".into(), 3));

@@ -32,7 +32,15 @@ pub(super) fn convert(value: Value) -> FileValue {
         Value::Array(items) => list_of(items.into_iter().map(convert)),
         Value::Object(map) => FileValue::Table(
             map.into_iter()
-                .map(|(k, v)| (k, Located { value: convert(v), line: None }))
+                .map(|(k, v)| {
+                    (
+                        k,
+                        Located {
+                            value: convert(v),
+                            line: None,
+                        },
+                    )
+                })
                 .collect(),
         ),
     }
@@ -44,12 +52,19 @@ mod tests {
 
     #[test]
     fn objects_arrays_scalars() {
-        let FileValue::Table(entries) = parse(r#"{"a": 1, "b": [true, "x"], "c": {"d": null}}"#).unwrap() else {
+        let FileValue::Table(entries) =
+            parse(r#"{"a": 1, "b": [true, "x"], "c": {"d": null}}"#).unwrap()
+        else {
             panic!("not a table")
         };
         assert_eq!(entries[0].1.value, FileValue::Scalar("1".into()));
-        assert_eq!(entries[1].1.value, FileValue::List(vec!["true".into(), "x".into()]));
-        let FileValue::Table(inner) = &entries[2].1.value else { panic!() };
+        assert_eq!(
+            entries[1].1.value,
+            FileValue::List(vec!["true".into(), "x".into()])
+        );
+        let FileValue::Table(inner) = &entries[2].1.value else {
+            panic!()
+        };
         assert_eq!(inner[0].1.value, FileValue::Unsupported("null"));
     }
 

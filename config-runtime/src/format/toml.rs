@@ -20,7 +20,11 @@ fn convert_table(text: &str, table: DeTable<'_>) -> FileValue {
             let start = key.span().start;
             let line = Some(line_of(text, start));
             let value = convert(text, value);
-            (start, key.into_inner().into_owned(), Located { value, line })
+            (
+                start,
+                key.into_inner().into_owned(),
+                Located { value, line },
+            )
         })
         .collect();
     entries.sort_by_key(|(start, ..)| *start);
@@ -63,7 +67,8 @@ mod tests {
 
     #[test]
     fn scalars_tables_and_lines() {
-        let entries = table("port = 0x1F\nname = \"a\"\nratio = 1_000.5\non = true\n\n[redis]\nhost = 'h'\n");
+        let entries =
+            table("port = 0x1F\nname = \"a\"\nratio = 1_000.5\non = true\n\n[redis]\nhost = 'h'\n");
         let names: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["port", "name", "ratio", "on", "redis"]);
         assert_eq!(entries[0].1.value, FileValue::Scalar("31".into()));
@@ -81,9 +86,15 @@ mod tests {
     #[test]
     fn arrays_and_unsupported_shapes() {
         let entries = table("a = [1, 2]\nb = [[1], [2]]\n[[c]]\nx = 1\n");
-        assert_eq!(entries[0].1.value, FileValue::List(vec!["1".into(), "2".into()]));
+        assert_eq!(
+            entries[0].1.value,
+            FileValue::List(vec!["1".into(), "2".into()])
+        );
         assert_eq!(entries[1].1.value, FileValue::Unsupported("a nested array"));
-        assert_eq!(entries[2].1.value, FileValue::Unsupported("an array of tables"));
+        assert_eq!(
+            entries[2].1.value,
+            FileValue::Unsupported("an array of tables")
+        );
     }
 
     #[test]

@@ -23,11 +23,16 @@ mod tests {
 
     #[test]
     fn maps_lists_scalars() {
-        let FileValue::Table(entries) = parse("port: 80\nflags: [a, b]\nredis:\n  host: h\n").unwrap() else {
+        let FileValue::Table(entries) =
+            parse("port: 80\nflags: [a, b]\nredis:\n  host: h\n").unwrap()
+        else {
             panic!("not a table")
         };
         assert_eq!(entries[0].1.value, FileValue::Scalar("80".into()));
-        assert_eq!(entries[1].1.value, FileValue::List(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            entries[1].1.value,
+            FileValue::List(vec!["a".into(), "b".into()])
+        );
         assert!(matches!(entries[2].1.value, FileValue::Table(_)));
     }
 

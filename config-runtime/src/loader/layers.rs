@@ -18,8 +18,20 @@ pub(crate) struct Merged {
     pub failed: Vec<bool>,
     pub errors: Vec<FieldError>,
     pub warnings: Vec<String>,
-    /// Texts of secret fields and of provider values, scrubbed from every message.
-    pub secrets: Vec<String>,
+}
+
+/// Texts of secret fields and of provider values: scrubbed from every message.
+pub(crate) fn secret_texts(schema: &Schema, values: &[Option<Sourced>]) -> Vec<String> {
+    schema
+        .fields
+        .iter()
+        .zip(values)
+        .filter(|(field, _)| field.secret)
+        .filter_map(|(_, value)| value.as_ref())
+        .chain(values.iter().flatten().filter(|v| v.from_provider))
+        .flat_map(|sourced| sourced.raw.texts())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The merge state of one load.
@@ -53,7 +65,14 @@ impl<'s> Layers<'s> {
             .problems
             .iter()
             .map(|message| {
-                FieldError::new("", None, None, ErrorKind::Schema { message: message.clone() })
+                FieldError::new(
+                    "",
+                    None,
+                    None,
+                    ErrorKind::Schema {
+                        message: message.clone(),
+                    },
+                )
             })
             .collect();
         Layers {
@@ -70,24 +89,13 @@ impl<'s> Layers<'s> {
         }
     }
 
-    /// The merged values, and every text that must not appear in output.
+    /// The merged values, for assembly.
     pub fn finish(self) -> Merged {
-        let secrets = self
-            .schema
-            .fields
-            .iter()
-            .zip(&self.values)
-            .filter(|(field, _)| field.secret)
-            .filter_map(|(_, value)| value.as_ref())
-            .chain(self.values.iter().flatten().filter(|v| v.from_provider))
-            .flat_map(|sourced| sourced.raw.texts().map(str::to_owned).collect::<Vec<_>>())
-            .collect();
         Merged {
             values: self.values,
             failed: self.failed,
             errors: self.errors,
             warnings: self.warnings,
-            secrets,
         }
     }
 
@@ -150,7 +158,10 @@ impl<'s> Layers<'s> {
                             key.clone(),
                             None,
                             Some(Origin::Override),
-                            ErrorKind::Unknown { what: "key", suggestion },
+                            ErrorKind::Unknown {
+                                what: "key",
+                                suggestion,
+                            },
                         ));
                     }
                 }
@@ -298,7 +309,12 @@ impl<'s> Layers<'s> {
     }
 
     /// Walks one table of a file alongside the schema.
-    fn apply_table(&mut self, path: &Path, table_path: &str, table: Vec<(String, Located<FileValue>)>) {
+    fn apply_table(
+        &mut self,
+        path: &Path,
+        table_path: &str,
+        table: Vec<(String, Located<FileValue>)>,
+    ) {
         for (key, located) in table {
             let key_path = if table_path.is_empty() {
                 key.clone()
@@ -343,7 +359,10 @@ impl<'s> Layers<'s> {
                     key_path,
                     None,
                     Some(origin),
-                    ErrorKind::Unknown { what: "key", suggestion },
+                    ErrorKind::Unknown {
+                        what: "key",
+                        suggestion,
+                    },
                 ));
             }
         }

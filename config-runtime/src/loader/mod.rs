@@ -10,6 +10,7 @@
 mod layers;
 mod references;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use crate::assemble::Assemble;
 use crate::error::ConfigError;
 use crate::explain::Explain;
 use crate::provider::{ProviderError, SecretData, SecretProvider};
-use layers::Layers;
+use layers::{Layers, Merged};
 pub(crate) use references::Fetched;
 
 /// How many provider requests one load keeps in flight at most.
@@ -165,7 +166,10 @@ impl<T: Config> Loader<T> {
         K: Into<String>,
         V: Into<String>,
     {
-        let vars = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let vars = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         self.sources.push(Source::Map(vars));
         self
     }
@@ -188,7 +192,8 @@ impl<T: Config> Loader<T> {
 
     /// Registers the provider that answers `${secret:..}` references.
     pub fn default_provider(mut self, provider: impl SecretProvider) -> Self {
-        self.providers.insert("secret".to_owned(), Arc::new(provider));
+        self.providers
+            .insert("secret".to_owned(), Arc::new(provider));
         self
     }
 
@@ -197,14 +202,14 @@ impl<T: Config> Loader<T> {
     /// References to secret providers need [`load_async`](Self::load_async).
     pub fn load(&self) -> Result<T, ConfigError> {
         let (layers, profile) = self.merge();
-        self.finish(layers, profile, &Fetched::none())
+        self.finish(layers, profile, &Fetched::none(), false)
             .map(|(config, _)| config)
     }
 
     /// Loads like [`load`](Self::load) and returns the report of where each value came from.
     pub fn explain(&self) -> Result<Explain, ConfigError> {
         let (layers, profile) = self.merge();
-        self.finish(layers, profile, &Fetched::none())
+        self.finish(layers, profile, &Fetched::none(), true)
             .map(|(_, explain)| explain)
     }
 
@@ -212,19 +217,19 @@ impl<T: Config> Loader<T> {
     /// from its provider: each distinct secret once, concurrently (at most 16 requests in
     /// flight).
     pub async fn load_async(&self) -> Result<T, ConfigError> {
-        self.run_async().await.map(|(config, _)| config)
+        self.run_async(false).await.map(|(config, _)| config)
     }
 
     /// [`explain`](Self::explain) with provider references resolved.
     pub async fn explain_async(&self) -> Result<Explain, ConfigError> {
-        self.run_async().await.map(|(_, explain)| explain)
+        self.run_async(true).await.map(|(_, explain)| explain)
     }
 
-    async fn run_async(&self) -> Result<(T, Explain), ConfigError> {
+    async fn run_async(&self, explain: bool) -> Result<(T, Explain), ConfigError> {
         let (layers, profile) = self.merge();
         let wanted = references::provider_references(&layers, &self.providers);
         let fetched = self.fetch(wanted).await;
-        self.finish(layers, profile, &fetched)
+        self.finish(layers, profile, &fetched, explain)
     }
 
     /// Fetches each (scheme, path), concurrently with a bound.
@@ -260,17 +265,21 @@ impl<T: Config> Loader<T> {
         mut layers: Layers<'static>,
         profile: Option<String>,
         fetched: &Fetched,
+        explain: bool,
     ) -> Result<(T, Explain), ConfigError> {
         let schema = T::schema();
         references::resolve(&mut layers, &self.sources, &self.providers, fetched);
 
         let production = profile.as_deref() == Some("production");
-        let merged = layers.finish();
-        let mut assemble = Assemble::new(schema, &merged.values, &merged.failed, production);
+        let Merged {
+            values,
+            failed,
+            mut errors,
+            warnings,
+        } = layers.finish();
+        let mut assemble = Assemble::new(schema, &values, &failed, production, explain);
         let config = T::__assemble(&mut assemble);
-        let mut errors = merged.errors;
         errors.append(&mut assemble.errors);
-        let warnings = merged.warnings;
 
         for warning in &warnings {
             tracing::warn!(target: "config_runtime", "{warning}");
@@ -282,7 +291,7 @@ impl<T: Config> Loader<T> {
             }
             _ => {
                 let mut error = ConfigError::new(errors, warnings);
-                error.scrub(&merged.secrets);
+                error.scrub(&layers::secret_texts(schema, &values));
                 Err(error)
             }
         }
@@ -300,7 +309,11 @@ impl<T: Config> Loader<T> {
         }
         let var = self.profile_var.as_deref()?;
         let from_map = self.sources.iter().rev().find_map(|source| match source {
-            Source::Map(vars) => vars.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.clone()),
+            Source::Map(vars) => vars
+                .iter()
+                .rev()
+                .find(|(k, _)| k == var)
+                .map(|(_, v)| v.clone()),
             _ => None,
         });
         from_map
@@ -310,23 +323,23 @@ impl<T: Config> Loader<T> {
     }
 
     /// The sources with each file's and `.env`'s profile variant inserted after it.
-    fn expanded_sources(&self, profile: Option<&str>) -> Vec<Source> {
+    fn expanded_sources(&self, profile: Option<&str>) -> Vec<Cow<'_, Source>> {
         let mut out = Vec::with_capacity(self.sources.len() * 2);
         for source in &self.sources {
-            out.push(source.clone());
+            out.push(Cow::Borrowed(source));
             let Some(profile) = profile else { continue };
             match source {
-                Source::File { path, .. } => out.push(Source::File {
+                Source::File { path, .. } => out.push(Cow::Owned(Source::File {
                     path: profile_file(path, profile),
                     required: false,
-                }),
+                })),
                 Source::Dotenv { path, .. } => {
                     let mut name = path.as_os_str().to_owned();
                     name.push(format!(".{profile}"));
-                    out.push(Source::Dotenv {
+                    out.push(Cow::Owned(Source::Dotenv {
                         path: PathBuf::from(name),
                         required: false,
-                    });
+                    }));
                 }
                 _ => {}
             }

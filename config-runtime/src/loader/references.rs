@@ -9,9 +9,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::Source;
-use crate::provider::{ProviderError, SecretData, SecretProvider};
 use super::layers::{Layers, trim_one_newline};
 use crate::error::{ErrorKind, FieldError};
+use crate::provider::{ProviderError, SecretData, SecretProvider};
 use crate::reference::{Reference, Template, contains_reference_syntax};
 use crate::value::RawValue;
 
@@ -36,11 +36,16 @@ impl Fetched {
 }
 
 /// Every distinct (scheme, path) that merged values reference and a registered provider answers.
-pub(crate) fn provider_references(layers: &Layers<'_>, providers: &Providers) -> Vec<(String, String)> {
+pub(crate) fn provider_references(
+    layers: &Layers<'_>,
+    providers: &Providers,
+) -> Vec<(String, String)> {
     let mut wanted = BTreeSet::new();
     for sourced in layers.values.iter().flatten() {
         for text in sourced.raw.texts().filter(|t| contains_reference_syntax(t)) {
-            let Ok(template) = Template::parse(text) else { continue };
+            let Ok(template) = Template::parse(text) else {
+                continue;
+            };
             for reference in template.references() {
                 if providers.contains_key(&reference.scheme) {
                     wanted.insert((reference.scheme.clone(), reference.path.clone()));
@@ -92,7 +97,9 @@ pub(crate) fn resolve(
                         resolve_provided(reference, providers, fetched)
                     }
                 })
-                .map_err(|(reference, message)| failures.push(ErrorKind::Reference { reference, message }))
+                .map_err(|(reference, message)| {
+                    failures.push(ErrorKind::Reference { reference, message })
+                })
                 .ok()
         };
         let rendered = match &sourced.raw {
@@ -151,7 +158,9 @@ fn resolve_provided(
     match answers.get(&(reference.scheme.clone(), reference.path.clone())) {
         Some(Ok(data)) => data.select(reference.key.as_deref()).map_err(fail),
         Some(Err(e)) => Err(fail(e.message.clone())),
-        None => Err(fail("the provider was not asked (internal error)".to_owned())),
+        None => Err(fail(
+            "the provider was not asked (internal error)".to_owned(),
+        )),
     }
 }
 
@@ -173,7 +182,9 @@ fn resolve_builtin(reference: &Reference, sources: &[Source]) -> Result<String, 
             trim_one_newline(&mut text);
             Ok(text)
         }
-        scheme => Err(fail(format!("`{scheme}:` is not a built-in reference kind"))),
+        scheme => Err(fail(format!(
+            "`{scheme}:` is not a built-in reference kind"
+        ))),
     }
 }
 
@@ -183,7 +194,11 @@ fn lookup_var(name: &str, sources: &[Source]) -> Option<String> {
         .iter()
         .rev()
         .find_map(|source| match source {
-            Source::Map(vars) => vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            Source::Map(vars) => vars
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
             _ => None,
         })
         .or_else(|| std::env::var(name).ok())

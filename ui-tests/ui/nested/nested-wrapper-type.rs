@@ -12,7 +12,7 @@ struct Settings {
     #[config(nested)]
     replicas: Vec<Redis>,
     #[config(nested)]
-    vault: Secret<Redis>,
+    password: Secret<String>,
 }
 
 fn main() {}
