@@ -50,13 +50,17 @@ pub fn unsupported_shape(input: &syn::DeriveInput) -> darling::Error {
             data.union_token.span,
             format!("`#[derive(Config)]` works on structs with named fields, not unions; {named}"),
         ),
-        syn::Data::Struct(_) => error(
-            input.ident.span(),
-            format!(
-                "`#[derive(Config)]` needs named fields, and `{}` has none; {named}",
-                input.ident
-            ),
-        ),
+        syn::Data::Struct(data) => {
+            let what = match data.fields {
+                syn::Fields::Unit => "a unit struct",
+                _ => "a tuple struct",
+            };
+            let ident = &input.ident;
+            error(
+                ident.span(),
+                format!("`#[derive(Config)]` needs named fields, and `{ident}` is {what}; {named}"),
+            )
+        }
     }
 }
 

@@ -7,15 +7,34 @@
 //! | `aws` | AWS Secrets Manager, SSM Parameter Store | `${aws-sm:..}`, `${ssm:..}` |
 //! | `etcd` | etcd | `${etcd:/key}`, and keys under a prefix as a source |
 //!
-//! The providers themselves are not written yet (see the project's open issues); this crate
-//! only fixes the feature names so that applications can declare them today.
+//! Each provider is a cloneable handle implementing `config_runtime::SecretProvider`;
+//! register it on a loader and load with `load_async`:
 //!
+//! ```no_run
+//! # #[cfg(feature = "vault")]
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use config_runtime::{Config, Secret};
+//! use config_providers::vault::VaultProvider;
+//!
+//! #[derive(Config)]
+//! #[config(prefix = "APP")]
+//! struct AppConfig {
+//!     /// `${vault:secret/app#db_password}` in the environment.
+//!     db_password: Secret<String>,
+//! }
+//!
+//! let vault = VaultProvider::from_env()?;
+//! let cfg = AppConfig::loader().env().provider(vault).load_async().await?;
+//! # let _ = cfg; Ok(()) }
 //! ```
-//! // With no feature enabled the crate is empty and compiles to nothing.
-//! assert_eq!(config_providers::FEATURES, &["vault", "aws", "etcd"]);
-//! ```
+//!
+//! Still to come (see the open issues): `aws` and `etcd` providers, the shared cache with
+//! proactive refresh, the last-known-good store and the audit trail.
 
 #![deny(missing_docs)]
+
+#[cfg(feature = "vault")]
+pub mod vault;
 
 /// The provider features this crate declares.
 pub const FEATURES: &[&str] = &["vault", "aws", "etcd"];

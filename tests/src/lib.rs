@@ -1,8 +1,10 @@
-//! Shared fixtures of the integration tests: the contract's `AppConfig`, a scratch directory
+//! Shared fixtures of the integration tests (real servers in [`services`]): the contract's `AppConfig`, a scratch directory
 //! helper, and the `probe` binary (in `src/bin`) that loads `AppConfig` from a real process
 //! environment, so tests never mutate their own environment.
 
 #![allow(missing_docs)]
+
+pub mod services;
 
 use config_runtime::{Config, Secret};
 use std::path::{Path, PathBuf};

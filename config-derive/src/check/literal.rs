@@ -15,16 +15,12 @@ pub fn check_default(text: &LitStr, shape: &Shape, errors: &mut Accumulator) {
     let value = text.value();
     if !shape.is_list() {
         if let Some(problem) = parse_problem(value.trim(), shape.kind) {
-            let hint = match shape.kind {
-                LeafKind::Int(_) => "; write the number itself, e.g. `default = 8080`",
-                LeafKind::Float => "; write the number itself, e.g. `default = 0.5`",
-                LeafKind::Bool => "; write `default = true` or `default = false`",
-                _ => "",
-            };
-            errors.push(error(
-                text.span(),
-                format!("`default = {value:?}`: {problem}{hint}"),
-            ));
+            let hint = problem
+                .hint
+                .map(|hint| format!("; {hint}"))
+                .unwrap_or_default();
+            let message = format!("`default = {value:?}`: {}{hint}", problem.message);
+            errors.push(error(text.span(), message));
         }
         return;
     }
@@ -33,33 +29,51 @@ pub fn check_default(text: &LitStr, shape: &Shape, errors: &mut Accumulator) {
     }
     for item in value.split(',').map(str::trim) {
         if let Some(problem) = parse_problem(item, shape.kind) {
-            errors.push(error(
-                text.span(),
-                format!("`default = {value:?}` (a comma-separated list): {problem}"),
-            ));
+            let message = format!(
+                "`default = {value:?}` (a comma-separated list): {}",
+                problem.message
+            );
+            errors.push(error(text.span(), message));
         }
     }
 }
 
+/// Why a default text is not a value of the field's type.
+struct Problem {
+    message: String,
+    /// How to write it instead, when writing it differently helps.
+    hint: Option<&'static str>,
+}
+
 /// Why `text` is not a value of `kind`, if it is not.
-fn parse_problem(text: &str, kind: LeafKind) -> Option<String> {
+fn parse_problem(text: &str, kind: LeafKind) -> Option<Problem> {
+    let problem = |message: String, hint| Some(Problem { message, hint });
     match kind {
         LeafKind::Int(int) => match text.parse::<i128>() {
             Ok(n) if (int.min..=int.max).contains(&n) => None,
-            Ok(_) => Some(format!(
-                "{text} is out of range for `{}` ({}..={})",
-                int.name, int.min, int.max
-            )),
-            Err(_) => Some(format!("{text:?} is not an integer (`{}`)", int.name)),
+            Ok(_) => problem(
+                format!(
+                    "{text} is out of range for `{}` ({}..={})",
+                    int.name, int.min, int.max
+                ),
+                None,
+            ),
+            Err(_) => problem(
+                format!("{text:?} is not an integer (`{}`)", int.name),
+                Some("write the number itself, e.g. `default = 8080`"),
+            ),
         },
-        LeafKind::Float => text
-            .parse::<f64>()
-            .is_err()
-            .then(|| format!("{text:?} is not a number")),
+        LeafKind::Float if text.parse::<f64>().is_err() => problem(
+            format!("{text:?} is not a number"),
+            Some("write the number itself, e.g. `default = 0.5`"),
+        ),
         LeafKind::Bool => {
             let known = ["true", "false", "1", "0", "yes", "no", "on", "off"];
-            (!known.contains(&text.to_ascii_lowercase().as_str()))
-                .then(|| format!("{text:?} is not a boolean (true/false, 1/0, yes/no, on/off)"))
+            let lower = text.to_ascii_lowercase();
+            (!known.contains(&lower.as_str())).then(|| Problem {
+                message: format!("{text:?} is not a boolean (true/false, 1/0, yes/no, on/off)"),
+                hint: Some("write `default = true` or `default = false`"),
+            })
         }
         _ => None,
     }
@@ -121,6 +135,7 @@ mod tests {
         assert!(
             parse_problem("70000", kind("u16"))
                 .unwrap()
+                .message
                 .contains("out of range")
         );
         assert!(parse_problem("-1", kind("i8")).is_none());

@@ -36,8 +36,13 @@ pub fn assemble(container: &Container) -> TokenStream {
             _ => quote!(#ident: #var?),
         }
     });
+    // A closure rather than the bare path: a wrong signature is then reported on the
+    // user's path ("expected `Result<(), String>`, found `bool`") instead of inside `Some`.
     let validate = match &container.validate {
-        Some(path) => quote!(::core::option::Option::Some(#path)),
+        Some(path) => {
+            let call = quote_spanned!(path.span()=> #path(__v));
+            quote!(::core::option::Option::Some(|__v| #call))
+        }
         None => quote!(::core::option::Option::None),
     };
     quote! {
@@ -114,7 +119,10 @@ fn rule_call(rule: &Rule, kind: LeafKind) -> TokenStream {
         Rule::Pattern(re) => quote!(#rules::pattern(__v, &__PATTERN, #re)),
         Rule::OneOf(words) => quote!(#rules::one_of(__v, &[#(#words),*])),
         Rule::UrlScheme(schemes) => quote!(#rules::url_scheme(__v, &[#(#schemes),*])),
-        Rule::Custom(path) => quote!(#rules::custom(#path(__v))),
+        Rule::Custom(path) => {
+            let call = quote_spanned!(path.span()=> #path(__v));
+            quote!(#rules::custom(#call))
+        }
     }
 }
 

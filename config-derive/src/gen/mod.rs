@@ -121,6 +121,12 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "prints the expansion"]
+    fn print_expansion() {
+        println!("{}", expand(sample(None)));
+    }
+
+    #[test]
     fn crate_path_replaces_the_runtime_name_everywhere() {
         let code = expand(sample(Some("renamed"))).to_string();
         assert!(code.contains("use renamed as _config"), "{code}");

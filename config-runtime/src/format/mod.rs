@@ -105,16 +105,6 @@ pub(crate) fn parse_file(
     }
 }
 
-/// The 1-based line of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> u32 {
-    let end = offset.min(text.len());
-    let newlines = text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count();
-    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
-}
-
 /// Builds a list from array items, or says which shape is unsupported.
 pub(crate) fn list_of(items: impl IntoIterator<Item = FileValue>) -> FileValue {
     let mut texts = Vec::new();
@@ -139,12 +129,5 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("b.yml")), Some(Format::Yaml));
         assert_eq!(Format::from_path(Path::new("b.json")), Some(Format::Json));
         assert_eq!(Format::from_path(Path::new("b.ini")), None);
-    }
-
-    #[test]
-    fn lines_count_from_one() {
-        assert_eq!(line_of("a\nb\nc", 0), 1);
-        assert_eq!(line_of("a\nb\nc", 2), 2);
-        assert_eq!(line_of("a\nb\nc", 99), 3);
     }
 }

@@ -3,7 +3,7 @@
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{FileValue, FormatError, Located, line_of, list_of};
+use super::{FileValue, FormatError, Located, list_of};
 
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
     let table = DeTable::parse(text).map_err(|e| FormatError {
@@ -54,9 +54,26 @@ fn decimal(digits: &str, radix: u32) -> String {
         .unwrap_or(digits)
 }
 
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> u32 {
+    let end = offset.min(text.len());
+    let newlines = text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_count_from_one() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+        assert_eq!(line_of("a\nb\nc", 99), 3);
+    }
 
     fn table(text: &str) -> Vec<(String, Located<FileValue>)> {
         match parse(text).unwrap() {

@@ -7,7 +7,14 @@ struct Redis {
 
 #[derive(Config)]
 struct Settings {
-    #[config(nested, default = "localhost", env = "REDIS", validate(min_len = 1), example = "x", alias = "OLD_REDIS")]
+    #[config(
+        nested,
+        default = "localhost",
+        env = "REDIS",
+        validate(min_len = 1),
+        example = "x",
+        alias = "OLD_REDIS"
+    )]
     redis: Redis,
 }
 

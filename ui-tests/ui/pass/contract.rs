@@ -61,7 +61,7 @@ pub struct AppConfig {
 #[derive(Config, Debug)]
 pub struct RedisConfig {
     /// Redis host.
-    #[config(default = "localhost")]
+    #[config(default = "localhost", example = "redis.internal")]
     pub host: String,
     /// Redis port.
     #[config(default = 6379)]
@@ -83,7 +83,11 @@ impl AppConfig {
 }
 
 fn even(value: &i32) -> Result<(), String> {
-    if value % 2 == 0 { Ok(()) } else { Err(format!("{value} is odd")) }
+    if value % 2 == 0 {
+        Ok(())
+    } else {
+        Err(format!("{value} is odd"))
+    }
 }
 
 const REQUIRED: [(&str, &str); 2] = [
@@ -115,14 +119,23 @@ fn main() {
     assert!(!err.to_string().contains("short"));
 
     let err = AppConfig::from_map(REQUIRED.into_iter().chain([("APP_THREADS", "0")])).unwrap_err();
-    assert!(err.to_string().contains("workers must be at least 1"), "{err}");
+    assert!(
+        err.to_string().contains("workers must be at least 1"),
+        "{err}"
+    );
 
     let schema = AppConfig::schema();
     let port = schema.field("port").unwrap();
     assert_eq!(port.env, "APP_PORT");
     assert_eq!(port.doc, "TCP port of the HTTP server.");
-    assert_eq!(schema.field("offset").unwrap().default.as_deref(), Some("Self::OFFSET"));
-    assert_eq!(schema.field("tags").unwrap().default.as_deref(), Some("vec![String::from(\"a\")]"));
+    assert_eq!(
+        schema.field("offset").unwrap().default.as_deref(),
+        Some("Self::OFFSET")
+    );
+    assert_eq!(
+        schema.field("tags").unwrap().default.as_deref(),
+        Some("vec![String::from(\"a\")]")
+    );
     assert_eq!(schema.field("redis.host").unwrap().env, "APP_REDIS_HOST");
     assert!(schema.field("database_url").unwrap().secret);
     assert!(schema.field("redis.password").unwrap().secret);

@@ -23,7 +23,10 @@ struct Settings {
     #[config(default = 8080, validate(range(min = 1, max = 65535)))]
     port: u16,
     /// Name.
-    #[config(default = "app", validate(min_len = 1, pattern = "^[a-z]+$", one_of("app", "web")))]
+    #[config(
+        default = "app",
+        validate(min_len = 1, pattern = "^[a-z]+$", one_of("app", "web"))
+    )]
     name: ::std::string::String,
     /// Token.
     #[config(validate(non_empty, custom = check_token))]

@@ -1,0 +1,131 @@
+//! The Vault token: given, or obtained by AppRole login. An AppRole token is renewed
+//! (`renew-self`) once two thirds of its lifetime have passed, and replaced by a new login
+//! when renewal is refused or the token is rejected.
+
+use std::time::{Duration, Instant};
+
+use config_runtime::{ProviderError, Secret};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::http::Http;
+
+#[derive(Debug)]
+pub(super) enum Auth {
+    Token(Secret<String>),
+    AppRole {
+        role_id: String,
+        secret_id: Secret<String>,
+    },
+}
+
+struct Token {
+    value: Secret<String>,
+    /// When to renew: two thirds into the lease; `None` for tokens that do not expire.
+    renew_at: Option<Instant>,
+    renewable: bool,
+}
+
+pub(super) struct TokenCell {
+    auth: Auth,
+    current: Mutex<Option<Token>>,
+}
+
+impl TokenCell {
+    pub fn new(auth: Auth) -> Self {
+        let current = match &auth {
+            Auth::Token(token) => Some(Token {
+                value: token.clone(),
+                renew_at: None,
+                renewable: false,
+            }),
+            Auth::AppRole { .. } => None,
+        };
+        TokenCell {
+            auth,
+            current: Mutex::new(current),
+        }
+    }
+
+    /// Whether a new login can replace a rejected token.
+    pub fn can_login(&self) -> bool {
+        matches!(self.auth, Auth::AppRole { .. })
+    }
+
+    /// A usable token: logs in first, or renews when two thirds of the lease have passed.
+    pub async fn current(&self, http: &Http) -> Result<String, ProviderError> {
+        let mut current = self.current.lock().await;
+        let due = current
+            .as_ref()
+            .map(|t| t.renew_at.is_some_and(|at| Instant::now() >= at));
+        match due {
+            Some(false) => {}
+            Some(true) => {
+                let renewed = match current.as_ref() {
+                    Some(token) if token.renewable => renew(http, token).await.ok(),
+                    _ => None,
+                };
+                *current = Some(match renewed {
+                    Some(token) => token,
+                    None => self.login(http).await?,
+                });
+            }
+            None => *current = Some(self.login(http).await?),
+        }
+        Ok(current
+            .as_ref()
+            .map(|t| t.value.expose_secret().clone())
+            .unwrap_or_default())
+    }
+
+    /// Replaces the token with a fresh login (after the server rejected it).
+    pub async fn relogin(&self, http: &Http) -> Result<String, ProviderError> {
+        let token = self.login(http).await?;
+        let value = token.value.expose_secret().clone();
+        *self.current.lock().await = Some(token);
+        Ok(value)
+    }
+
+    async fn login(&self, http: &Http) -> Result<Token, ProviderError> {
+        match &self.auth {
+            Auth::Token(token) => Ok(Token {
+                value: token.clone(),
+                renew_at: None,
+                renewable: false,
+            }),
+            Auth::AppRole { role_id, secret_id } => {
+                let body = json!({ "role_id": role_id, "secret_id": secret_id.expose_secret() });
+                let answer = http
+                    .write(Method::POST, "auth/approle/login", None, &body, "auth/approle/login")
+                    .await?;
+                tracing::debug!(target: "config_providers::vault", "logged in with AppRole");
+                Ok(token_from(&answer))
+            }
+        }
+    }
+}
+
+async fn renew(http: &Http, token: &Token) -> Result<Token, ProviderError> {
+    let answer = http
+        .write(
+            Method::POST,
+            "auth/token/renew-self",
+            Some(token.value.expose_secret()),
+            &json!({}),
+            "auth/token/renew-self",
+        )
+        .await?;
+    tracing::debug!(target: "config_providers::vault", "renewed the token");
+    Ok(token_from(&answer))
+}
+
+fn token_from(answer: &Value) -> Token {
+    let auth = &answer["auth"];
+    let lease = auth["lease_duration"].as_u64().unwrap_or(0);
+    Token {
+        value: Secret::new(auth["client_token"].as_str().unwrap_or_default().to_owned()),
+        renew_at: (lease > 0).then(|| Instant::now() + Duration::from_secs(lease * 2 / 3)),
+        renewable: auth["renewable"].as_bool().unwrap_or(false),
+    }
+}

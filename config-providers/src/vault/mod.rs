@@ -1,0 +1,306 @@
+//! HashiCorp Vault / OpenBao: answers `${vault:<mount>/<path>#<field>}` from KV v1 and v2
+//! mounts (detected per mount), with token or AppRole auth and Vault Enterprise namespaces.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use config_providers::vault::VaultProvider;
+//! // VAULT_ADDR (or BAO_ADDR), VAULT_TOKEN or VAULT_ROLE_ID + VAULT_SECRET_ID, VAULT_NAMESPACE
+//! let vault = VaultProvider::from_env()?;
+//! // then: AppConfig::loader().env().provider(vault).load_async().await?
+//! # Ok(()) }
+//! ```
+//!
+//! `?version=N` reads a version of a KV v2 secret: `${vault:secret/app?version=2#password}`.
+
+mod auth;
+mod http;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use config_runtime::provider::BoxFuture;
+use config_runtime::{ProviderError, ProviderErrorKind, SecretData, SecretProvider};
+use serde_json::Value;
+
+use auth::{Auth, TokenCell};
+use http::Http;
+
+/// A cloneable handle to one Vault server: clones share the HTTP client, the token and the
+/// mount table.
+#[derive(Clone)]
+pub struct VaultProvider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: Http,
+    token: TokenCell,
+    /// KV version of each mount seen so far, by mount path (`secret/`).
+    mounts: Mutex<HashMap<String, u8>>,
+    scheme: String,
+}
+
+impl std::fmt::Debug for VaultProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultProvider")
+            .field("addr", &self.inner.http.addr())
+            .field("scheme", &self.inner.scheme)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`VaultProvider`].
+#[derive(Debug)]
+#[must_use]
+pub struct VaultBuilder {
+    addr: String,
+    namespace: Option<String>,
+    auth: Option<Auth>,
+    timeout: Duration,
+    scheme: String,
+}
+
+impl VaultBuilder {
+    /// Authenticates with a token.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.auth = Some(Auth::Token(config_runtime::Secret::new(token.into())));
+        self
+    }
+
+    /// Authenticates with AppRole: logs in, renews the token before it expires, logs in again
+    /// when renewal is refused.
+    pub fn approle(mut self, role_id: impl Into<String>, secret_id: impl Into<String>) -> Self {
+        self.auth = Some(Auth::AppRole {
+            role_id: role_id.into(),
+            secret_id: config_runtime::Secret::new(secret_id.into()),
+        });
+        self
+    }
+
+    /// Sends `X-Vault-Namespace` (Vault Enterprise / OpenBao namespaces).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Timeout of each request (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The reference scheme answered (default `vault`).
+    pub fn scheme(mut self, scheme: impl Into<String>) -> Self {
+        self.scheme = scheme.into();
+        self
+    }
+
+    /// Builds the provider. No request is made until the first secret is read.
+    pub fn build(self) -> Result<VaultProvider, ProviderError> {
+        let auth = self.auth.ok_or_else(|| {
+            ProviderError::new(
+                ProviderErrorKind::Invalid,
+                "Vault needs a token or AppRole credentials",
+            )
+        })?;
+        let http = Http::new(&self.addr, self.namespace, self.timeout)?;
+        Ok(VaultProvider {
+            inner: Arc::new(Inner {
+                http,
+                token: TokenCell::new(auth),
+                mounts: Mutex::new(HashMap::new()),
+                scheme: self.scheme,
+            }),
+        })
+    }
+}
+
+impl VaultProvider {
+    /// A builder for the server at `addr` (`http://127.0.0.1:8200`).
+    pub fn builder(addr: impl Into<String>) -> VaultBuilder {
+        VaultBuilder {
+            addr: addr.into(),
+            namespace: None,
+            auth: None,
+            timeout: Duration::from_secs(10),
+            scheme: "vault".to_owned(),
+        }
+    }
+
+    /// From the standard variables: `VAULT_ADDR` (or `BAO_ADDR`), `VAULT_TOKEN` (or
+    /// `BAO_TOKEN`), or `VAULT_ROLE_ID` + `VAULT_SECRET_ID`, and `VAULT_NAMESPACE`.
+    pub fn from_env() -> Result<VaultProvider, ProviderError> {
+        let var = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok());
+        let addr = var(&["VAULT_ADDR", "BAO_ADDR"]).ok_or_else(|| {
+            ProviderError::new(ProviderErrorKind::Invalid, "VAULT_ADDR (or BAO_ADDR) is not set")
+        })?;
+        let mut builder = VaultProvider::builder(addr);
+        if let Some(token) = var(&["VAULT_TOKEN", "BAO_TOKEN"]) {
+            builder = builder.token(token);
+        } else if let (Some(role), Some(secret)) = (var(&["VAULT_ROLE_ID"]), var(&["VAULT_SECRET_ID"])) {
+            builder = builder.approle(role, secret);
+        }
+        if let Some(namespace) = var(&["VAULT_NAMESPACE", "BAO_NAMESPACE"]) {
+            builder = builder.namespace(namespace);
+        }
+        builder.build()
+    }
+
+    /// Reads one secret: `mount/path` with an optional `?version=N`.
+    pub async fn read(&self, locator: &str) -> Result<SecretData, ProviderError> {
+        let (path, version) = split_version(locator)?;
+        let path = path.trim_matches('/');
+        let mount = self.mount_of(path).await?;
+        let kv_version = mount.1;
+        let body = match kv_version {
+            2 => {
+                let rest = path.strip_prefix(mount.0.as_str()).unwrap_or(path);
+                let query = version.map(|v| format!("?version={v}")).unwrap_or_default();
+                let url = format!("{}data/{rest}{query}", mount.0);
+                self.get(&url, path).await?
+            }
+            _ => {
+                if version.is_some() {
+                    return Err(ProviderError::new(
+                        ProviderErrorKind::Invalid,
+                        format!("`{path}` is in a KV v1 mount, which has no versions"),
+                    ));
+                }
+                self.get(path, path).await?
+            }
+        };
+        parse_kv(&body, kv_version, path)
+    }
+
+    /// GET with the current token; on 403 with AppRole, logs in again once and retries.
+    async fn get(&self, api_path: &str, shown: &str) -> Result<Value, ProviderError> {
+        let token = self.inner.token.current(&self.inner.http).await?;
+        match self.inner.http.get(api_path, &token, shown).await {
+            Err(e) if e.kind == ProviderErrorKind::Denied && self.inner.token.can_login() => {
+                let token = self.inner.token.relogin(&self.inner.http).await?;
+                self.inner.http.get(api_path, &token, shown).await
+            }
+            other => other,
+        }
+    }
+
+    /// The mount holding `path` and its KV version, asking Vault once per mount.
+    async fn mount_of(&self, path: &str) -> Result<(String, u8), ProviderError> {
+        if let Some(found) = self.known_mount(path) {
+            return Ok(found);
+        }
+        let body = self
+            .get(&format!("sys/internal/ui/mounts/{path}"), path)
+            .await?;
+        let data = &body["data"];
+        let mount = data["path"].as_str().unwrap_or_default().to_owned();
+        if mount.is_empty() || data["type"].as_str() != Some("kv") {
+            return Err(ProviderError::new(
+                ProviderErrorKind::Invalid,
+                format!("`{path}` is not in a KV secrets engine"),
+            ));
+        }
+        let version = match data["options"]["version"].as_str() {
+            Some("2") => 2,
+            _ => 1,
+        };
+        self.inner
+            .mounts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(mount.clone(), version);
+        Ok((mount, version))
+    }
+
+    fn known_mount(&self, path: &str) -> Option<(String, u8)> {
+        let mounts = self
+            .inner
+            .mounts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        mounts
+            .iter()
+            .filter(|(mount, _)| path.starts_with(mount.as_str()))
+            .max_by_key(|(mount, _)| mount.len())
+            .map(|(mount, version)| (mount.clone(), *version))
+    }
+}
+
+impl SecretProvider for VaultProvider {
+    fn scheme(&self) -> &str {
+        &self.inner.scheme
+    }
+
+    fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {
+        Box::pin(self.read(path))
+    }
+}
+
+/// `secret/app?version=3` → (`secret/app`, Some(3)).
+fn split_version(locator: &str) -> Result<(&str, Option<u64>), ProviderError> {
+    let Some((path, query)) = locator.split_once('?') else {
+        return Ok((locator, None));
+    };
+    let version = query
+        .strip_prefix("version=")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ProviderError::new(
+                ProviderErrorKind::Invalid,
+                format!("`{path}`: the only query Vault references take is `?version=N`"),
+            )
+        })?;
+    Ok((path, Some(version)))
+}
+
+/// The fields of a KV read; version metadata from KV v2.
+fn parse_kv(body: &Value, kv_version: u8, path: &str) -> Result<SecretData, ProviderError> {
+    let (fields, version) = match kv_version {
+        2 => (
+            &body["data"]["data"],
+            body["data"]["metadata"]["version"].as_u64(),
+        ),
+        _ => (&body["data"], None),
+    };
+    let Some(fields) = fields.as_object() else {
+        return Err(ProviderError::new(
+            ProviderErrorKind::NotFound,
+            format!("`{path}` has no data (deleted or destroyed version)"),
+        ));
+    };
+    let data = SecretData::fields(fields.iter().map(|(key, value)| {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        (key.clone(), text)
+    }));
+    Ok(match version {
+        Some(version) => data.with_version(version.to_string()),
+        None => data,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_from_the_query() {
+        assert_eq!(split_version("secret/app").unwrap(), ("secret/app", None));
+        assert_eq!(split_version("secret/app?version=3").unwrap(), ("secret/app", Some(3)));
+        assert!(split_version("secret/app?v=3").is_err());
+    }
+
+    #[test]
+    fn kv2_bodies_give_fields_and_version() {
+        let body = serde_json::json!({"data": {"data": {"password": "pw", "port": 5432}, "metadata": {"version": 4}}});
+        let data = parse_kv(&body, 2, "secret/app").unwrap();
+        assert_eq!(data.select(Some("password")).unwrap(), "pw");
+        assert_eq!(data.select(Some("port")).unwrap(), "5432");
+        assert_eq!(data.version.as_deref(), Some("4"));
+        let deleted = serde_json::json!({"data": {"data": null, "metadata": {"version": 5}}});
+        assert_eq!(parse_kv(&deleted, 2, "secret/app").unwrap_err().kind, ProviderErrorKind::NotFound);
+    }
+}
