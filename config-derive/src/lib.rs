@@ -1,9 +1,9 @@
 //! `#[derive(Config)]` for `config_runtime`. Use it through `config_runtime::Config`.
 //!
-//! The derive is a short chain: parse the attributes ([`attr`]), check them against each
-//! other and the field types ([`check`]), build a typed [`model`], and generate code from it
-//! ([`generate`], in `gen/`). When any step fails, every error is emitted at once, spanned on the token at
-//! fault, together with a stub impl so those are the only errors the user sees.
+//! The derive is a short chain: parse the attributes (`attr`), check them against each other
+//! and the field types (`check`), build a typed `model`, and generate code from it
+//! (`generate`, in `gen/`). When any step fails, every error is emitted at once, spanned on
+//! the token at fault, together with a stub impl so those are the only errors the user sees.
 
 mod attr;
 mod check;

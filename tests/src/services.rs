@@ -92,7 +92,9 @@ fn wait_ready(url: &str, limit: Duration) {
             let mut answer = String::new();
             let answered = stream.write_all(request.as_bytes()).is_ok()
                 && stream.read_to_string(&mut answer).is_ok();
-            if answered && (answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")) {
+            if answered
+                && (answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"))
+            {
                 return;
             }
         }
@@ -122,6 +124,9 @@ pub fn start_openbao() -> Option<Server> {
         .expect("start bao");
     let url = format!("http://127.0.0.1:{port}");
     let server = Server { child, url };
-    wait_ready(&format!("{}/v1/sys/health", server.url), Duration::from_secs(20));
+    wait_ready(
+        &format!("{}/v1/sys/health", server.url),
+        Duration::from_secs(20),
+    );
     Some(server)
 }

@@ -12,7 +12,7 @@ fn check_pair(c: &Pair) -> Result<(), String> {
 }
 
 fn even(n: &u32) -> Result<(), String> {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         Ok(())
     } else {
         Err("must be even".to_owned())

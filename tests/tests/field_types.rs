@@ -99,7 +99,7 @@ fn all_vars() -> Vec<(&'static str, &'static str)> {
         ("T_WIDEST", "-1"),
         ("T_ISZ", "-7"),
         ("T_RATIO", "0.5"),
-        ("T_PRECISE", "2.718281828"),
+        ("T_PRECISE", "2.5e-3"),
         ("T_NAME", "billing"),
         ("T_PATH", "/var/lib/app"),
         ("T_URL", "https://example.com/a?b=c"),
@@ -126,7 +126,7 @@ fn every_type_parses_from_environment_text() {
     assert_eq!((c.delta, c.offset, c.signed), (-128, -3, i32::MIN));
     assert_eq!((c.wide, c.widest, c.isz), (-9_000_000_000, -1, -7));
     assert_eq!(c.ratio, 0.5);
-    assert!((c.precise - 2.718281828).abs() < 1e-12);
+    assert_eq!(c.precise, 0.0025);
     assert_eq!(c.name, "billing");
     assert_eq!(c.path, PathBuf::from("/var/lib/app"));
     assert_eq!(c.url.as_str(), "https://example.com/a?b=c");

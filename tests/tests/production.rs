@@ -72,11 +72,13 @@ fn the_example_and_empty_values_fail_in_production() {
             .contains("P_TOKEN (environment): equals its example from .env.example"),
         "{err}"
     );
-    assert!(
-        WithExample::loader()
-            .vars([("P_TOKEN", "example-token-value")])
-            .load()
-            .is_ok()
+    let outside_production = WithExample::loader()
+        .vars([("P_TOKEN", "example-token-value")])
+        .load()
+        .unwrap();
+    assert_eq!(
+        outside_production.token.expose_secret(),
+        "example-token-value"
     );
 }
 

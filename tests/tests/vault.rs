@@ -55,16 +55,36 @@ struct Db {
 }
 
 fn provider(server: &Server, token: &str) -> VaultProvider {
-    VaultProvider::builder(&server.url).token(token).build().unwrap()
+    VaultProvider::builder(&server.url)
+        .token(token)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn kv2_fields_versions_and_kv1_mounts() {
-    let Some(server) = start_openbao() else { return };
+    let Some(server) = start_openbao() else {
+        return;
+    };
     let admin = Admin::new(&server);
-    admin.put("secret/data/app", json!({"data": {"password": "first-pw", "user": "svc"}})).await;
-    admin.put("secret/data/app", json!({"data": {"password": "second-pw", "user": "svc"}})).await;
-    admin.put("sys/mounts/kv1", json!({"type": "kv", "options": {"version": "1"}})).await;
+    admin
+        .put(
+            "secret/data/app",
+            json!({"data": {"password": "first-pw", "user": "svc"}}),
+        )
+        .await;
+    admin
+        .put(
+            "secret/data/app",
+            json!({"data": {"password": "second-pw", "user": "svc"}}),
+        )
+        .await;
+    admin
+        .put(
+            "sys/mounts/kv1",
+            json!({"type": "kv", "options": {"version": "1"}}),
+        )
+        .await;
     admin.put("kv1/legacy", json!({"password": "v1-pw"})).await;
 
     let cfg = Db::loader()
@@ -79,8 +99,16 @@ async fn kv2_fields_versions_and_kv1_mounts() {
     // `user` is a plain String: a value from Vault may not land there.
     let err = cfg.unwrap_err();
     assert_eq!(err.errors().len(), 1, "{err}");
-    assert!(matches!(err.errors()[0].kind(), ErrorKind::SecretInPlainField { .. }));
-    assert!(err.to_string().contains("V_USER (environment): takes a value from the secret store (${vault:secret/app#user})"), "{err}");
+    assert!(matches!(
+        err.errors()[0].kind(),
+        ErrorKind::SecretInPlainField { .. }
+    ));
+    assert!(
+        err.to_string().contains(
+            "V_USER (environment): takes a value from the secret store (${vault:secret/app#user})"
+        ),
+        "{err}"
+    );
     assert!(!err.to_string().contains("svc"), "{err}");
 
     let cfg = Db::loader()
@@ -116,26 +144,43 @@ async fn kv2_fields_versions_and_kv1_mounts() {
 
 #[tokio::test]
 async fn approle_login_reads_secrets() {
-    let Some(server) = start_openbao() else { return };
+    let Some(server) = start_openbao() else {
+        return;
+    };
     let admin = Admin::new(&server);
-    admin.put("secret/data/app", json!({"data": {"password": "approle-pw"}})).await;
-    admin.put("sys/auth/approle", json!({"type": "approle"})).await;
+    admin
+        .put(
+            "secret/data/app",
+            json!({"data": {"password": "approle-pw"}}),
+        )
+        .await;
+    admin
+        .put("sys/auth/approle", json!({"type": "approle"}))
+        .await;
     admin
         .put("sys/policies/acl/reader", json!({"policy": "path \"secret/data/*\" { capabilities = [\"read\"] }\npath \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }"}))
         .await;
     admin
-        .put("auth/approle/role/app", json!({"token_policies": ["reader"], "token_ttl": "1h"}))
+        .put(
+            "auth/approle/role/app",
+            json!({"token_policies": ["reader"], "token_ttl": "1h"}),
+        )
         .await;
     let role_id = admin.get("auth/approle/role/app/role-id").await["data"]["role_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let secret_id = admin.put("auth/approle/role/app/secret-id", json!({})).await["data"]["secret_id"]
+    let secret_id = admin
+        .put("auth/approle/role/app/secret-id", json!({}))
+        .await["data"]["secret_id"]
         .as_str()
         .unwrap()
         .to_owned();
 
-    let vault = VaultProvider::builder(&server.url).approle(role_id, secret_id).build().unwrap();
+    let vault = VaultProvider::builder(&server.url)
+        .approle(role_id, secret_id)
+        .build()
+        .unwrap();
     let cfg = Db::loader()
         .vars([("V_PASSWORD", "${vault:secret/app#password}")])
         .provider(vault)
@@ -147,9 +192,16 @@ async fn approle_login_reads_secrets() {
 
 #[tokio::test]
 async fn wrong_token_and_missing_paths_are_clear_errors() {
-    let Some(server) = start_openbao() else { return };
+    let Some(server) = start_openbao() else {
+        return;
+    };
     let admin = Admin::new(&server);
-    admin.put("secret/data/app", json!({"data": {"password": "canary-pw-4411"}})).await;
+    admin
+        .put(
+            "secret/data/app",
+            json!({"data": {"password": "canary-pw-4411"}}),
+        )
+        .await;
 
     let err = Db::loader()
         .vars([("V_PASSWORD", "${vault:secret/app#password}")])
@@ -159,7 +211,10 @@ async fn wrong_token_and_missing_paths_are_clear_errors() {
         .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("V_PASSWORD (environment): cannot resolve ${vault:secret/app#password}: Vault denied access to `secret/app` (HTTP 403)"), "{text}");
-    assert!(!text.contains("canary-pw-4411") && !text.contains("s.not-a-real-token"), "{text}");
+    assert!(
+        !text.contains("canary-pw-4411") && !text.contains("s.not-a-real-token"),
+        "{text}"
+    );
 
     let err = Db::loader()
         .vars([("V_PASSWORD", "${vault:secret/nothing-here#password}")])
@@ -167,7 +222,11 @@ async fn wrong_token_and_missing_paths_are_clear_errors() {
         .load_async()
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("Vault has no secret at `secret/nothing-here` (HTTP 404)"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Vault has no secret at `secret/nothing-here` (HTTP 404)"),
+        "{err}"
+    );
 
     let err = Db::loader()
         .vars([("V_PASSWORD", "${vault:secret/app#nope}")])
@@ -175,7 +234,11 @@ async fn wrong_token_and_missing_paths_are_clear_errors() {
         .load_async()
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("the secret has no field `nope` (fields: password)"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("the secret has no field `nope` (fields: password)"),
+        "{err}"
+    );
     assert!(!err.to_string().contains("canary-pw-4411"), "{err}");
 
     // A synchronous load cannot fetch: it says so.
@@ -184,12 +247,17 @@ async fn wrong_token_and_missing_paths_are_clear_errors() {
         .provider(provider(&server, BAO_ROOT_TOKEN))
         .load()
         .unwrap_err();
-    assert!(err.to_string().contains("load with `.load_async().await`"), "{err}");
+    assert!(
+        err.to_string().contains("load with `.load_async().await`"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn unreachable_vault_is_an_unavailable_error() {
-    let Some(mut server) = start_openbao() else { return };
+    let Some(mut server) = start_openbao() else {
+        return;
+    };
     let vault = provider(&server, BAO_ROOT_TOKEN);
     server.stop();
     let err = Db::loader()
@@ -198,5 +266,9 @@ async fn unreachable_vault_is_an_unavailable_error() {
         .load_async()
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("cannot reach Vault at http://127.0.0.1:"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("cannot reach Vault at http://127.0.0.1:"),
+        "{err}"
+    );
 }

@@ -97,7 +97,13 @@ impl TokenCell {
             Auth::AppRole { role_id, secret_id } => {
                 let body = json!({ "role_id": role_id, "secret_id": secret_id.expose_secret() });
                 let answer = http
-                    .write(Method::POST, "auth/approle/login", None, &body, "auth/approle/login")
+                    .write(
+                        Method::POST,
+                        "auth/approle/login",
+                        None,
+                        &body,
+                        "auth/approle/login",
+                    )
                     .await?;
                 tracing::debug!(target: "config_providers::vault", "logged in with AppRole");
                 Ok(token_from(&answer))

@@ -20,12 +20,21 @@ pub(super) struct Http {
 }
 
 impl Http {
-    pub fn new(addr: &str, namespace: Option<String>, timeout: Duration) -> Result<Self, ProviderError> {
+    pub fn new(
+        addr: &str,
+        namespace: Option<String>,
+        timeout: Duration,
+    ) -> Result<Self, ProviderError> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .build()
-            .map_err(|e| ProviderError::new(ProviderErrorKind::Invalid, format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| {
+                ProviderError::new(
+                    ProviderErrorKind::Invalid,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?;
         Ok(Http {
             client,
             addr: addr.trim_end_matches('/').to_owned(),
@@ -38,8 +47,14 @@ impl Http {
     }
 
     /// GET `/v1/<api_path>`; `shown` is the secret path for messages.
-    pub async fn get(&self, api_path: &str, token: &str, shown: &str) -> Result<Value, ProviderError> {
-        self.send(Method::GET, api_path, Some(token), None, shown).await
+    pub async fn get(
+        &self,
+        api_path: &str,
+        token: &str,
+        shown: &str,
+    ) -> Result<Value, ProviderError> {
+        self.send(Method::GET, api_path, Some(token), None, shown)
+            .await
     }
 
     /// POST/PUT with a JSON body.
@@ -85,7 +100,9 @@ impl Http {
                             _ => response.json().await.map_err(|_| {
                                 ProviderError::new(
                                     ProviderErrorKind::Invalid,
-                                    format!("Vault answered `{shown}` with a body that is not JSON"),
+                                    format!(
+                                        "Vault answered `{shown}` with a body that is not JSON"
+                                    ),
                                 )
                             }),
                         };
@@ -97,7 +114,11 @@ impl Http {
                     format!(
                         "cannot reach Vault at {} for `{shown}`: {}",
                         self.addr,
-                        if e.is_timeout() { "timed out" } else { "connection failed" }
+                        if e.is_timeout() {
+                            "timed out"
+                        } else {
+                            "connection failed"
+                        }
                     ),
                 ),
             };
@@ -118,7 +139,9 @@ fn status_error(status: StatusCode, shown: &str) -> ProviderError {
         ),
         StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => ProviderError::new(
             ProviderErrorKind::Denied,
-            format!("Vault denied access to `{shown}` (HTTP {code}): check the token and its policies"),
+            format!(
+                "Vault denied access to `{shown}` (HTTP {code}): check the token and its policies"
+            ),
         ),
         StatusCode::TOO_MANY_REQUESTS => ProviderError::new(
             ProviderErrorKind::Unavailable,

@@ -133,12 +133,17 @@ impl VaultProvider {
     pub fn from_env() -> Result<VaultProvider, ProviderError> {
         let var = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok());
         let addr = var(&["VAULT_ADDR", "BAO_ADDR"]).ok_or_else(|| {
-            ProviderError::new(ProviderErrorKind::Invalid, "VAULT_ADDR (or BAO_ADDR) is not set")
+            ProviderError::new(
+                ProviderErrorKind::Invalid,
+                "VAULT_ADDR (or BAO_ADDR) is not set",
+            )
         })?;
         let mut builder = VaultProvider::builder(addr);
         if let Some(token) = var(&["VAULT_TOKEN", "BAO_TOKEN"]) {
             builder = builder.token(token);
-        } else if let (Some(role), Some(secret)) = (var(&["VAULT_ROLE_ID"]), var(&["VAULT_SECRET_ID"])) {
+        } else if let (Some(role), Some(secret)) =
+            (var(&["VAULT_ROLE_ID"]), var(&["VAULT_SECRET_ID"]))
+        {
             builder = builder.approle(role, secret);
         }
         if let Some(namespace) = var(&["VAULT_NAMESPACE", "BAO_NAMESPACE"]) {
@@ -289,7 +294,10 @@ mod tests {
     #[test]
     fn versions_parse_from_the_query() {
         assert_eq!(split_version("secret/app").unwrap(), ("secret/app", None));
-        assert_eq!(split_version("secret/app?version=3").unwrap(), ("secret/app", Some(3)));
+        assert_eq!(
+            split_version("secret/app?version=3").unwrap(),
+            ("secret/app", Some(3))
+        );
         assert!(split_version("secret/app?v=3").is_err());
     }
 
@@ -301,6 +309,9 @@ mod tests {
         assert_eq!(data.select(Some("port")).unwrap(), "5432");
         assert_eq!(data.version.as_deref(), Some("4"));
         let deleted = serde_json::json!({"data": {"data": null, "metadata": {"version": 5}}});
-        assert_eq!(parse_kv(&deleted, 2, "secret/app").unwrap_err().kind, ProviderErrorKind::NotFound);
+        assert_eq!(
+            parse_kv(&deleted, 2, "secret/app").unwrap_err().kind,
+            ProviderErrorKind::NotFound
+        );
     }
 }
