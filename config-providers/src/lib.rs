@@ -33,6 +33,8 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "cache")]
+pub mod cache;
 #[cfg(feature = "vault")]
 pub mod vault;
 

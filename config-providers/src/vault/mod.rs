@@ -23,6 +23,7 @@ use config_runtime::provider::BoxFuture;
 use config_runtime::{ProviderError, ProviderErrorKind, SecretData, SecretProvider};
 use serde_json::Value;
 
+use crate::cache::{CachePolicy, CacheStats, Fetch, SecretCache};
 use auth::{Auth, TokenCell};
 use http::Http;
 
@@ -39,6 +40,7 @@ struct Inner {
     /// KV version of each mount seen so far, by mount path (`secret/`).
     mounts: Mutex<HashMap<String, u8>>,
     scheme: String,
+    cache: Arc<SecretCache>,
 }
 
 impl std::fmt::Debug for VaultProvider {
@@ -59,9 +61,17 @@ pub struct VaultBuilder {
     auth: Option<Auth>,
     timeout: Duration,
     scheme: String,
+    cache: CachePolicy,
 }
 
 impl VaultBuilder {
+    /// How long secrets are cached and refreshed (default: 5 minutes, refresh in the last
+    /// 20 %, stale values served for up to an hour while Vault is unreachable).
+    pub fn cache(mut self, policy: CachePolicy) -> Self {
+        self.cache = policy;
+        self
+    }
+
     /// Authenticates with a token.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.auth = Some(Auth::Token(config_runtime::Secret::new(token.into())));
@@ -111,6 +121,7 @@ impl VaultBuilder {
                 token: TokenCell::new(auth),
                 mounts: Mutex::new(HashMap::new()),
                 scheme: self.scheme,
+                cache: SecretCache::new(self.cache),
             }),
         })
     }
@@ -125,6 +136,7 @@ impl VaultProvider {
             auth: None,
             timeout: Duration::from_secs(10),
             scheme: "vault".to_owned(),
+            cache: CachePolicy::default(),
         }
     }
 
@@ -152,7 +164,23 @@ impl VaultProvider {
         builder.build()
     }
 
-    /// Reads one secret: `mount/path` with an optional `?version=N`.
+    /// What the cache in front of this server did so far (shared by all clones).
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache.stats()
+    }
+
+    /// Reads one secret through the cache.
+    pub async fn get(&self, locator: &str) -> Result<SecretData, ProviderError> {
+        let this = self.clone();
+        let fetch: Fetch = Arc::new(move |locator: String| {
+            let this = this.clone();
+            Box::pin(async move { this.read(&locator).await })
+        });
+        self.inner.cache.get(locator, &fetch).await
+    }
+
+    /// Reads one secret from Vault, bypassing the cache: `mount/path` with an optional
+    /// `?version=N`.
     pub async fn read(&self, locator: &str) -> Result<SecretData, ProviderError> {
         let (path, version) = split_version(locator)?;
         let path = path.trim_matches('/');
@@ -163,7 +191,7 @@ impl VaultProvider {
                 let rest = path.strip_prefix(mount.0.as_str()).unwrap_or(path);
                 let query = version.map(|v| format!("?version={v}")).unwrap_or_default();
                 let url = format!("{}data/{rest}{query}", mount.0);
-                self.get(&url, path).await?
+                self.api_get(&url, path).await?
             }
             _ => {
                 if version.is_some() {
@@ -172,14 +200,14 @@ impl VaultProvider {
                         format!("`{path}` is in a KV v1 mount, which has no versions"),
                     ));
                 }
-                self.get(path, path).await?
+                self.api_get(path, path).await?
             }
         };
         parse_kv(&body, kv_version, path)
     }
 
     /// GET with the current token; on 403 with AppRole, logs in again once and retries.
-    async fn get(&self, api_path: &str, shown: &str) -> Result<Value, ProviderError> {
+    async fn api_get(&self, api_path: &str, shown: &str) -> Result<Value, ProviderError> {
         let token = self.inner.token.current(&self.inner.http).await?;
         match self.inner.http.get(api_path, &token, shown).await {
             Err(e) if e.kind == ProviderErrorKind::Denied && self.inner.token.can_login() => {
@@ -196,7 +224,7 @@ impl VaultProvider {
             return Ok(found);
         }
         let body = self
-            .get(&format!("sys/internal/ui/mounts/{path}"), path)
+            .api_get(&format!("sys/internal/ui/mounts/{path}"), path)
             .await?;
         let data = &body["data"];
         let mount = data["path"].as_str().unwrap_or_default().to_owned();
@@ -238,7 +266,7 @@ impl SecretProvider for VaultProvider {
     }
 
     fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {
-        Box::pin(self.read(path))
+        Box::pin(self.get(path))
     }
 }
 

@@ -1,0 +1,312 @@
+//! The secret cache in front of every provider.
+//!
+//! - **TTL** per provider (default 5 minutes): within it, reads are answered from memory.
+//! - **Refresh ahead**: a read in the last 20 % of the TTL is answered from memory and starts
+//!   one background refresh (after a small random delay, so a fleet does not refresh in step);
+//!   callers never wait for it.
+//! - **Single flight**: concurrent misses of one path share one provider request.
+//! - **Stale on failure**: when the store is unreachable after expiry, the old value is served
+//!   (with a warning naming its age) until `max_staleness`, then the read fails.
+//! - **Counters** in [`CacheStats`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+// tokio's clock: the same as std's, but it can be paused and advanced in tests.
+use tokio::time::Instant;
+
+use config_runtime::provider::BoxFuture;
+use config_runtime::{ProviderError, SecretData};
+use futures_util::FutureExt;
+use futures_util::future::Shared;
+
+/// How long values are kept and refreshed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CachePolicy {
+    /// How long a fetched value is fresh.
+    pub ttl: Duration,
+    /// The part of the TTL, at its end, in which a read triggers a background refresh.
+    pub refresh_ahead: f64,
+    /// How old an expired value may be and still be served when the store is unreachable.
+    pub max_staleness: Duration,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        CachePolicy {
+            ttl: Duration::from_secs(300),
+            refresh_ahead: 0.2,
+            max_staleness: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// What the cache did, since it was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Reads answered from memory.
+    pub hits: u64,
+    /// Reads that needed the provider (shared requests count once per reader).
+    pub misses: u64,
+    /// Requests actually sent to the provider (misses after single-flight, plus refreshes).
+    pub provider_calls: u64,
+    /// Provider requests that failed.
+    pub errors: u64,
+    /// Background refreshes that succeeded.
+    pub refreshes: u64,
+    /// Reads answered with an expired value because the provider failed.
+    pub stale_served: u64,
+}
+
+/// Fetches one path from the store, for the cache.
+pub type Fetch =
+    Arc<dyn Fn(String) -> BoxFuture<'static, Result<SecretData, ProviderError>> + Send + Sync>;
+
+type InFlight = Shared<BoxFuture<'static, Result<SecretData, ProviderError>>>;
+
+struct Entry {
+    data: SecretData,
+    fetched_at: Instant,
+    refreshing: bool,
+}
+
+#[derive(Default)]
+struct State {
+    entries: HashMap<String, Entry>,
+    in_flight: HashMap<String, InFlight>,
+    stats: CacheStats,
+}
+
+/// A cache of secrets by path; share it between clones of a provider.
+pub struct SecretCache {
+    policy: CachePolicy,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for SecretCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretCache")
+            .field("policy", &self.policy)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretCache {
+    /// An empty cache.
+    pub fn new(policy: CachePolicy) -> Arc<Self> {
+        Arc::new(SecretCache {
+            policy,
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> CachePolicy {
+        self.policy
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> CacheStats {
+        self.lock().stats
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The value of `path`: from memory when fresh, else from `fetch` (one request however
+    /// many callers wait).
+    pub async fn get(
+        self: &Arc<Self>,
+        path: &str,
+        fetch: &Fetch,
+    ) -> Result<SecretData, ProviderError> {
+        let in_flight = {
+            let mut state = self.lock();
+            if let Some(entry) = state.entries.get_mut(path) {
+                let age = entry.fetched_at.elapsed();
+                if age < self.policy.ttl {
+                    let refresh_from = self.policy.ttl.mul_f64(1.0 - self.policy.refresh_ahead);
+                    let refresh = age >= refresh_from && !entry.refreshing;
+                    if refresh {
+                        entry.refreshing = true;
+                    }
+                    let data = entry.data.clone();
+                    state.stats.hits += 1;
+                    drop(state);
+                    if refresh {
+                        self.spawn_refresh(path.to_owned(), Arc::clone(fetch));
+                    }
+                    return Ok(data);
+                }
+            }
+            state.stats.misses += 1;
+            match state.in_flight.get(path) {
+                Some(shared) => shared.clone(),
+                None => {
+                    state.stats.provider_calls += 1;
+                    let shared = fetch(path.to_owned()).shared();
+                    state.in_flight.insert(path.to_owned(), shared.clone());
+                    shared
+                }
+            }
+        };
+        let result = in_flight.await;
+        let mut state = self.lock();
+        let finished = state.in_flight.remove(path).is_some();
+        match result {
+            Ok(data) => {
+                state.entries.insert(
+                    path.to_owned(),
+                    Entry {
+                        data: data.clone(),
+                        fetched_at: Instant::now(),
+                        refreshing: false,
+                    },
+                );
+                Ok(data)
+            }
+            Err(error) => {
+                if finished {
+                    state.stats.errors += 1;
+                }
+                let stale = state.entries.get(path).filter(|entry| {
+                    error.is_transient() && entry.fetched_at.elapsed() < self.policy.max_staleness
+                });
+                match stale {
+                    Some(entry) => {
+                        let age = entry.fetched_at.elapsed();
+                        let data = entry.data.clone();
+                        state.stats.stale_served += 1;
+                        tracing::warn!(
+                            target: "config_providers::cache",
+                            path,
+                            age_secs = age.as_secs(),
+                            "serving a stale secret: {error}"
+                        );
+                        Ok(data)
+                    }
+                    None => Err(error),
+                }
+            }
+        }
+    }
+
+    /// Refreshes `path` in the background after a small random delay.
+    fn spawn_refresh(self: &Arc<Self>, path: String, fetch: Fetch) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.finish_refresh(&path, None);
+            return;
+        };
+        let cache = Arc::clone(self);
+        let jitter = jitter(self.policy.ttl.mul_f64(self.policy.refresh_ahead / 4.0));
+        runtime.spawn(async move {
+            tokio::time::sleep(jitter).await;
+            cache.lock().stats.provider_calls += 1;
+            let result = fetch(path.clone()).await;
+            cache.finish_refresh(&path, Some(result));
+        });
+    }
+
+    fn finish_refresh(&self, path: &str, result: Option<Result<SecretData, ProviderError>>) {
+        let mut state = self.lock();
+        match result {
+            Some(Ok(data)) => {
+                state.stats.refreshes += 1;
+                state.entries.insert(
+                    path.to_owned(),
+                    Entry {
+                        data,
+                        fetched_at: Instant::now(),
+                        refreshing: false,
+                    },
+                );
+            }
+            Some(Err(error)) => {
+                state.stats.errors += 1;
+                tracing::warn!(target: "config_providers::cache", path, "background refresh failed: {error}");
+                if let Some(entry) = state.entries.get_mut(path) {
+                    entry.refreshing = false;
+                }
+            }
+            None => {
+                if let Some(entry) = state.entries.get_mut(path) {
+                    entry.refreshing = false;
+                }
+            }
+        }
+    }
+}
+
+/// A random duration up to `max` (from the clock's low bits: good enough to spread a fleet).
+fn jitter(max: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    max.mul_f64(f64::from(nanos % 1000) / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A counting fetcher: the n-th call returns version n.
+    fn counting() -> (Fetch, Arc<AtomicU64>) {
+        let calls = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&calls);
+        let fetch: Fetch = Arc::new(move |_path| {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Ok(SecretData::text(format!("v{n}")).with_version(n.to_string()))
+            })
+        });
+        (fetch, calls)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn single_flight_then_hits() {
+        let cache = SecretCache::new(CachePolicy::default());
+        let (fetch, calls) = counting();
+        let reads = (0..20).map(|_| cache.get("db", &fetch));
+        let results = futures_util::future::join_all(reads).await;
+        assert!(
+            results
+                .iter()
+                .all(|r| r.as_ref().unwrap().select(None).unwrap() == "v1")
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        cache.get("db", &fetch).await.unwrap();
+        let stats = cache.stats();
+        assert_eq!((stats.misses, stats.hits, stats.provider_calls), (20, 1, 1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refresh_ahead_replaces_the_value_in_the_background() {
+        let cache = SecretCache::new(CachePolicy::default());
+        let (fetch, calls) = counting();
+        assert_eq!(
+            cache.get("db", &fetch).await.unwrap().select(None).unwrap(),
+            "v1"
+        );
+        tokio::time::advance(Duration::from_secs(250)).await; // 83 % of the TTL
+        assert_eq!(
+            cache.get("db", &fetch).await.unwrap().select(None).unwrap(),
+            "v1"
+        );
+        tokio::time::sleep(Duration::from_secs(20)).await; // jitter + fetch
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            cache.get("db", &fetch).await.unwrap().select(None).unwrap(),
+            "v2"
+        );
+        assert_eq!(cache.stats().refreshes, 1);
+    }
+}
