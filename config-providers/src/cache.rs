@@ -21,6 +21,9 @@ use config_runtime::{ProviderError, SecretData};
 use futures_util::FutureExt;
 use futures_util::future::Shared;
 
+use crate::audit::{AuditOutcome, AuditTrail};
+use crate::lkg::LastKnownGood;
+
 /// How long values are kept and refreshed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CachePolicy {
@@ -83,6 +86,8 @@ struct State {
 pub struct SecretCache {
     policy: CachePolicy,
     state: Mutex<State>,
+    audit: AuditTrail,
+    last_known_good: Option<Arc<LastKnownGood>>,
 }
 
 impl std::fmt::Debug for SecretCache {
@@ -95,11 +100,18 @@ impl std::fmt::Debug for SecretCache {
 }
 
 impl SecretCache {
-    /// An empty cache.
-    pub fn new(policy: CachePolicy) -> Arc<Self> {
+    /// An empty cache, auditing through `audit`, falling back to `last_known_good` when the
+    /// store is unreachable and memory has nothing.
+    pub fn new(
+        policy: CachePolicy,
+        audit: AuditTrail,
+        last_known_good: Option<Arc<LastKnownGood>>,
+    ) -> Arc<Self> {
         Arc::new(SecretCache {
             policy,
             state: Mutex::new(State::default()),
+            audit,
+            last_known_good,
         })
     }
 
@@ -126,6 +138,7 @@ impl SecretCache {
         path: &str,
         fetch: &Fetch,
     ) -> Result<SecretData, ProviderError> {
+        let started = Instant::now();
         let in_flight = {
             let mut state = self.lock();
             if let Some(entry) = state.entries.get_mut(path) {
@@ -142,6 +155,8 @@ impl SecretCache {
                     if refresh {
                         self.spawn_refresh(path.to_owned(), Arc::clone(fetch));
                     }
+                    self.audit
+                        .record(path, AuditOutcome::Resolved, started.elapsed(), true, Some(&data), None);
                     return Ok(data);
                 }
             }
@@ -157,8 +172,9 @@ impl SecretCache {
             }
         };
         let result = in_flight.await;
+        let latency = started.elapsed();
         let mut state = self.lock();
-        let finished = state.in_flight.remove(path).is_some();
+        let leader = state.in_flight.remove(path).is_some();
         match result {
             Ok(data) => {
                 state.entries.insert(
@@ -169,31 +185,75 @@ impl SecretCache {
                         refreshing: false,
                     },
                 );
+                drop(state);
+                if leader {
+                    self.save_last_known_good(path, &data);
+                }
+                self.audit
+                    .record(path, AuditOutcome::Resolved, latency, false, Some(&data), None);
                 Ok(data)
             }
             Err(error) => {
-                if finished {
+                if leader {
                     state.stats.errors += 1;
                 }
                 let stale = state.entries.get(path).filter(|entry| {
                     error.is_transient() && entry.fetched_at.elapsed() < self.policy.max_staleness
                 });
-                match stale {
-                    Some(entry) => {
-                        let age = entry.fetched_at.elapsed();
-                        let data = entry.data.clone();
-                        state.stats.stale_served += 1;
-                        tracing::warn!(
-                            target: "config_providers::cache",
-                            path,
-                            age_secs = age.as_secs(),
-                            "serving a stale secret: {error}"
-                        );
-                        Ok(data)
-                    }
-                    None => Err(error),
+                if let Some(entry) = stale {
+                    let age = entry.fetched_at.elapsed();
+                    let data = entry
+                        .data
+                        .clone()
+                        .with_warning(format!("the store failed ({error}); serving the cached value, {} s old", age.as_secs()));
+                    state.stats.stale_served += 1;
+                    drop(state);
+                    tracing::warn!(target: "config_providers::cache", path, age_secs = age.as_secs(), "serving a stale secret: {error}");
+                    self.audit.record(path, AuditOutcome::Fallback, latency, true, Some(&data), Some(error.message.clone()));
+                    return Ok(data);
                 }
+                drop(state);
+                self.fall_back(path, error, latency)
             }
+        }
+    }
+
+    /// After a failed fetch with nothing in memory: the last-known-good store, if there is
+    /// one, the store is unreachable, and its value is young enough.
+    fn fall_back(&self, path: &str, error: ProviderError, latency: Duration) -> Result<SecretData, ProviderError> {
+        let store = match &self.last_known_good {
+            Some(store) if error.is_transient() => store,
+            _ => {
+                self.audit.record(path, AuditOutcome::Failed, latency, false, None, Some(error.message.clone()));
+                return Err(error);
+            }
+        };
+        match store.load(path) {
+            Ok((data, age)) => {
+                let warning = format!(
+                    "the store is unreachable ({error}); using the last-known-good value from {}, {} s old",
+                    store.path().display(),
+                    age.as_secs()
+                );
+                tracing::warn!(target: "config_providers::cache", path, "{warning}");
+                let data = data.with_warning(warning);
+                self.lock().stats.stale_served += 1;
+                self.audit.record(path, AuditOutcome::Fallback, latency, false, Some(&data), Some(error.message.clone()));
+                Ok(data)
+            }
+            Err(fallback) => {
+                let error = ProviderError::new(error.kind, format!("{error}; no fallback: {fallback}"));
+                self.audit.record(path, AuditOutcome::Failed, latency, false, None, Some(error.message.clone()));
+                Err(error)
+            }
+        }
+    }
+
+    fn save_last_known_good(&self, path: &str, data: &SecretData) {
+        if let Some(store) = &self.last_known_good
+            && let Err(e) = store.save(path, data)
+        {
+            tracing::warn!(target: "config_providers::cache", path, "cannot update the last-known-good store: {e}");
         }
     }
 
@@ -208,7 +268,15 @@ impl SecretCache {
         runtime.spawn(async move {
             tokio::time::sleep(jitter).await;
             cache.lock().stats.provider_calls += 1;
+            let started = Instant::now();
             let result = fetch(path.clone()).await;
+            match &result {
+                Ok(data) => {
+                    cache.save_last_known_good(&path, data);
+                    cache.audit.record(&path, AuditOutcome::Refreshed, started.elapsed(), false, Some(data), None);
+                }
+                Err(e) => cache.audit.record(&path, AuditOutcome::Failed, started.elapsed(), false, None, Some(e.message.clone())),
+            }
             cache.finish_refresh(&path, Some(result));
         });
     }
@@ -273,7 +341,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn single_flight_then_hits() {
-        let cache = SecretCache::new(CachePolicy::default());
+        let cache = SecretCache::new(CachePolicy::default(), AuditTrail::tracing("test"), None);
         let (fetch, calls) = counting();
         let reads = (0..20).map(|_| cache.get("db", &fetch));
         let results = futures_util::future::join_all(reads).await;
@@ -290,7 +358,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn refresh_ahead_replaces_the_value_in_the_background() {
-        let cache = SecretCache::new(CachePolicy::default());
+        let cache = SecretCache::new(CachePolicy::default(), AuditTrail::tracing("test"), None);
         let (fetch, calls) = counting();
         assert_eq!(
             cache.get("db", &fetch).await.unwrap().select(None).unwrap(),

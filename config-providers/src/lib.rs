@@ -34,7 +34,11 @@
 #![deny(missing_docs)]
 
 #[cfg(feature = "cache")]
+pub mod audit;
+#[cfg(feature = "cache")]
 pub mod cache;
+#[cfg(feature = "cache")]
+pub mod lkg;
 #[cfg(feature = "vault")]
 pub mod vault;
 

@@ -68,7 +68,9 @@ pub use error::{ConfigError, ErrorKind, FieldError};
 pub use explain::{Explain, ExplainRow};
 pub use loader::Loader;
 pub use origin::Origin;
-pub use provider::{Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider};
+pub use provider::{
+    OutagePolicy, Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
+};
 pub use reference::{Reference, ReferenceError};
 pub use rules::{Got, Violation};
 pub use schema::{FieldSchema, RuleSpec, Schema, Section};

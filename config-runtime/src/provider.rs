@@ -25,6 +25,25 @@ pub trait SecretProvider: Send + Sync + 'static {
 
     /// Fetches the secret at `path` (the reference without `#key`).
     fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>>;
+
+    /// What a load does when this provider is unreachable (after its own fallbacks, such as a
+    /// last-known-good store, have failed too).
+    fn outage_policy(&self) -> OutagePolicy {
+        OutagePolicy::Required
+    }
+}
+
+/// What a load does when a provider cannot be reached. Never a silent default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OutagePolicy {
+    /// The load fails, naming each unresolved reference.
+    #[default]
+    Required,
+    /// The values that reference the provider are left unset (an `Option` field becomes
+    /// `None`, a field with a default takes it, a required field is reported missing), and
+    /// the load reports a warning for each.
+    Optional,
 }
 
 /// What a provider returns for one path.
@@ -34,6 +53,9 @@ pub struct SecretData {
     pub payload: Payload,
     /// The store's version of the secret (Vault version, AWS version id), when it has one.
     pub version: Option<String>,
+    /// A warning the load should report with this value (e.g. "served from the
+    /// last-known-good store, 12 min old"); never contains the value.
+    pub warning: Option<String>,
 }
 
 impl fmt::Debug for SecretData {
@@ -41,6 +63,7 @@ impl fmt::Debug for SecretData {
         f.debug_struct("SecretData")
             .field("payload", &self.payload)
             .field("version", &self.version)
+            .field("warning", &self.warning)
             .finish()
     }
 }
@@ -72,6 +95,7 @@ impl SecretData {
         SecretData {
             payload: Payload::Text(Secret::new(value.into())),
             version: None,
+            warning: None,
         }
     }
 
@@ -87,12 +111,19 @@ impl SecretData {
                     .collect(),
             ),
             version: None,
+            warning: None,
         }
     }
 
     /// Sets the version.
     pub fn with_version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
+        self
+    }
+
+    /// Attaches a warning for the load to report.
+    pub fn with_warning(mut self, warning: impl Into<String>) -> Self {
+        self.warning = Some(warning.into());
         self
     }
 

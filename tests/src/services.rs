@@ -108,16 +108,36 @@ pub const BAO_ROOT_TOKEN: &str = "root-token-for-tests";
 
 /// Starts `bao server -dev` on a free loopback port; `None` when bao is not installed.
 pub fn start_openbao() -> Option<Server> {
+    start_openbao_with_config(None)
+}
+
+/// Starts OpenBao with a file audit device writing JSON lines to `log` (OpenBao only accepts
+/// audit devices declared in its configuration file).
+pub fn start_openbao_with_audit_log(log: &std::path::Path) -> Option<Server> {
+    let config = log.with_extension("hcl");
+    let hcl = format!(
+        "audit \"file\" \"to-file\" {{\n  options {{\n    file_path = \"{}\"\n  }}\n}}\n",
+        log.display()
+    );
+    std::fs::write(&config, hcl).expect("write the OpenBao config");
+    start_openbao_with_config(Some(&config))
+}
+
+fn start_openbao_with_config(config: Option<&std::path::Path>) -> Option<Server> {
     let bao = require_tool("bao")?;
     let port = free_port_pair();
+    let mut args = vec![
+        "server".to_owned(),
+        "-dev".to_owned(),
+        format!("-dev-root-token-id={BAO_ROOT_TOKEN}"),
+        format!("-dev-listen-address=127.0.0.1:{port}"),
+        "-dev-no-store-token".to_owned(),
+    ];
+    if let Some(config) = config {
+        args.push(format!("-config={}", config.display()));
+    }
     let child = Command::new(bao)
-        .args([
-            "server",
-            "-dev",
-            &format!("-dev-root-token-id={BAO_ROOT_TOKEN}"),
-            &format!("-dev-listen-address=127.0.0.1:{port}"),
-            "-dev-no-store-token",
-        ])
+        .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -3,7 +3,7 @@
 
 use config_providers::vault::VaultProvider;
 use config_runtime::{Config, ErrorKind, Secret};
-use config_tests::services::{BAO_ROOT_TOKEN, Server, start_openbao};
+use config_tests::services::{BAO_ROOT_TOKEN, Server, start_openbao, start_openbao_with_audit_log};
 use serde_json::{Value, json};
 
 /// Writes to the server as an administrator (root token).
@@ -271,4 +271,192 @@ async fn unreachable_vault_is_an_unavailable_error() {
             .contains("cannot reach Vault at http://127.0.0.1:"),
         "{err}"
     );
+}
+
+#[derive(Config, Debug)]
+#[config(prefix = "M")]
+struct Many {
+    /// Fifty secrets, one reference each.
+    tokens: Secret<Vec<String>>,
+}
+
+/// Seconds since midnight of an RFC 3339 UTC time ("2026-11-22T19:18:06.681087776Z").
+fn seconds_of_day(time: &str) -> f64 {
+    let clock = time.split('T').nth(1).unwrap().trim_end_matches('Z');
+    let mut parts = clock.split(':');
+    let h: f64 = parts.next().unwrap().parse().unwrap();
+    let m: f64 = parts.next().unwrap().parse().unwrap();
+    let s: f64 = parts.next().unwrap().parse().unwrap();
+    h * 3600.0 + m * 60.0 + s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_references_are_fetched_in_parallel_and_cached() {
+    let dir = config_tests::Scratch::new();
+    let server_log = dir.path().join("bao-audit.log");
+    let Some(server) = start_openbao_with_audit_log(&server_log) else { return };
+    let admin = Admin::new(&server);
+    for i in 0..50 {
+        admin.put(&format!("secret/data/s{i}"), json!({"data": {"v": format!("canary-token-{i}")}})).await;
+    }
+    let ours = dir.path().join("audit.jsonl");
+    let vault = VaultProvider::builder(&server.url)
+        .token(BAO_ROOT_TOKEN)
+        .audit(config_providers::audit::JsonLinesAudit::open(&ours).unwrap())
+        .build()
+        .unwrap();
+    let references: Vec<String> = (0..50).map(|i| format!("${{vault:secret/s{i}#v}}")).collect();
+    let vars = [("M_TOKENS", references.join(","))];
+
+    let cfg = Many::loader().vars(vars.clone()).provider(vault.clone()).load_async().await.unwrap();
+    assert_eq!(cfg.tokens.expose_secret().len(), 50);
+    assert_eq!(cfg.tokens.expose_secret()[7], "canary-token-7");
+
+    // The server saw the reads overlap: sweep over [request, response] windows.
+    let log = std::fs::read_to_string(&server_log).unwrap();
+    let mut events: Vec<(f64, i32)> = Vec::new();
+    for line in log.lines() {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        let path = entry["request"]["path"].as_str().unwrap_or_default();
+        if !path.starts_with("secret/data/s") || entry["request"]["operation"] != "read" {
+            continue;
+        }
+        let at = seconds_of_day(entry["time"].as_str().unwrap());
+        events.push((at, if entry["type"] == "request" { 1 } else { -1 }));
+    }
+    assert_eq!(events.len(), 100, "one request and one response per secret");
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+    let (mut open, mut most) = (0, 0);
+    for (_, step) in events {
+        open += step;
+        most = most.max(open);
+    }
+    // A sequential load never has two reads open at once; the server answers each in well
+    // under a millisecond, so two is the honest bound to assert on a loaded machine.
+    assert!(most >= 2, "at most {most} reads were in flight at once");
+
+    // A second load is answered from the cache: no new provider calls.
+    let before = vault.cache_stats();
+    assert_eq!(before.provider_calls, 50, "one provider call per distinct secret");
+    Many::loader().vars(vars).provider(vault.clone()).load_async().await.unwrap();
+    let after = vault.cache_stats();
+    assert_eq!(after.provider_calls, before.provider_calls);
+    assert_eq!(after.hits, before.hits + 50);
+
+    // Our own audit trail: one record per resolution, fingerprints, never a value.
+    let audit = std::fs::read_to_string(&ours).unwrap();
+    assert_eq!(audit.lines().count(), 100);
+    assert!(!audit.contains("canary-token"), "audit records hold no values");
+    let first: Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
+    assert_eq!(first["provider"], "vault");
+    assert_eq!(first["fingerprint"].as_str().unwrap().len(), 16);
+}
+
+#[tokio::test]
+async fn proactive_refresh_picks_up_a_new_version() {
+    let Some(server) = start_openbao() else { return };
+    let admin = Admin::new(&server);
+    admin.put("secret/data/rotating", json!({"data": {"password": "before-rotation"}})).await;
+    let policy = config_providers::cache::CachePolicy {
+        ttl: std::time::Duration::from_secs(2),
+        refresh_ahead: 0.5,
+        ..Default::default()
+    };
+    let vault = VaultProvider::builder(&server.url).token(BAO_ROOT_TOKEN).cache(policy).build().unwrap();
+    let loader = Db::loader()
+        .vars([("V_PASSWORD", "${vault:secret/rotating#password}")])
+        .provider(vault.clone());
+    let load = || loader.load_async();
+    assert_eq!(load().await.unwrap().password.expose_secret(), "before-rotation");
+    admin.put("secret/data/rotating", json!({"data": {"password": "after-rotation"}})).await;
+    // Inside the TTL but in its last half: answered from memory, refreshed in the background.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(load().await.unwrap().password.expose_secret(), "before-rotation");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if vault.cache_stats().refreshes >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no background refresh happened");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let stats = vault.cache_stats();
+    assert_eq!(load().await.unwrap().password.expose_secret(), "after-rotation");
+    assert_eq!(vault.cache_stats().provider_calls, stats.provider_calls, "served from the refreshed cache");
+}
+
+fn lkg_store(dir: &config_tests::Scratch) -> config_providers::lkg::LastKnownGood {
+    config_providers::lkg::LastKnownGood::new(dir.path().join("lkg.bin"), [42; 32])
+}
+
+#[tokio::test]
+async fn outages_fall_back_to_a_fresh_last_known_good_store_only() {
+    let Some(mut server) = start_openbao() else { return };
+    let admin = Admin::new(&server);
+    admin.put("secret/data/app", json!({"data": {"password": "lkg-canary-7781"}})).await;
+    let dir = config_tests::Scratch::new();
+    let vars = [("V_PASSWORD", "${vault:secret/app#password}")];
+
+    // While Vault is up, the value is resolved and saved (encrypted) to the store.
+    let vault = VaultProvider::builder(&server.url).token(BAO_ROOT_TOKEN).last_known_good(lkg_store(&dir)).build().unwrap();
+    Db::loader().vars(vars).provider(vault).load_async().await.unwrap();
+    let saved = std::fs::read(dir.path().join("lkg.bin")).unwrap();
+    assert!(!String::from_utf8_lossy(&saved).contains("lkg-canary-7781"));
+    let url = server.url.clone();
+    server.stop();
+
+    // A fresh process (a new provider, empty cache) starts from the store, with a warning.
+    let vault = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).last_known_good(lkg_store(&dir)).build().unwrap();
+    let explain = Db::loader().vars(vars).provider(vault).explain_async().await.unwrap();
+    assert_eq!(explain.row("password").unwrap().value, "[REDACTED]");
+    let warnings = explain.warnings().join("\n");
+    assert!(warnings.contains("using the last-known-good value from"), "{warnings}");
+    assert!(!warnings.contains("lkg-canary-7781") && !explain.to_string().contains("lkg-canary-7781"));
+
+    // Too old: refused with a clear error.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let expired = lkg_store(&dir).max_age(std::time::Duration::ZERO);
+    let vault = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).last_known_good(expired).build().unwrap();
+    let err = Db::loader().vars(vars).provider(vault).load_async().await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("cannot reach Vault") && text.contains("older than the allowed"), "{text}");
+    assert!(!text.contains("lkg-canary-7781"));
+
+    // Readable by others: refused.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path().join("lkg.bin"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let vault = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).last_known_good(lkg_store(&dir)).build().unwrap();
+        let err = Db::loader().vars(vars).provider(vault).load_async().await.unwrap_err();
+        assert!(err.to_string().contains("its mode is 644, readable by group or others"), "{err}");
+    }
+}
+
+#[derive(Config, Debug)]
+#[config(prefix = "O")]
+struct OptionalSecret {
+    api_key: Option<Secret<String>>,
+}
+
+#[tokio::test]
+async fn optional_outage_policy_starts_without_the_value_and_warns() {
+    let Some(mut server) = start_openbao() else { return };
+    let url = server.url.clone();
+    server.stop();
+    let vault = VaultProvider::builder(&url)
+        .token(BAO_ROOT_TOKEN)
+        .outage_policy(config_runtime::OutagePolicy::Optional)
+        .build()
+        .unwrap();
+    let loader = OptionalSecret::loader().vars([("O_API_KEY", "${vault:secret/app#key}")]).provider(vault);
+    let cfg = loader.load_async().await.unwrap();
+    assert!(cfg.api_key.is_none());
+    let explain = loader.explain_async().await.unwrap();
+    assert!(explain.warnings()[0].contains("O_API_KEY (environment): ${vault:secret/app#key} is unavailable"), "{:?}", explain.warnings());
+
+    // The default policy fails the load instead.
+    let vault = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).build().unwrap();
+    let err = OptionalSecret::loader().vars([("O_API_KEY", "${vault:secret/app#key}")]).provider(vault).load_async().await.unwrap_err();
+    assert!(err.to_string().contains("cannot reach Vault"), "{err}");
 }

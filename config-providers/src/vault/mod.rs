@@ -23,7 +23,10 @@ use config_runtime::provider::BoxFuture;
 use config_runtime::{ProviderError, ProviderErrorKind, SecretData, SecretProvider};
 use serde_json::Value;
 
+use crate::audit::{AuditSink, AuditTrail, Fingerprinter};
 use crate::cache::{CachePolicy, CacheStats, Fetch, SecretCache};
+use crate::lkg::LastKnownGood;
+use config_runtime::OutagePolicy;
 use auth::{Auth, TokenCell};
 use http::Http;
 
@@ -41,6 +44,7 @@ struct Inner {
     mounts: Mutex<HashMap<String, u8>>,
     scheme: String,
     cache: Arc<SecretCache>,
+    outage: OutagePolicy,
 }
 
 impl std::fmt::Debug for VaultProvider {
@@ -53,7 +57,6 @@ impl std::fmt::Debug for VaultProvider {
 }
 
 /// Builds a [`VaultProvider`].
-#[derive(Debug)]
 #[must_use]
 pub struct VaultBuilder {
     addr: String,
@@ -62,9 +65,48 @@ pub struct VaultBuilder {
     timeout: Duration,
     scheme: String,
     cache: CachePolicy,
+    audit: Option<Arc<dyn AuditSink>>,
+    fingerprints: Option<Fingerprinter>,
+    last_known_good: Option<Arc<LastKnownGood>>,
+    outage: OutagePolicy,
+}
+
+impl std::fmt::Debug for VaultBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultBuilder")
+            .field("addr", &self.addr)
+            .field("namespace", &self.namespace)
+            .field("scheme", &self.scheme)
+            .finish_non_exhaustive()
+    }
 }
 
 impl VaultBuilder {
+    /// Where audit records go (default: `tracing` events on target `config_runtime::audit`).
+    pub fn audit(mut self, sink: impl AuditSink) -> Self {
+        self.audit = Some(Arc::new(sink));
+        self
+    }
+
+    /// The key of audit fingerprints (default: random per process).
+    pub fn fingerprint_key(mut self, key: [u8; 32]) -> Self {
+        self.fingerprints = Some(Fingerprinter::with_key(key));
+        self
+    }
+
+    /// Keeps resolved secrets in an encrypted last-known-good store, used when Vault is
+    /// unreachable at start-up.
+    pub fn last_known_good(mut self, store: LastKnownGood) -> Self {
+        self.last_known_good = Some(Arc::new(store));
+        self
+    }
+
+    /// What a load does when Vault is unreachable and no fallback answers (default: fail).
+    pub fn outage_policy(mut self, policy: OutagePolicy) -> Self {
+        self.outage = policy;
+        self
+    }
+
     /// How long secrets are cached and refreshed (default: 5 minutes, refresh in the last
     /// 20 %, stale values served for up to an hour while Vault is unreachable).
     pub fn cache(mut self, policy: CachePolicy) -> Self {
@@ -120,8 +162,17 @@ impl VaultBuilder {
                 http,
                 token: TokenCell::new(auth),
                 mounts: Mutex::new(HashMap::new()),
+                cache: SecretCache::new(
+                    self.cache,
+                    AuditTrail::new(
+                        self.scheme.clone(),
+                        self.audit.unwrap_or_else(|| Arc::new(crate::audit::TracingAudit)),
+                        self.fingerprints.unwrap_or_else(Fingerprinter::random),
+                    ),
+                    self.last_known_good,
+                ),
                 scheme: self.scheme,
-                cache: SecretCache::new(self.cache),
+                outage: self.outage,
             }),
         })
     }
@@ -137,6 +188,10 @@ impl VaultProvider {
             timeout: Duration::from_secs(10),
             scheme: "vault".to_owned(),
             cache: CachePolicy::default(),
+            audit: None,
+            fingerprints: None,
+            last_known_good: None,
+            outage: OutagePolicy::Required,
         }
     }
 
@@ -267,6 +322,10 @@ impl SecretProvider for VaultProvider {
 
     fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {
         Box::pin(self.get(path))
+    }
+
+    fn outage_policy(&self) -> OutagePolicy {
+        self.inner.outage
     }
 }
 

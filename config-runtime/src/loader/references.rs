@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::Source;
 use super::layers::{Layers, trim_one_newline};
 use crate::error::{ErrorKind, FieldError};
-use crate::provider::{ProviderError, SecretData, SecretProvider};
+use crate::provider::{OutagePolicy, ProviderError, SecretData, SecretProvider};
 use crate::reference::{Reference, Template, contains_reference_syntax};
 use crate::value::RawValue;
 
@@ -56,6 +56,14 @@ pub(crate) fn provider_references(
     wanted.into_iter().collect()
 }
 
+/// Why a reference has no value. `skip` marks an unreachable provider whose outage policy is
+/// `Optional`: the value is dropped with a warning instead of failing the load.
+struct Unresolved {
+    reference: String,
+    message: String,
+    skip: bool,
+}
+
 /// Resolves every reference in every merged value, recording an error per failed reference.
 pub(crate) fn resolve(
     layers: &mut Layers<'_>,
@@ -72,16 +80,17 @@ pub(crate) fn resolve(
             continue;
         }
         let field = &schema.fields[index];
-        let mut failures = Vec::new();
+        let mut failures: Vec<Unresolved> = Vec::new();
         let mut references = Vec::new();
         let mut from_provider = false;
         let mut render = |text: &str| -> Option<String> {
             let template = match Template::parse(text) {
                 Ok(template) => template,
                 Err(e) => {
-                    failures.push(ErrorKind::Reference {
+                    failures.push(Unresolved {
                         reference: "${..}".to_owned(),
                         message: e.to_string(),
+                        skip: false,
                     });
                     return None;
                 }
@@ -97,9 +106,7 @@ pub(crate) fn resolve(
                         resolve_provided(reference, providers, fetched)
                     }
                 })
-                .map_err(|(reference, message)| {
-                    failures.push(ErrorKind::Reference { reference, message })
-                })
+                .map_err(|unresolved| failures.push(unresolved))
                 .ok()
         };
         let rendered = match &sourced.raw {
@@ -112,21 +119,43 @@ pub(crate) fn resolve(
         };
         sourced.references = references;
         sourced.from_provider = from_provider;
-        match rendered {
-            Some(raw) => sourced.raw = raw,
-            None => {
-                let origin = sourced.origin.clone();
-                for kind in failures {
-                    layers.errors.push(FieldError::new(
-                        field.path.clone(),
-                        Some(field.env.clone()),
-                        Some(origin.clone()),
-                        kind,
-                    ));
-                }
-                // Reported here; assembly must not report the field again.
-                layers.failed[index] = true;
+        if let Some(raw) = rendered {
+            sourced.raw = raw;
+            continue;
+        }
+        let origin = sourced.origin.clone();
+        if failures.iter().all(|f| f.skip) {
+            for failure in failures {
+                layers.warnings.push(format!(
+                    "{} ({origin}): {} is unavailable ({}); starting without it",
+                    field.env, failure.reference, failure.message
+                ));
             }
+            layers.values[index] = None;
+            continue;
+        }
+        for failure in failures.into_iter().filter(|f| !f.skip) {
+            layers.errors.push(FieldError::new(
+                field.path.clone(),
+                Some(field.env.clone()),
+                Some(origin.clone()),
+                ErrorKind::Reference {
+                    reference: failure.reference,
+                    message: failure.message,
+                },
+            ));
+        }
+        // Reported here; assembly must not report the field again.
+        layers.failed[index] = true;
+    }
+    if let Some(answers) = &fetched.answers {
+        let mut noted: Vec<(&(String, String), &String)> = answers
+            .iter()
+            .filter_map(|(key, answer)| Some((key, answer.as_ref().ok()?.warning.as_ref()?)))
+            .collect();
+        noted.sort();
+        for ((scheme, path), warning) in noted {
+            layers.warnings.push(format!("${{{scheme}:{path}}}: {warning}"));
         }
     }
 }
@@ -136,8 +165,12 @@ fn resolve_provided(
     reference: &Reference,
     providers: &Providers,
     fetched: &Fetched,
-) -> Result<String, (String, String)> {
-    let fail = |message: String| (reference.to_string(), message);
+) -> Result<String, Unresolved> {
+    let fail = |message: String| Unresolved {
+        reference: reference.to_string(),
+        message,
+        skip: false,
+    };
     if !providers.contains_key(&reference.scheme) {
         let register = if reference.scheme == "secret" {
             "`.default_provider(..)`"
@@ -157,16 +190,26 @@ fn resolve_provided(
     };
     match answers.get(&(reference.scheme.clone(), reference.path.clone())) {
         Some(Ok(data)) => data.select(reference.key.as_deref()).map_err(fail),
-        Some(Err(e)) => Err(fail(e.message.clone())),
+        Some(Err(e)) => {
+            let optional = providers[&reference.scheme].outage_policy() == OutagePolicy::Optional;
+            Err(Unresolved {
+                skip: optional && e.is_transient(),
+                ..fail(e.message.clone())
+            })
+        }
         None => Err(fail(
             "the provider was not asked (internal error)".to_owned(),
         )),
     }
 }
 
-/// One `env:`/`file:` reference's value, or (the reference, why not) — never a value.
-fn resolve_builtin(reference: &Reference, sources: &[Source]) -> Result<String, (String, String)> {
-    let fail = |message: String| (reference.to_string(), message);
+/// One `env:`/`file:` reference's value, or why not — never a value.
+fn resolve_builtin(reference: &Reference, sources: &[Source]) -> Result<String, Unresolved> {
+    let fail = |message: String| Unresolved {
+        reference: reference.to_string(),
+        message,
+        skip: false,
+    };
     if reference.key.is_some() {
         return Err(fail(format!(
             "`#key` selects a field of a provider secret; `{}:` values have no fields",
