@@ -41,6 +41,8 @@ pub(crate) struct Row {
     pub env: String,
     pub origin: Option<Origin>,
     pub value: String,
+    /// The `${..}` references the value was resolved from.
+    pub references: Vec<String>,
 }
 
 /// The state of one assembly: the merged values, the errors found so far, the report rows.
@@ -154,6 +156,7 @@ impl<'a> Assemble<'a> {
                     .cloned()
                     .or_else(|| field.default.as_ref().map(|_| Origin::Default)),
                 value: shown_value(field, sourced),
+                references: sourced.map(|s| s.references.clone()).unwrap_or_default(),
             });
         }
         Some(value)

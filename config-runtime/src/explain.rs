@@ -23,7 +23,8 @@ pub struct ExplainRow {
     pub key: String,
     /// The environment variable.
     pub env: String,
-    /// Where the value came from: `default`, `environment`, `config.toml line 3`, …
+    /// Where the value came from: `default`, `environment`, `config.toml line 3`, and the
+    /// references it was resolved through (`.env line 2 via ${vault:secret/app#password}`).
     pub source: String,
     /// The value as text; `[REDACTED]` for secrets, `(not set)` for an unset optional.
     pub value: String,
@@ -41,7 +42,11 @@ impl Explain {
             .map(|row| ExplainRow {
                 key: row.path,
                 env: row.env,
-                source: row.origin.map_or_else(|| "-".to_owned(), |o| o.to_string()),
+                source: match (row.origin, row.references.is_empty()) {
+                    (None, _) => "-".to_owned(),
+                    (Some(origin), true) => origin.to_string(),
+                    (Some(origin), false) => format!("{origin} via {}", row.references.join(", ")),
+                },
                 value: row.value,
             })
             .collect();
