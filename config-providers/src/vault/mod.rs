@@ -42,6 +42,8 @@ struct Inner {
     token: TokenCell,
     /// KV version of each mount seen so far, by mount path (`secret/`).
     mounts: Mutex<HashMap<String, u8>>,
+    /// Serializes mount discovery, so fifty first reads make one lookup, not fifty.
+    mount_lookup: tokio::sync::Mutex<()>,
     scheme: String,
     cache: Arc<SecretCache>,
     outage: OutagePolicy,
@@ -162,6 +164,7 @@ impl VaultBuilder {
                 http,
                 token: TokenCell::new(auth),
                 mounts: Mutex::new(HashMap::new()),
+                mount_lookup: tokio::sync::Mutex::new(()),
                 cache: SecretCache::new(
                     self.cache,
                     AuditTrail::new(
@@ -275,6 +278,10 @@ impl VaultProvider {
 
     /// The mount holding `path` and its KV version, asking Vault once per mount.
     async fn mount_of(&self, path: &str) -> Result<(String, u8), ProviderError> {
+        if let Some(found) = self.known_mount(path) {
+            return Ok(found);
+        }
+        let _one_at_a_time = self.inner.mount_lookup.lock().await;
         if let Some(found) = self.known_mount(path) {
             return Ok(found);
         }
