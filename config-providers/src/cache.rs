@@ -120,6 +120,11 @@ impl SecretCache {
         self.policy
     }
 
+    /// Forgets the value of `path`: the next read fetches it.
+    pub fn invalidate(&self, path: &str) {
+        self.lock().entries.remove(path);
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> CacheStats {
         self.lock().stats

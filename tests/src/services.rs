@@ -150,3 +150,127 @@ fn start_openbao_with_config(config: Option<&std::path::Path>) -> Option<Server>
     );
     Some(server)
 }
+
+/// The superuser password of test PostgreSQL servers.
+pub const PG_SUPERUSER_PASSWORD: &str = "pg-superuser-for-tests";
+
+/// A PostgreSQL server on a free loopback port, with its data in a temporary directory.
+pub struct Postgres {
+    pub server: Server,
+    pub port: u16,
+    /// Kept so the data directory lives as long as the server.
+    _data: tempfile::TempDir,
+}
+
+/// The directory holding `initdb` and `postgres` (Debian's layout), if installed.
+fn postgres_bin() -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path().join("bin"))
+        .filter(|bin| bin.join("initdb").is_file())
+        .collect();
+    versions.sort();
+    versions.pop()
+}
+
+/// The effective user id of this process, from /proc (root must run PostgreSQL as `postgres`).
+#[cfg(unix)]
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|euid| euid == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Starts PostgreSQL (initdb + postgres, scram-sha-256 everywhere); `None` when absent
+/// outside CI.
+#[cfg(unix)]
+pub fn start_postgres() -> Option<Postgres> {
+    use std::os::unix::process::CommandExt;
+    let Some(bin) = postgres_bin() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("PostgreSQL is not installed; .ci/run installs Debian's postgresql");
+        }
+        eprintln!("\n*** SKIPPED: PostgreSQL (initdb) is not installed. ***\n");
+        return None;
+    };
+    let data = tempfile::tempdir().expect("data directory");
+    let pwfile = data.path().join("pw");
+    std::fs::write(&pwfile, PG_SUPERUSER_PASSWORD).expect("password file");
+    let cluster = data.path().join("cluster");
+    std::fs::create_dir(&cluster).expect("cluster directory");
+    // initdb refuses to run as root: run PostgreSQL as the `postgres` user, owning the data.
+    let ids = running_as_root().then(|| {
+        let passwd = std::fs::read_to_string("/etc/passwd").expect("read /etc/passwd");
+        let line = passwd
+            .lines()
+            .find(|l| l.starts_with("postgres:"))
+            .expect("a postgres user");
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields[2].parse::<u32>().unwrap(), fields[3].parse::<u32>().unwrap())
+    });
+    if let Some((uid, gid)) = ids {
+        for path in [data.path(), &cluster, &pwfile] {
+            std::os::unix::fs::chown(path, Some(uid), Some(gid)).expect("chown");
+        }
+    }
+    let as_postgres = |command: &mut Command| {
+        if let Some((uid, gid)) = ids {
+            command.uid(uid).gid(gid);
+        }
+    };
+    let mut initdb = Command::new(bin.join("initdb"));
+    initdb
+        .args(["-D", cluster.to_str().unwrap(), "-U", "postgres", "-A", "scram-sha-256"])
+        .arg(format!("--pwfile={}", pwfile.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    as_postgres(&mut initdb);
+    assert!(initdb.status().expect("run initdb").success(), "initdb failed");
+
+    let port = free_port_pair();
+    let mut postgres = Command::new(bin.join("postgres"));
+    postgres
+        .args(["-D", cluster.to_str().unwrap(), "-p", &port.to_string(), "-k", data.path().to_str().unwrap()])
+        .args(["-c", "listen_addresses=127.0.0.1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    as_postgres(&mut postgres);
+    let child = postgres.spawn().expect("start postgres");
+    let server = Server {
+        child,
+        url: format!("postgresql://127.0.0.1:{port}"),
+    };
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(30), "PostgreSQL did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(Postgres {
+        server,
+        port,
+        _data: data,
+    })
+}
+
+/// Runs one query with `psql` as `user`; `Err(stderr)` when it fails (e.g. bad password).
+pub fn psql(port: u16, user: &str, password: &str, query: &str) -> Result<String, String> {
+    let output = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", user, "-d", "postgres"])
+        .args(["-tAc", query])
+        .env("PGPASSWORD", password)
+        .env("PGCONNECT_TIMEOUT", "5")
+        .output()
+        .expect("run psql");
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}

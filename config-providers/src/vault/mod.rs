@@ -14,6 +14,7 @@
 
 mod auth;
 mod http;
+mod leases;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,19 @@ use crate::cache::{CachePolicy, CacheStats, Fetch, SecretCache};
 use crate::lkg::LastKnownGood;
 use config_runtime::OutagePolicy;
 use auth::{Auth, TokenCell};
+pub use leases::LeaseInfo;
+use leases::Leases;
+
+/// How a mount answers reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    /// KV version 1: `GET <path>`.
+    KvV1,
+    /// KV version 2: `GET <mount>data/<rest>`, versioned.
+    KvV2,
+    /// Any other engine (database, aws, pki…): `GET <path>` returns data with a lease.
+    Leased,
+}
 use http::Http;
 
 /// A cloneable handle to one Vault server: clones share the HTTP client, the token and the
@@ -40,8 +54,10 @@ pub struct VaultProvider {
 struct Inner {
     http: Http,
     token: TokenCell,
-    /// KV version of each mount seen so far, by mount path (`secret/`).
-    mounts: Mutex<HashMap<String, u8>>,
+    /// The engine of each mount seen so far, by mount path (`secret/`).
+    mounts: Mutex<HashMap<String, Engine>>,
+    /// Leases of dynamic secrets, renewed in the background, revoked by `shutdown`.
+    leases: Leases,
     /// Serializes mount discovery, so fifty first reads make one lookup, not fifty.
     mount_lookup: tokio::sync::Mutex<()>,
     scheme: String,
@@ -165,6 +181,7 @@ impl VaultBuilder {
                 token: TokenCell::new(auth),
                 mounts: Mutex::new(HashMap::new()),
                 mount_lookup: tokio::sync::Mutex::new(()),
+                leases: Leases::default(),
                 cache: SecretCache::new(
                     self.cache,
                     AuditTrail::new(
@@ -238,30 +255,84 @@ impl VaultProvider {
     }
 
     /// Reads one secret from Vault, bypassing the cache: `mount/path` with an optional
-    /// `?version=N`.
+    /// `?version=N`. A secret with a lease (a dynamic database credential, say) is renewed in
+    /// the background at two thirds of its lease until [`shutdown`](Self::shutdown).
     pub async fn read(&self, locator: &str) -> Result<SecretData, ProviderError> {
         let (path, version) = split_version(locator)?;
         let path = path.trim_matches('/');
-        let mount = self.mount_of(path).await?;
-        let kv_version = mount.1;
-        let body = match kv_version {
-            2 => {
-                let rest = path.strip_prefix(mount.0.as_str()).unwrap_or(path);
+        let (mount, engine) = self.mount_of(path).await?;
+        if version.is_some() && engine != Engine::KvV2 {
+            return Err(ProviderError::new(
+                ProviderErrorKind::Invalid,
+                format!("`{path}` is not in a KV v2 mount, so it has no versions"),
+            ));
+        }
+        match engine {
+            Engine::KvV2 => {
+                let rest = path.strip_prefix(mount.as_str()).unwrap_or(path);
                 let query = version.map(|v| format!("?version={v}")).unwrap_or_default();
-                let url = format!("{}data/{rest}{query}", mount.0);
-                self.api_get(&url, path).await?
+                let body = self.api_get(&format!("{mount}data/{rest}{query}"), path).await?;
+                parse_kv(&body, 2, path)
             }
-            _ => {
-                if version.is_some() {
-                    return Err(ProviderError::new(
-                        ProviderErrorKind::Invalid,
-                        format!("`{path}` is in a KV v1 mount, which has no versions"),
-                    ));
+            Engine::KvV1 => parse_kv(&self.api_get(path, path).await?, 1, path),
+            Engine::Leased => {
+                let body = self.api_get(path, path).await?;
+                let data = parse_kv(&body, 1, path)?;
+                if let Some(lease) = leases::lease_of(&body, locator) {
+                    self.inner.leases.track(lease, self);
                 }
-                self.api_get(path, path).await?
+                Ok(data)
             }
-        };
-        parse_kv(&body, kv_version, path)
+        }
+    }
+
+    /// The leases this provider holds (dynamic secrets), for monitoring.
+    pub fn leases(&self) -> Vec<LeaseInfo> {
+        self.inner.leases.list()
+    }
+
+    /// Revokes every lease this provider holds (call it when the application stops, so
+    /// dynamic credentials do not outlive it). Returns how many were revoked.
+    pub async fn shutdown(&self) -> Result<usize, ProviderError> {
+        let mut revoked = 0;
+        for lease in self.inner.leases.take_all() {
+            let token = self.inner.token.current(&self.inner.http).await?;
+            self.inner
+                .http
+                .write(
+                    reqwest::Method::PUT,
+                    "sys/leases/revoke",
+                    Some(&token),
+                    &serde_json::json!({ "lease_id": lease.lease_id }),
+                    &lease.path,
+                )
+                .await?;
+            revoked += 1;
+        }
+        Ok(revoked)
+    }
+
+    /// Renews one lease; the new lease duration.
+    async fn renew_lease(&self, lease_id: &str, increment: Duration, shown: &str) -> Result<Duration, ProviderError> {
+        let token = self.inner.token.current(&self.inner.http).await?;
+        let body = self
+            .inner
+            .http
+            .write(
+                reqwest::Method::PUT,
+                "sys/leases/renew",
+                Some(&token),
+                &serde_json::json!({ "lease_id": lease_id, "increment": increment.as_secs() }),
+                shown,
+            )
+            .await?;
+        Ok(Duration::from_secs(body["lease_duration"].as_u64().unwrap_or(0)))
+    }
+
+    /// Drops the cached value of `locator` and reads it again (after a refused renewal).
+    async fn refetch(&self, locator: &str) -> Result<SecretData, ProviderError> {
+        self.inner.cache.invalidate(locator);
+        self.get(locator).await
     }
 
     /// GET with the current token; on 403 with AppRole, logs in again once and retries.
@@ -277,7 +348,7 @@ impl VaultProvider {
     }
 
     /// The mount holding `path` and its KV version, asking Vault once per mount.
-    async fn mount_of(&self, path: &str) -> Result<(String, u8), ProviderError> {
+    async fn mount_of(&self, path: &str) -> Result<(String, Engine), ProviderError> {
         if let Some(found) = self.known_mount(path) {
             return Ok(found);
         }
@@ -290,15 +361,16 @@ impl VaultProvider {
             .await?;
         let data = &body["data"];
         let mount = data["path"].as_str().unwrap_or_default().to_owned();
-        if mount.is_empty() || data["type"].as_str() != Some("kv") {
+        if mount.is_empty() {
             return Err(ProviderError::new(
-                ProviderErrorKind::Invalid,
-                format!("`{path}` is not in a KV secrets engine"),
+                ProviderErrorKind::NotFound,
+                format!("`{path}` is in no secrets engine"),
             ));
         }
-        let version = match data["options"]["version"].as_str() {
-            Some("2") => 2,
-            _ => 1,
+        let version = match (data["type"].as_str(), data["options"]["version"].as_str()) {
+            (Some("kv"), Some("2")) => Engine::KvV2,
+            (Some("kv"), _) => Engine::KvV1,
+            _ => Engine::Leased,
         };
         self.inner
             .mounts
@@ -308,7 +380,7 @@ impl VaultProvider {
         Ok((mount, version))
     }
 
-    fn known_mount(&self, path: &str) -> Option<(String, u8)> {
+    fn known_mount(&self, path: &str) -> Option<(String, Engine)> {
         let mounts = self
             .inner
             .mounts

@@ -1,0 +1,88 @@
+//! Dynamic PostgreSQL credentials from OpenBao's database engine, against a real local
+//! PostgreSQL: the application connects with them, the lease is renewed before it runs out,
+//! and `shutdown` revokes it (the role is gone).
+
+use config_providers::vault::VaultProvider;
+use config_runtime::{Config, Secret};
+use config_tests::services::{BAO_ROOT_TOKEN, PG_SUPERUSER_PASSWORD, psql, start_openbao, start_postgres};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+#[derive(Config, Debug)]
+#[config(prefix = "DB")]
+struct Database {
+    user: Secret<String>,
+    password: Secret<String>,
+}
+
+async fn admin(url: &str, path: &str, body: Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/v1/{path}"))
+        .header("X-Vault-Token", BAO_ROOT_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert!(status.is_success(), "{path}: {status} {}", response.text().await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamic_credentials_connect_renew_and_are_revoked() {
+    let Some(pg) = start_postgres() else { return };
+    let Some(bao) = start_openbao() else { return };
+    psql(pg.port, "postgres", PG_SUPERUSER_PASSWORD, "select 1").expect("superuser connects");
+
+    admin(&bao.url, "sys/mounts/database", json!({"type": "database"})).await;
+    admin(
+        &bao.url,
+        "database/config/pg",
+        json!({
+            "plugin_name": "postgresql-database-plugin",
+            "connection_url": format!("postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{}/postgres?sslmode=disable", pg.port),
+            "username": "postgres",
+            "password": PG_SUPERUSER_PASSWORD,
+            "password_authentication": "scram-sha-256",
+            "allowed_roles": "app",
+        }),
+    )
+    .await;
+    admin(
+        &bao.url,
+        "database/roles/app",
+        json!({
+            "db_name": "pg",
+            "creation_statements": ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"],
+            "default_ttl": "6s",
+            "max_ttl": "1h",
+        }),
+    )
+    .await;
+
+    let vault = VaultProvider::builder(&bao.url).token(BAO_ROOT_TOKEN).build().unwrap();
+    let cfg = Database::loader()
+        .vars([
+            ("DB_USER", "${vault:database/creds/app#username}"),
+            ("DB_PASSWORD", "${vault:database/creds/app#password}"),
+        ])
+        .provider(vault.clone())
+        .load_async()
+        .await
+        .unwrap();
+    let (user, password) = (cfg.user.expose_secret(), cfg.password.expose_secret());
+    assert_eq!(vault.leases().len(), 1, "both fields come from one read, one lease");
+    assert_eq!(psql(pg.port, user, password, "select current_user").unwrap(), *user);
+    assert!(psql(pg.port, user, "wrong-password", "select 1").is_err(), "passwords are checked");
+
+    // Past the 6 s TTL: still usable, because the lease was renewed at two thirds.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let lease = &vault.leases()[0];
+    assert!(lease.renewals >= 1, "{lease:?}");
+    assert_eq!(psql(pg.port, user, password, "select 1").unwrap(), "1");
+
+    // Shutdown revokes: the role is dropped.
+    assert_eq!(vault.shutdown().await.unwrap(), 1);
+    assert!(vault.leases().is_empty());
+    let err = psql(pg.port, user, password, "select 1").unwrap_err();
+    assert!(err.contains("password authentication failed") || err.contains("does not exist"), "{err}");
+}
