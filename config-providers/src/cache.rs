@@ -22,6 +22,7 @@ use futures_util::FutureExt;
 use futures_util::future::Shared;
 
 use crate::audit::{AuditOutcome, AuditTrail};
+use crate::guard::{CircuitBreaker, RateLimit};
 use crate::lkg::LastKnownGood;
 
 /// How long values are kept and refreshed.
@@ -33,6 +34,12 @@ pub struct CachePolicy {
     pub refresh_ahead: f64,
     /// How old an expired value may be and still be served when the store is unreachable.
     pub max_staleness: Duration,
+    /// Consecutive transient failures that open the circuit breaker.
+    pub breaker_threshold: u32,
+    /// How long an open circuit fails fast before one call is tried again.
+    pub breaker_cooldown: Duration,
+    /// At most this many store requests a second (`None`: unbounded).
+    pub max_requests_per_second: Option<f64>,
 }
 
 impl Default for CachePolicy {
@@ -41,6 +48,9 @@ impl Default for CachePolicy {
             ttl: Duration::from_secs(300),
             refresh_ahead: 0.2,
             max_staleness: Duration::from_secs(3600),
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(30),
+            max_requests_per_second: None,
         }
     }
 }
@@ -88,6 +98,8 @@ pub struct SecretCache {
     state: Mutex<State>,
     audit: AuditTrail,
     last_known_good: Option<Arc<LastKnownGood>>,
+    breaker: CircuitBreaker,
+    rate: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for SecretCache {
@@ -112,12 +124,30 @@ impl SecretCache {
             state: Mutex::new(State::default()),
             audit,
             last_known_good,
+            breaker: CircuitBreaker::new(policy.breaker_threshold, policy.breaker_cooldown),
+            rate: policy.max_requests_per_second.map(RateLimit::new),
         })
     }
 
     /// The policy in force.
     pub fn policy(&self) -> CachePolicy {
         self.policy
+    }
+
+    /// One store call, through the circuit breaker and the rate bound.
+    fn guarded(self: &Arc<Self>, path: &str, fetch: &Fetch) -> BoxFuture<'static, Result<SecretData, ProviderError>> {
+        let cache = Arc::clone(self);
+        let fetch = Arc::clone(fetch);
+        let path = path.to_owned();
+        Box::pin(async move {
+            cache.breaker.admit(&path)?;
+            if let Some(rate) = &cache.rate {
+                rate.wait().await;
+            }
+            let result = fetch(path).await;
+            cache.breaker.record(&result);
+            result
+        })
     }
 
     /// Forgets the value of `path`: the next read fetches it.
@@ -170,7 +200,7 @@ impl SecretCache {
                 Some(shared) => shared.clone(),
                 None => {
                     state.stats.provider_calls += 1;
-                    let shared = fetch(path.to_owned()).shared();
+                    let shared = self.guarded(path, fetch).shared();
                     state.in_flight.insert(path.to_owned(), shared.clone());
                     shared
                 }
@@ -274,7 +304,7 @@ impl SecretCache {
             tokio::time::sleep(jitter).await;
             cache.lock().stats.provider_calls += 1;
             let started = Instant::now();
-            let result = fetch(path.clone()).await;
+            let result = cache.guarded(&path, &fetch).await;
             match &result {
                 Ok(data) => {
                     cache.save_last_known_good(&path, data);

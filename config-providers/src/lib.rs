@@ -38,6 +38,8 @@ pub mod audit;
 #[cfg(feature = "cache")]
 pub mod cache;
 #[cfg(feature = "cache")]
+pub mod guard;
+#[cfg(feature = "cache")]
 pub mod lkg;
 #[cfg(feature = "vault")]
 pub mod vault;

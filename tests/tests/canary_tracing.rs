@@ -1,0 +1,83 @@
+//! Secret canaries in `tracing` output: with every event of every level captured, a Vault
+//! load that succeeds, one that fails, a fallback to the last-known-good store, a rejected
+//! local config and the audit trail emit no secret value — while the audit events are there.
+
+use config_providers::lkg::LastKnownGood;
+use config_providers::vault::VaultProvider;
+use config_runtime::{Config, Secret};
+use config_tests::services::{BAO_ROOT_TOKEN, start_openbao};
+use config_tests::{AppConfig, Scratch};
+use serde_json::json;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+const CANARY: &str = "CANARY-tracing-5d1e0c";
+
+/// Collects everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Config, Debug)]
+#[config(prefix = "TC")]
+struct Tokens {
+    token: Secret<String>,
+    #[config(validate(min_len = 64))]
+    long: Option<Secret<String>>,
+}
+
+#[tokio::test]
+async fn no_secret_reaches_tracing_output() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
+
+    // A local config rejected with its secrets in play.
+    let _ = AppConfig::from_map([("APP_STRIPE_KEY", CANARY), ("APP_OLD", CANARY)]);
+
+    let Some(mut server) = start_openbao() else { return };
+    reqwest::Client::new()
+        .post(format!("{}/v1/secret/data/app", server.url))
+        .header("X-Vault-Token", BAO_ROOT_TOKEN)
+        .json(&json!({"data": {"token": CANARY}}))
+        .send()
+        .await
+        .unwrap();
+    let dir = Scratch::new();
+    let lkg = || LastKnownGood::new(dir.path().join("lkg.bin"), [9; 32]);
+    let vars = [("TC_TOKEN", "${vault:secret/app#token}"), ("TC_LONG", "${vault:secret/app#token}")];
+
+    let vault = VaultProvider::builder(&server.url).token(BAO_ROOT_TOKEN).last_known_good(lkg()).build().unwrap();
+    let failed = Tokens::loader().vars(vars).provider(vault.clone()).load_async().await;
+    assert!(failed.is_err(), "`long` fails min_len: a failing secret");
+    let ok = Tokens::loader().vars([vars[0]]).provider(vault).load_async().await.unwrap();
+    assert_eq!(ok.token.expose_secret(), CANARY);
+
+    let wrong = VaultProvider::builder(&server.url).token("s.wrong").build().unwrap();
+    let _ = Tokens::loader().vars([vars[0]]).provider(wrong).load_async().await;
+
+    let url = server.url.clone();
+    server.stop();
+    let offline = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).last_known_good(lkg()).build().unwrap();
+    let fallback = Tokens::loader().vars([vars[0]]).provider(offline).load_async().await.unwrap();
+    assert_eq!(fallback.token.expose_secret(), CANARY);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("config_runtime::audit"), "audit events are emitted:\n{text}");
+    assert!(text.contains("outcome=fallback"), "the fallback is audited:\n{text}");
+    assert!(text.contains("last-known-good"), "the fallback is logged:\n{text}");
+    assert!(!text.contains(CANARY), "a secret reached tracing output:\n{text}");
+}
