@@ -40,18 +40,32 @@ fn main() {
         let (secrets, seconds) = (50u64, 3600u64);
         for _ in 0..seconds {
             for i in 0..secrets {
-                cache.get(&format!("secret/{i}"), &fetch).await.expect("read");
+                cache
+                    .get(&format!("secret/{i}"), &fetch)
+                    .await
+                    .expect("read");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         let reads = secrets * seconds;
         let provider_calls = calls.load(Ordering::Relaxed);
         let stats = cache.stats();
-        println!("simulated hour: {secrets} secrets read once a second, TTL {:?}, refresh ahead {:.0} %", policy.ttl, policy.refresh_ahead * 100.0);
+        println!(
+            "simulated hour: {secrets} secrets read once a second, TTL {:?}, refresh ahead {:.0} %",
+            policy.ttl,
+            policy.refresh_ahead * 100.0
+        );
         println!("  reads:               {reads}");
         println!("  provider calls:      {provider_calls} (without a cache: {reads})");
-        println!("  calls saved:         {} ({:.2} %)", reads - provider_calls, 100.0 * (reads - provider_calls) as f64 / reads as f64);
+        println!(
+            "  calls saved:         {} ({:.2} %)",
+            reads - provider_calls,
+            100.0 * (reads - provider_calls) as f64 / reads as f64
+        );
         println!("  hits / misses:       {} / {}", stats.hits, stats.misses);
-        println!("  background refreshes: {} (callers never waited for them)", stats.refreshes);
+        println!(
+            "  background refreshes: {} (callers never waited for them)",
+            stats.refreshes
+        );
     });
 }

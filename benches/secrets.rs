@@ -38,7 +38,10 @@ fn server() -> &'static Option<(Server, tokio::runtime::Runtime)> {
 }
 
 fn references() -> String {
-    (0..50).map(|i| format!("${{vault:secret/bench{i}#v}}")).collect::<Vec<_>>().join(",")
+    (0..50)
+        .map(|i| format!("${{vault:secret/bench{i}#v}}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn main() {
@@ -51,12 +54,22 @@ fn main() {
 
 #[divan::bench]
 fn concurrent_load_async(bencher: divan::Bencher) {
-    let Some((server, runtime)) = server() else { return };
+    let Some((server, runtime)) = server() else {
+        return;
+    };
     let vars = [("B_TOKENS", references())];
     bencher.bench_local(|| {
-        let vault = VaultProvider::builder(&server.url).token(BAO_ROOT_TOKEN).build().unwrap();
+        let vault = VaultProvider::builder(&server.url)
+            .token(BAO_ROOT_TOKEN)
+            .build()
+            .unwrap();
         let cfg = runtime
-            .block_on(Fifty::loader().vars(vars.clone()).provider(vault).load_async())
+            .block_on(
+                Fifty::loader()
+                    .vars(vars.clone())
+                    .provider(vault)
+                    .load_async(),
+            )
             .unwrap();
         assert_eq!(cfg.tokens.expose_secret().len(), 50);
     });
@@ -64,9 +77,14 @@ fn concurrent_load_async(bencher: divan::Bencher) {
 
 #[divan::bench]
 fn sequential_baseline(bencher: divan::Bencher) {
-    let Some((server, runtime)) = server() else { return };
+    let Some((server, runtime)) = server() else {
+        return;
+    };
     bencher.bench_local(|| {
-        let vault = VaultProvider::builder(&server.url).token(BAO_ROOT_TOKEN).build().unwrap();
+        let vault = VaultProvider::builder(&server.url)
+            .token(BAO_ROOT_TOKEN)
+            .build()
+            .unwrap();
         let values = runtime.block_on(async {
             let mut values = Vec::with_capacity(50);
             for i in 0..50 {

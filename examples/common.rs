@@ -65,3 +65,8 @@ impl AppConfig {
         Ok(())
     }
 }
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

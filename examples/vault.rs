@@ -17,7 +17,9 @@ async fn main() {
     let vault = match VaultProvider::from_env() {
         Ok(vault) => vault,
         Err(error) => {
-            eprintln!("{error}; start the servers with `scripts/dev-services start` and `eval \"$(scripts/dev-services env)\"`");
+            eprintln!(
+                "{error}; start the servers with `scripts/dev-services start` and `eval \"$(scripts/dev-services env)\"`"
+            );
             std::process::exit(1);
         }
     };

@@ -204,7 +204,11 @@ impl fmt::Debug for AuditTrail {
 
 impl AuditTrail {
     /// Records for `provider` go to `sink`, fingerprinted with `fingerprinter`.
-    pub fn new(provider: impl Into<String>, sink: Arc<dyn AuditSink>, fingerprinter: Fingerprinter) -> Self {
+    pub fn new(
+        provider: impl Into<String>,
+        sink: Arc<dyn AuditSink>,
+        fingerprinter: Fingerprinter,
+    ) -> Self {
         AuditTrail {
             provider: provider.into(),
             sink,
@@ -251,7 +255,10 @@ mod tests {
         let value = SecretData::fields([("password", "hunter2")]);
         assert_eq!(a.fingerprint(&value), a.fingerprint(&value.clone()));
         assert_ne!(a.fingerprint(&value), b.fingerprint(&value));
-        assert_ne!(a.fingerprint(&value), a.fingerprint(&SecretData::fields([("password", "hunter3")])));
+        assert_ne!(
+            a.fingerprint(&value),
+            a.fingerprint(&SecretData::fields([("password", "hunter3")]))
+        );
         assert_eq!(a.fingerprint(&value).len(), 16);
     }
 
@@ -259,9 +266,20 @@ mod tests {
     fn json_lines_hold_no_value() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
-        let trail = AuditTrail::new("vault", Arc::new(JsonLinesAudit::open(&path).unwrap()), Fingerprinter::random());
+        let trail = AuditTrail::new(
+            "vault",
+            Arc::new(JsonLinesAudit::open(&path).unwrap()),
+            Fingerprinter::random(),
+        );
         let value = SecretData::fields([("password", "canary-audit-991")]).with_version("7");
-        trail.record("secret/app", AuditOutcome::Resolved, Duration::from_millis(3), false, Some(&value), None);
+        trail.record(
+            "secret/app",
+            AuditOutcome::Resolved,
+            Duration::from_millis(3),
+            false,
+            Some(&value),
+            None,
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("canary-audit-991"));
         let record: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();

@@ -135,7 +135,11 @@ impl SecretCache {
     }
 
     /// One store call, through the circuit breaker and the rate bound.
-    fn guarded(self: &Arc<Self>, path: &str, fetch: &Fetch) -> BoxFuture<'static, Result<SecretData, ProviderError>> {
+    fn guarded(
+        self: &Arc<Self>,
+        path: &str,
+        fetch: &Fetch,
+    ) -> BoxFuture<'static, Result<SecretData, ProviderError>> {
         let cache = Arc::clone(self);
         let fetch = Arc::clone(fetch);
         let path = path.to_owned();
@@ -190,8 +194,14 @@ impl SecretCache {
                     if refresh {
                         self.spawn_refresh(path.to_owned(), Arc::clone(fetch));
                     }
-                    self.audit
-                        .record(path, AuditOutcome::Resolved, started.elapsed(), true, Some(&data), None);
+                    self.audit.record(
+                        path,
+                        AuditOutcome::Resolved,
+                        started.elapsed(),
+                        true,
+                        Some(&data),
+                        None,
+                    );
                     return Ok(data);
                 }
             }
@@ -224,8 +234,14 @@ impl SecretCache {
                 if leader {
                     self.save_last_known_good(path, &data);
                 }
-                self.audit
-                    .record(path, AuditOutcome::Resolved, latency, false, Some(&data), None);
+                self.audit.record(
+                    path,
+                    AuditOutcome::Resolved,
+                    latency,
+                    false,
+                    Some(&data),
+                    None,
+                );
                 Ok(data)
             }
             Err(error) => {
@@ -237,14 +253,21 @@ impl SecretCache {
                 });
                 if let Some(entry) = stale {
                     let age = entry.fetched_at.elapsed();
-                    let data = entry
-                        .data
-                        .clone()
-                        .with_warning(format!("the store failed ({error}); serving the cached value, {} s old", age.as_secs()));
+                    let data = entry.data.clone().with_warning(format!(
+                        "the store failed ({error}); serving the cached value, {} s old",
+                        age.as_secs()
+                    ));
                     state.stats.stale_served += 1;
                     drop(state);
                     tracing::warn!(target: "config_providers::cache", path, age_secs = age.as_secs(), "serving a stale secret: {error}");
-                    self.audit.record(path, AuditOutcome::Fallback, latency, true, Some(&data), Some(error.message.clone()));
+                    self.audit.record(
+                        path,
+                        AuditOutcome::Fallback,
+                        latency,
+                        true,
+                        Some(&data),
+                        Some(error.message.clone()),
+                    );
                     return Ok(data);
                 }
                 drop(state);
@@ -255,11 +278,23 @@ impl SecretCache {
 
     /// After a failed fetch with nothing in memory: the last-known-good store, if there is
     /// one, the store is unreachable, and its value is young enough.
-    fn fall_back(&self, path: &str, error: ProviderError, latency: Duration) -> Result<SecretData, ProviderError> {
+    fn fall_back(
+        &self,
+        path: &str,
+        error: ProviderError,
+        latency: Duration,
+    ) -> Result<SecretData, ProviderError> {
         let store = match &self.last_known_good {
             Some(store) if error.is_transient() => store,
             _ => {
-                self.audit.record(path, AuditOutcome::Failed, latency, false, None, Some(error.message.clone()));
+                self.audit.record(
+                    path,
+                    AuditOutcome::Failed,
+                    latency,
+                    false,
+                    None,
+                    Some(error.message.clone()),
+                );
                 return Err(error);
             }
         };
@@ -273,12 +308,27 @@ impl SecretCache {
                 tracing::warn!(target: "config_providers::cache", path, "{warning}");
                 let data = data.with_warning(warning);
                 self.lock().stats.stale_served += 1;
-                self.audit.record(path, AuditOutcome::Fallback, latency, false, Some(&data), Some(error.message.clone()));
+                self.audit.record(
+                    path,
+                    AuditOutcome::Fallback,
+                    latency,
+                    false,
+                    Some(&data),
+                    Some(error.message.clone()),
+                );
                 Ok(data)
             }
             Err(fallback) => {
-                let error = ProviderError::new(error.kind, format!("{error}; no fallback: {fallback}"));
-                self.audit.record(path, AuditOutcome::Failed, latency, false, None, Some(error.message.clone()));
+                let error =
+                    ProviderError::new(error.kind, format!("{error}; no fallback: {fallback}"));
+                self.audit.record(
+                    path,
+                    AuditOutcome::Failed,
+                    latency,
+                    false,
+                    None,
+                    Some(error.message.clone()),
+                );
                 Err(error)
             }
         }
@@ -308,9 +358,23 @@ impl SecretCache {
             match &result {
                 Ok(data) => {
                     cache.save_last_known_good(&path, data);
-                    cache.audit.record(&path, AuditOutcome::Refreshed, started.elapsed(), false, Some(data), None);
+                    cache.audit.record(
+                        &path,
+                        AuditOutcome::Refreshed,
+                        started.elapsed(),
+                        false,
+                        Some(data),
+                        None,
+                    );
                 }
-                Err(e) => cache.audit.record(&path, AuditOutcome::Failed, started.elapsed(), false, None, Some(e.message.clone())),
+                Err(e) => cache.audit.record(
+                    &path,
+                    AuditOutcome::Failed,
+                    started.elapsed(),
+                    false,
+                    None,
+                    Some(e.message.clone()),
+                ),
             }
             cache.finish_refresh(&path, Some(result));
         });

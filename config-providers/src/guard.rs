@@ -47,7 +47,10 @@ impl CircuitBreaker {
                 format!(
                     "not asking the store for `{shown}`: it failed {} times in a row; retrying in {} s",
                     self.threshold,
-                    until.saturating_duration_since(Instant::now()).as_secs().max(1)
+                    until
+                        .saturating_duration_since(Instant::now())
+                        .as_secs()
+                        .max(1)
                 ),
             )),
             BreakerState::Open { .. } => {
@@ -136,7 +139,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn not_found_does_not_open_the_circuit() {
         let breaker = CircuitBreaker::new(1, Duration::from_secs(30));
-        breaker.record(&Err::<(), _>(ProviderError::new(ProviderErrorKind::NotFound, "404")));
+        breaker.record(&Err::<(), _>(ProviderError::new(
+            ProviderErrorKind::NotFound,
+            "404",
+        )));
         breaker.admit("p").unwrap();
     }
 

@@ -60,11 +60,21 @@ impl LastKnownGood {
     }
 
     /// A store whose key is 64 hex digits in the file `key_file`.
-    pub fn key_from_file(path: impl AsRef<Path>, key_file: impl AsRef<Path>) -> Result<Self, ProviderError> {
+    pub fn key_from_file(
+        path: impl AsRef<Path>,
+        key_file: impl AsRef<Path>,
+    ) -> Result<Self, ProviderError> {
         let key_file = key_file.as_ref();
-        let text = std::fs::read_to_string(key_file)
-            .map_err(|e| invalid(format!("cannot read the key file {}: {e}", key_file.display())))?;
-        Ok(Self::new(path, parse_key(&text, &key_file.display().to_string())?))
+        let text = std::fs::read_to_string(key_file).map_err(|e| {
+            invalid(format!(
+                "cannot read the key file {}: {e}",
+                key_file.display()
+            ))
+        })?;
+        Ok(Self::new(
+            path,
+            parse_key(&text, &key_file.display().to_string())?,
+        ))
     }
 
     /// How old a value may be and still be used (default one hour).
@@ -100,10 +110,15 @@ impl LastKnownGood {
     pub fn load(&self, secret_path: &str) -> Result<(SecretData, Duration), ProviderError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let entries = self.read_all()?.ok_or_else(|| {
-            invalid(format!("the last-known-good store {} does not exist", self.path.display()))
+            invalid(format!(
+                "the last-known-good store {} does not exist",
+                self.path.display()
+            ))
         })?;
         let entry = entries.get(secret_path).ok_or_else(|| {
-            invalid(format!("the last-known-good store has no value for `{secret_path}`"))
+            invalid(format!(
+                "the last-known-good store has no value for `{secret_path}`"
+            ))
         })?;
         let saved = entry["saved"].as_u64().unwrap_or(0);
         let age = Duration::from_secs(unix_now().saturating_sub(saved));
@@ -118,11 +133,14 @@ impl LastKnownGood {
             SecretData::text(text)
         } else {
             let fields = entry["fields"].as_object().cloned().unwrap_or_default();
-            SecretData::fields(
-                fields
-                    .into_iter()
-                    .map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))),
-            )
+            SecretData::fields(fields.into_iter().map(|(k, v)| {
+                (
+                    k,
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            }))
         };
         let data = match entry["version"].as_str() {
             Some(version) => data.with_version(version),
@@ -140,13 +158,21 @@ impl LastKnownGood {
         };
         check_private(&self.path)?;
         if bytes.len() < NONCE_LEN {
-            return Err(invalid(format!("{} is not a last-known-good store", self.path.display())));
+            return Err(invalid(format!(
+                "{} is not a last-known-good store",
+                self.path.display()
+            )));
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let plain = self
             .cipher
             .decrypt(Nonce::from_slice(nonce), ciphertext)
-            .map_err(|_| invalid(format!("cannot decrypt {}: wrong key or damaged file", self.path.display())))?;
+            .map_err(|_| {
+                invalid(format!(
+                    "cannot decrypt {}: wrong key or damaged file",
+                    self.path.display()
+                ))
+            })?;
         serde_json::from_slice(&plain)
             .map(Some)
             .map_err(|_| invalid(format!("{} holds no valid document", self.path.display())))
@@ -171,13 +197,18 @@ impl LastKnownGood {
 fn parse_key(text: &str, from: &str) -> Result<[u8; 32], ProviderError> {
     let bytes = hex::decode(text.trim())
         .map_err(|_| invalid(format!("the key in {from} is not hexadecimal")))?;
-    bytes
-        .try_into()
-        .map_err(|_| invalid(format!("the key in {from} must be 32 bytes (64 hex digits)")))
+    bytes.try_into().map_err(|_| {
+        invalid(format!(
+            "the key in {from} must be 32 bytes (64 hex digits)"
+        ))
+    })
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn humanize(d: Duration) -> String {
@@ -240,10 +271,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lkg.bin");
         let store = LastKnownGood::new(&path, [7; 32]);
-        store.save("secret/app", &SecretData::fields([("password", "lkg-canary-55")]).with_version("3")).unwrap();
+        store
+            .save(
+                "secret/app",
+                &SecretData::fields([("password", "lkg-canary-55")]).with_version("3"),
+            )
+            .unwrap();
         store.save("plain", &SecretData::text("t")).unwrap();
         let raw = std::fs::read(&path).unwrap();
-        assert!(!String::from_utf8_lossy(&raw).contains("lkg-canary-55"), "encrypted at rest");
+        assert!(
+            !String::from_utf8_lossy(&raw).contains("lkg-canary-55"),
+            "encrypted at rest"
+        );
         let (data, age) = store.load("secret/app").unwrap();
         assert_eq!(data.select(Some("password")).unwrap(), "lkg-canary-55");
         assert_eq!(data.version.as_deref(), Some("3"));
@@ -251,10 +290,19 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let wrong = LastKnownGood::new(&path, [8; 32]);
-        assert!(wrong.load("secret/app").unwrap_err().message.contains("wrong key"));
+        assert!(
+            wrong
+                .load("secret/app")
+                .unwrap_err()
+                .message
+                .contains("wrong key")
+        );
     }
 
     #[cfg(unix)]
@@ -271,6 +319,12 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let strict = LastKnownGood::new(&path, [7; 32]).max_age(Duration::ZERO);
         std::thread::sleep(Duration::from_millis(1100));
-        assert!(strict.load("p").unwrap_err().message.contains("older than the allowed"));
+        assert!(
+            strict
+                .load("p")
+                .unwrap_err()
+                .message
+                .contains("older than the allowed")
+        );
     }
 }

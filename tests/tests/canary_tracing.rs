@@ -48,7 +48,9 @@ async fn no_secret_reaches_tracing_output() {
     // A local config rejected with its secrets in play.
     let _ = AppConfig::from_map([("APP_STRIPE_KEY", CANARY), ("APP_OLD", CANARY)]);
 
-    let Some(mut server) = start_openbao() else { return };
+    let Some(mut server) = start_openbao() else {
+        return;
+    };
     reqwest::Client::new()
         .post(format!("{}/v1/secret/data/app", server.url))
         .header("X-Vault-Token", BAO_ROOT_TOKEN)
@@ -58,26 +60,70 @@ async fn no_secret_reaches_tracing_output() {
         .unwrap();
     let dir = Scratch::new();
     let lkg = || LastKnownGood::new(dir.path().join("lkg.bin"), [9; 32]);
-    let vars = [("TC_TOKEN", "${vault:secret/app#token}"), ("TC_LONG", "${vault:secret/app#token}")];
+    let vars = [
+        ("TC_TOKEN", "${vault:secret/app#token}"),
+        ("TC_LONG", "${vault:secret/app#token}"),
+    ];
 
-    let vault = VaultProvider::builder(&server.url).token(BAO_ROOT_TOKEN).last_known_good(lkg()).build().unwrap();
-    let failed = Tokens::loader().vars(vars).provider(vault.clone()).load_async().await;
+    let vault = VaultProvider::builder(&server.url)
+        .token(BAO_ROOT_TOKEN)
+        .last_known_good(lkg())
+        .build()
+        .unwrap();
+    let failed = Tokens::loader()
+        .vars(vars)
+        .provider(vault.clone())
+        .load_async()
+        .await;
     assert!(failed.is_err(), "`long` fails min_len: a failing secret");
-    let ok = Tokens::loader().vars([vars[0]]).provider(vault).load_async().await.unwrap();
+    let ok = Tokens::loader()
+        .vars([vars[0]])
+        .provider(vault)
+        .load_async()
+        .await
+        .unwrap();
     assert_eq!(ok.token.expose_secret(), CANARY);
 
-    let wrong = VaultProvider::builder(&server.url).token("s.wrong").build().unwrap();
-    let _ = Tokens::loader().vars([vars[0]]).provider(wrong).load_async().await;
+    let wrong = VaultProvider::builder(&server.url)
+        .token("s.wrong")
+        .build()
+        .unwrap();
+    let _ = Tokens::loader()
+        .vars([vars[0]])
+        .provider(wrong)
+        .load_async()
+        .await;
 
     let url = server.url.clone();
     server.stop();
-    let offline = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).last_known_good(lkg()).build().unwrap();
-    let fallback = Tokens::loader().vars([vars[0]]).provider(offline).load_async().await.unwrap();
+    let offline = VaultProvider::builder(&url)
+        .token(BAO_ROOT_TOKEN)
+        .last_known_good(lkg())
+        .build()
+        .unwrap();
+    let fallback = Tokens::loader()
+        .vars([vars[0]])
+        .provider(offline)
+        .load_async()
+        .await
+        .unwrap();
     assert_eq!(fallback.token.expose_secret(), CANARY);
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("config_runtime::audit"), "audit events are emitted:\n{text}");
-    assert!(text.contains("outcome=fallback"), "the fallback is audited:\n{text}");
-    assert!(text.contains("last-known-good"), "the fallback is logged:\n{text}");
-    assert!(!text.contains(CANARY), "a secret reached tracing output:\n{text}");
+    assert!(
+        text.contains("config_runtime::audit"),
+        "audit events are emitted:\n{text}"
+    );
+    assert!(
+        text.contains("outcome=fallback"),
+        "the fallback is audited:\n{text}"
+    );
+    assert!(
+        text.contains("last-known-good"),
+        "the fallback is logged:\n{text}"
+    );
+    assert!(
+        !text.contains(CANARY),
+        "a secret reached tracing output:\n{text}"
+    );
 }

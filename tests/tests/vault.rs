@@ -183,11 +183,12 @@ async fn approle_login_reads_secrets() {
         .unwrap();
     let cfg = Db::loader()
         .vars([("V_PASSWORD", "${vault:secret/app#password}")])
-        .provider(vault)
+        .provider(vault.clone())
         .load_async()
         .await
         .unwrap();
     assert_eq!(cfg.password.expose_secret(), "approle-pw");
+    assert_eq!(vault.auth_counts(), (1, 0), "one login, no renewal yet");
 }
 
 #[tokio::test]
@@ -294,10 +295,17 @@ fn seconds_of_day(time: &str) -> f64 {
 async fn fifty_references_are_fetched_in_parallel_and_cached() {
     let dir = config_tests::Scratch::new();
     let server_log = dir.path().join("bao-audit.log");
-    let Some(server) = start_openbao_with_audit_log(&server_log) else { return };
+    let Some(server) = start_openbao_with_audit_log(&server_log) else {
+        return;
+    };
     let admin = Admin::new(&server);
     for i in 0..50 {
-        admin.put(&format!("secret/data/s{i}"), json!({"data": {"v": format!("canary-token-{i}")}})).await;
+        admin
+            .put(
+                &format!("secret/data/s{i}"),
+                json!({"data": {"v": format!("canary-token-{i}")}}),
+            )
+            .await;
     }
     let ours = dir.path().join("audit.jsonl");
     let vault = VaultProvider::builder(&server.url)
@@ -305,10 +313,17 @@ async fn fifty_references_are_fetched_in_parallel_and_cached() {
         .audit(config_providers::audit::JsonLinesAudit::open(&ours).unwrap())
         .build()
         .unwrap();
-    let references: Vec<String> = (0..50).map(|i| format!("${{vault:secret/s{i}#v}}")).collect();
+    let references: Vec<String> = (0..50)
+        .map(|i| format!("${{vault:secret/s{i}#v}}"))
+        .collect();
     let vars = [("M_TOKENS", references.join(","))];
 
-    let cfg = Many::loader().vars(vars.clone()).provider(vault.clone()).load_async().await.unwrap();
+    let cfg = Many::loader()
+        .vars(vars.clone())
+        .provider(vault.clone())
+        .load_async()
+        .await
+        .unwrap();
     assert_eq!(cfg.tokens.expose_secret().len(), 50);
     assert_eq!(cfg.tokens.expose_secret()[7], "canary-token-7");
 
@@ -337,8 +352,16 @@ async fn fifty_references_are_fetched_in_parallel_and_cached() {
 
     // A second load is answered from the cache: no new provider calls.
     let before = vault.cache_stats();
-    assert_eq!(before.provider_calls, 50, "one provider call per distinct secret");
-    Many::loader().vars(vars).provider(vault.clone()).load_async().await.unwrap();
+    assert_eq!(
+        before.provider_calls, 50,
+        "one provider call per distinct secret"
+    );
+    Many::loader()
+        .vars(vars)
+        .provider(vault.clone())
+        .load_async()
+        .await
+        .unwrap();
     let after = vault.cache_stats();
     assert_eq!(after.provider_calls, before.provider_calls);
     assert_eq!(after.hits, before.hits + 50);
@@ -346,7 +369,10 @@ async fn fifty_references_are_fetched_in_parallel_and_cached() {
     // Our own audit trail: one record per resolution, fingerprints, never a value.
     let audit = std::fs::read_to_string(&ours).unwrap();
     assert_eq!(audit.lines().count(), 100);
-    assert!(!audit.contains("canary-token"), "audit records hold no values");
+    assert!(
+        !audit.contains("canary-token"),
+        "audit records hold no values"
+    );
     let first: Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
     assert_eq!(first["provider"], "vault");
     assert_eq!(first["fingerprint"].as_str().unwrap().len(), 16);
@@ -354,35 +380,67 @@ async fn fifty_references_are_fetched_in_parallel_and_cached() {
 
 #[tokio::test]
 async fn proactive_refresh_picks_up_a_new_version() {
-    let Some(server) = start_openbao() else { return };
+    let Some(server) = start_openbao() else {
+        return;
+    };
     let admin = Admin::new(&server);
-    admin.put("secret/data/rotating", json!({"data": {"password": "before-rotation"}})).await;
+    admin
+        .put(
+            "secret/data/rotating",
+            json!({"data": {"password": "before-rotation"}}),
+        )
+        .await;
     let policy = config_providers::cache::CachePolicy {
         ttl: std::time::Duration::from_secs(2),
         refresh_ahead: 0.5,
         ..Default::default()
     };
-    let vault = VaultProvider::builder(&server.url).token(BAO_ROOT_TOKEN).cache(policy).build().unwrap();
+    let vault = VaultProvider::builder(&server.url)
+        .token(BAO_ROOT_TOKEN)
+        .cache(policy)
+        .build()
+        .unwrap();
     let loader = Db::loader()
         .vars([("V_PASSWORD", "${vault:secret/rotating#password}")])
         .provider(vault.clone());
     let load = || loader.load_async();
-    assert_eq!(load().await.unwrap().password.expose_secret(), "before-rotation");
-    admin.put("secret/data/rotating", json!({"data": {"password": "after-rotation"}})).await;
+    assert_eq!(
+        load().await.unwrap().password.expose_secret(),
+        "before-rotation"
+    );
+    admin
+        .put(
+            "secret/data/rotating",
+            json!({"data": {"password": "after-rotation"}}),
+        )
+        .await;
     // Inside the TTL but in its last half: answered from memory, refreshed in the background.
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    assert_eq!(load().await.unwrap().password.expose_secret(), "before-rotation");
+    assert_eq!(
+        load().await.unwrap().password.expose_secret(),
+        "before-rotation"
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         if vault.cache_stats().refreshes >= 1 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no background refresh happened");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no background refresh happened"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let stats = vault.cache_stats();
-    assert_eq!(load().await.unwrap().password.expose_secret(), "after-rotation");
-    assert_eq!(vault.cache_stats().provider_calls, stats.provider_calls, "served from the refreshed cache");
+    assert_eq!(
+        load().await.unwrap().password.expose_secret(),
+        "after-rotation"
+    );
+    assert_eq!(
+        vault.cache_stats().provider_calls,
+        stats.provider_calls,
+        "served from the refreshed cache"
+    );
 }
 
 fn lkg_store(dir: &config_tests::Scratch) -> config_providers::lkg::LastKnownGood {
@@ -391,45 +449,104 @@ fn lkg_store(dir: &config_tests::Scratch) -> config_providers::lkg::LastKnownGoo
 
 #[tokio::test]
 async fn outages_fall_back_to_a_fresh_last_known_good_store_only() {
-    let Some(mut server) = start_openbao() else { return };
+    let Some(mut server) = start_openbao() else {
+        return;
+    };
     let admin = Admin::new(&server);
-    admin.put("secret/data/app", json!({"data": {"password": "lkg-canary-7781"}})).await;
+    admin
+        .put(
+            "secret/data/app",
+            json!({"data": {"password": "lkg-canary-7781"}}),
+        )
+        .await;
     let dir = config_tests::Scratch::new();
     let vars = [("V_PASSWORD", "${vault:secret/app#password}")];
 
     // While Vault is up, the value is resolved and saved (encrypted) to the store.
-    let vault = VaultProvider::builder(&server.url).token(BAO_ROOT_TOKEN).last_known_good(lkg_store(&dir)).build().unwrap();
-    Db::loader().vars(vars).provider(vault).load_async().await.unwrap();
+    let vault = VaultProvider::builder(&server.url)
+        .token(BAO_ROOT_TOKEN)
+        .last_known_good(lkg_store(&dir))
+        .build()
+        .unwrap();
+    Db::loader()
+        .vars(vars)
+        .provider(vault)
+        .load_async()
+        .await
+        .unwrap();
     let saved = std::fs::read(dir.path().join("lkg.bin")).unwrap();
     assert!(!String::from_utf8_lossy(&saved).contains("lkg-canary-7781"));
     let url = server.url.clone();
     server.stop();
 
     // A fresh process (a new provider, empty cache) starts from the store, with a warning.
-    let vault = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).last_known_good(lkg_store(&dir)).build().unwrap();
-    let explain = Db::loader().vars(vars).provider(vault).explain_async().await.unwrap();
+    let vault = VaultProvider::builder(&url)
+        .token(BAO_ROOT_TOKEN)
+        .last_known_good(lkg_store(&dir))
+        .build()
+        .unwrap();
+    let explain = Db::loader()
+        .vars(vars)
+        .provider(vault)
+        .explain_async()
+        .await
+        .unwrap();
     assert_eq!(explain.row("password").unwrap().value, "[REDACTED]");
     let warnings = explain.warnings().join("\n");
-    assert!(warnings.contains("using the last-known-good value from"), "{warnings}");
-    assert!(!warnings.contains("lkg-canary-7781") && !explain.to_string().contains("lkg-canary-7781"));
+    assert!(
+        warnings.contains("using the last-known-good value from"),
+        "{warnings}"
+    );
+    assert!(
+        !warnings.contains("lkg-canary-7781") && !explain.to_string().contains("lkg-canary-7781")
+    );
 
     // Too old: refused with a clear error.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let expired = lkg_store(&dir).max_age(std::time::Duration::ZERO);
-    let vault = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).last_known_good(expired).build().unwrap();
-    let err = Db::loader().vars(vars).provider(vault).load_async().await.unwrap_err();
+    let vault = VaultProvider::builder(&url)
+        .token(BAO_ROOT_TOKEN)
+        .last_known_good(expired)
+        .build()
+        .unwrap();
+    let err = Db::loader()
+        .vars(vars)
+        .provider(vault)
+        .load_async()
+        .await
+        .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("cannot reach Vault") && text.contains("older than the allowed"), "{text}");
+    assert!(
+        text.contains("cannot reach Vault") && text.contains("older than the allowed"),
+        "{text}"
+    );
     assert!(!text.contains("lkg-canary-7781"));
 
     // Readable by others: refused.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path().join("lkg.bin"), std::fs::Permissions::from_mode(0o644)).unwrap();
-        let vault = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).last_known_good(lkg_store(&dir)).build().unwrap();
-        let err = Db::loader().vars(vars).provider(vault).load_async().await.unwrap_err();
-        assert!(err.to_string().contains("its mode is 644, readable by group or others"), "{err}");
+        std::fs::set_permissions(
+            dir.path().join("lkg.bin"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let vault = VaultProvider::builder(&url)
+            .token(BAO_ROOT_TOKEN)
+            .last_known_good(lkg_store(&dir))
+            .build()
+            .unwrap();
+        let err = Db::loader()
+            .vars(vars)
+            .provider(vault)
+            .load_async()
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("its mode is 644, readable by group or others"),
+            "{err}"
+        );
     }
 }
 
@@ -441,7 +558,9 @@ struct OptionalSecret {
 
 #[tokio::test]
 async fn optional_outage_policy_starts_without_the_value_and_warns() {
-    let Some(mut server) = start_openbao() else { return };
+    let Some(mut server) = start_openbao() else {
+        return;
+    };
     let url = server.url.clone();
     server.stop();
     let vault = VaultProvider::builder(&url)
@@ -449,14 +568,101 @@ async fn optional_outage_policy_starts_without_the_value_and_warns() {
         .outage_policy(config_runtime::OutagePolicy::Optional)
         .build()
         .unwrap();
-    let loader = OptionalSecret::loader().vars([("O_API_KEY", "${vault:secret/app#key}")]).provider(vault);
+    let loader = OptionalSecret::loader()
+        .vars([("O_API_KEY", "${vault:secret/app#key}")])
+        .provider(vault);
     let cfg = loader.load_async().await.unwrap();
     assert!(cfg.api_key.is_none());
     let explain = loader.explain_async().await.unwrap();
-    assert!(explain.warnings()[0].contains("O_API_KEY (environment): ${vault:secret/app#key} is unavailable"), "{:?}", explain.warnings());
+    assert!(
+        explain.warnings()[0]
+            .contains("O_API_KEY (environment): ${vault:secret/app#key} is unavailable"),
+        "{:?}",
+        explain.warnings()
+    );
 
     // The default policy fails the load instead.
-    let vault = VaultProvider::builder(&url).token(BAO_ROOT_TOKEN).build().unwrap();
-    let err = OptionalSecret::loader().vars([("O_API_KEY", "${vault:secret/app#key}")]).provider(vault).load_async().await.unwrap_err();
+    let vault = VaultProvider::builder(&url)
+        .token(BAO_ROOT_TOKEN)
+        .build()
+        .unwrap();
+    let err = OptionalSecret::loader()
+        .vars([("O_API_KEY", "${vault:secret/app#key}")])
+        .provider(vault)
+        .load_async()
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("cannot reach Vault"), "{err}");
+}
+
+#[tokio::test]
+async fn approle_tokens_are_renewed_then_replaced_by_a_new_login() {
+    let Some(server) = start_openbao() else {
+        return;
+    };
+    let admin = Admin::new(&server);
+    for name in ["a", "b", "c"] {
+        admin
+            .put(
+                &format!("secret/data/{name}"),
+                json!({"data": {"password": name}}),
+            )
+            .await;
+    }
+    admin
+        .put("sys/auth/approle", json!({"type": "approle"}))
+        .await;
+    admin
+        .put("sys/policies/acl/reader", json!({"policy": "path \"secret/data/*\" { capabilities = [\"read\"] }\npath \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }"}))
+        .await;
+    // Tokens live 3 s and can be renewed up to 5 s in total.
+    admin
+        .put(
+            "auth/approle/role/short",
+            json!({"token_policies": ["reader"], "token_ttl": "3s", "token_max_ttl": "5s"}),
+        )
+        .await;
+    let role_id = admin.get("auth/approle/role/short/role-id").await["data"]["role_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret_id = admin
+        .put("auth/approle/role/short/secret-id", json!({}))
+        .await["data"]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let vault = VaultProvider::builder(&server.url)
+        .approle(role_id, secret_id)
+        .build()
+        .unwrap();
+    let read = |path: &'static str| {
+        let vault = vault.clone();
+        async move {
+            let loader = Db::loader()
+                .vars([("V_PASSWORD", format!("${{vault:secret/{path}#password}}"))])
+                .provider(vault);
+            loader
+                .load_async()
+                .await
+                .unwrap()
+                .password
+                .expose_secret()
+                .clone()
+        }
+    };
+    assert_eq!(read("a").await, "a");
+    assert_eq!(vault.auth_counts(), (1, 0));
+    // Two thirds of 3 s have passed: the next read renews first (a new path: not cached).
+    tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
+    assert_eq!(read("b").await, "b");
+    assert_eq!(vault.auth_counts(), (1, 1), "renewed, not logged in again");
+    // Past the 5 s maximum the token cannot be renewed: the provider logs in again.
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    assert_eq!(read("c").await, "c");
+    assert_eq!(
+        vault.auth_counts().0,
+        2,
+        "a new login replaced the expired token"
+    );
 }

@@ -4,7 +4,9 @@
 
 use config_providers::vault::VaultProvider;
 use config_runtime::{Config, Secret};
-use config_tests::services::{BAO_ROOT_TOKEN, PG_SUPERUSER_PASSWORD, psql, start_openbao, start_postgres};
+use config_tests::services::{
+    BAO_ROOT_TOKEN, PG_SUPERUSER_PASSWORD, psql, start_openbao, start_postgres,
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -24,7 +26,11 @@ async fn admin(url: &str, path: &str, body: Value) {
         .await
         .unwrap();
     let status = response.status();
-    assert!(status.is_success(), "{path}: {status} {}", response.text().await.unwrap());
+    assert!(
+        status.is_success(),
+        "{path}: {status} {}",
+        response.text().await.unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,7 +65,10 @@ async fn dynamic_credentials_connect_renew_and_are_revoked() {
     )
     .await;
 
-    let vault = VaultProvider::builder(&bao.url).token(BAO_ROOT_TOKEN).build().unwrap();
+    let vault = VaultProvider::builder(&bao.url)
+        .token(BAO_ROOT_TOKEN)
+        .build()
+        .unwrap();
     let cfg = Database::loader()
         .vars([
             ("DB_USER", "${vault:database/creds/app#username}"),
@@ -70,9 +79,19 @@ async fn dynamic_credentials_connect_renew_and_are_revoked() {
         .await
         .unwrap();
     let (user, password) = (cfg.user.expose_secret(), cfg.password.expose_secret());
-    assert_eq!(vault.leases().len(), 1, "both fields come from one read, one lease");
-    assert_eq!(psql(pg.port, user, password, "select current_user").unwrap(), *user);
-    assert!(psql(pg.port, user, "wrong-password", "select 1").is_err(), "passwords are checked");
+    assert_eq!(
+        vault.leases().len(),
+        1,
+        "both fields come from one read, one lease"
+    );
+    assert_eq!(
+        psql(pg.port, user, password, "select current_user").unwrap(),
+        *user
+    );
+    assert!(
+        psql(pg.port, user, "wrong-password", "select 1").is_err(),
+        "passwords are checked"
+    );
 
     // Past the 6 s TTL: still usable, because the lease was renewed at two thirds.
     tokio::time::sleep(Duration::from_secs(8)).await;
@@ -84,5 +103,8 @@ async fn dynamic_credentials_connect_renew_and_are_revoked() {
     assert_eq!(vault.shutdown().await.unwrap(), 1);
     assert!(vault.leases().is_empty());
     let err = psql(pg.port, user, password, "select 1").unwrap_err();
-    assert!(err.contains("password authentication failed") || err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("password authentication failed") || err.contains("does not exist"),
+        "{err}"
+    );
 }

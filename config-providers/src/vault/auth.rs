@@ -2,6 +2,7 @@
 //! (`renew-self`) once two thirds of its lifetime have passed, and replaced by a new login
 //! when renewal is refused or the token is rejected.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use config_runtime::{ProviderError, Secret};
@@ -30,6 +31,8 @@ struct Token {
 pub(super) struct TokenCell {
     auth: Auth,
     current: Mutex<Option<Token>>,
+    logins: AtomicU64,
+    renewals: AtomicU64,
 }
 
 impl TokenCell {
@@ -45,7 +48,17 @@ impl TokenCell {
         TokenCell {
             auth,
             current: Mutex::new(current),
+            logins: AtomicU64::new(0),
+            renewals: AtomicU64::new(0),
         }
+    }
+
+    /// (logins, renewals) so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.logins.load(Ordering::Relaxed),
+            self.renewals.load(Ordering::Relaxed),
+        )
     }
 
     /// Whether a new login can replace a rejected token.
@@ -66,6 +79,9 @@ impl TokenCell {
                     Some(token) if token.renewable => renew(http, token).await.ok(),
                     _ => None,
                 };
+                if renewed.is_some() {
+                    self.renewals.fetch_add(1, Ordering::Relaxed);
+                }
                 *current = Some(match renewed {
                     Some(token) => token,
                     None => self.login(http).await?,
@@ -106,6 +122,7 @@ impl TokenCell {
                     )
                     .await?;
                 tracing::debug!(target: "config_providers::vault", "logged in with AppRole");
+                self.logins.fetch_add(1, Ordering::Relaxed);
                 Ok(token_from(&answer))
             }
         }

@@ -27,8 +27,8 @@ use serde_json::Value;
 use crate::audit::{AuditSink, AuditTrail, Fingerprinter};
 use crate::cache::{CachePolicy, CacheStats, Fetch, SecretCache};
 use crate::lkg::LastKnownGood;
-use config_runtime::OutagePolicy;
 use auth::{Auth, TokenCell};
+use config_runtime::OutagePolicy;
 pub use leases::LeaseInfo;
 use leases::Leases;
 
@@ -186,7 +186,8 @@ impl VaultBuilder {
                     self.cache,
                     AuditTrail::new(
                         self.scheme.clone(),
-                        self.audit.unwrap_or_else(|| Arc::new(crate::audit::TracingAudit)),
+                        self.audit
+                            .unwrap_or_else(|| Arc::new(crate::audit::TracingAudit)),
                         self.fingerprints.unwrap_or_else(Fingerprinter::random),
                     ),
                     self.last_known_good,
@@ -271,7 +272,9 @@ impl VaultProvider {
             Engine::KvV2 => {
                 let rest = path.strip_prefix(mount.as_str()).unwrap_or(path);
                 let query = version.map(|v| format!("?version={v}")).unwrap_or_default();
-                let body = self.api_get(&format!("{mount}data/{rest}{query}"), path).await?;
+                let body = self
+                    .api_get(&format!("{mount}data/{rest}{query}"), path)
+                    .await?;
                 parse_kv(&body, 2, path)
             }
             Engine::KvV1 => parse_kv(&self.api_get(path, path).await?, 1, path),
@@ -284,6 +287,11 @@ impl VaultProvider {
                 Ok(data)
             }
         }
+    }
+
+    /// How many AppRole logins and token renewals happened so far, for monitoring.
+    pub fn auth_counts(&self) -> (u64, u64) {
+        self.inner.token.counts()
     }
 
     /// The leases this provider holds (dynamic secrets), for monitoring.
@@ -313,7 +321,12 @@ impl VaultProvider {
     }
 
     /// Renews one lease; the new lease duration.
-    async fn renew_lease(&self, lease_id: &str, increment: Duration, shown: &str) -> Result<Duration, ProviderError> {
+    async fn renew_lease(
+        &self,
+        lease_id: &str,
+        increment: Duration,
+        shown: &str,
+    ) -> Result<Duration, ProviderError> {
         let token = self.inner.token.current(&self.inner.http).await?;
         let body = self
             .inner
@@ -326,7 +339,9 @@ impl VaultProvider {
                 shown,
             )
             .await?;
-        Ok(Duration::from_secs(body["lease_duration"].as_u64().unwrap_or(0)))
+        Ok(Duration::from_secs(
+            body["lease_duration"].as_u64().unwrap_or(0),
+        ))
     }
 
     /// Drops the cached value of `locator` and reads it again (after a refused renewal).
