@@ -31,6 +31,21 @@ pub trait SecretProvider: Send + Sync + 'static {
     fn outage_policy(&self) -> OutagePolicy {
         OutagePolicy::Required
     }
+
+    /// The store's current version of `path`, read cheaply (metadata only), so a watcher can
+    /// poll for changes and re-fetch only what changed. `Ok(None)`: this store cannot tell.
+    fn current_version<'a>(
+        &'a self,
+        path: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, ProviderError>> {
+        let _ = path;
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Forgets any cached value of `path`, so the next fetch asks the store.
+    fn invalidate(&self, path: &str) {
+        let _ = path;
+    }
 }
 
 /// What a load does when a provider cannot be reached. Never a silent default.

@@ -666,3 +666,24 @@ async fn approle_tokens_are_renewed_then_replaced_by_a_new_login() {
         "a new login replaced the expired token"
     );
 }
+
+#[tokio::test]
+async fn version_polling_reads_metadata_only_and_sees_new_versions() {
+    use config_runtime::SecretProvider;
+    let Some(server) = start_openbao() else { return };
+    let admin = Admin::new(&server);
+    admin.put("secret/data/polled", json!({"data": {"password": "one"}})).await;
+    admin.put("sys/mounts/kv1", json!({"type": "kv", "options": {"version": "1"}})).await;
+    admin.put("kv1/flat", json!({"password": "x"})).await;
+    let vault = provider(&server, BAO_ROOT_TOKEN);
+    assert_eq!(vault.current_version("secret/polled").await.unwrap().as_deref(), Some("1"));
+    assert_eq!(vault.get("secret/polled").await.unwrap().select(Some("password")).unwrap(), "one");
+    admin.put("secret/data/polled", json!({"data": {"password": "two"}})).await;
+    assert_eq!(vault.current_version("secret/polled").await.unwrap().as_deref(), Some("2"));
+    // The cache still answers "one" until told that the version moved.
+    assert_eq!(vault.get("secret/polled").await.unwrap().select(Some("password")).unwrap(), "one");
+    vault.invalidate("secret/polled");
+    assert_eq!(vault.get("secret/polled").await.unwrap().select(Some("password")).unwrap(), "two");
+    assert_eq!(vault.current_version("secret/polled?version=1").await.unwrap(), None);
+    assert_eq!(vault.current_version("kv1/flat").await.unwrap(), None);
+}

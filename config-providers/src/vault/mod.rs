@@ -289,6 +289,21 @@ impl VaultProvider {
         }
     }
 
+    /// The current version of a KV v2 secret from its metadata (no secret data is read);
+    /// `None` for KV v1 and dynamic secrets, which have no versions, and for a reference
+    /// pinned with `?version=N`, which cannot change.
+    pub async fn version_of(&self, locator: &str) -> Result<Option<String>, ProviderError> {
+        let (path, pinned) = split_version(locator)?;
+        let path = path.trim_matches('/');
+        let (mount, engine) = self.mount_of(path).await?;
+        if engine != Engine::KvV2 || pinned.is_some() {
+            return Ok(None);
+        }
+        let rest = path.strip_prefix(mount.as_str()).unwrap_or(path);
+        let body = self.api_get(&format!("{mount}metadata/{rest}"), path).await?;
+        Ok(body["data"]["current_version"].as_u64().map(|v| v.to_string()))
+    }
+
     /// How many AppRole logins and token renewals happened so far, for monitoring.
     pub fn auth_counts(&self) -> (u64, u64) {
         self.inner.token.counts()
@@ -420,6 +435,17 @@ impl SecretProvider for VaultProvider {
 
     fn outage_policy(&self) -> OutagePolicy {
         self.inner.outage
+    }
+
+    fn current_version<'a>(
+        &'a self,
+        path: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, ProviderError>> {
+        Box::pin(self.version_of(path))
+    }
+
+    fn invalidate(&self, path: &str) {
+        self.inner.cache.invalidate(path);
     }
 }
 
