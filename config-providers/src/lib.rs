@@ -41,6 +41,8 @@ pub mod cache;
 pub mod guard;
 #[cfg(feature = "cache")]
 pub mod lkg;
+#[cfg(feature = "etcd")]
+pub mod etcd;
 #[cfg(feature = "vault")]
 pub mod vault;
 

@@ -4,6 +4,7 @@
 
 #![allow(missing_docs)]
 
+pub mod etcd;
 pub mod services;
 
 use config_runtime::{Config, Secret};

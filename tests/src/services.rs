@@ -60,6 +60,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// Wraps a started child process.
+    pub fn new(child: Child, url: String) -> Self {
+        Server { child, url }
+    }
+
     /// Stops the server now (for outage tests).
     pub fn stop(&mut self) {
         let _ = self.child.kill();

@@ -1,0 +1,108 @@
+//! etcd clusters for tests: one or three members on loopback ports, each member a child
+//! process killed by pid on drop (or on demand, to test failover).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::services::{Server, free_port_pair, require_tool};
+
+/// A running cluster.
+pub struct EtcdCluster {
+    /// One entry per member; `None` once killed.
+    pub members: Vec<Option<Server>>,
+    /// Client URLs, in member order.
+    pub endpoints: Vec<String>,
+    _data: tempfile::TempDir,
+}
+
+impl EtcdCluster {
+    /// Starts `size` members; `None` when etcd is not installed outside CI.
+    pub fn start(size: usize) -> Option<EtcdCluster> {
+        let etcd = require_tool("etcd")?;
+        let data = tempfile::tempdir().expect("etcd data directory");
+        let ports: Vec<(u16, u16)> = (0..size)
+            .map(|_| {
+                let client = free_port_pair();
+                (client, client + 1)
+            })
+            .collect();
+        let initial: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, peer))| format!("m{i}=http://127.0.0.1:{peer}"))
+            .collect();
+        let initial = initial.join(",");
+        let mut members = Vec::new();
+        let mut endpoints = Vec::new();
+        for (i, (client, peer)) in ports.iter().enumerate() {
+            let url = format!("http://127.0.0.1:{client}");
+            let child = Command::new(&etcd)
+                .args(["--name", &format!("m{i}")])
+                .args(["--data-dir", data.path().join(format!("m{i}")).to_str().unwrap()])
+                .args(["--listen-client-urls", &url, "--advertise-client-urls", &url])
+                .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
+                .args(["--initial-advertise-peer-urls", &format!("http://127.0.0.1:{peer}")])
+                .args(["--initial-cluster", &initial, "--initial-cluster-token", "config-tests"])
+                .args(["--log-level", "error"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start etcd");
+            members.push(Some(Server::new(child, url.clone())));
+            endpoints.push(url);
+        }
+        let cluster = EtcdCluster { members, endpoints, _data: data };
+        for endpoint in &cluster.endpoints {
+            cluster.wait_healthy(endpoint);
+        }
+        Some(cluster)
+    }
+
+    fn wait_healthy(&self, endpoint: &str) {
+        let start = Instant::now();
+        loop {
+            let healthy = Command::new("curl")
+                .args(["-fsS", "--max-time", "1", &format!("{endpoint}/health")])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains("\"health\":\"true\""))
+                .unwrap_or(false);
+            if healthy {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "etcd at {endpoint} never became healthy");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Kills member `index` (SIGKILL, as a crash).
+    pub fn kill(&mut self, index: usize) {
+        if let Some(mut member) = self.members[index].take() {
+            member.stop();
+        }
+    }
+
+    /// Writes `key = value` through any live member (retrying while a new leader is elected).
+    pub fn put(&self, key: &str, value: &str) {
+        let start = Instant::now();
+        loop {
+            for (member, endpoint) in self.members.iter().zip(&self.endpoints) {
+                if member.is_none() {
+                    continue;
+                }
+                let ok = Command::new("etcdctl")
+                    .env("ETCDCTL_API", "3")
+                    .args(["--endpoints", endpoint, "--command-timeout=2s", "put", key, value])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .map(|s| s.success())
+                    .unwrap_or(false);
+                if ok {
+                    return;
+                }
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "no etcd member accepted the write");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
