@@ -92,6 +92,18 @@ struct State {
     stats: CacheStats,
 }
 
+impl State {
+    /// Stores a value just fetched: fresh from now.
+    fn remember(&mut self, path: &str, data: SecretData) {
+        let entry = Entry {
+            data,
+            fetched_at: Instant::now(),
+            refreshing: false,
+        };
+        self.entries.insert(path.to_owned(), entry);
+    }
+}
+
 /// A cache of secrets by path; share it between clones of a provider.
 pub struct SecretCache {
     policy: CachePolicy,
@@ -222,14 +234,7 @@ impl SecretCache {
         let leader = state.in_flight.remove(path).is_some();
         match result {
             Ok(data) => {
-                state.entries.insert(
-                    path.to_owned(),
-                    Entry {
-                        data: data.clone(),
-                        fetched_at: Instant::now(),
-                        refreshing: false,
-                    },
-                );
+                state.remember(path, data.clone());
                 drop(state);
                 if leader {
                     self.save_last_known_good(path, &data);
@@ -276,6 +281,13 @@ impl SecretCache {
         }
     }
 
+    /// Audits a read that gave no value.
+    fn audit_failure(&self, path: &str, latency: Duration, error: &ProviderError) {
+        let detail = Some(error.message.clone());
+        self.audit
+            .record(path, AuditOutcome::Failed, latency, false, None, detail);
+    }
+
     /// After a failed fetch with nothing in memory: the last-known-good store, if there is
     /// one, the store is unreachable, and its value is young enough.
     fn fall_back(
@@ -287,14 +299,7 @@ impl SecretCache {
         let store = match &self.last_known_good {
             Some(store) if error.is_transient() => store,
             _ => {
-                self.audit.record(
-                    path,
-                    AuditOutcome::Failed,
-                    latency,
-                    false,
-                    None,
-                    Some(error.message.clone()),
-                );
+                self.audit_failure(path, latency, &error);
                 return Err(error);
             }
         };
@@ -321,14 +326,7 @@ impl SecretCache {
             Err(fallback) => {
                 let error =
                     ProviderError::new(error.kind, format!("{error}; no fallback: {fallback}"));
-                self.audit.record(
-                    path,
-                    AuditOutcome::Failed,
-                    latency,
-                    false,
-                    None,
-                    Some(error.message.clone()),
-                );
+                self.audit_failure(path, latency, &error);
                 Err(error)
             }
         }
@@ -385,14 +383,7 @@ impl SecretCache {
         match result {
             Some(Ok(data)) => {
                 state.stats.refreshes += 1;
-                state.entries.insert(
-                    path.to_owned(),
-                    Entry {
-                        data,
-                        fetched_at: Instant::now(),
-                        refreshing: false,
-                    },
-                );
+                state.remember(path, data);
             }
             Some(Err(error)) => {
                 state.stats.errors += 1;

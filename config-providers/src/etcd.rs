@@ -100,12 +100,20 @@ impl EtcdSource {
             .map(|e| e.into().trim_end_matches('/').to_owned())
             .collect();
         if endpoints.is_empty() {
-            return Err(ProviderError::new(ProviderErrorKind::Invalid, "etcd needs at least one endpoint"));
+            return Err(ProviderError::new(
+                ProviderErrorKind::Invalid,
+                "etcd needs at least one endpoint",
+            ));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()
-            .map_err(|e| ProviderError::new(ProviderErrorKind::Invalid, format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| {
+                ProviderError::new(
+                    ProviderErrorKind::Invalid,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?;
         Ok(EtcdSource {
             inner: Arc::new(Inner {
                 http,
@@ -118,8 +126,9 @@ impl EtcdSource {
 
     /// From `ETCD_ENDPOINTS` (comma-separated client URLs) and `ETCD_PREFIX` (default `/`).
     pub fn from_env() -> Result<Self, ProviderError> {
-        let endpoints = std::env::var("ETCD_ENDPOINTS")
-            .map_err(|_| ProviderError::new(ProviderErrorKind::Invalid, "ETCD_ENDPOINTS is not set"))?;
+        let endpoints = std::env::var("ETCD_ENDPOINTS").map_err(|_| {
+            ProviderError::new(ProviderErrorKind::Invalid, "ETCD_ENDPOINTS is not set")
+        })?;
         let prefix = std::env::var("ETCD_PREFIX").unwrap_or_else(|_| "/".to_owned());
         EtcdSource::new(endpoints.split(',').map(str::trim), prefix)
     }
@@ -131,7 +140,12 @@ impl EtcdSource {
     }
 
     /// POSTs to the first member that answers, starting with the last good one.
-    async fn post(&self, path: &str, body: &Value, timeout: Duration) -> Result<Value, ProviderError> {
+    async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> Result<Value, ProviderError> {
         let count = self.inner.endpoints.len();
         let start = self.inner.preferred.load(Ordering::Relaxed);
         let mut last = String::new();
@@ -149,13 +163,23 @@ impl EtcdSource {
             match sent {
                 Ok(response) if response.status().is_success() => {
                     self.inner.preferred.store(index, Ordering::Relaxed);
-                    return response
-                        .json()
-                        .await
-                        .map_err(|_| unavailable(format!("{endpoint} answered with a body that is not JSON")));
+                    return response.json().await.map_err(|_| {
+                        unavailable(format!("{endpoint} answered with a body that is not JSON"))
+                    });
                 }
-                Ok(response) => last = format!("{endpoint} answered HTTP {}", response.status().as_u16()),
-                Err(e) => last = format!("{endpoint}: {}", if e.is_timeout() { "timed out" } else { "connection failed" }),
+                Ok(response) => {
+                    last = format!("{endpoint} answered HTTP {}", response.status().as_u16())
+                }
+                Err(e) => {
+                    last = format!(
+                        "{endpoint}: {}",
+                        if e.is_timeout() {
+                            "timed out"
+                        } else {
+                            "connection failed"
+                        }
+                    )
+                }
             }
         }
         Err(unavailable(format!("no etcd member answered ({last})")))
@@ -165,8 +189,13 @@ impl EtcdSource {
     pub async fn snapshot(&self) -> Result<EtcdSnapshot, ProviderError> {
         let prefix = &self.inner.prefix;
         let body = json!({ "key": b64(prefix), "range_end": prefix_end(prefix) });
-        let answer = self.post("/v3/kv/range", &body, Duration::from_secs(5)).await?;
-        let revision = answer["header"]["revision"].as_str().and_then(|r| r.parse().ok()).unwrap_or(0);
+        let answer = self
+            .post("/v3/kv/range", &body, Duration::from_secs(5))
+            .await?;
+        let revision = answer["header"]["revision"]
+            .as_str()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0);
         let mut entries: Vec<(String, String)> = answer["kvs"]
             .as_array()
             .into_iter()
@@ -210,11 +239,20 @@ impl EtcdSource {
         let index = self.inner.preferred.load(Ordering::Relaxed) % count;
         let endpoint = &self.inner.endpoints[index];
         let mut delivered = start - 1;
-        let response = match self.inner.http.post(format!("{endpoint}/v3/watch")).json(&request).send().await {
+        let response = match self
+            .inner
+            .http
+            .post(format!("{endpoint}/v3/watch"))
+            .json(&request)
+            .send()
+            .await
+        {
             Ok(response) if response.status().is_success() => response,
             _ => {
                 // Try the next member next time.
-                self.inner.preferred.store((index + 1) % count, Ordering::Relaxed);
+                self.inner
+                    .preferred
+                    .store((index + 1) % count, Ordering::Relaxed);
                 return Ok(delivered);
             }
         };
@@ -224,7 +262,9 @@ impl EtcdSource {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
                 _ => {
-                    self.inner.preferred.store((index + 1) % count, Ordering::Relaxed);
+                    self.inner
+                        .preferred
+                        .store((index + 1) % count, Ordering::Relaxed);
                     return Ok(delivered);
                 }
             };
@@ -232,16 +272,35 @@ impl EtcdSource {
             // The gateway writes one JSON object per line.
             while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = buffer.drain(..=end).collect();
-                let Ok(message) = serde_json::from_slice::<Value>(&line) else { continue };
+                let Ok(message) = serde_json::from_slice::<Value>(&line) else {
+                    continue;
+                };
                 for event in message["result"]["events"].as_array().into_iter().flatten() {
                     let kv = &event["kv"];
-                    let revision = kv["mod_revision"].as_str().and_then(|r| r.parse().ok()).unwrap_or(0);
+                    let revision = kv["mod_revision"]
+                        .as_str()
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or(0);
                     if revision <= delivered {
                         continue;
                     }
-                    let Some(key) = unb64(&kv["key"]).and_then(|k| self.config_key(&k)) else { continue };
-                    let value = if event["type"] == "DELETE" { None } else { Some(unb64(&kv["value"]).unwrap_or_default()) };
-                    if sender.send(EtcdChange { revision, key, value }).await.is_err() {
+                    let Some(key) = unb64(&kv["key"]).and_then(|k| self.config_key(&k)) else {
+                        continue;
+                    };
+                    let value = if event["type"] == "DELETE" {
+                        None
+                    } else {
+                        Some(unb64(&kv["value"]).unwrap_or_default())
+                    };
+                    if sender
+                        .send(EtcdChange {
+                            revision,
+                            key,
+                            value,
+                        })
+                        .await
+                        .is_err()
+                    {
                         return Err(Stop);
                     }
                     delivered = revision;
@@ -252,8 +311,17 @@ impl EtcdSource {
 
     /// Reads one key (its full etcd name).
     pub async fn get(&self, key: &str) -> Result<Option<String>, ProviderError> {
-        let answer = self.post("/v3/kv/range", &json!({ "key": b64(key) }), Duration::from_secs(5)).await?;
-        Ok(answer["kvs"].as_array().and_then(|kvs| kvs.first()).and_then(|kv| unb64(&kv["value"])))
+        let answer = self
+            .post(
+                "/v3/kv/range",
+                &json!({ "key": b64(key) }),
+                Duration::from_secs(5),
+            )
+            .await?;
+        Ok(answer["kvs"]
+            .as_array()
+            .and_then(|kvs| kvs.first())
+            .and_then(|kv| unb64(&kv["value"])))
     }
 }
 
@@ -269,7 +337,10 @@ impl SecretProvider for EtcdSource {
         Box::pin(async move {
             match self.get(path).await? {
                 Some(value) => Ok(SecretData::text(value)),
-                None => Err(ProviderError::new(ProviderErrorKind::NotFound, format!("etcd has no key `{path}`"))),
+                None => Err(ProviderError::new(
+                    ProviderErrorKind::NotFound,
+                    format!("etcd has no key `{path}`"),
+                )),
             }
         })
     }
@@ -283,7 +354,10 @@ mod tests {
     fn prefix_ranges_and_key_mapping() {
         assert_eq!(BASE64.decode(prefix_end("/app/")).unwrap(), b"/app0");
         let source = EtcdSource::new(["http://127.0.0.1:1"], "/app/").unwrap();
-        assert_eq!(source.config_key("/app/redis/host").as_deref(), Some("redis.host"));
+        assert_eq!(
+            source.config_key("/app/redis/host").as_deref(),
+            Some("redis.host")
+        );
         assert_eq!(source.config_key("/other/x"), None);
     }
 }

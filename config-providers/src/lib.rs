@@ -37,12 +37,12 @@
 pub mod audit;
 #[cfg(feature = "cache")]
 pub mod cache;
+#[cfg(feature = "etcd")]
+pub mod etcd;
 #[cfg(feature = "cache")]
 pub mod guard;
 #[cfg(feature = "cache")]
 pub mod lkg;
-#[cfg(feature = "etcd")]
-pub mod etcd;
 #[cfg(feature = "vault")]
 pub mod vault;
 

@@ -50,6 +50,8 @@ mod env_example;
 mod error;
 mod explain;
 mod format;
+#[cfg(feature = "live")]
+pub mod live;
 mod loader;
 mod origin;
 pub mod provider;
@@ -66,6 +68,8 @@ pub mod __private;
 
 pub use error::{ConfigError, ErrorKind, FieldError};
 pub use explain::{Explain, ExplainRow};
+#[cfg(feature = "live")]
+pub use live::{Live, LiveCache, ReloadEvent, ReloadMetrics, ReloadOutcome, WatchOptions};
 pub use loader::Loader;
 pub use origin::Origin;
 pub use provider::{
@@ -130,8 +134,3 @@ pub trait Config: Sized + 'static {
     #[doc(hidden)]
     fn __assemble(assemble: &mut __private::Assemble<'_>) -> Option<Self>;
 }
-
-/// The README's examples, compiled as doc tests so they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;

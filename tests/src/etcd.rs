@@ -38,11 +38,27 @@ impl EtcdCluster {
             let url = format!("http://127.0.0.1:{client}");
             let child = Command::new(&etcd)
                 .args(["--name", &format!("m{i}")])
-                .args(["--data-dir", data.path().join(format!("m{i}")).to_str().unwrap()])
-                .args(["--listen-client-urls", &url, "--advertise-client-urls", &url])
+                .args([
+                    "--data-dir",
+                    data.path().join(format!("m{i}")).to_str().unwrap(),
+                ])
+                .args([
+                    "--listen-client-urls",
+                    &url,
+                    "--advertise-client-urls",
+                    &url,
+                ])
                 .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
-                .args(["--initial-advertise-peer-urls", &format!("http://127.0.0.1:{peer}")])
-                .args(["--initial-cluster", &initial, "--initial-cluster-token", "config-tests"])
+                .args([
+                    "--initial-advertise-peer-urls",
+                    &format!("http://127.0.0.1:{peer}"),
+                ])
+                .args([
+                    "--initial-cluster",
+                    &initial,
+                    "--initial-cluster-token",
+                    "config-tests",
+                ])
                 .args(["--log-level", "error"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -51,7 +67,11 @@ impl EtcdCluster {
             members.push(Some(Server::new(child, url.clone())));
             endpoints.push(url);
         }
-        let cluster = EtcdCluster { members, endpoints, _data: data };
+        let cluster = EtcdCluster {
+            members,
+            endpoints,
+            _data: data,
+        };
         for endpoint in &cluster.endpoints {
             cluster.wait_healthy(endpoint);
         }
@@ -69,7 +89,10 @@ impl EtcdCluster {
             if healthy {
                 return;
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "etcd at {endpoint} never became healthy");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "etcd at {endpoint} never became healthy"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -91,7 +114,14 @@ impl EtcdCluster {
                 }
                 let ok = Command::new("etcdctl")
                     .env("ETCDCTL_API", "3")
-                    .args(["--endpoints", endpoint, "--command-timeout=2s", "put", key, value])
+                    .args([
+                        "--endpoints",
+                        endpoint,
+                        "--command-timeout=2s",
+                        "put",
+                        key,
+                        value,
+                    ])
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .status()
@@ -101,7 +131,10 @@ impl EtcdCluster {
                     return;
                 }
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "no etcd member accepted the write");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no etcd member accepted the write"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }

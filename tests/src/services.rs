@@ -218,7 +218,10 @@ pub fn start_postgres() -> Option<Postgres> {
             .find(|l| l.starts_with("postgres:"))
             .expect("a postgres user");
         let fields: Vec<&str> = line.split(':').collect();
-        (fields[2].parse::<u32>().unwrap(), fields[3].parse::<u32>().unwrap())
+        (
+            fields[2].parse::<u32>().unwrap(),
+            fields[3].parse::<u32>().unwrap(),
+        )
     });
     if let Some((uid, gid)) = ids {
         for path in [data.path(), &cluster, &pwfile] {
@@ -232,17 +235,34 @@ pub fn start_postgres() -> Option<Postgres> {
     };
     let mut initdb = Command::new(bin.join("initdb"));
     initdb
-        .args(["-D", cluster.to_str().unwrap(), "-U", "postgres", "-A", "scram-sha-256"])
+        .args([
+            "-D",
+            cluster.to_str().unwrap(),
+            "-U",
+            "postgres",
+            "-A",
+            "scram-sha-256",
+        ])
         .arg(format!("--pwfile={}", pwfile.display()))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     as_postgres(&mut initdb);
-    assert!(initdb.status().expect("run initdb").success(), "initdb failed");
+    assert!(
+        initdb.status().expect("run initdb").success(),
+        "initdb failed"
+    );
 
     let port = free_port_pair();
     let mut postgres = Command::new(bin.join("postgres"));
     postgres
-        .args(["-D", cluster.to_str().unwrap(), "-p", &port.to_string(), "-k", data.path().to_str().unwrap()])
+        .args([
+            "-D",
+            cluster.to_str().unwrap(),
+            "-p",
+            &port.to_string(),
+            "-k",
+            data.path().to_str().unwrap(),
+        ])
         .args(["-c", "listen_addresses=127.0.0.1"])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -254,7 +274,10 @@ pub fn start_postgres() -> Option<Postgres> {
     };
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "PostgreSQL did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "PostgreSQL did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Some(Postgres {
@@ -267,7 +290,16 @@ pub fn start_postgres() -> Option<Postgres> {
 /// Runs one query with `psql` as `user`; `Err(stderr)` when it fails (e.g. bad password).
 pub fn psql(port: u16, user: &str, password: &str, query: &str) -> Result<String, String> {
     let output = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", user, "-d", "postgres"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            user,
+            "-d",
+            "postgres",
+        ])
         .args(["-tAc", query])
         .env("PGPASSWORD", password)
         .env("PGCONNECT_TIMEOUT", "5")
@@ -277,5 +309,83 @@ pub fn psql(port: u16, user: &str, password: &str, query: &str) -> Result<String
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     } else {
         Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+/// Administers a test OpenBao with the root token: seeds secrets, mounts engines, roles.
+pub struct OpenBaoAdmin {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl OpenBaoAdmin {
+    /// For a server started by [`start_openbao`].
+    pub fn new(server: &Server) -> Self {
+        OpenBaoAdmin {
+            http: reqwest::Client::new(),
+            url: server.url.clone(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let response = self
+            .http
+            .request(method, format!("{}/v1/{path}", self.url))
+            .header("X-Vault-Token", BAO_ROOT_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("reach OpenBao");
+        let status = response.status();
+        let text = response.text().await.expect("read the answer");
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// POST (Vault treats writes by POST and PUT alike).
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        self.call(reqwest::Method::POST, path, body).await
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        self.call(reqwest::Method::GET, path, serde_json::Value::Null)
+            .await
+    }
+
+    /// Enables AppRole (once) with a policy that reads `secret/*`, creates `role` with
+    /// `settings` (token_ttl and friends) and returns its (role_id, secret_id).
+    pub async fn approle(&self, role: &str, mut settings: serde_json::Value) -> (String, String) {
+        if self.get("sys/auth").await["data"]["approle/"].is_null() {
+            self.put("sys/auth/approle", serde_json::json!({"type": "approle"}))
+                .await;
+        }
+        let policy = "path \"secret/data/*\" { capabilities = [\"read\"] }\n\
+                      path \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }";
+        self.put(
+            "sys/policies/acl/reader",
+            serde_json::json!({ "policy": policy }),
+        )
+        .await;
+        settings["token_policies"] = serde_json::json!(["reader"]);
+        self.put(&format!("auth/approle/role/{role}"), settings)
+            .await;
+        let role_id = self.get(&format!("auth/approle/role/{role}/role-id")).await;
+        let secret_id = self
+            .put(
+                &format!("auth/approle/role/{role}/secret-id"),
+                serde_json::json!({}),
+            )
+            .await;
+        let text = |value: &serde_json::Value| value.as_str().expect("an id").to_owned();
+        (
+            text(&role_id["data"]["role_id"]),
+            text(&secret_id["data"]["secret_id"]),
+        )
     }
 }

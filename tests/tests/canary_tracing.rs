@@ -83,6 +83,7 @@ async fn no_secret_reaches_tracing_output() {
         .await
         .unwrap();
     assert_eq!(ok.token.expose_secret(), CANARY);
+    assert!(ok.long.is_none());
 
     let wrong = VaultProvider::builder(&server.url)
         .token("s.wrong")

@@ -34,7 +34,9 @@ async fn next(changes: &mut tokio::sync::mpsc::Receiver<EtcdChange>) -> EtcdChan
 
 #[tokio::test]
 async fn keys_under_a_prefix_configure_and_references_resolve() {
-    let Some(cluster) = EtcdCluster::start(1) else { return };
+    let Some(cluster) = EtcdCluster::start(1) else {
+        return;
+    };
     cluster.put("/svc/workers", "8");
     cluster.put("/svc/redis/host", "cache.internal");
     cluster.put("/other/workers", "99");
@@ -43,14 +45,20 @@ async fn keys_under_a_prefix_configure_and_references_resolve() {
     let snapshot = source.snapshot().await.unwrap();
     assert_eq!(
         snapshot.entries,
-        vec![("redis.host".to_owned(), "cache.internal".to_owned()), ("workers".to_owned(), "8".to_owned())]
+        vec![
+            ("redis.host".to_owned(), "cache.internal".to_owned()),
+            ("workers".to_owned(), "8".to_owned())
+        ]
     );
     let mut loader = Service::loader().vars([("E_TOKEN", "${etcd:/secrets/token}")]);
     for (key, value) in &snapshot.entries {
         loader = loader.set(key, value);
     }
     let cfg = loader.provider(source.clone()).load_async().await.unwrap();
-    assert_eq!((cfg.workers, cfg.redis.host.as_str()), (8, "cache.internal"));
+    assert_eq!(
+        (cfg.workers, cfg.redis.host.as_str()),
+        (8, "cache.internal")
+    );
     assert_eq!(cfg.token.expose_secret(), "etcd-token-canary");
     assert!(!format!("{cfg:?} {source:?}").contains("etcd-token-canary"));
 
@@ -60,12 +68,18 @@ async fn keys_under_a_prefix_configure_and_references_resolve() {
         .load_async()
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("etcd has no key `/secrets/missing`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("etcd has no key `/secrets/missing`"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_keeps_receiving_changes_when_a_member_dies() {
-    let Some(mut cluster) = EtcdCluster::start(3) else { return };
+    let Some(mut cluster) = EtcdCluster::start(3) else {
+        return;
+    };
     cluster.put("/fleet/workers", "1");
     // Two application instances, each with its own client; the first prefers member 0.
     let first = EtcdSource::new(cluster.endpoints.clone(), "/fleet/").unwrap();
@@ -80,7 +94,10 @@ async fn a_fleet_keeps_receiving_changes_when_a_member_dies() {
     cluster.put("/fleet/workers", "2");
     for changes in [&mut a, &mut b] {
         let change = next(changes).await;
-        assert_eq!((change.key.as_str(), change.value.as_deref()), ("workers", Some("2")));
+        assert_eq!(
+            (change.key.as_str(), change.value.as_deref()),
+            ("workers", Some("2"))
+        );
     }
 
     // The member the first instance is connected to dies; writes go on through the others.
@@ -89,12 +106,32 @@ async fn a_fleet_keeps_receiving_changes_when_a_member_dies() {
     cluster.put("/fleet/redis/host", "h2");
     cluster.put("/fleet/workers", "4");
     for changes in [&mut a, &mut b] {
-        let got = vec![next(changes).await, next(changes).await, next(changes).await];
-        let values: Vec<(&str, Option<&str>)> =
-            got.iter().map(|c| (c.key.as_str(), c.value.as_deref())).collect();
-        assert_eq!(values, vec![("workers", Some("3")), ("redis.host", Some("h2")), ("workers", Some("4"))]);
-        assert!(got.windows(2).all(|w| w[0].revision < w[1].revision), "in order, no repeats");
+        let got = [
+            next(changes).await,
+            next(changes).await,
+            next(changes).await,
+        ];
+        let values: Vec<(&str, Option<&str>)> = got
+            .iter()
+            .map(|c| (c.key.as_str(), c.value.as_deref()))
+            .collect();
+        assert_eq!(
+            values,
+            vec![
+                ("workers", Some("3")),
+                ("redis.host", Some("h2")),
+                ("workers", Some("4"))
+            ]
+        );
+        assert!(
+            got.windows(2).all(|w| w[0].revision < w[1].revision),
+            "in order, no repeats"
+        );
     }
     // Nothing further was delivered twice.
-    assert!(tokio::time::timeout(Duration::from_millis(500), a.recv()).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), a.recv())
+            .await
+            .is_err()
+    );
 }

@@ -112,9 +112,15 @@ fn unresolvable_references_name_the_reference_only() {
 #[test]
 fn explain_names_the_references_a_value_came_through() {
     let explain = AppConfig::loader()
-        .vars(required_vars(&[("APP_REDIS_HOST", "${env:CACHE_HOST}"), ("CACHE_HOST", "c1")]))
+        .vars(required_vars(&[
+            ("APP_REDIS_HOST", "${env:CACHE_HOST}"),
+            ("CACHE_HOST", "c1"),
+        ]))
         .explain()
         .unwrap();
-    assert_eq!(explain.row("redis.host").unwrap().source, "environment via ${env:CACHE_HOST}");
+    assert_eq!(
+        explain.row("redis.host").unwrap().source,
+        "environment via ${env:CACHE_HOST}"
+    );
     assert_eq!(explain.row("redis.host").unwrap().value, "c1");
 }

@@ -3,46 +3,10 @@
 
 use config_providers::vault::VaultProvider;
 use config_runtime::{Config, ErrorKind, Secret};
-use config_tests::services::{BAO_ROOT_TOKEN, Server, start_openbao, start_openbao_with_audit_log};
+use config_tests::services::{
+    BAO_ROOT_TOKEN, OpenBaoAdmin, Server, start_openbao, start_openbao_with_audit_log,
+};
 use serde_json::{Value, json};
-
-/// Writes to the server as an administrator (root token).
-struct Admin {
-    http: reqwest::Client,
-    url: String,
-}
-
-impl Admin {
-    fn new(server: &Server) -> Self {
-        Admin {
-            http: reqwest::Client::new(),
-            url: server.url.clone(),
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, format!("{}/v1/{path}", self.url))
-            .header("X-Vault-Token", BAO_ROOT_TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        assert!(status.is_success(), "{path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-
-    async fn put(&self, path: &str, body: Value) -> Value {
-        self.call(reqwest::Method::POST, path, body).await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.call(reqwest::Method::GET, path, Value::Null).await
-    }
-}
 
 #[derive(Config, Debug)]
 #[config(prefix = "V")]
@@ -66,7 +30,7 @@ async fn kv2_fields_versions_and_kv1_mounts() {
     let Some(server) = start_openbao() else {
         return;
     };
-    let admin = Admin::new(&server);
+    let admin = OpenBaoAdmin::new(&server);
     admin
         .put(
             "secret/data/app",
@@ -147,36 +111,14 @@ async fn approle_login_reads_secrets() {
     let Some(server) = start_openbao() else {
         return;
     };
-    let admin = Admin::new(&server);
+    let admin = OpenBaoAdmin::new(&server);
     admin
         .put(
             "secret/data/app",
             json!({"data": {"password": "approle-pw"}}),
         )
         .await;
-    admin
-        .put("sys/auth/approle", json!({"type": "approle"}))
-        .await;
-    admin
-        .put("sys/policies/acl/reader", json!({"policy": "path \"secret/data/*\" { capabilities = [\"read\"] }\npath \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }"}))
-        .await;
-    admin
-        .put(
-            "auth/approle/role/app",
-            json!({"token_policies": ["reader"], "token_ttl": "1h"}),
-        )
-        .await;
-    let role_id = admin.get("auth/approle/role/app/role-id").await["data"]["role_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let secret_id = admin
-        .put("auth/approle/role/app/secret-id", json!({}))
-        .await["data"]["secret_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
+    let (role_id, secret_id) = admin.approle("app", json!({"token_ttl": "1h"})).await;
     let vault = VaultProvider::builder(&server.url)
         .approle(role_id, secret_id)
         .build()
@@ -196,7 +138,7 @@ async fn wrong_token_and_missing_paths_are_clear_errors() {
     let Some(server) = start_openbao() else {
         return;
     };
-    let admin = Admin::new(&server);
+    let admin = OpenBaoAdmin::new(&server);
     admin
         .put(
             "secret/data/app",
@@ -298,7 +240,7 @@ async fn fifty_references_are_fetched_in_parallel_and_cached() {
     let Some(server) = start_openbao_with_audit_log(&server_log) else {
         return;
     };
-    let admin = Admin::new(&server);
+    let admin = OpenBaoAdmin::new(&server);
     for i in 0..50 {
         admin
             .put(
@@ -383,7 +325,7 @@ async fn proactive_refresh_picks_up_a_new_version() {
     let Some(server) = start_openbao() else {
         return;
     };
-    let admin = Admin::new(&server);
+    let admin = OpenBaoAdmin::new(&server);
     admin
         .put(
             "secret/data/rotating",
@@ -452,7 +394,7 @@ async fn outages_fall_back_to_a_fresh_last_known_good_store_only() {
     let Some(mut server) = start_openbao() else {
         return;
     };
-    let admin = Admin::new(&server);
+    let admin = OpenBaoAdmin::new(&server);
     admin
         .put(
             "secret/data/app",
@@ -600,7 +542,7 @@ async fn approle_tokens_are_renewed_then_replaced_by_a_new_login() {
     let Some(server) = start_openbao() else {
         return;
     };
-    let admin = Admin::new(&server);
+    let admin = OpenBaoAdmin::new(&server);
     for name in ["a", "b", "c"] {
         admin
             .put(
@@ -609,29 +551,10 @@ async fn approle_tokens_are_renewed_then_replaced_by_a_new_login() {
             )
             .await;
     }
-    admin
-        .put("sys/auth/approle", json!({"type": "approle"}))
-        .await;
-    admin
-        .put("sys/policies/acl/reader", json!({"policy": "path \"secret/data/*\" { capabilities = [\"read\"] }\npath \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }"}))
-        .await;
     // Tokens live 3 s and can be renewed up to 5 s in total.
-    admin
-        .put(
-            "auth/approle/role/short",
-            json!({"token_policies": ["reader"], "token_ttl": "3s", "token_max_ttl": "5s"}),
-        )
+    let (role_id, secret_id) = admin
+        .approle("short", json!({"token_ttl": "3s", "token_max_ttl": "5s"}))
         .await;
-    let role_id = admin.get("auth/approle/role/short/role-id").await["data"]["role_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let secret_id = admin
-        .put("auth/approle/role/short/secret-id", json!({}))
-        .await["data"]["secret_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let vault = VaultProvider::builder(&server.url)
         .approle(role_id, secret_id)
         .build()
@@ -670,20 +593,75 @@ async fn approle_tokens_are_renewed_then_replaced_by_a_new_login() {
 #[tokio::test]
 async fn version_polling_reads_metadata_only_and_sees_new_versions() {
     use config_runtime::SecretProvider;
-    let Some(server) = start_openbao() else { return };
-    let admin = Admin::new(&server);
-    admin.put("secret/data/polled", json!({"data": {"password": "one"}})).await;
-    admin.put("sys/mounts/kv1", json!({"type": "kv", "options": {"version": "1"}})).await;
+    let Some(server) = start_openbao() else {
+        return;
+    };
+    let admin = OpenBaoAdmin::new(&server);
+    admin
+        .put("secret/data/polled", json!({"data": {"password": "one"}}))
+        .await;
+    admin
+        .put(
+            "sys/mounts/kv1",
+            json!({"type": "kv", "options": {"version": "1"}}),
+        )
+        .await;
     admin.put("kv1/flat", json!({"password": "x"})).await;
     let vault = provider(&server, BAO_ROOT_TOKEN);
-    assert_eq!(vault.current_version("secret/polled").await.unwrap().as_deref(), Some("1"));
-    assert_eq!(vault.get("secret/polled").await.unwrap().select(Some("password")).unwrap(), "one");
-    admin.put("secret/data/polled", json!({"data": {"password": "two"}})).await;
-    assert_eq!(vault.current_version("secret/polled").await.unwrap().as_deref(), Some("2"));
+    assert_eq!(
+        vault
+            .current_version("secret/polled")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        vault
+            .get("secret/polled")
+            .await
+            .unwrap()
+            .select(Some("password"))
+            .unwrap(),
+        "one"
+    );
+    admin
+        .put("secret/data/polled", json!({"data": {"password": "two"}}))
+        .await;
+    assert_eq!(
+        vault
+            .current_version("secret/polled")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("2")
+    );
     // The cache still answers "one" until told that the version moved.
-    assert_eq!(vault.get("secret/polled").await.unwrap().select(Some("password")).unwrap(), "one");
+    assert_eq!(
+        vault
+            .get("secret/polled")
+            .await
+            .unwrap()
+            .select(Some("password"))
+            .unwrap(),
+        "one"
+    );
     vault.invalidate("secret/polled");
-    assert_eq!(vault.get("secret/polled").await.unwrap().select(Some("password")).unwrap(), "two");
-    assert_eq!(vault.current_version("secret/polled?version=1").await.unwrap(), None);
+    assert_eq!(
+        vault
+            .get("secret/polled")
+            .await
+            .unwrap()
+            .select(Some("password"))
+            .unwrap(),
+        "two"
+    );
+    assert_eq!(
+        vault
+            .current_version("secret/polled?version=1")
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(vault.current_version("kv1/flat").await.unwrap(), None);
 }

@@ -5,9 +5,9 @@
 use config_providers::vault::VaultProvider;
 use config_runtime::{Config, Secret};
 use config_tests::services::{
-    BAO_ROOT_TOKEN, PG_SUPERUSER_PASSWORD, psql, start_openbao, start_postgres,
+    BAO_ROOT_TOKEN, OpenBaoAdmin, PG_SUPERUSER_PASSWORD, psql, start_openbao, start_postgres,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 
 #[derive(Config, Debug)]
@@ -17,32 +17,17 @@ struct Database {
     password: Secret<String>,
 }
 
-async fn admin(url: &str, path: &str, body: Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{url}/v1/{path}"))
-        .header("X-Vault-Token", BAO_ROOT_TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    assert!(
-        status.is_success(),
-        "{path}: {status} {}",
-        response.text().await.unwrap()
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_credentials_connect_renew_and_are_revoked() {
     let Some(pg) = start_postgres() else { return };
     let Some(bao) = start_openbao() else { return };
     psql(pg.port, "postgres", PG_SUPERUSER_PASSWORD, "select 1").expect("superuser connects");
+    let admin = OpenBaoAdmin::new(&bao);
 
-    admin(&bao.url, "sys/mounts/database", json!({"type": "database"})).await;
-    admin(
-        &bao.url,
-        "database/config/pg",
+    admin
+        .put("sys/mounts/database", json!({"type": "database"}))
+        .await;
+    admin.put("database/config/pg",
         json!({
             "plugin_name": "postgresql-database-plugin",
             "connection_url": format!("postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{}/postgres?sslmode=disable", pg.port),
@@ -53,9 +38,7 @@ async fn dynamic_credentials_connect_renew_and_are_revoked() {
         }),
     )
     .await;
-    admin(
-        &bao.url,
-        "database/roles/app",
+    admin.put("database/roles/app",
         json!({
             "db_name": "pg",
             "creation_statements": ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"],

@@ -300,8 +300,12 @@ impl VaultProvider {
             return Ok(None);
         }
         let rest = path.strip_prefix(mount.as_str()).unwrap_or(path);
-        let body = self.api_get(&format!("{mount}metadata/{rest}"), path).await?;
-        Ok(body["data"]["current_version"].as_u64().map(|v| v.to_string()))
+        let body = self
+            .api_get(&format!("{mount}metadata/{rest}"), path)
+            .await?;
+        Ok(body["data"]["current_version"]
+            .as_u64()
+            .map(|v| v.to_string()))
     }
 
     /// How many AppRole logins and token renewals happened so far, for monitoring.

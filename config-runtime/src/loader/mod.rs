@@ -22,6 +22,8 @@ use crate::Config;
 use crate::assemble::Assemble;
 use crate::error::ConfigError;
 use crate::explain::Explain;
+#[cfg(feature = "live")]
+use crate::origin::Sourced;
 use crate::provider::{ProviderError, SecretData, SecretProvider};
 use layers::{Layers, Merged};
 pub(crate) use references::Fetched;
@@ -232,6 +234,55 @@ impl<T: Config> Loader<T> {
         self.finish(layers, profile, &fetched, explain)
     }
 
+    /// Hidden hook for `Live`: loads like [`load_async`](Self::load_async) and also returns
+    /// the resolved raw value of every leaf (by schema index). `pin` sees those values and
+    /// may return replacements (index, value); when it does, the unpinned result must be valid
+    /// too, and the config returned is assembled from the pinned values.
+    #[cfg(feature = "live")]
+    pub(crate) async fn load_pinned(
+        &self,
+        pin: impl FnOnce(&[Option<Sourced>]) -> Vec<(usize, Option<Sourced>)>,
+    ) -> Result<(T, Vec<Option<Sourced>>), ConfigError> {
+        let (mut layers, profile) = self.merge();
+        let wanted = references::provider_references(&layers, &self.providers);
+        let fetched = self.fetch(wanted).await;
+        references::resolve(&mut layers, &self.sources, &self.providers, &fetched);
+        let mut merged = layers.finish();
+        let resolved = merged.values.clone();
+        let pins = pin(&resolved);
+        if !pins.is_empty() {
+            let unpinned = Merged {
+                values: merged.values.clone(),
+                failed: merged.failed.clone(),
+                errors: merged.errors.clone(),
+                warnings: merged.warnings.clone(),
+            };
+            self.assemble(unpinned, profile.clone(), false)?;
+            for (index, value) in pins {
+                merged.values[index] = value;
+            }
+        }
+        let (config, _) = self.assemble(merged, profile, false)?;
+        Ok((config, resolved))
+    }
+
+    /// Hidden hook for `Live`: the files (`.env` included, with their profile variants) and
+    /// directories this loader reads, in order.
+    #[cfg(feature = "live")]
+    pub(crate) fn watched_paths(&self) -> Vec<(PathBuf, bool)> {
+        let profile = self.resolve_profile();
+        self.expanded_sources(profile.as_deref())
+            .iter()
+            .filter_map(|source| match source.as_ref() {
+                Source::File { path, .. } | Source::Dotenv { path, .. } => {
+                    Some((path.clone(), false))
+                }
+                Source::Dir(path) => Some((path.clone(), true)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Fetches each (scheme, path), concurrently with a bound.
     async fn fetch(&self, wanted: Vec<(String, String)>) -> Fetched {
         let results: HashMap<(String, String), Result<SecretData, ProviderError>> =
@@ -267,16 +318,25 @@ impl<T: Config> Loader<T> {
         fetched: &Fetched,
         explain: bool,
     ) -> Result<(T, Explain), ConfigError> {
-        let schema = T::schema();
         references::resolve(&mut layers, &self.sources, &self.providers, fetched);
+        self.assemble(layers.finish(), profile, explain)
+    }
 
+    /// Assembles and validates merged, resolved values.
+    fn assemble(
+        &self,
+        merged: Merged,
+        profile: Option<String>,
+        explain: bool,
+    ) -> Result<(T, Explain), ConfigError> {
+        let schema = T::schema();
         let production = profile.as_deref() == Some("production");
         let Merged {
             values,
             failed,
             mut errors,
             warnings,
-        } = layers.finish();
+        } = merged;
         let mut assemble = Assemble::new(schema, &values, &failed, production, explain);
         let config = T::__assemble(&mut assemble);
         errors.append(&mut assemble.errors);

@@ -155,7 +155,9 @@ pub(crate) fn resolve(
             .collect();
         noted.sort();
         for ((scheme, path), warning) in noted {
-            layers.warnings.push(format!("${{{scheme}:{path}}}: {warning}"));
+            layers
+                .warnings
+                .push(format!("${{{scheme}:{path}}}: {warning}"));
         }
     }
 }
