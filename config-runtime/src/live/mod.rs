@@ -41,6 +41,7 @@ mod event;
 mod metrics;
 mod watch;
 
+use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -79,6 +80,10 @@ pub struct WatchOptions {
     pub rotation_grace: Duration,
     /// Reload on SIGHUP (unix only; ignored elsewhere). Off by default.
     pub reload_on_sighup: bool,
+    /// How often providers that can tell (Vault KV v2, …) are asked for the current version of
+    /// each referenced secret, with up to 10 % random jitter; only a secret whose version moved
+    /// is fetched again (default 30 s; zero turns polling off).
+    pub remote_poll_interval: Duration,
 }
 
 impl Default for WatchOptions {
@@ -89,6 +94,7 @@ impl Default for WatchOptions {
             force_poll: false,
             rotation_grace: Duration::from_secs(300),
             reload_on_sighup: false,
+            remote_poll_interval: Duration::from_secs(30),
         }
     }
 }
@@ -121,6 +127,12 @@ impl WatchOptions {
     /// Sets [`reload_on_sighup`](Self::reload_on_sighup).
     pub fn reload_on_sighup(mut self, enabled: bool) -> Self {
         self.reload_on_sighup = enabled;
+        self
+    }
+
+    /// Sets [`remote_poll_interval`](Self::remote_poll_interval).
+    pub fn remote_poll_interval(mut self, interval: Duration) -> Self {
+        self.remote_poll_interval = interval;
         self
     }
 }
@@ -214,6 +226,8 @@ struct Reloader<T> {
     kept: Vec<(usize, Option<Sourced>)>,
     /// Latest fingerprint reported as needing a restart, per `restart` leaf.
     reported: Vec<u64>,
+    /// Store version of each provider secret the running snapshot was loaded with.
+    secret_versions: HashMap<(String, String), String>,
 }
 
 impl<T: Config + Send + Sync> Live<T> {
@@ -237,7 +251,7 @@ impl<T: Config + Send + Sync> Live<T> {
         );
         let keys = RandomState::new();
         let hash = inputs_hash(&inputs, &keys);
-        let (config, resolved) = loader.load_pinned(|_| Vec::new()).await?;
+        let (config, resolved, secret_versions) = loader.load_pinned(|_| Vec::new()).await?;
 
         let schema = T::schema();
         let running: Vec<u64> = resolved.iter().map(|v| fingerprint(&keys, v)).collect();
@@ -265,6 +279,7 @@ impl<T: Config + Send + Sync> Live<T> {
                 running,
                 kept,
                 reported,
+                secret_versions,
             }),
             _stop: stop_tx,
         });
@@ -274,6 +289,12 @@ impl<T: Config + Send + Sync> Live<T> {
             polling = watcher.is_polling(),
             "watching configuration"
         );
+        if !options.remote_poll_interval.is_zero() {
+            tokio::spawn(poll_providers(
+                Arc::downgrade(&inner),
+                options.remote_poll_interval,
+            ));
+        }
         let task = tokio::spawn(watch_task(
             Arc::downgrade(&inner),
             inputs,
@@ -384,7 +405,10 @@ impl<T: Config + Send + Sync> Inner<T> {
                 .await
         };
         let (config, resolved) = match result {
-            Ok(loaded) => loaded,
+            Ok((config, resolved, versions)) => {
+                reloader.secret_versions = versions;
+                (config, resolved)
+            }
             Err(error) => {
                 self.rejected(&error);
                 return Err(error);
@@ -517,6 +541,50 @@ async fn watch_task<T: Config + Send + Sync>(
         }
     }
     tracing::debug!("config watching stopped: the last Live handle was dropped");
+}
+
+/// Asks the providers for the versions of the referenced secrets every `interval` (plus
+/// jitter, so a fleet does not poll in step); when one moved, drops that secret from its
+/// provider's cache and reloads. Ends with the last `Live` handle.
+async fn poll_providers<T: Config + Send + Sync>(inner: Weak<Inner<T>>, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval + interval.mul_f64(jitter_fraction() * 0.1)).await;
+        let Some(inner) = inner.upgrade() else { return };
+        let mut reloader = inner.reloader.lock().await;
+        let mut moved = Vec::new();
+        for (key, version) in reloader.loader.provider_versions().await {
+            let loaded = reloader.secret_versions.get(&key);
+            if let (Some(now), Some(loaded)) = (version, loaded)
+                && now != *loaded
+            {
+                moved.push((key, loaded.clone(), now));
+            }
+        }
+        if moved.is_empty() {
+            continue;
+        }
+        for ((scheme, path), old, new) in &moved {
+            tracing::info!(
+                scheme,
+                path,
+                old,
+                new,
+                "a referenced secret has a new version"
+            );
+            reloader.loader.invalidate_secret(scheme, path);
+        }
+        // Errors are reported through events, metrics and the log.
+        let _ = inner.reload_locked(&mut reloader).await;
+    }
+}
+
+/// A number in [0, 1) from the clock's low bits: enough to spread a fleet's polls.
+fn jitter_fraction() -> f64 {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    f64::from(nanos % 1000) / 1000.0
 }
 
 /// SIGHUP, when asked for and available.

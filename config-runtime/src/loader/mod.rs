@@ -31,6 +31,11 @@ pub(crate) use references::Fetched;
 /// How many provider requests one load keeps in flight at most.
 const MAX_CONCURRENT_FETCHES: usize = 16;
 
+/// What `load_pinned` gives `Live`: the config, the resolved raw value of every leaf, and the
+/// store version of every provider secret it used.
+#[cfg(feature = "live")]
+pub(crate) type Pinned<T> = (T, Vec<Option<Sourced>>, HashMap<(String, String), String>);
+
 /// One source of values, in the order the user listed it.
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
@@ -242,10 +247,11 @@ impl<T: Config> Loader<T> {
     pub(crate) async fn load_pinned(
         &self,
         pin: impl FnOnce(&[Option<Sourced>]) -> Vec<(usize, Option<Sourced>)>,
-    ) -> Result<(T, Vec<Option<Sourced>>), ConfigError> {
+    ) -> Result<Pinned<T>, ConfigError> {
         let (mut layers, profile) = self.merge();
         let wanted = references::provider_references(&layers, &self.providers);
         let fetched = self.fetch(wanted).await;
+        let versions = fetched.versions();
         references::resolve(&mut layers, &self.sources, &self.providers, &fetched);
         let mut merged = layers.finish();
         let resolved = merged.values.clone();
@@ -263,7 +269,41 @@ impl<T: Config> Loader<T> {
             }
         }
         let (config, _) = self.assemble(merged, profile, false)?;
-        Ok((config, resolved))
+        Ok((config, resolved, versions))
+    }
+
+    /// Hidden hook for `Live`: the current version of every provider secret the config
+    /// references, as the stores report it (`None`: the store cannot tell, or did not answer).
+    #[cfg(feature = "live")]
+    pub(crate) async fn provider_versions(&self) -> Vec<((String, String), Option<String>)> {
+        let (layers, _) = self.merge();
+        let wanted = references::provider_references(&layers, &self.providers);
+        drop(layers);
+        futures_util::stream::iter(wanted)
+            .map(|(scheme, path)| {
+                let provider = Arc::clone(&self.providers[&scheme]);
+                async move {
+                    let version = match provider.current_version(&path).await {
+                        Ok(version) => version,
+                        Err(e) => {
+                            tracing::debug!(scheme, path, "cannot read the secret's version: {e}");
+                            None
+                        }
+                    };
+                    ((scheme, path), version)
+                }
+            })
+            .buffer_unordered(MAX_CONCURRENT_FETCHES)
+            .collect()
+            .await
+    }
+
+    /// Hidden hook for `Live`: makes the provider of `scheme` forget its cached `path`.
+    #[cfg(feature = "live")]
+    pub(crate) fn invalidate_secret(&self, scheme: &str, path: &str) {
+        if let Some(provider) = self.providers.get(scheme) {
+            provider.invalidate(path);
+        }
     }
 
     /// Hidden hook for `Live`: the files (`.env` included, with their profile variants) and

@@ -33,6 +33,16 @@ impl Fetched {
             answers: Some(answers),
         }
     }
+
+    /// The store version of each secret fetched successfully.
+    #[cfg(feature = "live")]
+    pub fn versions(&self) -> HashMap<(String, String), String> {
+        self.answers
+            .iter()
+            .flatten()
+            .filter_map(|(key, answer)| Some((key.clone(), answer.as_ref().ok()?.version.clone()?)))
+            .collect()
+    }
 }
 
 /// Every distinct (scheme, path) that merged values reference and a registered provider answers.
