@@ -10,13 +10,13 @@
 //! `redis.host` (slashes become dots).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use config_runtime::provider::BoxFuture;
-use config_runtime::{ProviderError, ProviderErrorKind, SecretData, SecretProvider};
+use config_runtime::{ProviderError, ProviderErrorKind, RemoteSource, SecretData, SecretProvider};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -32,6 +32,8 @@ struct Inner {
     prefix: String,
     /// The member that answered last; requests start there.
     preferred: AtomicUsize,
+    /// The revision of the latest snapshot: pushes follow from there.
+    last_revision: AtomicI64,
 }
 
 impl std::fmt::Debug for EtcdSource {
@@ -120,6 +122,7 @@ impl EtcdSource {
                 endpoints,
                 prefix: prefix.into(),
                 preferred: AtomicUsize::new(0),
+                last_revision: AtomicI64::new(0),
             }),
         })
     }
@@ -206,6 +209,9 @@ impl EtcdSource {
             })
             .collect();
         entries.sort();
+        self.inner
+            .last_revision
+            .fetch_max(revision, Ordering::AcqRel);
         Ok(EtcdSnapshot { entries, revision })
     }
 
@@ -322,6 +328,27 @@ impl EtcdSource {
             .as_array()
             .and_then(|kvs| kvs.first())
             .and_then(|kv| unb64(&kv["value"])))
+    }
+}
+
+/// As a loader source (`.remote(etcd)`): the keys under the prefix, and etcd's watch as the
+/// change feed of a `Live` config.
+impl RemoteSource for EtcdSource {
+    fn describe(&self) -> String {
+        format!("etcd {}", self.inner.prefix)
+    }
+
+    fn entries(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, ProviderError>> {
+        Box::pin(async move { self.snapshot().await.map(|snapshot| snapshot.entries) })
+    }
+
+    fn changes(&self) -> Option<futures_util::stream::BoxStream<'static, ()>> {
+        use futures_util::StreamExt;
+        let receiver = self.watch(self.inner.last_revision.load(Ordering::Acquire));
+        let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|_| ((), receiver))
+        });
+        Some(stream.boxed())
     }
 }
 

@@ -73,7 +73,8 @@ pub use live::{Live, LiveCache, ReloadEvent, ReloadMetrics, ReloadOutcome, Watch
 pub use loader::Loader;
 pub use origin::Origin;
 pub use provider::{
-    OutagePolicy, Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
+    OutagePolicy, Payload, ProviderError, ProviderErrorKind, RemoteSource, SecretData,
+    SecretProvider,
 };
 pub use reference::{Reference, ReferenceError};
 pub use rules::{Got, Violation};

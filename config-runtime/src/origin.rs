@@ -38,6 +38,13 @@ pub enum Origin {
     },
     /// An explicit `.set(key, value)` on the loader.
     Override,
+    /// A remote source (`.remote(..)`): etcd and the like.
+    Remote {
+        /// The source, as it describes itself (`etcd /app/`).
+        source: String,
+        /// The key in that source.
+        key: String,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -53,6 +60,7 @@ impl fmt::Display for Origin {
             Origin::Env { .. } => f.write_str("environment"),
             Origin::Dir { path } => write!(f, "file {}", path.display()),
             Origin::Override => f.write_str("override"),
+            Origin::Remote { source, key } => write!(f, "{source} key {key}"),
         }
     }
 }

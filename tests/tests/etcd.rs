@@ -135,3 +135,73 @@ async fn a_fleet_keeps_receiving_changes_when_a_member_dies() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_fleets_converge_on_etcd_changes_without_polling() {
+    use config_runtime::ReloadEvent;
+    use config_runtime::live::WatchOptions;
+    let Some(mut cluster) = EtcdCluster::start(3) else {
+        return;
+    };
+    cluster.put("/live/workers", "2");
+    cluster.put("/live/redis/host", "cache-a");
+
+    // Two instances of one service, each with its own client preferring another member.
+    let mut instances = Vec::new();
+    for shift in 0..2 {
+        let mut endpoints = cluster.endpoints.clone();
+        endpoints.rotate_left(shift);
+        let source = EtcdSource::new(endpoints, "/live/").unwrap();
+        let explain = Service::loader()
+            .remote(source.clone())
+            .explain_async()
+            .await
+            .unwrap();
+        assert_eq!(
+            explain.row("workers").unwrap().source,
+            "etcd /live/ key workers"
+        );
+        let live = Service::loader()
+            .remote(source)
+            // No polling at all: changes must come from etcd's watch.
+            .watch_with(WatchOptions::default().remote_poll_interval(Duration::ZERO))
+            .await
+            .unwrap();
+        assert_eq!(
+            (live.get().workers, live.get().redis.host.clone()),
+            (2, "cache-a".to_owned())
+        );
+        let events = live.subscribe();
+        instances.push((live, events));
+    }
+
+    // A member dies; a change is written through the others; every instance applies it.
+    cluster.kill(0);
+    cluster.put("/live/workers", "5");
+    for (live, events) in &mut instances {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let event = tokio::time::timeout_at(deadline, events.recv())
+                .await
+                .expect("the change reaches every instance within 20 s")
+                .unwrap();
+            if let ReloadEvent::Applied { changed, .. } = &event
+                && changed.contains(&"workers".to_owned())
+            {
+                break;
+            }
+        }
+        assert_eq!(live.get().workers, 5);
+    }
+
+    // An invalid value is rejected everywhere and the running config is kept.
+    cluster.put("/live/workers", "many");
+    for (live, events) in &mut instances {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(event, ReloadEvent::Rejected { .. }), "{event:?}");
+        assert_eq!(live.get().workers, 5);
+    }
+}

@@ -289,6 +289,15 @@ impl<T: Config + Send + Sync> Live<T> {
             polling = watcher.is_polling(),
             "watching configuration"
         );
+        for source in inner_remote_sources(&inner).await {
+            if let Some(changes) = source.changes() {
+                tokio::spawn(follow_pushes(
+                    Arc::downgrade(&inner),
+                    source.describe(),
+                    changes,
+                ));
+            }
+        }
         if !options.remote_poll_interval.is_zero() {
             tokio::spawn(poll_providers(
                 Arc::downgrade(&inner),
@@ -573,6 +582,30 @@ async fn poll_providers<T: Config + Send + Sync>(inner: Weak<Inner<T>>, interval
             );
             reloader.loader.invalidate_secret(scheme, path);
         }
+        // Errors are reported through events, metrics and the log.
+        let _ = inner.reload_locked(&mut reloader).await;
+    }
+}
+
+/// The loader's remote sources (read under the reload lock).
+async fn inner_remote_sources<T: Config + Send + Sync>(
+    inner: &Arc<Inner<T>>,
+) -> Vec<Arc<dyn crate::provider::RemoteSource>> {
+    inner.reloader.lock().await.loader.remote_sources()
+}
+
+/// Reloads whenever a remote source pushes a change (etcd's watch: no polling). Ends with
+/// the last `Live` handle or when the source's stream ends.
+async fn follow_pushes<T: Config + Send + Sync>(
+    inner: Weak<Inner<T>>,
+    name: String,
+    mut changes: futures_util::stream::BoxStream<'static, ()>,
+) {
+    use futures_util::StreamExt;
+    while changes.next().await.is_some() {
+        let Some(inner) = inner.upgrade() else { return };
+        tracing::debug!(source = %name, "remote source changed; reloading");
+        let mut reloader = inner.reloader.lock().await;
         // Errors are reported through events, metrics and the log.
         let _ = inner.reload_locked(&mut reloader).await;
     }

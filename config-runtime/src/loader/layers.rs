@@ -140,31 +140,69 @@ impl<'s> Layers<'s> {
                     self.apply_var(name, value.clone(), origin);
                 }
             }
-            Source::Set { key, value } => {
-                let index = self
-                    .schema
-                    .by_path
-                    .get(key.as_str())
-                    .or_else(|| self.schema.by_env.get(key.as_str()));
-                match index {
-                    Some(&index) => {
-                        self.values[index] =
-                            Some(Sourced::new(RawValue::Str(value.clone()), Origin::Override));
-                    }
-                    None => {
-                        let paths = self.schema.fields.iter().map(|f| f.path.as_str());
-                        let suggestion = suggest::closest(key, paths).map(str::to_owned);
-                        self.errors.push(FieldError::new(
-                            key.clone(),
-                            None,
-                            Some(Origin::Override),
-                            ErrorKind::Unknown {
-                                what: "key",
-                                suggestion,
-                            },
-                        ));
-                    }
-                }
+            Source::Remote(handle) => self.apply_remote(&handle.source.describe(), None),
+            Source::Set { key, value } => self.apply_keyed(key, value, Origin::Override),
+        }
+    }
+
+    /// What a remote source answered: each key by path or variable name; unknown keys are
+    /// errors, like in files. `None`: not fetched (a synchronous load).
+    pub fn apply_remote(
+        &mut self,
+        name: &str,
+        entries: Option<&Result<Vec<(String, String)>, crate::provider::ProviderError>>,
+    ) {
+        self.source_seq += 1;
+        let whole = Origin::Remote {
+            source: name.to_owned(),
+            key: String::new(),
+        };
+        let entries = match entries {
+            Some(Ok(entries)) => entries,
+            Some(Err(e)) => {
+                self.source_error(whole, format!("cannot read the remote source: {e}"));
+                return;
+            }
+            None => {
+                let message =
+                    "remote sources are fetched asynchronously: load with `.load_async().await`";
+                self.source_error(whole, message.to_owned());
+                return;
+            }
+        };
+        for (key, value) in entries {
+            let origin = Origin::Remote {
+                source: name.to_owned(),
+                key: key.clone(),
+            };
+            self.apply_keyed(key, value, origin);
+        }
+    }
+
+    /// One value named by key path or variable name (overrides, remote sources); an unknown
+    /// key is an error with a suggestion.
+    fn apply_keyed(&mut self, key: &str, value: &str, origin: Origin) {
+        let index = self
+            .schema
+            .by_path
+            .get(key)
+            .or_else(|| self.schema.by_env.get(key));
+        match index {
+            Some(&index) => {
+                self.values[index] = Some(Sourced::new(RawValue::Str(value.to_owned()), origin));
+            }
+            None => {
+                let paths = self.schema.fields.iter().map(|f| f.path.as_str());
+                let suggestion = suggest::closest(key, paths).map(str::to_owned);
+                self.errors.push(FieldError::new(
+                    key,
+                    None,
+                    Some(origin),
+                    ErrorKind::Unknown {
+                        what: "key",
+                        suggestion,
+                    },
+                ));
             }
         }
     }

@@ -24,7 +24,7 @@ use crate::error::ConfigError;
 use crate::explain::Explain;
 #[cfg(feature = "live")]
 use crate::origin::Sourced;
-use crate::provider::{ProviderError, SecretData, SecretProvider};
+use crate::provider::{ProviderError, RemoteSource, SecretData, SecretProvider};
 use layers::{Layers, Merged};
 pub(crate) use references::Fetched;
 
@@ -45,7 +45,24 @@ pub(crate) enum Source {
     Env,
     Map(Vec<(String, String)>),
     Set { key: String, value: String },
+    Remote(RemoteHandle),
 }
+
+/// A registered remote source and its position among the loader's remote sources.
+#[derive(Clone)]
+pub(crate) struct RemoteHandle {
+    pub id: usize,
+    pub source: Arc<dyn RemoteSource>,
+}
+
+impl std::fmt::Debug for RemoteHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source.describe())
+    }
+}
+
+/// Entries fetched from each remote source (by id) before a merge.
+pub(crate) type RemoteEntries = HashMap<usize, Result<Vec<(String, String)>, ProviderError>>;
 
 /// Builds a config of type `T` from layered sources. Get one with `T::loader()`.
 ///
@@ -73,6 +90,7 @@ impl<T> std::fmt::Debug for Loader<T> {
                 Source::Env => "env",
                 Source::Map(_) => "map",
                 Source::Set { .. } => "set",
+                Source::Remote(_) => "remote",
             })
             .collect();
         f.debug_struct("Loader").field("sources", &kinds).finish()
@@ -190,6 +208,52 @@ impl<T: Config> Loader<T> {
         self
     }
 
+    /// A remote store of values (e.g. etcd keys under a prefix), fetched by
+    /// [`load_async`](Self::load_async); with a `Live` config, its pushed changes reload.
+    pub fn remote(mut self, source: impl RemoteSource) -> Self {
+        let id = self
+            .sources
+            .iter()
+            .filter(|s| matches!(s, Source::Remote(_)))
+            .count();
+        self.sources.push(Source::Remote(RemoteHandle {
+            id,
+            source: Arc::new(source),
+        }));
+        self
+    }
+
+    /// The remote sources, in order.
+    #[cfg(feature = "live")]
+    pub(crate) fn remote_sources(&self) -> Vec<Arc<dyn RemoteSource>> {
+        self.sources
+            .iter()
+            .filter_map(|s| match s {
+                Source::Remote(handle) => Some(Arc::clone(&handle.source)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Fetches every remote source, concurrently.
+    async fn fetch_remote(&self) -> RemoteEntries {
+        let handles: Vec<RemoteHandle> = self
+            .sources
+            .iter()
+            .filter_map(|s| match s {
+                Source::Remote(handle) => Some(handle.clone()),
+                _ => None,
+            })
+            .collect();
+        futures_util::future::join_all(handles.into_iter().map(|handle| async move {
+            let entries = handle.source.entries().await;
+            (handle.id, entries)
+        }))
+        .await
+        .into_iter()
+        .collect()
+    }
+
     /// Registers a secret provider for the references of its scheme (`${vault:..}`).
     pub fn provider(mut self, provider: impl SecretProvider) -> Self {
         let scheme = provider.scheme().to_owned();
@@ -233,7 +297,8 @@ impl<T: Config> Loader<T> {
     }
 
     async fn run_async(&self, explain: bool) -> Result<(T, Explain), ConfigError> {
-        let (layers, profile) = self.merge();
+        let remote = self.fetch_remote().await;
+        let (layers, profile) = self.merge_with(Some(&remote));
         let wanted = references::provider_references(&layers, &self.providers);
         let fetched = self.fetch(wanted).await;
         self.finish(layers, profile, &fetched, explain)
@@ -248,7 +313,8 @@ impl<T: Config> Loader<T> {
         &self,
         pin: impl FnOnce(&[Option<Sourced>]) -> Vec<(usize, Option<Sourced>)>,
     ) -> Result<Pinned<T>, ConfigError> {
-        let (mut layers, profile) = self.merge();
+        let remote = self.fetch_remote().await;
+        let (mut layers, profile) = self.merge_with(Some(&remote));
         let wanted = references::provider_references(&layers, &self.providers);
         let fetched = self.fetch(wanted).await;
         let versions = fetched.versions();
@@ -276,6 +342,7 @@ impl<T: Config> Loader<T> {
     /// references, as the stores report it (`None`: the store cannot tell, or did not answer).
     #[cfg(feature = "live")]
     pub(crate) async fn provider_versions(&self) -> Vec<((String, String), Option<String>)> {
+        // Remote values are not refetched here: references in them are seen at the next load.
         let (layers, _) = self.merge();
         let wanted = references::provider_references(&layers, &self.providers);
         drop(layers);
@@ -342,10 +409,22 @@ impl<T: Config> Loader<T> {
 
     /// Applies every source; the profile in use.
     fn merge(&self) -> (Layers<'static>, Option<String>) {
+        self.merge_with(None)
+    }
+
+    /// Applies every source; `remote` holds what remote sources answered (`None` in a
+    /// synchronous load, where they cannot be fetched).
+    fn merge_with(&self, remote: Option<&RemoteEntries>) -> (Layers<'static>, Option<String>) {
         let profile = self.resolve_profile();
         let mut layers = Layers::new(T::schema(), self.profile_var.as_deref());
         for source in self.expanded_sources(profile.as_deref()) {
-            layers.apply(&source, self.reads_process_env());
+            match source.as_ref() {
+                Source::Remote(handle) => {
+                    let entries = remote.map(|fetched| fetched.get(&handle.id));
+                    layers.apply_remote(&handle.source.describe(), entries.flatten());
+                }
+                other => layers.apply(other, self.reads_process_env()),
+            }
         }
         (layers, profile)
     }
