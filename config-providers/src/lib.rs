@@ -43,6 +43,10 @@ pub mod etcd;
 pub mod guard;
 #[cfg(feature = "cache")]
 pub mod lkg;
+#[cfg(feature = "cache")]
+pub mod safeguards;
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(feature = "vault")]
 pub mod vault;
 

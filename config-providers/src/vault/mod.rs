@@ -24,9 +24,10 @@ use config_runtime::provider::BoxFuture;
 use config_runtime::{ProviderError, ProviderErrorKind, SecretData, SecretProvider};
 use serde_json::Value;
 
-use crate::audit::{AuditSink, AuditTrail, Fingerprinter};
+use crate::audit::AuditSink;
 use crate::cache::{CachePolicy, CacheStats, Fetch, SecretCache};
 use crate::lkg::LastKnownGood;
+use crate::safeguards::Safeguards;
 use auth::{Auth, TokenCell};
 use config_runtime::OutagePolicy;
 pub use leases::LeaseInfo;
@@ -82,11 +83,7 @@ pub struct VaultBuilder {
     auth: Option<Auth>,
     timeout: Duration,
     scheme: String,
-    cache: CachePolicy,
-    audit: Option<Arc<dyn AuditSink>>,
-    fingerprints: Option<Fingerprinter>,
-    last_known_good: Option<Arc<LastKnownGood>>,
-    outage: OutagePolicy,
+    safeguards: Safeguards,
 }
 
 impl std::fmt::Debug for VaultBuilder {
@@ -102,33 +99,39 @@ impl std::fmt::Debug for VaultBuilder {
 impl VaultBuilder {
     /// Where audit records go (default: `tracing` events on target `config_runtime::audit`).
     pub fn audit(mut self, sink: impl AuditSink) -> Self {
-        self.audit = Some(Arc::new(sink));
+        self.safeguards = self.safeguards.audit(sink);
         self
     }
 
     /// The key of audit fingerprints (default: random per process).
     pub fn fingerprint_key(mut self, key: [u8; 32]) -> Self {
-        self.fingerprints = Some(Fingerprinter::with_key(key));
+        self.safeguards = self.safeguards.fingerprint_key(key);
         self
     }
 
     /// Keeps resolved secrets in an encrypted last-known-good store, used when Vault is
     /// unreachable at start-up.
     pub fn last_known_good(mut self, store: LastKnownGood) -> Self {
-        self.last_known_good = Some(Arc::new(store));
+        self.safeguards = self.safeguards.last_known_good(store);
         self
     }
 
     /// What a load does when Vault is unreachable and no fallback answers (default: fail).
     pub fn outage_policy(mut self, policy: OutagePolicy) -> Self {
-        self.outage = policy;
+        self.safeguards = self.safeguards.outage_policy(policy);
+        self
+    }
+
+    /// All the safeguards at once (cache, audit, last-known-good, outage policy).
+    pub fn safeguards(mut self, safeguards: Safeguards) -> Self {
+        self.safeguards = safeguards;
         self
     }
 
     /// How long secrets are cached and refreshed (default: 5 minutes, refresh in the last
     /// 20 %, stale values served for up to an hour while Vault is unreachable).
     pub fn cache(mut self, policy: CachePolicy) -> Self {
-        self.cache = policy;
+        self.safeguards = self.safeguards.cache(policy);
         self
     }
 
@@ -182,18 +185,9 @@ impl VaultBuilder {
                 mounts: Mutex::new(HashMap::new()),
                 mount_lookup: tokio::sync::Mutex::new(()),
                 leases: Leases::default(),
-                cache: SecretCache::new(
-                    self.cache,
-                    AuditTrail::new(
-                        self.scheme.clone(),
-                        self.audit
-                            .unwrap_or_else(|| Arc::new(crate::audit::TracingAudit)),
-                        self.fingerprints.unwrap_or_else(Fingerprinter::random),
-                    ),
-                    self.last_known_good,
-                ),
+                cache: self.safeguards.clone().into_cache(&self.scheme),
                 scheme: self.scheme,
-                outage: self.outage,
+                outage: self.safeguards.outage,
             }),
         })
     }
@@ -208,11 +202,7 @@ impl VaultProvider {
             auth: None,
             timeout: Duration::from_secs(10),
             scheme: "vault".to_owned(),
-            cache: CachePolicy::default(),
-            audit: None,
-            fingerprints: None,
-            last_known_good: None,
-            outage: OutagePolicy::Required,
+            safeguards: Safeguards::default(),
         }
     }
 
