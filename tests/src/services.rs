@@ -128,6 +128,41 @@ pub fn start_openbao_with_audit_log(log: &std::path::Path) -> Option<Server> {
     start_openbao_with_config(Some(&config))
 }
 
+/// Starts OpenBao serving TLS with a CA of its own; returns the server (`https://` URL) and
+/// the CA certificate file.
+pub fn start_openbao_tls(cert_dir: &std::path::Path) -> Option<(Server, PathBuf)> {
+    let bao = require_tool("bao")?;
+    let port = free_port_pair();
+    let child = Command::new(bao)
+        .args([
+            "server".to_owned(),
+            "-dev".to_owned(),
+            "-dev-tls".to_owned(),
+            format!("-dev-tls-cert-dir={}", cert_dir.display()),
+            format!("-dev-root-token-id={BAO_ROOT_TOKEN}"),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+            "-dev-no-store-token".to_owned(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bao");
+    let server = Server {
+        child,
+        url: format!("https://127.0.0.1:{port}"),
+    };
+    let ca = cert_dir.join("vault-ca.pem");
+    let start = Instant::now();
+    while !(ca.is_file() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "OpenBao (TLS) did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((server, ca))
+}
+
 fn start_openbao_with_config(config: Option<&std::path::Path>) -> Option<Server> {
     let bao = require_tool("bao")?;
     let port = free_port_pair();

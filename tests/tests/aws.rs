@@ -28,7 +28,11 @@ struct Db {
 #[tokio::test]
 async fn secrets_manager_json_fields_stages_and_errors() {
     let Some(server) = start_moto() else { return };
-    let sm = SecretsManagerProvider::new(&settings(&server), Safeguards::default()).await;
+    let dir = config_tests::Scratch::new();
+    let audit_file = dir.path().join("audit.jsonl");
+    let audit = config_providers::audit::JsonLinesAudit::open(&audit_file).unwrap();
+    let sm =
+        SecretsManagerProvider::new(&settings(&server), Safeguards::default().audit(audit)).await;
     sm.client()
         .create_secret()
         .name("prod/db")
@@ -64,6 +68,18 @@ async fn secrets_manager_json_fields_stages_and_errors() {
     assert_eq!(cfg.previous.expose_secret(), "pw-one-canary");
     assert_eq!(cfg.user, "app");
 
+    let explain = Db::loader()
+        .vars([("AWS_PASSWORD", "${aws-sm:prod/db#password}")])
+        .provider(sm.clone())
+        .explain_async()
+        .await
+        .unwrap();
+    assert_eq!(
+        explain.row("password").unwrap().source,
+        "environment via ${aws-sm:prod/db#password}"
+    );
+    assert!(!explain.to_string().contains("canary"));
+
     let cfg = Db::loader()
         .vars([("AWS_PASSWORD", "${aws-sm:plain}")])
         .provider(sm.clone())
@@ -94,6 +110,15 @@ async fn secrets_manager_json_fields_stages_and_errors() {
             .any(|e| matches!(e.kind(), ErrorKind::SecretInPlainField { .. }))
     );
     assert!(!text.contains("canary") && !text.contains("svc"), "{text}");
+
+    // Every resolution and failure was audited, with fingerprints and without values.
+    let audit = std::fs::read_to_string(&audit_file).unwrap();
+    assert!(audit.lines().count() >= 5, "{audit}");
+    assert!(audit.contains(r#""outcome":"failed""#) && audit.contains(r#""outcome":"resolved""#));
+    assert!(
+        !audit.contains("canary") && !audit.contains("just-text"),
+        "{audit}"
+    );
 }
 
 #[tokio::test]

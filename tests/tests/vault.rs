@@ -665,3 +665,57 @@ async fn version_polling_reads_metadata_only_and_sees_new_versions() {
     );
     assert_eq!(vault.current_version("kv1/flat").await.unwrap(), None);
 }
+
+#[test]
+fn a_bad_ca_certificate_is_a_clear_error() {
+    let err = VaultProvider::builder("https://127.0.0.1:1")
+        .token("t")
+        .ca_certificate_pem("not a certificate")
+        .build()
+        .unwrap_err();
+    assert!(
+        err.message.contains("CA certificate is not valid PEM"),
+        "{err}"
+    );
+    let err = VaultProvider::builder("https://127.0.0.1:1")
+        .ca_certificate_file("/definitely/missing.pem")
+        .unwrap_err();
+    assert!(
+        err.message.contains("cannot read the Vault CA certificate"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn tls_with_the_servers_ca_and_refusal_without_it() {
+    let dir = config_tests::Scratch::new();
+    let Some((server, ca)) = config_tests::services::start_openbao_tls(dir.path()) else {
+        return;
+    };
+    let trusted = VaultProvider::builder(&server.url)
+        .token(BAO_ROOT_TOKEN)
+        .ca_certificate_file(&ca)
+        .unwrap()
+        .build()
+        .unwrap();
+    // The dev server may need a moment after the port opens: retry the first read briefly.
+    let mut answer = trusted.read("secret/nothing").await;
+    for _ in 0..50 {
+        if answer
+            .as_ref()
+            .is_err_and(|e| e.kind == config_runtime::ProviderErrorKind::Unavailable)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            answer = trusted.read("secret/nothing").await;
+        }
+    }
+    assert_eq!(
+        answer.unwrap_err().kind,
+        config_runtime::ProviderErrorKind::NotFound,
+        "TLS works: Vault answered 404"
+    );
+
+    let untrusted = provider(&server, BAO_ROOT_TOKEN);
+    let err = untrusted.read("secret/nothing").await.unwrap_err();
+    assert!(err.message.contains("cannot reach Vault"), "{err}");
+}

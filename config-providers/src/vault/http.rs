@@ -24,17 +24,32 @@ impl Http {
         addr: &str,
         namespace: Option<String>,
         timeout: Duration,
+        ca_certificates: &[Vec<u8>],
     ) -> Result<Self, ProviderError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .build()
-            .map_err(|e| {
-                ProviderError::new(
-                    ProviderErrorKind::Invalid,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-            })?;
+            .connect_timeout(timeout.min(Duration::from_secs(3)));
+        for pem in ca_certificates {
+            // A PEM without any certificate would silently trust nothing extra: refuse it.
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|found| !found.is_empty())
+                .ok_or_else(|| {
+                    ProviderError::new(
+                        ProviderErrorKind::Invalid,
+                        "the Vault CA certificate is not valid PEM (no certificate found)",
+                    )
+                })?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let client = builder.build().map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::Invalid,
+                format!("cannot build the HTTP client: {e}"),
+            )
+        })?;
         Ok(Http {
             client,
             addr: addr.trim_end_matches('/').to_owned(),

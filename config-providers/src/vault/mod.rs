@@ -84,6 +84,7 @@ pub struct VaultBuilder {
     timeout: Duration,
     scheme: String,
     safeguards: Safeguards,
+    ca_certificates: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for VaultBuilder {
@@ -157,6 +158,30 @@ impl VaultBuilder {
         self
     }
 
+    /// Trusts this CA (PEM) for Vault's TLS certificate, besides the system roots.
+    pub fn ca_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_certificates.push(pem.into());
+        self
+    }
+
+    /// Trusts the CA in this PEM file (what `VAULT_CACERT` names).
+    pub fn ca_certificate_file(
+        self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Self, ProviderError> {
+        let path = path.as_ref();
+        let pem = std::fs::read(path).map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::Invalid,
+                format!(
+                    "cannot read the Vault CA certificate {}: {e}",
+                    path.display()
+                ),
+            )
+        })?;
+        Ok(self.ca_certificate_pem(pem))
+    }
+
     /// Timeout of each request (default 10 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -177,7 +202,12 @@ impl VaultBuilder {
                 "Vault needs a token or AppRole credentials",
             )
         })?;
-        let http = Http::new(&self.addr, self.namespace, self.timeout)?;
+        let http = Http::new(
+            &self.addr,
+            self.namespace,
+            self.timeout,
+            &self.ca_certificates,
+        )?;
         Ok(VaultProvider {
             inner: Arc::new(Inner {
                 http,
@@ -203,11 +233,13 @@ impl VaultProvider {
             timeout: Duration::from_secs(10),
             scheme: "vault".to_owned(),
             safeguards: Safeguards::default(),
+            ca_certificates: Vec::new(),
         }
     }
 
     /// From the standard variables: `VAULT_ADDR` (or `BAO_ADDR`), `VAULT_TOKEN` (or
-    /// `BAO_TOKEN`), or `VAULT_ROLE_ID` + `VAULT_SECRET_ID`, and `VAULT_NAMESPACE`.
+    /// `BAO_TOKEN`), or `VAULT_ROLE_ID` + `VAULT_SECRET_ID`, `VAULT_NAMESPACE`, and
+    /// `VAULT_CACERT` (a PEM file of the CA that signed Vault's certificate).
     pub fn from_env() -> Result<VaultProvider, ProviderError> {
         let var = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok());
         let addr = var(&["VAULT_ADDR", "BAO_ADDR"]).ok_or_else(|| {
@@ -226,6 +258,9 @@ impl VaultProvider {
         }
         if let Some(namespace) = var(&["VAULT_NAMESPACE", "BAO_NAMESPACE"]) {
             builder = builder.namespace(namespace);
+        }
+        if let Some(ca) = var(&["VAULT_CACERT", "BAO_CACERT"]) {
+            builder = builder.ca_certificate_file(ca)?;
         }
         builder.build()
     }
