@@ -73,6 +73,24 @@ pub struct CacheStats {
     pub stale_served: u64,
 }
 
+/// Reads `path` through `cache`, asking `read(provider, path)` on a miss: the one way every
+/// provider's `get` is built.
+pub async fn read_through<P, F, Fut>(
+    cache: &Arc<SecretCache>,
+    provider: &P,
+    path: &str,
+    read: F,
+) -> Result<SecretData, ProviderError>
+where
+    P: Clone + Send + Sync + 'static,
+    F: Fn(P, String) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<SecretData, ProviderError>> + Send + 'static,
+{
+    let provider = provider.clone();
+    let fetch: Fetch = Arc::new(move |path| Box::pin(read(provider.clone(), path)));
+    cache.get(path, &fetch).await
+}
+
 /// Fetches one path from the store, for the cache.
 pub type Fetch =
     Arc<dyn Fn(String) -> BoxFuture<'static, Result<SecretData, ProviderError>> + Send + Sync>;

@@ -9,7 +9,7 @@ use config_runtime::{OutagePolicy, ProviderError, SecretData, SecretProvider};
 
 use super::AwsSettings;
 use super::errors::to_provider_error;
-use crate::cache::{CacheStats, Fetch, SecretCache};
+use crate::cache::{CacheStats, SecretCache, read_through};
 use crate::safeguards::Safeguards;
 
 /// A cloneable handle to Secrets Manager: clones share the client and the cache.
@@ -62,12 +62,13 @@ impl SecretsManagerProvider {
 
     /// Reads through the cache.
     pub async fn get(&self, locator: &str) -> Result<SecretData, ProviderError> {
-        let this = self.clone();
-        let fetch: Fetch = Arc::new(move |locator: String| {
-            let this = this.clone();
-            Box::pin(async move { this.read(&locator).await })
-        });
-        self.inner.cache.get(locator, &fetch).await
+        read_through(
+            &self.inner.cache,
+            self,
+            locator,
+            |this: Self, path| async move { this.read(&path).await },
+        )
+        .await
     }
 
     /// Reads from Secrets Manager, bypassing the cache: `id` or `id@STAGE`.

@@ -9,7 +9,7 @@ use config_runtime::{OutagePolicy, ProviderError, RemoteSource, SecretData, Secr
 
 use super::AwsSettings;
 use super::errors::to_provider_error;
-use crate::cache::{CacheStats, Fetch, SecretCache};
+use crate::cache::{CacheStats, SecretCache, read_through};
 use crate::safeguards::Safeguards;
 
 /// A cloneable handle to Parameter Store: clones share the client and the cache.
@@ -61,12 +61,13 @@ impl SsmProvider {
 
     /// Reads through the cache.
     pub async fn get(&self, name: &str) -> Result<SecretData, ProviderError> {
-        let this = self.clone();
-        let fetch: Fetch = Arc::new(move |name: String| {
-            let this = this.clone();
-            Box::pin(async move { this.read(&name).await })
-        });
-        self.inner.cache.get(name, &fetch).await
+        read_through(
+            &self.inner.cache,
+            self,
+            name,
+            |this: Self, path| async move { this.read(&path).await },
+        )
+        .await
     }
 
     /// Reads one parameter from SSM, decrypted, bypassing the cache (`name` or `name:VERSION`).

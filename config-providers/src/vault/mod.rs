@@ -25,7 +25,7 @@ use config_runtime::{ProviderError, ProviderErrorKind, SecretData, SecretProvide
 use serde_json::Value;
 
 use crate::audit::AuditSink;
-use crate::cache::{CachePolicy, CacheStats, Fetch, SecretCache};
+use crate::cache::{CachePolicy, CacheStats, SecretCache, read_through};
 use crate::lkg::LastKnownGood;
 use crate::safeguards::Safeguards;
 use auth::{Auth, TokenCell};
@@ -272,12 +272,13 @@ impl VaultProvider {
 
     /// Reads one secret through the cache.
     pub async fn get(&self, locator: &str) -> Result<SecretData, ProviderError> {
-        let this = self.clone();
-        let fetch: Fetch = Arc::new(move |locator: String| {
-            let this = this.clone();
-            Box::pin(async move { this.read(&locator).await })
-        });
-        self.inner.cache.get(locator, &fetch).await
+        read_through(
+            &self.inner.cache,
+            self,
+            locator,
+            |this: Self, path| async move { this.read(&path).await },
+        )
+        .await
     }
 
     /// Reads one secret from Vault, bypassing the cache: `mount/path` with an optional
