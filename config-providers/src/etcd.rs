@@ -20,6 +20,9 @@ use config_runtime::{ProviderError, ProviderErrorKind, RemoteSource, SecretData,
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::cache::{SecretCache, read_through};
+use crate::safeguards::Safeguards;
+
 /// A handle to an etcd cluster and a key prefix; clones share the client.
 #[derive(Clone)]
 pub struct EtcdSource {
@@ -34,6 +37,8 @@ struct Inner {
     preferred: AtomicUsize,
     /// The revision of the latest snapshot: pushes follow from there.
     last_revision: AtomicI64,
+    /// Cache and audit of `${etcd:..}` references.
+    cache: Arc<SecretCache>,
 }
 
 impl std::fmt::Debug for EtcdSource {
@@ -123,6 +128,7 @@ impl EtcdSource {
                 prefix: prefix.into(),
                 preferred: AtomicUsize::new(0),
                 last_revision: AtomicI64::new(0),
+                cache: Safeguards::default().into_cache("etcd"),
             }),
         })
     }
@@ -361,15 +367,24 @@ impl SecretProvider for EtcdSource {
     }
 
     fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {
-        Box::pin(async move {
-            match self.get(path).await? {
-                Some(value) => Ok(SecretData::text(value)),
-                None => Err(ProviderError::new(
-                    ProviderErrorKind::NotFound,
-                    format!("etcd has no key `{path}`"),
-                )),
-            }
-        })
+        Box::pin(read_through(
+            &self.inner.cache,
+            self,
+            path,
+            |this: Self, key| async move {
+                match this.get(&key).await? {
+                    Some(value) => Ok(SecretData::text(value)),
+                    None => Err(ProviderError::new(
+                        ProviderErrorKind::NotFound,
+                        format!("etcd has no key `{key}`"),
+                    )),
+                }
+            },
+        ))
+    }
+
+    fn invalidate(&self, path: &str) {
+        self.inner.cache.invalidate(path);
     }
 }
 
