@@ -35,6 +35,8 @@
 
 #[cfg(feature = "cache")]
 pub mod audit;
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(feature = "cache")]
 pub mod cache;
 #[cfg(feature = "etcd")]
@@ -45,8 +47,6 @@ pub mod guard;
 pub mod lkg;
 #[cfg(feature = "cache")]
 pub mod safeguards;
-#[cfg(feature = "aws")]
-pub mod aws;
 #[cfg(feature = "vault")]
 pub mod vault;
 
