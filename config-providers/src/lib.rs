@@ -28,8 +28,10 @@
 //! # let _ = cfg; Ok(()) }
 //! ```
 //!
-//! Still to come (see the open issues): `aws` and `etcd` providers, the shared cache with
-//! proactive refresh, the last-known-good store and the audit trail.
+//! What every provider shares lives beside them: [`safeguards`] configures the [`cache`]
+//! (TTL, refresh ahead, single flight, stale values while the store is down), the [`guard`]s
+//! (circuit breaker, request-rate bound), the [`lkg`] store (encrypted last-known-good
+//! values) and the [`audit`] trail (keyed fingerprints, never values).
 
 #![deny(missing_docs)]
 

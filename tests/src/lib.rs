@@ -5,6 +5,7 @@
 #![allow(missing_docs)]
 
 pub mod etcd;
+pub mod moto;
 pub mod services;
 
 use config_runtime::{Config, Secret};

@@ -84,7 +84,7 @@ impl Drop for Server {
 }
 
 /// Polls `url` until it answers 200, or panics after `limit`.
-fn wait_ready(url: &str, limit: Duration) {
+pub fn wait_ready(url: &str, limit: Duration) {
     let start = Instant::now();
     let (host, path) = url
         .strip_prefix("http://")
@@ -423,26 +423,4 @@ impl OpenBaoAdmin {
             text(&secret_id["data"]["secret_id"]),
         )
     }
-}
-
-/// Starts moto's server (AWS Secrets Manager, SSM, …) on a free loopback port; `None` when
-/// moto is not installed outside CI.
-pub fn start_moto() -> Option<Server> {
-    let moto = require_tool("moto_server")?;
-    let port = free_port_pair();
-    let child = Command::new(moto)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let server = Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    wait_ready(
-        &format!("{}/moto-api/", server.url),
-        Duration::from_secs(30),
-    );
-    Some(server)
 }

@@ -1,19 +1,14 @@
 //! `${aws-sm:..}` and `${ssm:..}` against a real moto server (started per test on a free
-//! loopback port): JSON field picks, version stages, SecureStrings, versions, parameters by
-//! path as a source, errors, and canaries.
+//! loopback port): JSON field picks, version stages, plain and binary secrets, SecureStrings,
+//! versions, parameters by path feeding a loader, error kinds, and canaries.
 
 use config_providers::aws::{AwsSettings, SecretsManagerProvider, SsmProvider};
 use config_providers::safeguards::Safeguards;
-use config_runtime::{Config, ErrorKind, Secret};
-use config_tests::services::{Server, start_moto};
+use config_runtime::{Config, ErrorKind, ProviderErrorKind, Secret};
+use config_tests::moto::Moto;
 
-fn settings(server: &Server) -> AwsSettings {
-    AwsSettings {
-        endpoint: Some(server.url.clone()),
-        region: Some("us-east-1".to_owned()),
-        credentials: Some(("testing".to_owned(), "testing".to_owned())),
-    }
-}
+/// Marks every seeded secret value: it must never show up outside `expose_secret`.
+const CANARY: &str = "canary-7f3a";
 
 #[derive(Config, Debug)]
 #[config(prefix = "AWS")]
@@ -25,35 +20,99 @@ struct Db {
     previous: Secret<String>,
 }
 
+#[derive(Config, Debug)]
+#[config(prefix = "APP")]
+struct App {
+    #[config(default = "info")]
+    log_level: String,
+    #[config(nested)]
+    redis: Redis,
+}
+
+#[derive(Config, Debug)]
+struct Redis {
+    #[config(default = "localhost")]
+    host: String,
+    #[config(default = 6379)]
+    port: u16,
+}
+
+async fn secrets_manager(moto: &Moto) -> SecretsManagerProvider {
+    SecretsManagerProvider::new(&moto.settings(), Safeguards::default())
+        .await
+        .unwrap()
+}
+
+async fn ssm(moto: &Moto) -> SsmProvider {
+    SsmProvider::new(&moto.settings(), Safeguards::default())
+        .await
+        .unwrap()
+}
+
+/// Creates (or adds a version to) a text secret; returns the new version id.
+async fn put_secret(sm: &SecretsManagerProvider, id: &str, text: &str) -> String {
+    let created = sm
+        .client()
+        .create_secret()
+        .name(id)
+        .secret_string(text)
+        .send()
+        .await;
+    match created {
+        Ok(out) => out.version_id().unwrap().to_owned(),
+        Err(_) => sm
+            .client()
+            .put_secret_value()
+            .secret_id(id)
+            .secret_string(text)
+            .send()
+            .await
+            .unwrap()
+            .version_id()
+            .unwrap()
+            .to_owned(),
+    }
+}
+
+async fn put_parameter(ssm: &SsmProvider, name: &str, value: &str, secure: bool) -> i64 {
+    let kind = if secure {
+        aws_sdk_ssm::types::ParameterType::SecureString
+    } else {
+        aws_sdk_ssm::types::ParameterType::String
+    };
+    ssm.client()
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(kind)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap()
+        .version()
+}
+
 #[tokio::test]
-async fn secrets_manager_json_fields_stages_and_errors() {
-    let Some(server) = start_moto() else { return };
+async fn secrets_manager_json_fields_and_previous_stage() {
+    let Some(moto) = Moto::start() else { return };
     let dir = config_tests::Scratch::new();
     let audit_file = dir.path().join("audit.jsonl");
     let audit = config_providers::audit::JsonLinesAudit::open(&audit_file).unwrap();
-    let sm =
-        SecretsManagerProvider::new(&settings(&server), Safeguards::default().audit(audit)).await;
-    sm.client()
-        .create_secret()
-        .name("prod/db")
-        .secret_string(r#"{"username":"svc","password":"pw-one-canary"}"#)
-        .send()
+    let sm = SecretsManagerProvider::new(&moto.settings(), Safeguards::default().audit(audit))
         .await
         .unwrap();
-    sm.client()
-        .put_secret_value()
-        .secret_id("prod/db")
-        .secret_string(r#"{"username":"svc","password":"pw-two-canary"}"#)
-        .send()
-        .await
-        .unwrap();
-    sm.client()
-        .create_secret()
-        .name("plain")
-        .secret_string("just-text")
-        .send()
-        .await
-        .unwrap();
+    let first = put_secret(
+        &sm,
+        "prod/db",
+        &format!(r#"{{"username":"svc","password":"pw-one-{CANARY}"}}"#),
+    )
+    .await;
+    let second = put_secret(
+        &sm,
+        "prod/db",
+        &format!(r#"{{"username":"svc","password":"pw-two-{CANARY}"}}"#),
+    )
+    .await;
 
     let cfg = Db::loader()
         .vars([
@@ -64,9 +123,25 @@ async fn secrets_manager_json_fields_stages_and_errors() {
         .load_async()
         .await
         .unwrap();
-    assert_eq!(cfg.password.expose_secret(), "pw-two-canary");
-    assert_eq!(cfg.previous.expose_secret(), "pw-one-canary");
+    assert_eq!(cfg.password.expose_secret(), &format!("pw-two-{CANARY}"));
+    assert_eq!(cfg.previous.expose_secret(), &format!("pw-one-{CANARY}"));
     assert_eq!(cfg.user, "app");
+    assert!(!format!("{cfg:?}").contains(CANARY));
+
+    // The version id travels with the value; the metadata read agrees without the value.
+    assert_eq!(
+        sm.read("prod/db").await.unwrap().version,
+        Some(second.clone())
+    );
+    assert_eq!(
+        sm.read("prod/db@AWSPREVIOUS").await.unwrap().version,
+        Some(first.clone())
+    );
+    assert_eq!(sm.version_of("prod/db").await.unwrap(), Some(second));
+    assert_eq!(
+        sm.version_of("prod/db@AWSPREVIOUS").await.unwrap(),
+        Some(first)
+    );
 
     let explain = Db::loader()
         .vars([("AWS_PASSWORD", "${aws-sm:prod/db#password}")])
@@ -78,76 +153,140 @@ async fn secrets_manager_json_fields_stages_and_errors() {
         explain.row("password").unwrap().source,
         "environment via ${aws-sm:prod/db#password}"
     );
-    assert!(!explain.to_string().contains("canary"));
+    assert!(!explain.to_string().contains(CANARY));
+    assert!(!format!("{explain:?}").contains(CANARY));
+
+    // Every resolution was audited, with fingerprints and without values.
+    let audit = std::fs::read_to_string(&audit_file).unwrap();
+    assert!(audit.contains(r#""outcome":"resolved""#), "{audit}");
+    assert!(!audit.contains(CANARY), "{audit}");
+}
+
+#[tokio::test]
+async fn secrets_manager_plain_and_binary_secrets() {
+    let Some(moto) = Moto::start() else { return };
+    let sm = secrets_manager(&moto).await;
+    put_secret(&sm, "plain", &format!("just-text-{CANARY}")).await;
+    for (id, bytes) in [
+        ("binary/utf8", b"utf8-bytes".to_vec()),
+        ("binary/raw", vec![0xff, 0x00, 0xfe, 0x01]),
+    ] {
+        sm.client()
+            .create_secret()
+            .name(id)
+            .secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(bytes))
+            .send()
+            .await
+            .unwrap();
+    }
 
     let cfg = Db::loader()
-        .vars([("AWS_PASSWORD", "${aws-sm:plain}")])
-        .provider(sm.clone())
-        .load_async()
-        .await
-        .unwrap();
-    assert_eq!(cfg.password.expose_secret(), "just-text");
-
-    let err = Db::loader()
         .vars([
-            ("AWS_PASSWORD", "${aws-sm:prod/missing#password}"),
-            ("AWS_USER", "${aws-sm:prod/db#username}"),
+            ("AWS_PASSWORD", "${aws-sm:plain}"),
+            ("AWS_PREVIOUS", "${aws-sm:binary/utf8}"),
         ])
         .provider(sm.clone())
         .load_async()
         .await
-        .unwrap_err();
-    let text = format!("{err} {err:?} {sm:?}");
-    assert!(
-        text.contains(
-            "AWS refused the Secrets Manager secret `prod/missing`: ResourceNotFoundException"
-        ),
-        "{text}"
-    );
-    assert!(
-        err.errors()
-            .iter()
-            .any(|e| matches!(e.kind(), ErrorKind::SecretInPlainField { .. }))
-    );
-    assert!(!text.contains("canary") && !text.contains("svc"), "{text}");
+        .unwrap();
+    assert_eq!(cfg.password.expose_secret(), &format!("just-text-{CANARY}"));
+    assert_eq!(cfg.previous.expose_secret(), "utf8-bytes");
 
-    // Every resolution and failure was audited, with fingerprints and without values.
-    let audit = std::fs::read_to_string(&audit_file).unwrap();
-    assert!(audit.lines().count() >= 5, "{audit}");
-    assert!(audit.contains(r#""outcome":"failed""#) && audit.contains(r#""outcome":"resolved""#));
-    assert!(
-        !audit.contains("canary") && !audit.contains("just-text"),
-        "{audit}"
-    );
+    // Bytes that are not UTF-8 come as base64.
+    let raw = sm.read("binary/raw").await.unwrap();
+    assert_eq!(raw.select(None).unwrap(), "/wD+AQ==");
+
+    // `#key` on a text that is not JSON: a clear error, without the text.
+    let err = Db::loader()
+        .vars([("AWS_PASSWORD", "${aws-sm:plain#password}")])
+        .provider(sm)
+        .load_async()
+        .await
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("${aws-sm:plain#password}"), "{text}");
+    assert!(!text.contains(CANARY), "{text}");
 }
 
 #[tokio::test]
-async fn ssm_secure_strings_versions_and_paths() {
-    let Some(server) = start_moto() else { return };
-    let ssm = SsmProvider::new(&settings(&server), Safeguards::default()).await;
-    let put = |name: &'static str, value: &'static str, secure: bool| {
-        let client = ssm.client().clone();
-        async move {
-            let kind = if secure {
-                aws_sdk_ssm::types::ParameterType::SecureString
-            } else {
-                aws_sdk_ssm::types::ParameterType::String
-            };
-            client
-                .put_parameter()
-                .name(name)
-                .value(value)
-                .r#type(kind)
-                .overwrite(true)
-                .send()
-                .await
-                .unwrap();
-        }
-    };
-    put("/prod/app/db_password", "ssm-pw-1-canary", true).await;
-    put("/prod/app/db_password", "ssm-pw-2-canary", true).await;
-    put("/prod/app/user", "from-ssm", false).await;
-    put("/prod/app/unknown_key", "x", false).await;
+async fn missing_secret_is_not_found_naming_the_id() {
+    let Some(moto) = Moto::start() else { return };
+    let sm = secrets_manager(&moto).await;
+    put_secret(&sm, "prod/db", &format!(r#"{{"password":"{CANARY}"}}"#)).await;
+
+    let error = sm.get("prod/missing").await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::NotFound, "{error}");
+    assert!(
+        error
+            .message
+            .starts_with("AWS Secrets Manager secret `prod/missing`: ResourceNotFoundException"),
+        "{error}"
+    );
+
+    let err = Db::loader()
+        .vars([("AWS_PASSWORD", "${aws-sm:prod/missing#password}")])
+        .provider(sm.clone())
+        .load_async()
+        .await
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("${aws-sm:prod/missing#password}"), "{text}");
+    assert!(text.contains("ResourceNotFoundException"), "{text}");
+    assert!(!text.contains(CANARY), "{text}");
+
+    // A stage nobody holds is a missing version, named with its stage.
+    let error = sm.get("prod/db@AWSPREVIOUS").await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::NotFound, "{error}");
+    assert!(error.message.contains("`prod/db@AWSPREVIOUS`"), "{error}");
+}
+
+#[tokio::test]
+async fn provider_values_in_plain_fields_are_rejected() {
+    let Some(moto) = Moto::start() else { return };
+    let sm = secrets_manager(&moto).await;
+    let ssm = ssm(&moto).await;
+    put_secret(&sm, "prod/db", &format!(r#"{{"username":"svc-{CANARY}"}}"#)).await;
+    put_parameter(&ssm, "/prod/app/user", &format!("ssm-user-{CANARY}"), false).await;
+
+    for reference in ["${aws-sm:prod/db#username}", "${ssm:/prod/app/user}"] {
+        let err = Db::loader()
+            .vars([("AWS_PASSWORD", "x"), ("AWS_USER", reference)])
+            .provider(sm.clone())
+            .provider(ssm.clone())
+            .load_async()
+            .await
+            .unwrap_err();
+        let rejected = err
+            .errors()
+            .iter()
+            .find(|e| matches!(e.kind(), ErrorKind::SecretInPlainField { .. }))
+            .unwrap_or_else(|| panic!("{reference} was accepted in a plain field: {err}"));
+        assert_eq!(rejected.path(), "user");
+        let text = format!("{err} {err:?}");
+        assert!(text.contains(reference), "{text}");
+        assert!(!text.contains(CANARY), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn ssm_secure_strings_and_versions() {
+    let Some(moto) = Moto::start() else { return };
+    let ssm = ssm(&moto).await;
+    put_parameter(
+        &ssm,
+        "/prod/app/db_password",
+        &format!("ssm-1-{CANARY}"),
+        true,
+    )
+    .await;
+    let latest = put_parameter(
+        &ssm,
+        "/prod/app/db_password",
+        &format!("ssm-2-{CANARY}"),
+        true,
+    )
+    .await;
+    assert_eq!(latest, 2);
 
     let cfg = Db::loader()
         .vars([
@@ -158,35 +297,166 @@ async fn ssm_secure_strings_versions_and_paths() {
         .load_async()
         .await
         .unwrap();
-    assert_eq!(cfg.password.expose_secret(), "ssm-pw-2-canary");
-    assert_eq!(cfg.previous.expose_secret(), "ssm-pw-1-canary");
+    assert_eq!(cfg.password.expose_secret(), &format!("ssm-2-{CANARY}"));
+    assert_eq!(cfg.previous.expose_secret(), &format!("ssm-1-{CANARY}"));
 
-    let entries = ssm.parameters_by_path("/prod/app").await.unwrap();
-    let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["db_password", "unknown_key", "user"]);
-
-    // As a loader source: unknown keys are reported like in files; no value is shown.
-    let err = Db::loader()
-        .remote(ssm.source("/prod/app"))
-        .load_async()
-        .await
-        .unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.contains("unknown_key (ssm /prod/app key unknown_key): unknown key"),
-        "{text}"
+    assert_eq!(
+        ssm.read("/prod/app/db_password")
+            .await
+            .unwrap()
+            .version
+            .as_deref(),
+        Some("2")
     );
-    assert!(!text.contains("canary"), "{text}");
+    assert_eq!(
+        ssm.version_of("/prod/app/db_password")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        ssm.version_of("/prod/app/db_password:1").await.unwrap(),
+        None
+    );
 
+    for missing in ["/prod/app/nope", "/prod/app/db_password:9"] {
+        let error = ssm.get(missing).await.unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::NotFound, "{error}");
+        assert!(
+            error
+                .message
+                .starts_with(&format!("AWS SSM parameter `{missing}`: Parameter")),
+            "{error}"
+        );
+    }
     let err = Db::loader()
         .vars([("AWS_PASSWORD", "${ssm:/prod/app/nope}")])
-        .provider(ssm)
+        .provider(ssm.clone())
         .load_async()
         .await
         .unwrap_err();
     assert!(
         err.to_string()
-            .contains("AWS refused the SSM parameter `/prod/app/nope`: ParameterNotFound"),
+            .contains("AWS SSM parameter `/prod/app/nope`: ParameterNotFound"),
         "{err}"
+    );
+    assert!(!format!("{err} {err:?} {ssm:?}").contains(CANARY));
+}
+
+#[tokio::test]
+async fn ssm_parameters_by_path_feed_a_loader() {
+    let Some(moto) = Moto::start() else { return };
+    let ssm = ssm(&moto).await;
+    put_parameter(&ssm, "/prod/app/log_level", "debug", false).await;
+    put_parameter(&ssm, "/prod/app/redis/host", "redis.internal", false).await;
+    put_parameter(&ssm, "/prod/app/redis/port", "6380", false).await;
+    put_parameter(&ssm, "/prod/other/log_level", "error", false).await;
+
+    let entries = ssm.parameters_by_path("/prod/app").await.unwrap();
+    assert_eq!(
+        entries,
+        [
+            ("log_level".to_owned(), "debug".to_owned()),
+            ("redis.host".to_owned(), "redis.internal".to_owned()),
+            ("redis.port".to_owned(), "6380".to_owned()),
+        ]
+    );
+
+    let cfg = entries
+        .into_iter()
+        .fold(App::loader(), |loader, (key, value)| loader.set(key, value))
+        .load()
+        .unwrap();
+    assert_eq!(cfg.log_level, "debug");
+    assert_eq!(cfg.redis.host, "redis.internal");
+    assert_eq!(cfg.redis.port, 6380);
+
+    // As a loader source: the same keys, and unknown ones are reported like in files.
+    let cfg = App::loader()
+        .remote(ssm.source("/prod/app/"))
+        .load_async()
+        .await
+        .unwrap();
+    assert_eq!(cfg.redis.port, 6380);
+    put_parameter(&ssm, "/prod/app/redis/hots", "typo", false).await;
+    let err = App::loader()
+        .remote(ssm.source("/prod/app"))
+        .load_async()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("redis.hots"), "{err}");
+
+    assert!(
+        ssm.parameters_by_path("/nothing/here")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn clones_share_one_cache() {
+    let Some(moto) = Moto::start() else { return };
+    let sm = secrets_manager(&moto).await;
+    put_secret(&sm, "prod/db", &format!(r#"{{"password":"{CANARY}"}}"#)).await;
+    let other = sm.clone();
+    sm.get("prod/db").await.unwrap();
+    other.get("prod/db").await.unwrap();
+    let stats = sm.cache_stats();
+    assert_eq!((stats.provider_calls, stats.hits), (1, 1), "{stats:?}");
+}
+
+#[tokio::test]
+async fn refused_credentials_are_denied() {
+    let Some(moto) = Moto::start_strict() else {
+        return;
+    };
+    let sm = secrets_manager(&moto).await;
+    let ssm = ssm(&moto).await;
+    let error = sm.get("prod/db").await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::Denied, "{error}");
+    assert!(
+        error
+            .message
+            .starts_with("AWS Secrets Manager secret `prod/db`: InvalidClientTokenId"),
+        "{error}"
+    );
+    let error = ssm.get("/prod/app/db_url").await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::Denied, "{error}");
+    assert!(
+        error
+            .message
+            .starts_with("AWS SSM parameter `/prod/app/db_url`: InvalidClientTokenId"),
+        "{error}"
+    );
+    // The secret key of the settings is in no message and no Debug output.
+    let settings = moto.settings().credentials("AKIAEXAMPLE", CANARY);
+    let sm = SecretsManagerProvider::new(&settings, Safeguards::default())
+        .await
+        .unwrap();
+    let error = sm.get("prod/db").await.unwrap_err();
+    let text = format!("{error} {error:?} {sm:?} {settings:?}");
+    assert!(!text.contains(CANARY), "{text}");
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_is_unavailable() {
+    // Nothing listens on a port just freed: no moto needed.
+    let port = config_tests::services::free_port_pair();
+    let settings = AwsSettings::new()
+        .endpoint(format!("http://127.0.0.1:{port}"))
+        .region("us-east-1")
+        .credentials("test", "test");
+    let sm = SecretsManagerProvider::new(&settings, Safeguards::default())
+        .await
+        .unwrap();
+    let error = sm.read("prod/db").await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::Unavailable, "{error}");
+    assert!(
+        error.message.starts_with(
+            "AWS Secrets Manager secret `prod/db`: cannot reach AWS (dispatch failure"
+        ),
+        "{error}"
     );
 }

@@ -1,6 +1,7 @@
 //! AWS Secrets Manager (`${aws-sm:..}`) and SSM Parameter Store (`${ssm:..}`), through the
-//! official SDK crates (the standard credential chain — environment, profile, web identity,
-//! instance metadata — and `AWS_ENDPOINT_URL` come with them).
+//! official SDK crates, so the whole standard credential chain (environment, shared profile,
+//! SSO, web identity, ECS and instance metadata) and `AWS_ENDPOINT_URL` work as in every
+//! other AWS tool.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,32 +17,113 @@
 //!   Binary secrets are given as UTF-8 text when they are, else as base64.
 //! - `${ssm:/prod/app/db_url}`: a parameter, SecureStrings decrypted; `${ssm:/prod/app/db_url:3}`
 //!   reads version 3.
+//!
+//! Whole trees of parameters can also feed a loader: [`SsmProvider::parameters_by_path`].
+//!
+//! Errors name the secret or parameter and the AWS error code
+//! (`ResourceNotFoundException`, `AccessDeniedException`, …), never a value. They are
+//! classified by that code rather than by HTTP status, because emulators differ from AWS
+//! there (moto answers `ResourceNotFoundException` with 404, AWS with 400).
 
 mod errors;
 mod secrets_manager;
 mod ssm;
 
 pub use secrets_manager::SecretsManagerProvider;
-pub use ssm::SsmProvider;
+pub use ssm::{SsmPathSource, SsmProvider};
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::Credentials;
+use config_runtime::{ProviderError, ProviderErrorKind};
 
-/// Where and as whom to reach AWS, for the builders; `from_env` uses the standard chain.
-#[derive(Debug, Clone, Default)]
+/// How long one AWS request may take before it counts as an outage, unless set otherwise:
+/// long enough for a cold KMS decrypt, short enough that a load does not hang.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where and as whom to reach AWS. Everything left unset comes from the standard chain, so
+/// `AwsSettings::new()` behaves like `from_env`; set fields for emulators and tests:
+///
+/// ```
+/// use config_providers::aws::AwsSettings;
+/// let settings = AwsSettings::new()
+///     .endpoint("http://127.0.0.1:5000")
+///     .region("us-east-1")
+///     .credentials("test", "test");
+/// assert!(!format!("{settings:?}").contains("\"test\""));
+/// ```
+#[derive(Clone, Default)]
+#[must_use]
 pub struct AwsSettings {
-    /// A custom endpoint (LocalStack, moto, a VPC endpoint).
-    pub endpoint: Option<String>,
-    /// The region (otherwise from the standard chain).
-    pub region: Option<String>,
-    /// Static credentials (otherwise from the standard chain).
-    pub credentials: Option<(String, String)>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    credentials: Option<(String, String)>,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for AwsSettings {
+    // Hand-written: the secret access key must never be printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSettings")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl AwsSettings {
+    /// Nothing set: the standard chain decides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A custom endpoint (moto, LocalStack, a VPC endpoint); otherwise `AWS_ENDPOINT_URL`
+    /// or the service's public endpoint.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// The region; otherwise `AWS_REGION` or the profile's.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Static credentials; otherwise the standard chain.
+    pub fn credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some((access_key_id.into(), secret_access_key.into()));
+        self
+    }
+
+    /// How long one request attempt may take (10 s by default); the SDK retries transient
+    /// failures up to 3 attempts in all.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// Loads the SDK configuration: the standard chain, overridden by what is set here.
-    pub(crate) async fn sdk_config(&self) -> SdkConfig {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    /// Fails without a region, since no request could be signed.
+    pub(crate) async fn sdk_config(&self) -> Result<SdkConfig, ProviderError> {
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(timeout.min(Duration::from_secs(3)))
+                .operation_attempt_timeout(timeout)
+                .build(),
+        );
         if let Some(endpoint) = &self.endpoint {
             loader = loader.endpoint_url(endpoint);
         }
@@ -57,6 +139,23 @@ impl AwsSettings {
                 "config-providers",
             ));
         }
-        loader.load().await
+        let config = loader.load().await;
+        if config.region().is_none() {
+            return Err(ProviderError::new(
+                ProviderErrorKind::Invalid,
+                "AWS: no region configured; set AWS_REGION, a region in the AWS profile, \
+                 or AwsSettings::region",
+            ));
+        }
+        Ok(config)
+    }
+}
+
+/// Where a client talks to, for `Debug` of the providers (no credentials in it).
+pub(crate) fn describe_target(config: &SdkConfig) -> String {
+    let region = config.region().map_or("?", |r| r.as_ref());
+    match config.endpoint_url() {
+        Some(endpoint) => format!("{region} at {endpoint}"),
+        None => region.to_owned(),
     }
 }

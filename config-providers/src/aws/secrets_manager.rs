@@ -1,4 +1,4 @@
-//! Secrets Manager: `GetSecretValue` by id and version stage.
+//! Secrets Manager: `GetSecretValue` by id and version stage, through the shared cache.
 
 use std::sync::Arc;
 
@@ -7,12 +7,13 @@ use base64::Engine as _;
 use config_runtime::provider::BoxFuture;
 use config_runtime::{OutagePolicy, ProviderError, SecretData, SecretProvider};
 
-use super::AwsSettings;
 use super::errors::to_provider_error;
+use super::{AwsSettings, describe_target};
 use crate::cache::{CacheStats, SecretCache, read_through};
 use crate::safeguards::Safeguards;
 
-/// A cloneable handle to Secrets Manager: clones share the client and the cache.
+/// A cloneable handle to Secrets Manager answering `${aws-sm:<id>[@STAGE][#field]}`: clones
+/// share one SDK client (and its connection pool and credentials) and one cache.
 #[derive(Clone)]
 pub struct SecretsManagerProvider {
     inner: Arc<Inner>,
@@ -22,35 +23,45 @@ struct Inner {
     client: Client,
     cache: Arc<SecretCache>,
     outage: OutagePolicy,
+    target: String,
 }
 
 impl std::fmt::Debug for SecretsManagerProvider {
+    // Region and endpoint only: never credentials, never cached values.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecretsManagerProvider")
+            .field("target", &self.inner.target)
+            .field("outage", &self.inner.outage)
             .finish_non_exhaustive()
     }
 }
 
 impl SecretsManagerProvider {
     /// The standard AWS chain (region, credentials, `AWS_ENDPOINT_URL`), default safeguards.
+    /// Fails only when no region is configured; credentials are resolved on first use.
     pub async fn from_env() -> Result<Self, ProviderError> {
-        Ok(Self::new(&AwsSettings::default(), Safeguards::default()).await)
+        Self::new(&AwsSettings::new(), Safeguards::default()).await
     }
 
-    /// Explicit settings and safeguards (cache, audit, last-known-good, outage policy).
-    pub async fn new(settings: &AwsSettings, safeguards: Safeguards) -> Self {
-        let client = Client::new(&settings.sdk_config().await);
+    /// Explicit settings (endpoint, region, credentials) and safeguards (cache, audit,
+    /// last-known-good, outage policy).
+    pub async fn new(
+        settings: &AwsSettings,
+        safeguards: Safeguards,
+    ) -> Result<Self, ProviderError> {
+        let config = settings.sdk_config().await?;
         let outage = safeguards.outage;
-        SecretsManagerProvider {
+        Ok(SecretsManagerProvider {
             inner: Arc::new(Inner {
-                client,
+                client: Client::new(&config),
                 cache: safeguards.into_cache("aws-sm"),
                 outage,
+                target: describe_target(&config),
             }),
-        }
+        })
     }
 
-    /// The SDK client, for seeding and administration.
+    /// The SDK client, for seeding and administration with the same settings.
     pub fn client(&self) -> &Client {
         &self.inner.client
     }
@@ -60,7 +71,7 @@ impl SecretsManagerProvider {
         self.inner.cache.stats()
     }
 
-    /// Reads through the cache.
+    /// Reads `id` or `id@STAGE` through the cache (what `${aws-sm:..}` does).
     pub async fn get(&self, locator: &str) -> Result<SecretData, ProviderError> {
         read_through(
             &self.inner.cache,
@@ -71,18 +82,20 @@ impl SecretsManagerProvider {
         .await
     }
 
-    /// Reads from Secrets Manager, bypassing the cache: `id` or `id@STAGE`.
+    /// Reads `id` or `id@STAGE` from Secrets Manager, bypassing the cache. Text secrets come
+    /// as they are (a JSON object answers `#field`); binary ones as UTF-8 text when they are
+    /// valid UTF-8, else as base64. The version id is [`SecretData::version`].
     pub async fn read(&self, locator: &str) -> Result<SecretData, ProviderError> {
         let (id, stage) = split_stage(locator);
-        let what = format!("the Secrets Manager secret `{locator}`");
-        let mut request = self.inner.client.get_secret_value().secret_id(id);
-        if let Some(stage) = stage {
-            request = request.version_stage(stage);
-        }
-        let output = request
+        let output = self
+            .inner
+            .client
+            .get_secret_value()
+            .secret_id(id)
+            .set_version_stage(stage.map(str::to_owned))
             .send()
             .await
-            .map_err(|e| to_provider_error(&e, &what))?;
+            .map_err(|e| to_provider_error(&e, &describe(locator)))?;
         let text = match (output.secret_string(), output.secret_binary()) {
             (Some(text), _) => text.to_owned(),
             (None, Some(blob)) => match std::str::from_utf8(blob.as_ref()) {
@@ -98,33 +111,41 @@ impl SecretsManagerProvider {
         })
     }
 
-    /// The id of the version in stage AWSCURRENT (or the stage asked for), without the value.
+    /// The version id now in stage `AWSCURRENT` (or the stage of the locator), read from the
+    /// secret's metadata without its value: what a live config polls for rotations.
     pub async fn version_of(&self, locator: &str) -> Result<Option<String>, ProviderError> {
         let (id, stage) = split_stage(locator);
-        let what = format!("the Secrets Manager secret `{locator}`");
         let wanted = stage.unwrap_or("AWSCURRENT");
         let output = self
             .inner
             .client
-            .list_secret_version_ids()
+            .describe_secret()
             .secret_id(id)
             .send()
             .await
-            .map_err(|e| to_provider_error(&e, &what))?;
-        Ok(output
-            .versions()
-            .iter()
-            .find(|v| v.version_stages().iter().any(|s| s == wanted))
-            .and_then(|v| v.version_id().map(str::to_owned)))
+            .map_err(|e| to_provider_error(&e, &describe(locator)))?;
+        Ok(output.version_ids_to_stages().and_then(|versions| {
+            versions
+                .iter()
+                .find(|(_, stages)| stages.iter().any(|s| s == wanted))
+                .map(|(version, _)| version.clone())
+        }))
     }
 }
 
+/// How errors name a secret: its id and stage, as written in the reference.
+fn describe(locator: &str) -> String {
+    format!("AWS Secrets Manager secret `{locator}`")
+}
+
 /// `prod/db@AWSPREVIOUS` → (`prod/db`, Some("AWSPREVIOUS")): a suffix of capitals, digits
-/// and `_` after the last `@` is a stage (secret names may contain `@` too).
+/// and `_` after the last `@` is a stage. Secret names may contain `@` themselves (`team@corp`),
+/// and AWS's own stages, like most custom ones, are in capitals.
 fn split_stage(locator: &str) -> (&str, Option<&str>) {
     match locator.rsplit_once('@') {
         Some((id, stage))
-            if !stage.is_empty()
+            if !id.is_empty()
+                && !stage.is_empty()
                 && stage
                     .chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') =>
@@ -170,7 +191,10 @@ mod tests {
             split_stage("prod/db@AWSPREVIOUS"),
             ("prod/db", Some("AWSPREVIOUS"))
         );
+        assert_eq!(split_stage("prod/db@V2"), ("prod/db", Some("V2")));
         assert_eq!(split_stage("prod/db"), ("prod/db", None));
         assert_eq!(split_stage("team@corp/db"), ("team@corp/db", None));
+        assert_eq!(split_stage("@AWSCURRENT"), ("@AWSCURRENT", None));
+        assert_eq!(split_stage("prod/db@"), ("prod/db@", None));
     }
 }

@@ -1,18 +1,22 @@
 //! SSM Parameter Store: `GetParameter` with decryption, versions (`name:3`), and
-//! `GetParametersByPath` as a whole source of config values.
+//! `GetParametersByPath` for whole trees of plain config values.
 
 use std::sync::Arc;
 
 use aws_sdk_ssm::Client;
+use aws_sdk_ssm::types::ParameterStringFilter;
 use config_runtime::provider::BoxFuture;
-use config_runtime::{OutagePolicy, ProviderError, RemoteSource, SecretData, SecretProvider};
+use config_runtime::{
+    OutagePolicy, ProviderError, ProviderErrorKind, RemoteSource, SecretData, SecretProvider,
+};
 
-use super::AwsSettings;
 use super::errors::to_provider_error;
+use super::{AwsSettings, describe_target};
 use crate::cache::{CacheStats, SecretCache, read_through};
 use crate::safeguards::Safeguards;
 
-/// A cloneable handle to Parameter Store: clones share the client and the cache.
+/// A cloneable handle to Parameter Store answering `${ssm:<name>[:VERSION]}`: clones share one
+/// SDK client and one cache.
 #[derive(Clone)]
 pub struct SsmProvider {
     inner: Arc<Inner>,
@@ -22,34 +26,45 @@ struct Inner {
     client: Client,
     cache: Arc<SecretCache>,
     outage: OutagePolicy,
+    target: String,
 }
 
 impl std::fmt::Debug for SsmProvider {
+    // Region and endpoint only: never credentials, never cached values.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SsmProvider").finish_non_exhaustive()
+        f.debug_struct("SsmProvider")
+            .field("target", &self.inner.target)
+            .field("outage", &self.inner.outage)
+            .finish_non_exhaustive()
     }
 }
 
 impl SsmProvider {
     /// The standard AWS chain (region, credentials, `AWS_ENDPOINT_URL`), default safeguards.
+    /// Fails only when no region is configured; credentials are resolved on first use.
     pub async fn from_env() -> Result<Self, ProviderError> {
-        Ok(Self::new(&AwsSettings::default(), Safeguards::default()).await)
+        Self::new(&AwsSettings::new(), Safeguards::default()).await
     }
 
-    /// Explicit settings and safeguards (cache, audit, last-known-good, outage policy).
-    pub async fn new(settings: &AwsSettings, safeguards: Safeguards) -> Self {
-        let client = Client::new(&settings.sdk_config().await);
+    /// Explicit settings (endpoint, region, credentials) and safeguards (cache, audit,
+    /// last-known-good, outage policy).
+    pub async fn new(
+        settings: &AwsSettings,
+        safeguards: Safeguards,
+    ) -> Result<Self, ProviderError> {
+        let config = settings.sdk_config().await?;
         let outage = safeguards.outage;
-        SsmProvider {
+        Ok(SsmProvider {
             inner: Arc::new(Inner {
-                client,
+                client: Client::new(&config),
                 cache: safeguards.into_cache("ssm"),
                 outage,
+                target: describe_target(&config),
             }),
-        }
+        })
     }
 
-    /// The SDK client, for seeding and administration.
+    /// The SDK client, for seeding and administration with the same settings.
     pub fn client(&self) -> &Client {
         &self.inner.client
     }
@@ -59,7 +74,7 @@ impl SsmProvider {
         self.inner.cache.stats()
     }
 
-    /// Reads through the cache.
+    /// Reads `name` or `name:VERSION` through the cache (what `${ssm:..}` does).
     pub async fn get(&self, name: &str) -> Result<SecretData, ProviderError> {
         read_through(
             &self.inner.cache,
@@ -70,9 +85,10 @@ impl SsmProvider {
         .await
     }
 
-    /// Reads one parameter from SSM, decrypted, bypassing the cache (`name` or `name:VERSION`).
+    /// Reads one parameter from SSM, bypassing the cache: `name`, or `name:VERSION` (SSM's own
+    /// selector syntax, so `name:label` works too). SecureStrings are decrypted; the
+    /// parameter's version is [`SecretData::version`].
     pub async fn read(&self, name: &str) -> Result<SecretData, ProviderError> {
-        let what = format!("the SSM parameter `{name}`");
         let output = self
             .inner
             .client
@@ -81,7 +97,7 @@ impl SsmProvider {
             .with_decryption(true)
             .send()
             .await
-            .map_err(|e| to_provider_error(&e, &what))?;
+            .map_err(|e| to_provider_error(&e, &describe(name)))?;
         let parameter = output.parameter();
         let data = SecretData::text(parameter.and_then(|p| p.value()).unwrap_or_default());
         Ok(match parameter.map(|p| p.version()) {
@@ -90,16 +106,23 @@ impl SsmProvider {
         })
     }
 
-    /// Every parameter under `path` (recursively, decrypted) as (config key, value): the
-    /// name below `path`, with `/` turned into `.` — `/prod/app/redis/host` under `/prod/app`
-    /// is `redis.host`. Feed them to a loader with `.set(key, value)`, or use
-    /// [`SsmProvider::source`] for `.remote(..)`.
+    /// Every parameter under `path`, recursively and decrypted, as `(config key, value)`
+    /// pairs sorted by key, for `Loader::set(key, value)` (or use [`SsmProvider::source`]).
+    ///
+    /// The key is the parameter's name below `path` with each `/` turned into `.`: under
+    /// `/prod/app`, `/prod/app/port` is `port` and `/prod/app/redis/host` is `redis.host`, the
+    /// key path of field `host` of the nested `redis` config. Names are otherwise kept as they
+    /// are, so name parameters after the fields (`db_url`, not `db-url`). An empty path is an
+    /// empty list, not an error (SSM does not tell a missing path from an empty one).
+    ///
+    /// These values come from the store as plain config, not through a reference: a
+    /// SecureString loaded this way into a non-`Secret` field is not rejected, so keep secrets
+    /// as `${ssm:..}` references.
     pub async fn parameters_by_path(
         &self,
         path: &str,
     ) -> Result<Vec<(String, String)>, ProviderError> {
-        let what = format!("the SSM parameters under `{path}`");
-        let prefix = format!("{}/", path.trim_end_matches('/'));
+        let what = format!("AWS SSM parameters under `{path}`");
         let mut entries = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -115,15 +138,9 @@ impl SsmProvider {
                 .await
                 .map_err(|e| to_provider_error(&e, &what))?;
             for parameter in output.parameters() {
-                let (Some(name), Some(value)) = (parameter.name(), parameter.value()) else {
-                    continue;
-                };
-                let key = name
-                    .strip_prefix(&prefix)
-                    .unwrap_or(name)
-                    .trim_matches('/')
-                    .replace('/', ".");
-                entries.push((key, value.to_owned()));
+                if let (Some(name), Some(value)) = (parameter.name(), parameter.value()) {
+                    entries.push((config_key(path, name), value.to_owned()));
+                }
             }
             match output.next_token() {
                 Some(next) if !next.is_empty() => token = Some(next.to_owned()),
@@ -134,7 +151,8 @@ impl SsmProvider {
         Ok(entries)
     }
 
-    /// The parameters under `path` as a loader source: `loader.remote(ssm.source("/prod/app"))`.
+    /// The parameters under `path` as a loader source, `loader.remote(ssm.source("/prod/app"))`,
+    /// keyed like [`SsmProvider::parameters_by_path`].
     pub fn source(&self, path: impl Into<String>) -> SsmPathSource {
         SsmPathSource {
             provider: self.clone(),
@@ -142,16 +160,59 @@ impl SsmProvider {
         }
     }
 
-    /// The version of a parameter, without reading its value as a secret (for change polling).
+    /// The current version of a parameter from its metadata (`DescribeParameters`), without
+    /// decrypting its value: what a live config polls. `None` for `name:VERSION`, which
+    /// cannot change.
     pub async fn version_of(&self, name: &str) -> Result<Option<String>, ProviderError> {
-        if name
-            .rsplit_once(':')
-            .is_some_and(|(_, v)| v.chars().all(|c| c.is_ascii_digit()))
-        {
-            return Ok(None); // pinned to a version: cannot change
+        if let Some((_, selector)) = name.rsplit_once(':') {
+            if selector.chars().all(|c| c.is_ascii_digit()) {
+                return Ok(None);
+            }
+            // A label moves between versions: only reading it tells where it points.
+            return Ok(self.read(name).await?.version);
         }
-        Ok(self.read(name).await?.version)
+        let filter = ParameterStringFilter::builder()
+            .key("Name")
+            .option("Equals")
+            .values(name)
+            .build()
+            .map_err(|e| {
+                ProviderError::new(
+                    ProviderErrorKind::Invalid,
+                    format!("{}: {e}", describe(name)),
+                )
+            })?;
+        let output = self
+            .inner
+            .client
+            .describe_parameters()
+            .parameter_filters(filter)
+            .send()
+            .await
+            .map_err(|e| to_provider_error(&e, &describe(name)))?;
+        match output.parameters().iter().find(|p| p.name() == Some(name)) {
+            Some(found) => Ok(Some(found.version().to_string())),
+            None => Err(ProviderError::new(
+                ProviderErrorKind::NotFound,
+                format!("{}: ParameterNotFound", describe(name)),
+            )),
+        }
     }
+}
+
+/// How errors name a parameter: as written in the reference.
+fn describe(name: &str) -> String {
+    format!("AWS SSM parameter `{name}`")
+}
+
+/// `/prod/app/redis/host` under `/prod/app` (or `/prod/app/`) → `redis.host`.
+fn config_key(path: &str, name: &str) -> String {
+    let base = path.trim_end_matches('/');
+    name.strip_prefix(base)
+        .filter(|rest| rest.starts_with('/'))
+        .unwrap_or(name)
+        .trim_matches('/')
+        .replace('/', ".")
 }
 
 impl SecretProvider for SsmProvider {
@@ -193,5 +254,24 @@ impl RemoteSource for SsmPathSource {
 
     fn entries(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, ProviderError>> {
         Box::pin(self.provider.parameters_by_path(&self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config_key;
+
+    #[test]
+    fn names_below_the_path_become_key_paths() {
+        assert_eq!(
+            config_key("/prod/app", "/prod/app/redis/host"),
+            "redis.host"
+        );
+        assert_eq!(config_key("/prod/app/", "/prod/app/port"), "port");
+        assert_eq!(config_key("/", "/port"), "port");
+        assert_eq!(
+            config_key("/prod/app", "/prod/application/x"),
+            "prod.application.x"
+        );
     }
 }

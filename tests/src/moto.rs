@@ -1,0 +1,73 @@
+//! moto's server (AWS Secrets Manager, SSM, IAM, … in one process) for the `aws` provider
+//! tests: one per test on a free loopback port, killed by pid on drop.
+//!
+//! moto ignores signatures by default but still needs a SigV4 `Authorization` header to route
+//! a request to the right service and region, so tests talk to it through the real SDK
+//! clients with dummy credentials ([`Moto::settings`]). [`Moto::start_strict`] checks every
+//! access key from the first request, to test refused credentials.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use config_providers::aws::AwsSettings;
+
+use crate::services::{Server, free_port_pair, require_tool, wait_ready};
+
+/// The region the tests use: moto stores secrets per region, taken from the signature.
+pub const REGION: &str = "us-east-1";
+
+/// A running moto server.
+pub struct Moto {
+    server: Server,
+}
+
+impl Moto {
+    /// moto with its default lenient auth; `None` (after a loud message) when not installed
+    /// outside CI, a panic under `CI=true`.
+    pub fn start() -> Option<Moto> {
+        Self::spawn(None)
+    }
+
+    /// moto that authenticates every request (`INITIAL_NO_AUTH_ACTION_COUNT=0`): any access
+    /// key it did not issue is refused with 403 `InvalidClientTokenId`.
+    pub fn start_strict() -> Option<Moto> {
+        Self::spawn(Some("0"))
+    }
+
+    fn spawn(no_auth_count: Option<&str>) -> Option<Moto> {
+        let moto = require_tool("moto_server")?;
+        let port = free_port_pair();
+        let mut command = Command::new(moto);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(count) = no_auth_count {
+            // The child's environment only: the test process is never changed.
+            command.env("INITIAL_NO_AUTH_ACTION_COUNT", count);
+        }
+        let server = Server::new(
+            command.spawn().expect("start moto_server"),
+            format!("http://127.0.0.1:{port}"),
+        );
+        wait_ready(
+            &format!("{}/moto-api/", server.url),
+            Duration::from_secs(30),
+        );
+        Some(Moto { server })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.server.url
+    }
+
+    /// Provider settings pointing at this server, with dummy credentials.
+    pub fn settings(&self) -> AwsSettings {
+        AwsSettings::new()
+            .endpoint(self.url())
+            .region(REGION)
+            .credentials("test", "test")
+            .timeout(Duration::from_secs(5))
+    }
+}
