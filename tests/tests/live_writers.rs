@@ -318,3 +318,26 @@ async fn dotenv_files_and_profile_variants_are_watched() {
     );
     assert_eq!(live.get().log_level, "warn");
 }
+
+#[tokio::test]
+async fn a_file_named_by_a_file_reference_is_watched_too() {
+    let dir = Scratch::new();
+    let secret = dir.write("run/secrets/stripe", &format!("{STRIPE_KEY}\n"));
+    let reference = format!("${{file:{}}}", secret.display());
+    let live = AppConfig::loader()
+        .vars([
+            ("DATABASE_URL", DATABASE_URL),
+            ("APP_STRIPE_KEY", reference.as_str()),
+        ])
+        .watch()
+        .await
+        .unwrap();
+    let mut events = live.subscribe();
+    assert_eq!(live.get().stripe_key.expose_secret(), STRIPE_KEY);
+
+    let rotated = "sk_test_rotated_0123456789abcdef0123456789";
+    save(&secret, &format!("{rotated}\n"));
+    let (version, changed) = applied(&mut events).await;
+    assert_eq!((version, changed), (2, vec!["stripe_key".to_owned()]));
+    assert_eq!(live.get().stripe_key.expose_secret(), rotated);
+}

@@ -374,11 +374,13 @@ impl<T: Config> Loader<T> {
     }
 
     /// Hidden hook for `Live`: the files (`.env` included, with their profile variants) and
-    /// directories this loader reads, in order.
+    /// directories this loader reads, in order, then the files that `${file:..}` references
+    /// in the current values point to (a mounted secret read by reference changes too).
     #[cfg(feature = "live")]
     pub(crate) fn watched_paths(&self) -> Vec<(PathBuf, bool)> {
         let profile = self.resolve_profile();
-        self.expanded_sources(profile.as_deref())
+        let mut paths: Vec<(PathBuf, bool)> = self
+            .expanded_sources(profile.as_deref())
             .iter()
             .filter_map(|source| match source.as_ref() {
                 Source::File { path, .. } | Source::Dotenv { path, .. } => {
@@ -387,7 +389,14 @@ impl<T: Config> Loader<T> {
                 Source::Dir(path) => Some((path.clone(), true)),
                 _ => None,
             })
-            .collect()
+            .collect();
+        let (layers, _) = self.merge();
+        for file in references::referenced_files(&layers) {
+            if !paths.iter().any(|(known, _)| *known == file) {
+                paths.push((file, false));
+            }
+        }
+        paths
     }
 
     /// Fetches each (scheme, path), concurrently with a bound.

@@ -45,6 +45,26 @@ impl Fetched {
     }
 }
 
+/// The files that `${file:..}` references in the merged values name, in order, once each.
+#[cfg(feature = "live")]
+pub(crate) fn referenced_files(layers: &Layers<'_>) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for sourced in layers.values.iter().flatten() {
+        for text in sourced.raw.texts().filter(|t| contains_reference_syntax(t)) {
+            let Ok(template) = Template::parse(text) else {
+                continue;
+            };
+            for reference in template.references().filter(|r| r.scheme == "file") {
+                let path = std::path::PathBuf::from(&reference.path);
+                if !files.contains(&path) {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files
+}
+
 /// Every distinct (scheme, path) that merged values reference and a registered provider answers.
 pub(crate) fn provider_references(
     layers: &Layers<'_>,
