@@ -140,8 +140,9 @@ impl WatchOptions {
 impl<T: Config + Send + Sync> Loader<T> {
     /// Loads once (an error is returned as is), then keeps the config up to date: every file
     /// and `.env` source (profile variants and optional files that do not exist yet included),
-    /// every directory source and every file a `${file:..}` reference names is watched, and each change is reloaded and validated before
-    /// it is swapped in. See [`Live`]. Needs a tokio runtime.
+    /// every directory source and every file a `${file:..}` reference names is watched, and
+    /// each change is reloaded and validated before it is swapped in. See [`Live`]. Needs a
+    /// tokio runtime.
     pub async fn watch(self) -> Result<Live<T>, ConfigError> {
         self.watch_with(WatchOptions::default()).await
     }
