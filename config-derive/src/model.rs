@@ -46,8 +46,11 @@ pub struct Field {
 pub enum FieldKind {
     /// A value parsed from one variable or key.
     Leaf(Box<Leaf>),
-    /// `nested`: another `Config` struct.
-    Nested,
+    /// `nested`: another `Config` struct; `restart` makes all of it read at start only.
+    Nested {
+        /// `#[config(nested, restart)]`.
+        restart: bool,
+    },
     /// `skip`: `Default::default()`.
     Skipped,
 }
@@ -177,7 +180,9 @@ impl Field {
         let kind = if attrs.skip.is_present() {
             FieldKind::Skipped
         } else if attrs.nested.is_present() {
-            FieldKind::Nested
+            FieldKind::Nested {
+                restart: attrs.restart.is_present(),
+            }
         } else {
             FieldKind::Leaf(Box::new(Leaf {
                 shape: Shape::of(&attrs.ty),

@@ -185,6 +185,16 @@ impl Describe {
         });
     }
 
+    /// Records a `#[config(nested, restart)]` struct: like [`nested`](Self::nested), with every
+    /// field inside read at start only.
+    pub fn nested_restart<T: crate::Config>(&mut self, name: &'static str, doc: &'static str) {
+        let first = self.fields.len();
+        self.nested::<T>(name, doc);
+        for field in &mut self.fields[first..] {
+            field.restart = true;
+        }
+    }
+
     /// Records a `nested` struct: its fields are described under `name`.
     pub fn nested<T: crate::Config>(&mut self, name: &'static str, doc: &'static str) {
         let parent = &self.sections[self.current];

@@ -257,3 +257,24 @@ fn schema_carries_docs_restart_example_and_rules() {
         vec!["ATTR_OLD_NAME".to_owned()]
     );
 }
+
+/// A nested section read only at start.
+#[derive(Config, Debug)]
+#[config(prefix = "RS")]
+struct WithRestartSection {
+    #[config(default = 1)]
+    live_value: u8,
+    /// Pool settings: a new pool needs a restart.
+    #[config(nested, restart)]
+    pool: Inner,
+}
+
+#[test]
+fn restart_on_a_nested_field_covers_its_whole_section() {
+    let schema = WithRestartSection::schema();
+    assert!(!schema.field("live_value").unwrap().restart);
+    assert!(schema.field("pool.percent").unwrap().restart);
+    assert!(schema.field("pool.flag").unwrap().restart);
+    let cfg = WithRestartSection::from_map([("RS_POOL_PERCENT", "7")]).unwrap();
+    assert_eq!((cfg.live_value, cfg.pool.percent), (1, 7));
+}

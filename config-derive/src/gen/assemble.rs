@@ -20,7 +20,7 @@ pub fn assemble(container: &Container) -> TokenStream {
         let ty = &field.ty;
         let read = match &field.kind {
             FieldKind::Skipped => quote!(::core::default::Default::default()),
-            FieldKind::Nested => quote!(__a.nested::<#ty>(#name)),
+            FieldKind::Nested { .. } => quote!(__a.nested::<#ty>(#name)),
             FieldKind::Leaf(leaf) => {
                 let default = default_fn(ty, leaf);
                 let check = check_closure(leaf);

@@ -22,7 +22,10 @@ fn describe_field(field: &Field) -> TokenStream {
     let Field { name, ty, doc, .. } = field;
     match &field.kind {
         FieldKind::Skipped => TokenStream::new(),
-        FieldKind::Nested => quote! { __d.nested::<#ty>(#name, #doc); },
+        FieldKind::Nested { restart: true } => {
+            quote! { __d.nested_restart::<#ty>(#name, #doc); }
+        }
+        FieldKind::Nested { restart: false } => quote! { __d.nested::<#ty>(#name, #doc); },
         FieldKind::Leaf(leaf) => {
             let spec = leaf_spec(name, doc, leaf);
             quote! { __d.leaf::<#ty>(#spec); }
