@@ -16,7 +16,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use config_runtime::provider::BoxFuture;
-use config_runtime::{ProviderError, ProviderErrorKind, RemoteSource, SecretData, SecretProvider};
+use config_runtime::source::{Entry, GatherContext, Gathered, Gathering, Source, Trust, Version};
+use config_runtime::{Origin, ProviderError, ProviderErrorKind, SecretData, SecretProvider};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -230,12 +231,19 @@ impl EtcdSource {
         tokio::spawn(async move {
             let mut next = after_revision + 1;
             loop {
-                match source.watch_once(next, &sender).await {
-                    Ok(delivered_up_to) => next = delivered_up_to + 1,
-                    Err(Stop) => return,
+                // Ends as soon as the receiver is gone, even while waiting for a change.
+                tokio::select! {
+                    () = sender.closed() => return,
+                    watched = source.watch_once(next, &sender) => match watched {
+                        Ok(delivered_up_to) => next = delivered_up_to + 1,
+                        Err(Stop) => return,
+                    },
                 }
                 // The stream ended (member down, connection reset): resume elsewhere.
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::select! {
+                    () = sender.closed() => return,
+                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
             }
         });
         receiver
@@ -337,18 +345,39 @@ impl EtcdSource {
     }
 }
 
-/// As a loader source (`.remote(etcd)`): the keys under the prefix, and etcd's watch as the
-/// change feed of a `Live` config.
-impl RemoteSource for EtcdSource {
-    fn describe(&self) -> String {
+/// As a loader source (`.source(etcd)`): the keys under the prefix, as remote data (a
+/// `${..}` in a value stays text), versioned by the cluster revision; etcd's watch pushes
+/// changes to a `Live` config.
+impl Source for EtcdSource {
+    fn name(&self) -> String {
         format!("etcd {}", self.inner.prefix)
     }
 
-    fn entries(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, ProviderError>> {
-        Box::pin(async move { self.snapshot().await.map(|snapshot| snapshot.entries) })
+    fn trust(&self) -> Trust {
+        Trust::RemoteData
     }
 
-    fn changes(&self) -> Option<futures_util::stream::BoxStream<'static, ()>> {
+    fn gather(&self, _: &GatherContext) -> Gathering<'_> {
+        Gathering::Pending(Box::pin(async move {
+            let snapshot = self.snapshot().await?;
+            let name = self.name();
+            let entries = snapshot
+                .entries
+                .into_iter()
+                .map(|(key, value)| {
+                    let origin = Origin::Remote {
+                        source: name.clone(),
+                        key: key.clone(),
+                    };
+                    Entry::key(key, value, origin)
+                })
+                .collect();
+            let version = Version::new(format!("revision {}", snapshot.revision));
+            Ok(Gathered::new(entries).with_version(version))
+        }))
+    }
+
+    fn pushes(&self) -> Option<futures_util::stream::BoxStream<'static, ()>> {
         use futures_util::StreamExt;
         let receiver = self.watch(self.inner.last_revision.load(Ordering::Acquire));
         let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::error::{ErrorKind, FieldError};
-use crate::origin::{Origin, Sourced};
+use crate::origin::{Origin, Sourced, Taint};
 use crate::rules::Checks;
 use crate::schema::{FieldSchema, RuleSpec, Schema};
 use crate::secret::REDACTED;
@@ -45,6 +45,13 @@ pub(crate) struct Row {
     pub references: Vec<String>,
 }
 
+/// Whether an assembly fills the explain rows (only `explain` needs them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    Skip,
+    Collect,
+}
+
 /// The state of one assembly: the merged values, the errors found so far, the report rows.
 pub struct Assemble<'a> {
     schema: &'a Schema,
@@ -55,8 +62,8 @@ pub struct Assemble<'a> {
     production: bool,
     pub(crate) errors: Vec<FieldError>,
     pub(crate) rows: Vec<Row>,
-    /// Whether to fill `rows` (only `explain` needs them).
-    explain: bool,
+    /// Whether to fill `rows`.
+    explain: Rows,
 }
 
 impl<'a> Assemble<'a> {
@@ -65,7 +72,7 @@ impl<'a> Assemble<'a> {
         values: &'a [Option<Sourced>],
         failed: &'a [bool],
         production: bool,
-        explain: bool,
+        explain: Rows,
     ) -> Self {
         Assemble {
             schema,
@@ -75,7 +82,10 @@ impl<'a> Assemble<'a> {
             section_path: Vec::new(),
             production,
             errors: Vec::new(),
-            rows: Vec::with_capacity(if explain { schema.fields.len() } else { 0 }),
+            rows: Vec::with_capacity(match explain {
+                Rows::Collect => schema.fields.len(),
+                Rows::Skip => 0,
+            }),
             explain,
         }
     }
@@ -99,7 +109,7 @@ impl<'a> Assemble<'a> {
 
         let (value, origin) = match sourced {
             Some(sourced) => {
-                if sourced.from_provider && !field.secret {
+                if sourced.taint == Taint::Provider && !field.secret {
                     let reference = sourced.references.join(", ");
                     self.error(
                         field,
@@ -108,13 +118,15 @@ impl<'a> Assemble<'a> {
                     );
                     return None;
                 }
+                // Only a plain local value of a plain field is quoted back.
+                let quotable = !field.secret && sourced.taint == Taint::Plain;
                 match T::from_raw(&sourced.raw) {
                     Ok(value) => (value, Some(&sourced.origin)),
                     Err(e) => {
                         let kind = ErrorKind::Invalid {
                             expected: expected_of::<T>(field).into_owned(),
-                            got: (!field.secret).then(|| display_raw(&sourced.raw)),
-                            detail: if field.secret { None } else { e.detail },
+                            got: quotable.then(|| display_raw(&sourced.raw)),
+                            detail: if quotable { e.detail } else { None },
                         };
                         self.error(field, Some(&sourced.origin), kind);
                         return None;
@@ -130,12 +142,14 @@ impl<'a> Assemble<'a> {
             },
         };
 
+        // Secrets, and values that came through a reference or a decryption, are not quoted.
+        let hidden = field.secret || sourced.is_some_and(|s| s.taint != Taint::Plain);
         let mut checks = Checks::default();
         check(&value, &mut checks);
         if !checks.violations.is_empty() {
             for violation in checks.violations {
                 let kind = ErrorKind::Rule {
-                    message: violation.message(field.secret),
+                    message: violation.message(hidden),
                 };
                 self.error(field, origin, kind);
             }
@@ -148,7 +162,7 @@ impl<'a> Assemble<'a> {
             self.error(field, origin, ErrorKind::Placeholder { reason });
             return None;
         }
-        if self.explain {
+        if self.explain == Rows::Collect {
             self.rows.push(Row {
                 path: field.path.clone(),
                 env: field.env.clone(),
@@ -240,6 +254,7 @@ fn shown_value(field: &FieldSchema, sourced: Option<&Sourced>) -> String {
         };
     }
     match (sourced, &field.default) {
+        (Some(sourced), _) if sourced.taint == Taint::Decrypted => "(encrypted)".to_owned(),
         (Some(sourced), _) => display_raw(&sourced.raw),
         (None, Some(default)) => default.clone(),
         (None, None) => "(not set)".to_owned(),

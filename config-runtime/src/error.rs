@@ -22,6 +22,20 @@ impl ConfigError {
         ConfigError { errors, warnings }
     }
 
+    /// A `Live` config's watch task is gone (it ended with a panic): nothing can be reloaded.
+    #[cfg(feature = "live")]
+    pub(crate) fn stopped() -> Self {
+        let problem = FieldError::new(
+            "",
+            None,
+            None,
+            ErrorKind::Source {
+                message: "the configuration watch task has stopped".to_owned(),
+            },
+        );
+        ConfigError::new(vec![problem], Vec::new())
+    }
+
     /// Every problem found, one per key (or per source that could not be read).
     pub fn errors(&self) -> &[FieldError] {
         &self.errors

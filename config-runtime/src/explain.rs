@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::assemble::Row;
+use crate::origin::Origin;
 use crate::schema::Schema;
 
 /// Where each value of a loaded config came from. `Display` prints an aligned table.
@@ -23,9 +24,10 @@ pub struct ExplainRow {
     pub key: String,
     /// The environment variable.
     pub env: String,
-    /// Where the value came from: `default`, `environment`, `config.toml line 3`, and the
-    /// references it was resolved through (`.env line 2 via ${vault:secret/app#password}`).
-    pub source: String,
+    /// Where the value came from; `None` for an optional value that is not set.
+    pub origin: Option<Origin>,
+    /// The references the value was resolved through (`${vault:secret/app#password}`).
+    pub references: Vec<String>,
     /// The value as text; `[REDACTED]` for secrets, `(not set)` for an unset optional.
     pub value: String,
 }
@@ -42,11 +44,8 @@ impl Explain {
             .map(|row| ExplainRow {
                 key: row.path,
                 env: row.env,
-                source: match (row.origin, row.references.is_empty()) {
-                    (None, _) => "-".to_owned(),
-                    (Some(origin), true) => origin.to_string(),
-                    (Some(origin), false) => format!("{origin} via {}", row.references.join(", ")),
-                },
+                origin: row.origin,
+                references: row.references,
                 value: row.value,
             })
             .collect();
@@ -79,12 +78,25 @@ impl Explain {
     }
 }
 
+impl ExplainRow {
+    /// Where the value came from, for people: `default`, `environment`,
+    /// `config.toml line 3`, `.env line 2 via ${vault:secret/app#password}`, `-` when unset.
+    pub fn source(&self) -> String {
+        match (&self.origin, self.references.is_empty()) {
+            (None, _) => "-".to_owned(),
+            (Some(origin), true) => origin.to_string(),
+            (Some(origin), false) => format!("{origin} via {}", self.references.join(", ")),
+        }
+    }
+}
+
 impl fmt::Display for Explain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const HEADER: [&str; 4] = ["KEY", "ENV", "SOURCE", "VALUE"];
+        let sources: Vec<String> = self.rows.iter().map(ExplainRow::source).collect();
         let mut widths = HEADER.map(str::len);
-        for row in &self.rows {
-            for (width, cell) in widths.iter_mut().zip([&row.key, &row.env, &row.source]) {
+        for (row, source) in self.rows.iter().zip(&sources) {
+            for (width, cell) in widths.iter_mut().zip([&row.key, &row.env, source]) {
                 *width = (*width).max(cell.chars().count());
             }
         }
@@ -107,8 +119,8 @@ impl fmt::Display for Explain {
             )
         };
         line(f, HEADER)?;
-        for row in &self.rows {
-            line(f, [&row.key, &row.env, &row.source, &row.value])?;
+        for (row, source) in self.rows.iter().zip(&sources) {
+            line(f, [&row.key, &row.env, source, &row.value])?;
         }
         for warning in &self.warnings {
             writeln!(f, "  warning: {warning}")?;

@@ -59,6 +59,7 @@ mod reference;
 pub mod rules;
 mod schema;
 mod secret;
+pub mod source;
 mod suggest;
 mod value;
 
@@ -73,8 +74,7 @@ pub use live::{Live, LiveCache, ReloadEvent, ReloadMetrics, ReloadOutcome, Watch
 pub use loader::Loader;
 pub use origin::Origin;
 pub use provider::{
-    OutagePolicy, Payload, ProviderError, ProviderErrorKind, RemoteSource, SecretData,
-    SecretProvider,
+    OutagePolicy, Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
 };
 pub use reference::{Reference, ReferenceError};
 pub use rules::{Got, Violation};

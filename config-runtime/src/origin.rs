@@ -38,7 +38,12 @@ pub enum Origin {
     },
     /// An explicit `.set(key, value)` on the loader.
     Override,
-    /// A remote source (`.remote(..)`): etcd and the like.
+    /// A whole source, by the name it gives itself (a remote store that could not be read).
+    Source {
+        /// The source's name (`etcd /app/`).
+        name: String,
+    },
+    /// One key of a remote source (`.source(..)`): etcd and the like.
     Remote {
         /// The source, as it describes itself (`etcd /app/`).
         source: String,
@@ -60,6 +65,7 @@ impl fmt::Display for Origin {
             Origin::Env { .. } => f.write_str("environment"),
             Origin::Dir { path } => write!(f, "file {}", path.display()),
             Origin::Override => f.write_str("override"),
+            Origin::Source { name } => f.write_str(name),
             Origin::Remote { source, key } => write!(f, "{source} key {key}"),
         }
     }
@@ -73,6 +79,29 @@ impl Origin {
     }
 }
 
+/// How a value may be shown, from what it went through. Ordered: a value that mixes two
+/// takes the stricter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Taint {
+    /// Text as a local source gave it: errors may quote it (unless the field is secret).
+    Plain,
+    /// Took text from `${env:..}` or `${file:..}`: never quoted.
+    Referenced,
+    /// Plaintext of an encrypted file: never quoted; explain shows `(encrypted)`.
+    Decrypted,
+    /// Took text from a secret provider: never quoted, only into `Secret<T>` fields.
+    Provider,
+}
+
+/// What `${..}` in a value means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interpolation {
+    /// A reference, resolved (local sources).
+    Resolve,
+    /// Literal text (data from remote stores, decrypted plaintext).
+    Literal,
+}
+
 /// A raw value with its origin: what every source contributes for one key.
 #[derive(Clone)]
 pub(crate) struct Sourced {
@@ -80,8 +109,10 @@ pub(crate) struct Sourced {
     pub origin: Origin,
     /// References (`${..}`) this value contained, rendered without values.
     pub references: Vec<String>,
-    /// Whether any part of the value came from a secret provider.
-    pub from_provider: bool,
+    /// What the value went through.
+    pub taint: Taint,
+    /// Whether `${..}` in it is a reference or text (remote and decrypted values).
+    pub interpolation: Interpolation,
 }
 
 impl Sourced {
@@ -90,7 +121,8 @@ impl Sourced {
             raw,
             origin,
             references: Vec::new(),
-            from_provider: false,
+            taint: Taint::Plain,
+            interpolation: Interpolation::Resolve,
         }
     }
 }

@@ -232,24 +232,6 @@ impl fmt::Display for ProviderError {
 
 impl std::error::Error for ProviderError {}
 
-/// A remote store of plain configuration values (etcd, Consul, …): key/value pairs fetched
-/// asynchronously as one source of a loader, optionally pushing change notifications that a
-/// `Live` config reloads on.
-pub trait RemoteSource: Send + Sync + 'static {
-    /// Names the source in origins and messages, e.g. `etcd /app/`.
-    fn describe(&self) -> String;
-
-    /// Every (config key, value) pair the source holds now. Keys are key paths
-    /// (`redis.host`) or variable names.
-    fn entries(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, ProviderError>>;
-
-    /// A stream that yields whenever the source changed after the latest `entries()`, for
-    /// sources that can push (etcd's watch). `None`: this source cannot tell.
-    fn changes(&self) -> Option<futures_util::stream::BoxStream<'static, ()>> {
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

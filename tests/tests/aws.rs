@@ -150,7 +150,7 @@ async fn secrets_manager_json_fields_and_previous_stage() {
         .await
         .unwrap();
     assert_eq!(
-        explain.row("password").unwrap().source,
+        explain.row("password").unwrap().source(),
         "environment via ${aws-sm:prod/db#password}"
     );
     assert!(!explain.to_string().contains(CANARY));
@@ -374,14 +374,14 @@ async fn ssm_parameters_by_path_feed_a_loader() {
 
     // As a loader source: the same keys, and unknown ones are reported like in files.
     let cfg = App::loader()
-        .remote(ssm.source("/prod/app/"))
+        .source(ssm.source("/prod/app/"))
         .load_async()
         .await
         .unwrap();
     assert_eq!(cfg.redis.port, 6380);
     put_parameter(&ssm, "/prod/app/redis/hots", "typo", false).await;
     let err = App::loader()
-        .remote(ssm.source("/prod/app"))
+        .source(ssm.source("/prod/app"))
         .load_async()
         .await
         .unwrap_err();

@@ -153,16 +153,16 @@ async fn live_fleets_converge_on_etcd_changes_without_polling() {
         endpoints.rotate_left(shift);
         let source = EtcdSource::new(endpoints, "/live/").unwrap();
         let explain = Service::loader()
-            .remote(source.clone())
+            .source(source.clone())
             .explain_async()
             .await
             .unwrap();
         assert_eq!(
-            explain.row("workers").unwrap().source,
+            explain.row("workers").unwrap().source(),
             "etcd /live/ key workers"
         );
         let live = Service::loader()
-            .remote(source)
+            .source(source)
             // No polling at all: changes must come from etcd's watch.
             .watch_with(WatchOptions::default().remote_poll_interval(Duration::ZERO))
             .await

@@ -29,7 +29,7 @@ fn later_sources_win_key_by_key() {
         .set("port", "5000")
         .explain()
         .unwrap();
-    let source = |key: &str| explain.row(key).unwrap().source.clone();
+    let source = |key: &str| explain.row(key).unwrap().source();
     let value = |key: &str| explain.row(key).unwrap().value.clone();
 
     assert_eq!(value("port"), "5000");
@@ -130,7 +130,7 @@ fn profile_files_load_after_their_base() {
         explain
             .row("port")
             .unwrap()
-            .source
+            .source()
             .ends_with("config.staging.toml line 1")
     );
     assert_eq!(explain.row("workers").unwrap().value, "2");
@@ -139,7 +139,7 @@ fn profile_files_load_after_their_base() {
         explain
             .row("log_level")
             .unwrap()
-            .source
+            .source()
             .ends_with(".env.staging line 1")
     );
 }

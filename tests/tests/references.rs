@@ -119,7 +119,7 @@ fn explain_names_the_references_a_value_came_through() {
         .explain()
         .unwrap();
     assert_eq!(
-        explain.row("redis.host").unwrap().source,
+        explain.row("redis.host").unwrap().source(),
         "environment via ${env:CACHE_HOST}"
     );
     assert_eq!(explain.row("redis.host").unwrap().value, "c1");

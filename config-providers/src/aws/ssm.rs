@@ -6,8 +6,9 @@ use std::sync::Arc;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::ParameterStringFilter;
 use config_runtime::provider::BoxFuture;
+use config_runtime::source::{Entry, GatherContext, Gathered, Gathering, Poll, Source, Trust};
 use config_runtime::{
-    OutagePolicy, ProviderError, ProviderErrorKind, RemoteSource, SecretData, SecretProvider,
+    Origin, OutagePolicy, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
 };
 
 use super::errors::to_provider_error;
@@ -122,6 +123,12 @@ impl SsmProvider {
         &self,
         path: &str,
     ) -> Result<Vec<(String, String)>, ProviderError> {
+        let parameters = self.parameters_under(path).await?;
+        Ok(parameters.into_iter().map(|p| (p.key, p.value)).collect())
+    }
+
+    /// The parameters under `path`, each with whether SSM decrypted it.
+    async fn parameters_under(&self, path: &str) -> Result<Vec<PathParameter>, ProviderError> {
         let what = format!("AWS SSM parameters under `{path}`");
         let mut entries = Vec::new();
         let mut token: Option<String> = None;
@@ -139,7 +146,19 @@ impl SsmProvider {
                 .map_err(|e| to_provider_error(&e, &what))?;
             for parameter in output.parameters() {
                 if let (Some(name), Some(value)) = (parameter.name(), parameter.value()) {
-                    entries.push((config_key(path, name), value.to_owned()));
+                    let secure = matches!(
+                        parameter.r#type(),
+                        Some(aws_sdk_ssm::types::ParameterType::SecureString)
+                    );
+                    entries.push(PathParameter {
+                        key: config_key(path, name),
+                        value: value.to_owned(),
+                        kind: if secure {
+                            ParameterKind::Decrypted
+                        } else {
+                            ParameterKind::Plain
+                        },
+                    });
                 }
             }
             match output.next_token() {
@@ -147,11 +166,11 @@ impl SsmProvider {
                 _ => break,
             }
         }
-        entries.sort();
+        entries.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(entries)
     }
 
-    /// The parameters under `path` as a loader source, `loader.remote(ssm.source("/prod/app"))`,
+    /// The parameters under `path` as a loader source, `loader.source(ssm.source("/prod/app"))`,
     /// keyed like [`SsmProvider::parameters_by_path`].
     pub fn source(&self, path: impl Into<String>) -> SsmPathSource {
         SsmPathSource {
@@ -247,13 +266,55 @@ pub struct SsmPathSource {
     path: String,
 }
 
-impl RemoteSource for SsmPathSource {
-    fn describe(&self) -> String {
+/// One parameter under a path.
+struct PathParameter {
+    key: String,
+    value: String,
+    kind: ParameterKind,
+}
+
+/// Whether SSM decrypted a parameter (a SecureString).
+enum ParameterKind {
+    Plain,
+    Decrypted,
+}
+
+/// Plain parameters are remote data (a `${..}` in them stays text); decrypted SecureStrings
+/// are provider values: only into `Secret<T>` fields. Gathered again on a `Live` config's
+/// poll interval.
+impl Source for SsmPathSource {
+    fn name(&self) -> String {
         format!("ssm {}", self.path)
     }
 
-    fn entries(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, ProviderError>> {
-        Box::pin(self.provider.parameters_by_path(&self.path))
+    fn trust(&self) -> Trust {
+        Trust::RemoteData
+    }
+
+    fn gather(&self, _: &GatherContext) -> Gathering<'_> {
+        Gathering::Pending(Box::pin(async move {
+            let name = self.name();
+            let parameters = self.provider.parameters_under(&self.path).await?;
+            let entries = parameters
+                .into_iter()
+                .map(|parameter| {
+                    let origin = Origin::Remote {
+                        source: name.clone(),
+                        key: parameter.key.clone(),
+                    };
+                    let entry = Entry::key(parameter.key, parameter.value, origin);
+                    match parameter.kind {
+                        ParameterKind::Plain => entry,
+                        ParameterKind::Decrypted => entry.with_trust(Trust::SecretProvider),
+                    }
+                })
+                .collect();
+            Ok(Gathered::new(entries))
+        }))
+    }
+
+    fn poll(&self) -> Poll {
+        Poll::OnInterval
     }
 }
 

@@ -16,9 +16,11 @@ use std::path::Path;
 
 pub(crate) use dotenv::parse_dotenv;
 
-/// One node of a parsed file.
+/// One node of a document: what a file holds, and what a [`Source`](crate::source::Source)
+/// gives. Scalars are text: the field's type parses them like any other value.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum FileValue {
+#[non_exhaustive]
+pub enum FileValue {
     /// A string, number, boolean or date, as text.
     Scalar(String),
     /// An array of scalars.
@@ -31,8 +33,10 @@ pub(crate) enum FileValue {
 
 /// A value and the line it was found on.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Located<T> {
+pub struct Located<T> {
+    /// The value.
     pub value: T,
+    /// 1-based line of its key, when the format reports it.
     pub line: Option<u32>,
 }
 

@@ -15,10 +15,15 @@
 //! ```
 //!
 //! # How a reload works
-//! A change of a watched input (or [`Live::reload`], or SIGHUP when enabled) re-runs the whole
-//! load, exactly like `load_async`: merge, references (providers answer from their own caches),
-//! validation. Only a fully valid result is swapped in; a failed one leaves the current
-//! snapshot in place and is reported as [`ReloadEvent::Rejected`].
+//! One task follows every input with one `select!`: file events, pushes of remote sources
+//! (etcd's watch), the poll interval (secret versions, polled sources), SIGHUP, requests from
+//! [`Live::reload`], and the drop of the last handle. It keeps what each source gave at the
+//! latest load and gathers again only the sources whose input moved (a file event on a path
+//! the source reads, a push from it, a new version); a provider version poll reads no file.
+//! The new gatherings then run through the same pure steps as `load_async` (merge, resolve,
+//! assemble): only a fully valid result is swapped in; a failed one leaves the current
+//! snapshot in place and is reported as [`ReloadEvent::Rejected`]. [`Live::reload`] and
+//! SIGHUP gather everything again (providers answer from their caches).
 //!
 //! Which keys changed is decided by comparing a fingerprint of each leaf's resolved raw value
 //! (a keyed, randomly seeded SipHash: fingerprints reveal nothing about values). `restart`
@@ -34,8 +39,9 @@
 //! the old snapshot is dropped.
 //!
 //! # Lifetime
-//! Watching runs on a tokio task spawned by `watch()` (so it needs a tokio runtime). It ends
-//! when the last `Live` handle is dropped, and so do notify's watcher threads.
+//! Watching runs on one tokio task spawned by `watch()` (so it needs a tokio runtime). It ends
+//! when the last `Live` handle is dropped, even in the middle of a reload, and with it the push
+//! streams of remote sources and notify's watcher threads.
 
 mod event;
 mod metrics;
@@ -44,11 +50,14 @@ mod watch;
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
+use futures_util::StreamExt;
+use futures_util::stream::{BoxStream, SelectAll};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use arc_swap::Guard;
@@ -56,11 +65,16 @@ pub use event::{ReloadEvent, ReloadOutcome};
 pub use metrics::ReloadMetrics;
 
 use crate::Config;
+use crate::assemble::Rows;
 use crate::error::ConfigError;
-use crate::loader::Loader;
+use crate::loader::gather;
+use crate::loader::merge::Outcome;
+use crate::loader::resolve::{Answers, SecretKey};
+use crate::loader::{Loader, Plan};
 use crate::origin::Sourced;
+use crate::source::{GatherContext, Poll, Version, WatchedPath, process_keys};
 use crate::value::RawValue;
-use watch::{Input, Watcher, inputs_hash};
+use watch::{Stamp, WatchBackend, Watcher, stamp, touches};
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 64;
@@ -140,9 +154,9 @@ impl WatchOptions {
 impl<T: Config + Send + Sync> Loader<T> {
     /// Loads once (an error is returned as is), then keeps the config up to date: every file
     /// and `.env` source (profile variants and optional files that do not exist yet included),
-    /// every directory source and every file a `${file:..}` reference names is watched, and
-    /// each change is reloaded and validated before it is swapped in. See [`Live`]. Needs a
-    /// tokio runtime.
+    /// every directory source and every file a `${file:..}` reference names is watched, remote
+    /// sources' pushes are followed, and each change is reloaded and validated before it is
+    /// swapped in. See [`Live`]. Needs a tokio runtime.
     pub async fn watch(self) -> Result<Live<T>, ConfigError> {
         self.watch_with(WatchOptions::default()).await
     }
@@ -157,7 +171,7 @@ impl<T: Config + Send + Sync> Loader<T> {
 /// snapshot, swapped atomically on each successful reload. Get one with
 /// [`Loader::watch`]. Handles are cheap to clone; watching stops when the last one is dropped.
 pub struct Live<T> {
-    inner: Arc<Inner<T>>,
+    inner: Arc<Handle<T>>,
 }
 
 impl<T> Clone for Live<T> {
@@ -195,40 +209,88 @@ impl<T> std::fmt::Debug for LiveCache<T> {
     }
 }
 
+/// What the handles hold: the snapshot side, the way to the watch task, and its stop signal.
+struct Handle<T> {
+    shared: Arc<Shared<T>>,
+    requests: mpsc::Sender<Request>,
+    /// Dropped with the last handle: the watch task sees it and ends.
+    _stop: oneshot::Sender<()>,
+}
+
+/// A [`Live::reload`] request: where to send the outcome.
+type Request = oneshot::Sender<Result<ReloadOutcome, ConfigError>>;
+
+/// What readers and the watch task share.
+struct Shared<T> {
+    current: Arc<ArcSwap<T>>,
+    version: AtomicU64,
+    events: broadcast::Sender<ReloadEvent>,
+    metrics: Mutex<ReloadMetrics>,
+    previous: ArcSwapOption<Rotated<T>>,
+}
+
 /// The snapshot that a secret change replaced, and until when it is offered.
 struct Rotated<T> {
     snapshot: Arc<T>,
     until: Instant,
 }
 
-struct Inner<T> {
-    current: Arc<ArcSwap<T>>,
-    version: AtomicU64,
-    events: broadcast::Sender<ReloadEvent>,
-    metrics: Mutex<ReloadMetrics>,
-    previous: ArcSwapOption<Rotated<T>>,
-    rotation_grace: Duration,
-    /// Reloads run one at a time, under this lock.
-    reloader: tokio::sync::Mutex<Reloader<T>>,
-    /// Dropped with the last handle: the watch task sees it and ends.
-    _stop: oneshot::Sender<()>,
+/// What woke the watch task up.
+enum Trigger {
+    /// File events (their paths; empty when the watcher only knows "something").
+    Files(Vec<PathBuf>),
+    /// A remote source pushed a change (its index in the plan).
+    Push(usize),
+    /// The poll interval: secret versions and polled sources.
+    Poll,
+    /// SIGHUP or [`Live::reload`]: everything is gathered again.
+    Everything,
 }
 
-/// The state a reload compares against.
-struct Reloader<T> {
+/// The watch task: the pipeline state and the snapshot side it swaps into.
+struct Actor<T> {
+    state: State<T>,
+    shared: Arc<Shared<T>>,
+    rotation_grace: Duration,
+    /// When the snapshot offered by `previous()` expires.
+    rotation_until: Option<tokio::time::Instant>,
+    /// Fingerprint of the latest rejection told to subscribers, until a reload succeeds: the
+    /// same rejection found again (a file event and a manual reload of one change) is
+    /// returned to the caller but not broadcast twice.
+    last_rejection: Option<u64>,
+}
+
+/// The loader, what each source gave at the latest gathering, the fetched reference
+/// targets, and what the running snapshot was built from.
+struct State<T> {
     loader: Loader<T>,
-    inputs: Arc<[Input]>,
-    keys: RandomState,
-    /// Hash of the inputs at the latest load attempt.
-    inputs_hash: u64,
+    plan: Plan,
+    context: GatherContext,
+    outcomes: Vec<Outcome>,
+    /// The paths each source reads, with their stamps before its latest gathering.
+    stamps: Vec<Vec<(WatchedPath, Stamp)>>,
+    /// The files `${file:..}` references name, with their stamps.
+    referenced: Vec<(WatchedPath, Stamp)>,
+    answers: Answers,
     /// Fingerprint of each leaf of the running snapshot (`restart` leaves: the running value).
     running: Vec<u64>,
     /// Raw values of the `restart` leaves the process runs with (index, value).
     kept: Vec<(usize, Option<Sourced>)>,
-    /// Latest fingerprint reported as needing a restart, per `restart` leaf.
+    /// Latest fingerprint reported as needing a restart, per leaf.
     reported: Vec<u64>,
     /// Store version of each provider secret the running snapshot was loaded with.
-    secret_versions: HashMap<(String, String), String>,
+    secret_versions: HashMap<SecretKey, String>,
+}
+
+/// The inputs of the watch task, apart from its state.
+struct Feeds {
+    watcher: Watcher,
+    files: mpsc::UnboundedReceiver<Vec<PathBuf>>,
+    pushes: SelectAll<BoxStream<'static, usize>>,
+    requests: mpsc::Receiver<Request>,
+    stop: oneshot::Receiver<()>,
+    hangup: Hangup,
+    poll_interval: Duration,
 }
 
 impl<T: Config + Send + Sync> Live<T> {
@@ -236,108 +298,131 @@ impl<T: Config + Send + Sync> Live<T> {
         loader: Loader<T>,
         options: WatchOptions,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), ConfigError> {
-        let inputs: Arc<[Input]> = loader
-            .watched_paths()
-            .into_iter()
-            .map(|(path, dir)| Input { path, dir })
-            .collect();
+        let plan = loader.plan();
+        let context = GatherContext::new(T::schema());
+        let paths: Vec<Vec<WatchedPath>> = plan.sources.iter().map(|s| s.watch_paths()).collect();
         // Watch before the first load, so no change after it can be missed.
-        let (notify_tx, notify_rx) = mpsc::unbounded_channel();
-        let watcher = Watcher::start(
+        let (files_tx, files_rx) = mpsc::unbounded_channel();
+        let backend = if options.force_poll {
+            WatchBackend::Poll
+        } else {
+            WatchBackend::Native
+        };
+        let inputs: Vec<WatchedPath> = paths.iter().flatten().cloned().collect();
+        let mut watcher = Watcher::start(
             &inputs,
             options.debounce,
             options.poll_interval,
-            options.force_poll,
-            notify_tx,
+            backend,
+            files_tx,
         );
-        let keys = RandomState::new();
-        let hash = inputs_hash(&inputs, &keys);
-        let (config, resolved, secret_versions) = loader.load_pinned(|_| Vec::new()).await?;
-
-        let schema = T::schema();
-        let running: Vec<u64> = resolved.iter().map(|v| fingerprint(&keys, v)).collect();
-        let kept = restart_indices::<T>()
-            .map(|i| (i, resolved[i].clone()))
+        let stamps = paths
+            .into_iter()
+            .map(|paths| {
+                paths
+                    .into_iter()
+                    .map(|p| (stamp(&p), p))
+                    .map(|(s, p)| (p, s))
+                    .collect()
+            })
             .collect();
-        let reported = running.clone();
-        debug_assert_eq!(running.len(), schema.fields.len());
-        let (stop_tx, stop_rx) = oneshot::channel();
-        let inner = Arc::new(Inner {
-            current: Arc::new(ArcSwap::from_pointee(config)),
-            version: AtomicU64::new(1),
-            events: broadcast::channel(EVENT_CAPACITY).0,
-            metrics: Mutex::new(ReloadMetrics {
-                last_success: Some(SystemTime::now()),
-                ..ReloadMetrics::default()
+        let outcomes = gather::gather_all(&plan.sources, &context).await;
+        let schema = T::schema();
+        let mut state = State {
+            loader,
+            plan,
+            context,
+            outcomes,
+            stamps,
+            referenced: Vec::new(),
+            answers: Answers::default(),
+            running: Vec::new(),
+            kept: Vec::new(),
+            reported: Vec::new(),
+            secret_versions: HashMap::new(),
+        };
+        let first = state.first_load().await?;
+        let actor = Actor {
+            state,
+            shared: Arc::new(Shared {
+                current: Arc::new(ArcSwap::from_pointee(first)),
+                version: AtomicU64::new(1),
+                events: broadcast::channel(EVENT_CAPACITY).0,
+                metrics: Mutex::new(ReloadMetrics {
+                    last_success: Some(SystemTime::now()),
+                    ..ReloadMetrics::default()
+                }),
+                previous: ArcSwapOption::empty(),
             }),
-            previous: ArcSwapOption::empty(),
             rotation_grace: options.rotation_grace,
-            reloader: tokio::sync::Mutex::new(Reloader {
-                loader,
-                inputs: Arc::clone(&inputs),
-                keys,
-                inputs_hash: hash,
-                running,
-                kept,
-                reported,
-                secret_versions,
-            }),
-            _stop: stop_tx,
-        });
+            rotation_until: None,
+            last_rejection: None,
+        };
+        watcher.sync(&actor.state.inputs());
+        let pushes = actor
+            .state
+            .plan
+            .sources
+            .iter()
+            .enumerate()
+            .filter_map(|(index, source)| Some(source.pushes()?.map(move |()| index).boxed()))
+            .collect::<SelectAll<_>>();
         tracing::info!(
             config = schema.type_name,
-            inputs = inputs.len(),
+            inputs = actor.state.inputs().len(),
+            pushes = pushes.len(),
             polling = watcher.is_polling(),
             "watching configuration"
         );
-        for source in inner_remote_sources(&inner).await {
-            if let Some(changes) = source.changes() {
-                tokio::spawn(follow_pushes(
-                    Arc::downgrade(&inner),
-                    source.describe(),
-                    changes,
-                ));
-            }
-        }
-        if !options.remote_poll_interval.is_zero() {
-            tokio::spawn(poll_providers(
-                Arc::downgrade(&inner),
-                options.remote_poll_interval,
-            ));
-        }
-        let task = tokio::spawn(watch_task(
-            Arc::downgrade(&inner),
-            inputs,
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let (requests_tx, requests_rx) = mpsc::channel(16);
+        let feeds = Feeds {
             watcher,
-            notify_rx,
-            stop_rx,
+            files: files_rx,
+            pushes,
+            requests: requests_rx,
+            stop: stop_rx,
             // Listen before returning: a SIGHUP right after `watch()` must not kill the process.
-            Hangup::new(options.reload_on_sighup),
-        ));
-        Ok((Live { inner }, task))
+            hangup: Hangup::new(options.reload_on_sighup),
+            poll_interval: options.remote_poll_interval,
+        };
+        let live = Live {
+            inner: Arc::new(Handle {
+                shared: Arc::clone(&actor.shared),
+                requests: requests_tx,
+                _stop: stop_tx,
+            }),
+        };
+        let task = tokio::spawn(actor.run(feeds));
+        Ok((live, task))
     }
 
-    /// Reloads now, whatever the watcher saw: the whole load runs again (providers answer
-    /// from their caches). On success the outcome says what changed (and subscribers got the
-    /// same [`ReloadEvent::Applied`]); on failure the current snapshot stays, subscribers get
-    /// [`ReloadEvent::Rejected`] and the error is returned.
+    /// Reloads now, whatever the watcher saw: every source is gathered again (providers
+    /// answer from their caches). On success the outcome says what changed (and subscribers
+    /// got the same [`ReloadEvent::Applied`]); on failure the current snapshot stays,
+    /// subscribers get [`ReloadEvent::Rejected`] and the error is returned.
     pub async fn reload(&self) -> Result<ReloadOutcome, ConfigError> {
-        let mut reloader = self.inner.reloader.lock().await;
-        reloader.inputs_hash = inputs_hash(&reloader.inputs, &reloader.keys);
-        self.inner.reload_locked(&mut reloader).await
+        let (reply, answer) = oneshot::channel();
+        let stopped = || ConfigError::stopped();
+        self.inner
+            .requests
+            .send(reply)
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
 impl<T> Live<T> {
     /// The current snapshot. Lock-free; never waits for a reload.
     pub fn get(&self) -> Arc<T> {
-        self.inner.current.load_full()
+        self.inner.shared.current.load_full()
     }
 
     /// The current snapshot behind a guard, without touching the reference count: for hot
     /// paths. Do not hold guards for long (many at once fall back to a slower path).
     pub fn load(&self) -> Guard<Arc<T>> {
-        self.inner.current.load()
+        self.inner.shared.current.load()
     }
 
     /// A reader for one thread whose [`load`](LiveCache::load) costs a generation check while
@@ -345,21 +430,21 @@ impl<T> Live<T> {
     /// next `load`.
     pub fn cache(&self) -> LiveCache<T> {
         LiveCache {
-            cache: arc_swap::Cache::new(Arc::clone(&self.inner.current)),
+            cache: arc_swap::Cache::new(Arc::clone(&self.inner.shared.current)),
         }
     }
 
     /// Events of every later reload (a tokio broadcast: a receiver that falls more than 64
     /// events behind gets `Lagged` and then the latest ones).
     pub fn subscribe(&self) -> broadcast::Receiver<ReloadEvent> {
-        self.inner.events.subscribe()
+        self.inner.shared.events.subscribe()
     }
 
     /// The version of the current snapshot: 1 for the first load, then one more per applied
     /// reload. It only grows. (Read separately from [`get`](Self::get): a reload may fall
     /// between the two reads.)
     pub fn version(&self) -> u64 {
-        self.inner.version.load(Ordering::Acquire)
+        self.inner.shared.version.load(Ordering::Acquire)
     }
 
     /// The snapshot that was current before the latest reload that changed a secret field,
@@ -367,95 +452,153 @@ impl<T> Live<T> {
     /// Read the secret fields from it to accept what the previous secret signed while the
     /// new one rolls out.
     pub fn previous(&self) -> Option<Arc<T>> {
-        let rotated = self.inner.previous.load_full()?;
+        let rotated = self.inner.shared.previous.load_full()?;
         (Instant::now() < rotated.until).then(|| Arc::clone(&rotated.snapshot))
     }
 
     /// Counts of applied, rejected and restart-blocked reloads, the latest error and the time
     /// of the latest success.
     pub fn metrics(&self) -> ReloadMetrics {
-        lock(&self.inner.metrics).clone()
+        lock(&self.inner.shared.metrics).clone()
     }
 }
 
-impl<T: Config + Send + Sync> Inner<T> {
-    /// A watched input changed: reload unless its content is what the latest attempt saw.
-    async fn inputs_changed(self: &Arc<Self>) {
-        let mut reloader = self.reloader.lock().await;
-        let hash = inputs_hash(&reloader.inputs, &reloader.keys);
-        if hash == reloader.inputs_hash {
-            tracing::trace!("config inputs unchanged; no reload");
-            return;
+impl<T: Config + Send + Sync> Actor<T> {
+    /// The one loop: waits for a trigger, then handles it, both interruptible by the stop
+    /// signal so the task ends promptly even during a slow network call.
+    async fn run(mut self, mut feeds: Feeds) {
+        let mut next_poll = next_poll_at(feeds.poll_interval);
+        loop {
+            let rotation_until = self.rotation_until;
+            let expire = async move {
+                match rotation_until {
+                    Some(until) => tokio::time::sleep_until(until).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let poll = async {
+                match next_poll {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let (trigger, reply) = tokio::select! {
+                _ = &mut feeds.stop => break,
+                Some(mut paths) = feeds.files.recv() => {
+                    while let Ok(more) = feeds.files.try_recv() {
+                        paths.extend(more);
+                    }
+                    (Trigger::Files(paths), None)
+                }
+                Some(index) = feeds.pushes.next(), if !feeds.pushes.is_empty() => {
+                    (Trigger::Push(index), None)
+                }
+                () = poll => {
+                    next_poll = next_poll_at(feeds.poll_interval);
+                    (Trigger::Poll, None)
+                }
+                () = feeds.hangup.recv() => {
+                    tracing::info!("SIGHUP: reloading the configuration");
+                    (Trigger::Everything, None)
+                }
+                Some(reply) = feeds.requests.recv() => (Trigger::Everything, Some(reply)),
+                () = expire => {
+                    self.rotation_until = None;
+                    self.shared.previous.store(None);
+                    continue;
+                }
+            };
+            let handled = tokio::select! {
+                _ = &mut feeds.stop => break,
+                handled = self.handle(trigger) => handled,
+            };
+            feeds.watcher.sync(&self.state.inputs());
+            if let Some(reply) = reply {
+                let _ = reply.send(handled.unwrap_or_else(|| Ok(self.unchanged())));
+            }
         }
-        reloader.inputs_hash = hash;
-        // Errors are reported through events, metrics and the log.
-        let _ = self.reload_locked(&mut reloader).await;
+        tracing::debug!("config watching stopped: the last Live handle was dropped");
     }
 
-    async fn reload_locked(
-        self: &Arc<Self>,
-        reloader: &mut Reloader<T>,
-    ) -> Result<ReloadOutcome, ConfigError> {
-        let schema = T::schema();
-        let result = {
-            let Reloader {
-                loader,
-                keys,
-                running,
-                kept,
-                ..
-            } = &*reloader;
-            loader
-                .load_pinned(|resolved| {
-                    kept.iter()
-                        .filter(|(i, _)| fingerprint(keys, &resolved[*i]) != running[*i])
-                        .cloned()
-                        .collect()
-                })
-                .await
-        };
-        let (config, resolved) = match result {
-            Ok((config, resolved, versions)) => {
-                reloader.secret_versions = versions;
-                (config, resolved)
+    /// Gathers again what the trigger says moved; reloads when anything did. `None`: nothing
+    /// moved, no reload was attempted.
+    async fn handle(&mut self, trigger: Trigger) -> Option<Result<ReloadOutcome, ConfigError>> {
+        let moved = match trigger {
+            Trigger::Files(paths) => self.state.files_changed(&paths).await,
+            Trigger::Push(index) => {
+                tracing::debug!(source = %self.state.plan.sources[index].name(), "remote source changed");
+                self.state.regather(&[index]).await
             }
+            Trigger::Poll => self.state.poll().await,
+            Trigger::Everything => {
+                let all: Vec<usize> = (0..self.state.plan.sources.len()).collect();
+                self.state.regather(&all).await;
+                self.state.answers = Answers::default();
+                true
+            }
+        };
+        if !moved {
+            tracing::trace!("config inputs unchanged; no reload");
+            return None;
+        }
+        Some(self.reload().await)
+    }
+
+    /// Runs the pipeline over the current gatherings and swaps in a valid result.
+    async fn reload(&mut self) -> Result<ReloadOutcome, ConfigError> {
+        let schema = T::schema();
+        let state = &mut self.state;
+        let running = state.running.clone();
+        let result = state.build(&running).await;
+        state.referenced = state.referenced_now();
+        let (config, resolved) = match result {
+            Ok(built) => built,
             Err(error) => {
                 self.rejected(&error);
                 return Err(error);
             }
         };
+        self.last_rejection = None;
 
         let mut changed = Vec::new();
         let mut restart_required = Vec::new();
         let mut secret_changed = false;
         for (i, field) in schema.fields.iter().enumerate() {
-            let new = fingerprint(&reloader.keys, &resolved[i]);
+            let new = fingerprint(&resolved[i]);
             if field.restart {
-                if new != reloader.running[i] && new != reloader.reported[i] {
+                if new != state.running[i] && new != state.reported[i] {
                     restart_required.push(field.path.clone());
                 }
-                reloader.reported[i] = new;
-            } else if new != reloader.running[i] {
+                state.reported[i] = new;
+            } else if new != state.running[i] {
                 changed.push(field.path.clone());
                 secret_changed |= field.secret;
-                reloader.running[i] = new;
+                state.running[i] = new;
             }
         }
         let now = SystemTime::now();
         if changed.is_empty() && restart_required.is_empty() {
-            let version = self.version.load(Ordering::Acquire);
-            lock(&self.metrics).last_success = Some(now);
-            tracing::debug!(version, "config reloaded; nothing changed");
-            return Ok(ReloadOutcome::Unchanged { version });
+            lock(&self.shared.metrics).last_success = Some(now);
+            let outcome = self.unchanged();
+            tracing::debug!(%outcome, "config reloaded; nothing changed");
+            return Ok(outcome);
         }
 
-        let old = self.current.swap(Arc::new(config));
-        let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+        let shared = &self.shared;
+        let old = shared.current.swap(Arc::new(config));
+        let version = shared.version.fetch_add(1, Ordering::AcqRel) + 1;
         if secret_changed && !self.rotation_grace.is_zero() {
-            self.keep_previous(old);
+            let until = Instant::now().checked_add(self.rotation_grace);
+            if let Some(until) = until {
+                shared.previous.store(Some(Arc::new(Rotated {
+                    snapshot: old,
+                    until,
+                })));
+                self.rotation_until = tokio::time::Instant::now().checked_add(self.rotation_grace);
+            }
         }
         let metrics = {
-            let mut metrics = lock(&self.metrics);
+            let mut metrics = lock(&shared.metrics);
             metrics.applied += 1;
             metrics.restart_blocked += u64::from(!restart_required.is_empty());
             metrics.last_success = Some(now);
@@ -470,7 +613,7 @@ impl<T: Config + Send + Sync> Inner<T> {
             restart_blocked = metrics.restart_blocked,
             "config reload applied"
         );
-        let _ = self.events.send(ReloadEvent::Applied {
+        let _ = shared.events.send(ReloadEvent::Applied {
             version,
             changed: changed.clone(),
             restart_required: restart_required.clone(),
@@ -482,9 +625,17 @@ impl<T: Config + Send + Sync> Inner<T> {
         })
     }
 
-    fn rejected(&self, error: &ConfigError) {
+    fn unchanged(&self) -> ReloadOutcome {
+        ReloadOutcome::Unchanged {
+            version: self.shared.version.load(Ordering::Acquire),
+        }
+    }
+
+    fn rejected(&mut self, error: &ConfigError) {
+        let fingerprint = process_keys().hash_one(error.to_string());
+        let repeated = self.last_rejection.replace(fingerprint) == Some(fingerprint);
         let metrics = {
-            let mut metrics = lock(&self.metrics);
+            let mut metrics = lock(&self.shared.metrics);
             metrics.rejected += 1;
             metrics.last_error = Some(error.to_string());
             metrics.last_error_at = Some(SystemTime::now());
@@ -497,119 +648,196 @@ impl<T: Config + Send + Sync> Inner<T> {
             restart_blocked = metrics.restart_blocked,
             "config reload rejected; keeping the current snapshot"
         );
-        let _ = self.events.send(ReloadEvent::Rejected {
+        if repeated {
+            tracing::debug!("the same rejection again: subscribers were told already");
+            return;
+        }
+        let _ = self.shared.events.send(ReloadEvent::Rejected {
             error: Arc::new(error.clone()),
         });
     }
-
-    /// Offers `old` through `previous()` for the grace window, then drops it.
-    fn keep_previous(self: &Arc<Self>, old: Arc<T>) {
-        let rotated = Arc::new(Rotated {
-            snapshot: old,
-            until: Instant::now() + self.rotation_grace,
-        });
-        self.previous.store(Some(Arc::clone(&rotated)));
-        let weak = Arc::downgrade(self);
-        let grace = self.rotation_grace;
-        tokio::spawn(async move {
-            tokio::time::sleep(grace).await;
-            if let Some(inner) = weak.upgrade() {
-                let current = inner.previous.load();
-                if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &rotated)) {
-                    inner.previous.store(None);
-                }
-            }
-        });
-    }
 }
 
-/// Follows the watcher (and SIGHUP) until the last handle is dropped.
-async fn watch_task<T: Config + Send + Sync>(
-    inner: Weak<Inner<T>>,
-    inputs: Arc<[Input]>,
-    mut watcher: Watcher,
-    mut changes: mpsc::UnboundedReceiver<()>,
-    mut stop: oneshot::Receiver<()>,
-    mut hangup: Hangup,
-) {
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            Some(()) = changes.recv() => {
-                while changes.try_recv().is_ok() {}
-                watcher.sync(&inputs);
-                let Some(inner) = inner.upgrade() else { break };
-                inner.inputs_changed().await;
-            }
-            () = hangup.recv() => {
-                let Some(inner) = inner.upgrade() else { break };
-                tracing::info!("SIGHUP: reloading the configuration");
-                let mut reloader = inner.reloader.lock().await;
-                reloader.inputs_hash = inputs_hash(&reloader.inputs, &reloader.keys);
-                let _ = inner.reload_locked(&mut reloader).await;
+impl<T: Config + Send + Sync> State<T> {
+    /// The first load: the result is returned (a failure is the caller's error, not an event).
+    async fn first_load(&mut self) -> Result<T, ConfigError> {
+        let (config, resolved) = self.build(&[]).await?;
+        self.running = resolved.iter().map(fingerprint).collect();
+        self.reported = self.running.clone();
+        self.kept = restart_indices::<T>()
+            .map(|i| (i, resolved[i].clone()))
+            .collect();
+        self.referenced = self.referenced_now();
+        Ok(config)
+    }
+
+    /// Steps 2 to 5 over the current gatherings: the config, built with the kept values of
+    /// `restart` leaves that moved, and every leaf's resolved value (unpinned).
+    async fn build(&mut self, running: &[u64]) -> Result<(T, Vec<Option<Sourced>>), ConfigError> {
+        let mut merged = self.loader.merge(&self.plan, &self.outcomes);
+        self.answers = self
+            .loader
+            .fetch(&merged, std::mem::take(&mut self.answers))
+            .await;
+        self.loader.resolve(&mut merged, &self.answers);
+        let resolved = merged.values.clone();
+        let pins: Vec<(usize, Option<Sourced>)> = self
+            .kept
+            .iter()
+            .filter(|(i, _)| {
+                running
+                    .get(*i)
+                    .is_some_and(|r| fingerprint(&resolved[*i]) != *r)
+            })
+            .cloned()
+            .collect();
+        let profile = self.plan.profile.clone();
+        if !pins.is_empty() {
+            // The change itself must be valid, even though it is not applied.
+            self.loader
+                .assemble(merged.clone(), profile.clone(), Rows::Skip)?;
+            for (index, value) in pins {
+                merged.values[index] = value;
             }
         }
+        let assembled = self.loader.assemble(merged, profile, Rows::Skip)?;
+        self.secret_versions = self.answers.versions();
+        Ok((assembled.config, resolved))
     }
-    tracing::debug!("config watching stopped: the last Live handle was dropped");
-}
 
-/// Asks the providers for the versions of the referenced secrets every `interval` (plus
-/// jitter, so a fleet does not poll in step); when one moved, drops that secret from its
-/// provider's cache and reloads. Ends with the last `Live` handle.
-async fn poll_providers<T: Config + Send + Sync>(inner: Weak<Inner<T>>, interval: Duration) {
-    loop {
-        tokio::time::sleep(interval + interval.mul_f64(jitter_fraction() * 0.1)).await;
-        let Some(inner) = inner.upgrade() else { return };
-        let mut reloader = inner.reloader.lock().await;
-        let mut moved = Vec::new();
-        for (key, version) in reloader.loader.provider_versions().await {
-            let loaded = reloader.secret_versions.get(&key);
+    /// Stamps every watched path; gathers again the sources an event or a stamp says moved,
+    /// and re-reads the referenced files that moved. Whether any content moved.
+    async fn files_changed(&mut self, events: &[PathBuf]) -> bool {
+        let mut moved_sources = Vec::new();
+        for (index, stamps) in self.stamps.iter().enumerate() {
+            let moved = stamps
+                .iter()
+                .any(|(path, old)| touches(path, events) || stamp(path) != *old);
+            if moved {
+                moved_sources.push(index);
+            }
+        }
+        let mut moved = self.regather(&moved_sources).await;
+        for (path, old) in &mut self.referenced {
+            let now = stamp(path);
+            if !touches(path, events) && now == *old {
+                continue;
+            }
+            *old = now;
+            let text = gather::read_file(&path.path);
+            let same = match (self.answers.files.get(&path.path), &text) {
+                (Some(Ok(before)), Ok(after)) => before.expose_secret() == after.expose_secret(),
+                (Some(Err(before)), Err(after)) => before == after,
+                _ => false,
+            };
+            if !same {
+                self.answers.files.insert(path.path.clone(), text);
+                moved = true;
+            }
+        }
+        moved
+    }
+
+    /// Gathers these sources again; whether any version moved.
+    async fn regather(&mut self, indices: &[usize]) -> bool {
+        let mut moved = false;
+        for &index in indices {
+            for (path, old) in &mut self.stamps[index] {
+                *old = stamp(path);
+            }
+            let source = Arc::clone(&self.plan.sources[index]);
+            let outcome = gather::gather(&*source, &self.context).await;
+            moved |= version_of(&outcome) != version_of(&self.outcomes[index]);
+            self.outcomes[index] = outcome;
+        }
+        moved
+    }
+
+    /// Asks the providers for the versions of the secrets in use (a secret whose version
+    /// moved is dropped from its provider's cache and fetched again), and gathers the polled
+    /// sources again. Reads no file. Whether anything moved.
+    async fn poll(&mut self) -> bool {
+        let keys: Vec<SecretKey> = self.secret_versions.keys().cloned().collect();
+        let mut moved = false;
+        for (key, version) in gather::secret_versions(keys, self.loader.providers()).await {
+            let loaded = self.secret_versions.get(&key);
             if let (Some(now), Some(loaded)) = (version, loaded)
                 && now != *loaded
             {
-                moved.push((key, loaded.clone(), now));
+                let (scheme, path) = &key;
+                tracing::info!(
+                    scheme,
+                    path,
+                    old = loaded,
+                    new = now,
+                    "a referenced secret has a new version"
+                );
+                self.loader.providers()[scheme].invalidate(path);
+                if let Some(secrets) = self.answers.secrets.as_mut() {
+                    secrets.remove(&key);
+                }
+                moved = true;
             }
         }
-        if moved.is_empty() {
-            continue;
-        }
-        for ((scheme, path), old, new) in &moved {
-            tracing::info!(
-                scheme,
-                path,
-                old,
-                new,
-                "a referenced secret has a new version"
-            );
-            reloader.loader.invalidate_secret(scheme, path);
-        }
-        // Errors are reported through events, metrics and the log.
-        let _ = inner.reload_locked(&mut reloader).await;
+        let polled: Vec<usize> = self
+            .plan
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(_, source)| source.poll() == Poll::OnInterval)
+            .map(|(index, _)| index)
+            .collect();
+        moved | self.regather(&polled).await
+    }
+
+    /// The referenced files now, keeping the stamps of those already known.
+    fn referenced_now(&self) -> Vec<(WatchedPath, Stamp)> {
+        let mut files: Vec<&PathBuf> = self.answers.files.keys().collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|file| {
+                let known = self.referenced.iter().find(|(p, _)| p.path == *file);
+                match known {
+                    Some(known) => known.clone(),
+                    None => {
+                        let path = WatchedPath::file(file);
+                        let stamp = stamp(&path);
+                        (path, stamp)
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Every path to watch: the sources' and the referenced files.
+    fn inputs(&self) -> Vec<WatchedPath> {
+        self.stamps
+            .iter()
+            .flatten()
+            .chain(&self.referenced)
+            .map(|(path, _)| path.clone())
+            .collect()
     }
 }
 
-/// The loader's remote sources (read under the reload lock).
-async fn inner_remote_sources<T: Config + Send + Sync>(
-    inner: &Arc<Inner<T>>,
-) -> Vec<Arc<dyn crate::provider::RemoteSource>> {
-    inner.reloader.lock().await.loader.remote_sources()
+/// The version a gathering ended with (a failure's text stands for it).
+fn version_of(outcome: &Outcome) -> Option<Version> {
+    match outcome {
+        Outcome::Gathered(gathered) => Some(gathered.version.clone()),
+        Outcome::Failed(e) => Some(Version::hash(&e.message)),
+        Outcome::NeedsAsync => None,
+    }
 }
 
-/// Reloads whenever a remote source pushes a change (etcd's watch: no polling). Ends with
-/// the last `Live` handle or when the source's stream ends.
-async fn follow_pushes<T: Config + Send + Sync>(
-    inner: Weak<Inner<T>>,
-    name: String,
-    mut changes: futures_util::stream::BoxStream<'static, ()>,
-) {
-    use futures_util::StreamExt;
-    while changes.next().await.is_some() {
-        let Some(inner) = inner.upgrade() else { return };
-        tracing::debug!(source = %name, "remote source changed; reloading");
-        let mut reloader = inner.reloader.lock().await;
-        // Errors are reported through events, metrics and the log.
-        let _ = inner.reload_locked(&mut reloader).await;
+/// When the next poll is due: the interval plus up to 10 % jitter, so a fleet does not poll
+/// in step; `None` when polling is off.
+fn next_poll_at(interval: Duration) -> Option<tokio::time::Instant> {
+    if interval.is_zero() {
+        return None;
     }
+    let jittered = interval + interval.mul_f64(jitter_fraction() * 0.1);
+    tokio::time::Instant::now().checked_add(jittered)
 }
 
 /// A number in [0, 1) from the clock's low bits: enough to spread a fleet's polls.
@@ -673,7 +901,12 @@ fn restart_indices<T: Config>() -> impl Iterator<Item = usize> {
 }
 
 /// A keyed fingerprint of one resolved leaf value (unset included).
-fn fingerprint(keys: &RandomState, value: &Option<Sourced>) -> u64 {
+/// A keyed fingerprint of one resolved leaf value, with the process key.
+fn fingerprint(value: &Option<Sourced>) -> u64 {
+    fingerprint_with(process_keys(), value)
+}
+
+fn fingerprint_with(keys: &RandomState, value: &Option<Sourced>) -> u64 {
     let mut hasher = keys.build_hasher();
     match value.as_ref().map(|v| &v.raw) {
         None => 0u8.hash(&mut hasher),
@@ -740,23 +973,29 @@ mod tests {
             ))
         };
         assert_eq!(
-            fingerprint(&keys, &value("a")),
-            fingerprint(&keys, &value("a"))
+            fingerprint_with(&keys, &value("a")),
+            fingerprint_with(&keys, &value("a"))
         );
         assert_ne!(
-            fingerprint(&keys, &value("a")),
-            fingerprint(&keys, &value("b"))
+            fingerprint_with(&keys, &value("a")),
+            fingerprint_with(&keys, &value("b"))
         );
-        assert_ne!(fingerprint(&keys, &value("")), fingerprint(&keys, &None));
+        assert_ne!(
+            fingerprint_with(&keys, &value("")),
+            fingerprint_with(&keys, &None)
+        );
         let list = Some(Sourced::new(
             RawValue::List(vec!["a".into()]),
             crate::Origin::Default,
         ));
-        assert_ne!(fingerprint(&keys, &value("a")), fingerprint(&keys, &list));
+        assert_ne!(
+            fingerprint_with(&keys, &value("a")),
+            fingerprint_with(&keys, &list)
+        );
         let other = RandomState::new();
         assert_ne!(
-            fingerprint(&keys, &value("a")),
-            fingerprint(&other, &value("a"))
+            fingerprint_with(&keys, &value("a")),
+            fingerprint_with(&other, &value("a"))
         );
     }
 }

@@ -11,9 +11,8 @@
 //!   otherwise notify's `PollWatcher` takes over, and the log says so.
 
 use std::collections::BTreeSet;
-use std::hash::{BuildHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{
@@ -21,68 +20,66 @@ use notify_debouncer_full::{
 };
 use tokio::sync::mpsc::UnboundedSender;
 
-/// One watched input: a file (`dir == false`) or a directory source.
-#[derive(Debug, Clone)]
-pub(crate) struct Input {
-    pub path: PathBuf,
-    pub dir: bool,
+use crate::source::{PathKind, WatchedPath};
+
+/// A cheap signature of a watched path, read with `stat` only (no content is read): a
+/// file's size, modification time and inode (through symlinks, so a Kubernetes `..data` swap
+/// shows), or for a directory the same of each visible entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Stamp(Vec<(PathBuf, Option<FileStat>)>);
+
+/// Size, modification time and inode of one file.
+type FileStat = (u64, Option<SystemTime>, u64);
+
+/// The [`Stamp`] of `input` now.
+pub(crate) fn stamp(input: &WatchedPath) -> Stamp {
+    let one = |path: &Path| {
+        std::fs::metadata(path).ok().map(|meta| {
+            #[cfg(unix)]
+            let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+            #[cfg(not(unix))]
+            let inode = 0;
+            (meta.len(), meta.modified().ok(), inode)
+        })
+    };
+    let mut parts = vec![(input.path.clone(), one(&input.path))];
+    if input.kind == PathKind::Dir {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&input.path)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        names.sort();
+        parts.extend(names.into_iter().map(|name| {
+            let meta = one(&name);
+            (name, meta)
+        }));
+    }
+    Stamp(parts)
 }
 
-/// A keyed hash of the content of every input: missing files, read errors and directory
-/// listings included, so any change a load could see changes the hash.
-pub(crate) fn inputs_hash(inputs: &[Input], keys: &impl BuildHasher) -> u64 {
-    let mut hasher = keys.build_hasher();
-    for input in inputs {
-        input.path.hash(&mut hasher);
-        if input.dir {
-            match std::fs::read_dir(&input.path) {
-                Ok(entries) => {
-                    let mut names: Vec<PathBuf> = entries
-                        .filter_map(Result::ok)
-                        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                        .map(|e| e.path())
-                        .collect();
-                    names.sort();
-                    1u8.hash(&mut hasher);
-                    for name in names {
-                        name.hash(&mut hasher);
-                        file_hash(&name, &mut hasher);
-                    }
-                }
-                Err(e) => {
-                    0u8.hash(&mut hasher);
-                    e.kind().hash(&mut hasher);
-                }
-            }
-        } else {
-            file_hash(&input.path, &mut hasher);
-        }
-    }
-    hasher.finish()
-}
-
-fn file_hash(path: &Path, hasher: &mut impl Hasher) {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            1u8.hash(hasher);
-            bytes.hash(hasher);
-        }
-        Err(e) => {
-            0u8.hash(hasher);
-            e.kind().hash(hasher);
-        }
-    }
+/// Whether a batch of event paths touches `input`: the file itself, or an entry of the
+/// directory source.
+pub(crate) fn touches(input: &WatchedPath, events: &[PathBuf]) -> bool {
+    let Ok(path) = std::path::absolute(&input.path) else {
+        return false;
+    };
+    events.iter().any(|event| {
+        *event == path || (input.kind == PathKind::Dir && event.parent() == Some(path.as_path()))
+    })
 }
 
 /// The directories to watch for these inputs (absolute, existing).
-fn watch_dirs(inputs: &[Input]) -> BTreeSet<PathBuf> {
+fn watch_dirs(inputs: &[WatchedPath]) -> BTreeSet<PathBuf> {
     let mut dirs = BTreeSet::new();
     for input in inputs {
         let Ok(path) = std::path::absolute(&input.path) else {
             continue;
         };
         let resolved = std::fs::canonicalize(&path).ok();
-        if input.dir {
+        if input.kind == PathKind::Dir {
             // The directory itself (Kubernetes swaps `..data` inside it), its parent (it may be
             // replaced or created), and where its symlinked entries really live.
             dirs.insert(existing(&path));
@@ -148,6 +145,15 @@ impl Backend {
     }
 }
 
+/// Which kind of watching a `Live` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WatchBackend {
+    /// inotify, FSEvents, … (falls back to polling when it cannot watch).
+    Native,
+    /// notify's polling watcher.
+    Poll,
+}
+
 /// The debounced watcher of a `Live`: owned by its watch task, dropped with it (which stops
 /// notify's threads).
 pub(crate) struct Watcher {
@@ -155,17 +161,17 @@ pub(crate) struct Watcher {
     watched: BTreeSet<PathBuf>,
     debounce: Duration,
     poll_interval: Duration,
-    notify: UnboundedSender<()>,
+    notify: UnboundedSender<Vec<PathBuf>>,
 }
 
 impl Watcher {
-    /// Starts watching `inputs`; every debounced batch of events sends `()` on `notify`.
+    /// Starts watching `inputs`; every debounced batch of events sends its paths on `notify`.
     pub fn start(
-        inputs: &[Input],
+        inputs: &[WatchedPath],
         debounce: Duration,
         poll_interval: Duration,
-        force_poll: bool,
-        notify: UnboundedSender<()>,
+        backend: WatchBackend,
+        notify: UnboundedSender<Vec<PathBuf>>,
     ) -> Self {
         let mut watcher = Watcher {
             backend: None,
@@ -174,7 +180,7 @@ impl Watcher {
             poll_interval,
             notify,
         };
-        if force_poll {
+        if backend == WatchBackend::Poll {
             watcher.backend = watcher.poll_backend();
         } else {
             let handler = watcher.handler();
@@ -201,16 +207,20 @@ impl Watcher {
     fn handler(&self) -> impl FnMut(DebounceEventResult) + Send + 'static {
         let notify = self.notify.clone();
         move |result: DebounceEventResult| {
-            match &result {
-                Ok(_) => {}
+            let paths = match result {
+                Ok(events) => events
+                    .into_iter()
+                    .flat_map(|event| event.event.paths)
+                    .collect(),
                 Err(errors) => {
                     for error in errors {
                         tracing::debug!(error = %error, "config watcher error");
                     }
+                    // A look at every input's stamp costs little and may find a change.
+                    Vec::new()
                 }
-            }
-            // Errors too: a look at the content costs little and may find a change.
-            let _ = notify.send(());
+            };
+            let _ = notify.send(paths);
         }
     }
 
@@ -245,7 +255,7 @@ impl Watcher {
 
     /// Re-resolves the directories to watch (symlinks may point elsewhere now, directories may
     /// have appeared) and updates the watches. Never fails: problems are logged.
-    pub fn sync(&mut self, inputs: &[Input]) {
+    pub fn sync(&mut self, inputs: &[WatchedPath]) {
         let wanted = watch_dirs(inputs);
         let Some(backend) = self.backend.as_mut() else {
             return;

@@ -1,68 +1,33 @@
-//! The [`Loader`]: a list of sources, merged in order (later wins) into one value per key,
-//! then references are resolved, then the typed struct is assembled and validated.
+//! The [`Loader`]: a list of [`Source`]s and secret providers. A load runs in five steps:
 //!
 //! ```text
-//! sources ──► Layers (one Sourced per leaf, later wins) ──► references ──► Assemble ──► T
-//!               unknown keys, source errors ───────────────────────────────────┐
-//!                                                  every error ──► ConfigError ◄┘
+//!  1 gather    every source reads what it holds (all I/O; network sources concurrently)
+//!  2 merge     sources in order over the defaults, one slot per leaf; references parsed once
+//!  3 fetch     the targets of those references: ${env:..}, ${file:..}, provider secrets
+//!  4 resolve   references rendered from what was fetched (local values only: Trust)
+//!  5 assemble  each leaf parsed and checked, the struct built, every error collected
 //! ```
+//!
+//! Steps 2, 4 and 5 are pure functions of what steps 1 and 3 gave (`merge.rs`, `resolve.rs`,
+//! [`Assemble`]); `Live` runs the same steps and re-gathers only what changed.
 
-mod layers;
-mod references;
+pub(crate) mod gather;
+pub(crate) mod merge;
+pub(crate) mod resolve;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use futures_util::StreamExt;
-
 use crate::Config;
-use crate::assemble::Assemble;
+use crate::assemble::{Assemble, Rows};
 use crate::error::ConfigError;
 use crate::explain::Explain;
-#[cfg(feature = "live")]
-use crate::origin::Sourced;
-use crate::provider::{ProviderError, RemoteSource, SecretData, SecretProvider};
-use layers::{Layers, Merged};
-pub(crate) use references::Fetched;
-
-/// How many provider requests one load keeps in flight at most.
-const MAX_CONCURRENT_FETCHES: usize = 16;
-
-/// What `load_pinned` gives `Live`: the config, the resolved raw value of every leaf, and the
-/// store version of every provider secret it used.
-#[cfg(feature = "live")]
-pub(crate) type Pinned<T> = (T, Vec<Option<Sourced>>, HashMap<(String, String), String>);
-
-/// One source of values, in the order the user listed it.
-#[derive(Debug, Clone)]
-pub(crate) enum Source {
-    File { path: PathBuf, required: bool },
-    Dotenv { path: PathBuf, required: bool },
-    Dir(PathBuf),
-    Env,
-    Map(Vec<(String, String)>),
-    Set { key: String, value: String },
-    Remote(RemoteHandle),
-}
-
-/// A registered remote source and its position among the loader's remote sources.
-#[derive(Clone)]
-pub(crate) struct RemoteHandle {
-    pub id: usize,
-    pub source: Arc<dyn RemoteSource>,
-}
-
-impl std::fmt::Debug for RemoteHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.source.describe())
-    }
-}
-
-/// Entries fetched from each remote source (by id) before a merge.
-pub(crate) type RemoteEntries = HashMap<usize, Result<Vec<(String, String)>, ProviderError>>;
+use crate::provider::SecretProvider;
+use crate::source::{self, GatherContext, Source, Vars};
+use merge::{Layer, Merged, Outcome};
+use resolve::{Answers, Providers};
 
 /// Builds a config of type `T` from layered sources. Get one with `T::loader()`.
 ///
@@ -70,30 +35,25 @@ pub(crate) type RemoteEntries = HashMap<usize, Result<Vec<(String, String)>, Pro
 /// for the keys it sets. Defaults are always the lowest layer.
 #[must_use = "a loader does nothing until `.load()`"]
 pub struct Loader<T> {
-    sources: Vec<Source>,
+    sources: Vec<Arc<dyn Source>>,
+    /// The maps among the sources: `${env:..}` and the profile variable look there first.
+    maps: Vec<Arc<Vars>>,
     profile_var: Option<String>,
     profile: Option<String>,
-    providers: HashMap<String, Arc<dyn SecretProvider>>,
+    providers: Providers,
     _config: PhantomData<fn() -> T>,
 }
 
 impl<T> std::fmt::Debug for Loader<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Sources may hold override values; show only their kinds.
-        let kinds: Vec<&str> = self
-            .sources
-            .iter()
-            .map(|source| match source {
-                Source::File { .. } => "file",
-                Source::Dotenv { .. } => "dotenv",
-                Source::Dir(_) => "dir",
-                Source::Env => "env",
-                Source::Map(_) => "map",
-                Source::Set { .. } => "set",
-                Source::Remote(_) => "remote",
-            })
-            .collect();
-        f.debug_struct("Loader").field("sources", &kinds).finish()
+        // Names only: sources may hold override values.
+        let names: Vec<String> = self.sources.iter().map(|s| s.name()).collect();
+        let mut schemes: Vec<&String> = self.providers.keys().collect();
+        schemes.sort();
+        f.debug_struct("Loader")
+            .field("sources", &names)
+            .field("providers", &schemes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -103,11 +63,24 @@ impl<T: Config> Default for Loader<T> {
     }
 }
 
+/// The sources of one load, with the profile's variants in place.
+pub(crate) struct Plan {
+    pub sources: Vec<Arc<dyn Source>>,
+    pub profile: Option<String>,
+}
+
+/// What assembly gives: the config and, when asked for, the explain report.
+pub(crate) struct Assembled<T> {
+    pub config: T,
+    pub explain: Option<Explain>,
+}
+
 impl<T: Config> Loader<T> {
     /// A loader with no sources: only defaults.
     pub fn new() -> Self {
         Loader {
             sources: Vec::new(),
+            maps: Vec::new(),
             profile_var: None,
             profile: None,
             providers: HashMap::new(),
@@ -115,24 +88,22 @@ impl<T: Config> Loader<T> {
         }
     }
 
-    /// A TOML, YAML or JSON file, chosen by extension. A missing file is an error.
-    pub fn file(mut self, path: impl AsRef<Path>) -> Self {
-        let path = path.as_ref().to_path_buf();
-        self.sources.push(Source::File {
-            path,
-            required: true,
-        });
+    /// Any [`Source`]: a remote store (etcd, SSM parameters by path) or one of your own.
+    /// Network sources are read by [`load_async`](Self::load_async); with a `Live` config,
+    /// their signals (pushes, polls) reload.
+    pub fn source(mut self, source: impl Source) -> Self {
+        self.sources.push(Arc::new(source));
         self
     }
 
+    /// A TOML, YAML or JSON file, chosen by extension. A missing file is an error.
+    pub fn file(self, path: impl AsRef<Path>) -> Self {
+        self.source(source::File::required(path.as_ref()))
+    }
+
     /// Like [`file`](Self::file), but a missing file is skipped.
-    pub fn file_optional(mut self, path: impl AsRef<Path>) -> Self {
-        let path = path.as_ref().to_path_buf();
-        self.sources.push(Source::File {
-            path,
-            required: false,
-        });
-        self
+    pub fn file_optional(self, path: impl AsRef<Path>) -> Self {
+        self.source(source::File::optional(path.as_ref()))
     }
 
     /// Reads the profile name (e.g. `production`) from this variable. With a profile, every
@@ -151,37 +122,25 @@ impl<T: Config> Loader<T> {
 
     /// A `.env` file. Its values never override variables of the real environment. A missing
     /// file is skipped (use [`dotenv_required`](Self::dotenv_required) to insist).
-    pub fn dotenv(mut self, path: impl AsRef<Path>) -> Self {
-        let path = path.as_ref().to_path_buf();
-        self.sources.push(Source::Dotenv {
-            path,
-            required: false,
-        });
-        self
+    pub fn dotenv(self, path: impl AsRef<Path>) -> Self {
+        self.source(source::Dotenv::optional(path.as_ref()))
     }
 
     /// Like [`dotenv`](Self::dotenv), but a missing file is an error.
-    pub fn dotenv_required(mut self, path: impl AsRef<Path>) -> Self {
-        let path = path.as_ref().to_path_buf();
-        self.sources.push(Source::Dotenv {
-            path,
-            required: true,
-        });
-        self
+    pub fn dotenv_required(self, path: impl AsRef<Path>) -> Self {
+        self.source(source::Dotenv::required(path.as_ref()))
     }
 
     /// A directory with one file per key, each named by the key path (`redis.port`) or the
     /// variable (`APP_REDIS_PORT`), as Kubernetes mounts secrets. One trailing newline is
     /// trimmed; files that name no key are ignored.
-    pub fn dir(mut self, path: impl AsRef<Path>) -> Self {
-        self.sources.push(Source::Dir(path.as_ref().to_path_buf()));
-        self
+    pub fn dir(self, path: impl AsRef<Path>) -> Self {
+        self.source(source::Dir::new(path.as_ref()))
     }
 
     /// The process environment.
-    pub fn env(mut self) -> Self {
-        self.sources.push(Source::Env);
-        self
+    pub fn env(self) -> Self {
+        self.source(source::Environment)
     }
 
     /// A map of variables, read exactly like the process environment.
@@ -191,67 +150,15 @@ impl<T: Config> Loader<T> {
         K: Into<String>,
         V: Into<String>,
     {
-        let vars = vars
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
-        self.sources.push(Source::Map(vars));
+        let vars = Arc::new(Vars::new(vars));
+        self.maps.push(Arc::clone(&vars));
+        self.sources.push(vars);
         self
     }
 
     /// An explicit override, by key path (`"redis.port"`) or variable name.
-    pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.sources.push(Source::Set {
-            key: key.into(),
-            value: value.into(),
-        });
-        self
-    }
-
-    /// A remote store of values (e.g. etcd keys under a prefix), fetched by
-    /// [`load_async`](Self::load_async); with a `Live` config, its pushed changes reload.
-    pub fn remote(mut self, source: impl RemoteSource) -> Self {
-        let id = self
-            .sources
-            .iter()
-            .filter(|s| matches!(s, Source::Remote(_)))
-            .count();
-        self.sources.push(Source::Remote(RemoteHandle {
-            id,
-            source: Arc::new(source),
-        }));
-        self
-    }
-
-    /// The remote sources, in order.
-    #[cfg(feature = "live")]
-    pub(crate) fn remote_sources(&self) -> Vec<Arc<dyn RemoteSource>> {
-        self.sources
-            .iter()
-            .filter_map(|s| match s {
-                Source::Remote(handle) => Some(Arc::clone(&handle.source)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Fetches every remote source, concurrently.
-    async fn fetch_remote(&self) -> RemoteEntries {
-        let handles: Vec<RemoteHandle> = self
-            .sources
-            .iter()
-            .filter_map(|s| match s {
-                Source::Remote(handle) => Some(handle.clone()),
-                _ => None,
-            })
-            .collect();
-        futures_util::future::join_all(handles.into_iter().map(|handle| async move {
-            let entries = handle.source.entries().await;
-            (handle.id, entries)
-        }))
-        .await
-        .into_iter()
-        .collect()
+    pub fn set(self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.source(source::Overrides::one(key, value))
     }
 
     /// Registers a secret provider for the references of its scheme (`${vault:..}`).
@@ -270,193 +177,118 @@ impl<T: Config> Loader<T> {
 
     /// Loads, resolves references, validates. Returns every problem at once.
     ///
-    /// References to secret providers need [`load_async`](Self::load_async).
+    /// Network sources and references to secret providers need
+    /// [`load_async`](Self::load_async).
     pub fn load(&self) -> Result<T, ConfigError> {
-        let (layers, profile) = self.merge();
-        self.finish(layers, profile, &Fetched::none(), false)
-            .map(|(config, _)| config)
+        self.run_now(Rows::Skip).map(|done| done.config)
     }
 
     /// Loads like [`load`](Self::load) and returns the report of where each value came from.
     pub fn explain(&self) -> Result<Explain, ConfigError> {
-        let (layers, profile) = self.merge();
-        self.finish(layers, profile, &Fetched::none(), true)
-            .map(|(_, explain)| explain)
+        self.run_now(Rows::Collect).map(Assembled::into_explain)
     }
 
-    /// Loads like [`load`](Self::load), first fetching every secret the config references
-    /// from its provider: each distinct secret once, concurrently (at most 16 requests in
-    /// flight).
+    /// Loads like [`load`](Self::load), reading network sources and fetching every secret the
+    /// config references from its provider: each distinct secret once, concurrently (at most
+    /// 16 requests in flight).
     pub async fn load_async(&self) -> Result<T, ConfigError> {
-        self.run_async(false).await.map(|(config, _)| config)
+        self.run_async(Rows::Skip).await.map(|done| done.config)
     }
 
-    /// [`explain`](Self::explain) with provider references resolved.
+    /// [`explain`](Self::explain) with network sources and provider references resolved.
     pub async fn explain_async(&self) -> Result<Explain, ConfigError> {
-        self.run_async(true).await.map(|(_, explain)| explain)
+        self.run_async(Rows::Collect)
+            .await
+            .map(Assembled::into_explain)
     }
 
-    async fn run_async(&self, explain: bool) -> Result<(T, Explain), ConfigError> {
-        let remote = self.fetch_remote().await;
-        let (layers, profile) = self.merge_with(Some(&remote));
-        let wanted = references::provider_references(&layers, &self.providers);
-        let fetched = self.fetch(wanted).await;
-        self.finish(layers, profile, &fetched, explain)
+    fn run_now(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
+        let plan = self.plan();
+        let context = GatherContext::new(T::schema());
+        let outcomes: Vec<Outcome> = plan
+            .sources
+            .iter()
+            .map(|source| gather::gather_now(&**source, &context))
+            .collect();
+        let mut merged = self.merge(&plan, &outcomes);
+        let wanted = resolve::wanted(&merged, &self.providers);
+        let mut answers = Answers::default();
+        gather::fetch_local(&mut answers, &wanted, &self.maps);
+        self.resolve(&mut merged, &answers);
+        self.assemble(merged, plan.profile, rows)
     }
 
-    /// Hidden hook for `Live`: loads like [`load_async`](Self::load_async) and also returns
-    /// the resolved raw value of every leaf (by schema index). `pin` sees those values and
-    /// may return replacements (index, value); when it does, the unpinned result must be valid
-    /// too, and the config returned is assembled from the pinned values.
-    #[cfg(feature = "live")]
-    pub(crate) async fn load_pinned(
-        &self,
-        pin: impl FnOnce(&[Option<Sourced>]) -> Vec<(usize, Option<Sourced>)>,
-    ) -> Result<Pinned<T>, ConfigError> {
-        let remote = self.fetch_remote().await;
-        let (mut layers, profile) = self.merge_with(Some(&remote));
-        let wanted = references::provider_references(&layers, &self.providers);
-        let fetched = self.fetch(wanted).await;
-        let versions = fetched.versions();
-        references::resolve(&mut layers, &self.sources, &self.providers, &fetched);
-        let mut merged = layers.finish();
-        let resolved = merged.values.clone();
-        let pins = pin(&resolved);
-        if !pins.is_empty() {
-            let unpinned = Merged {
-                values: merged.values.clone(),
-                failed: merged.failed.clone(),
-                errors: merged.errors.clone(),
-                warnings: merged.warnings.clone(),
-            };
-            self.assemble(unpinned, profile.clone(), false)?;
-            for (index, value) in pins {
-                merged.values[index] = value;
+    async fn run_async(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
+        let plan = self.plan();
+        let context = GatherContext::new(T::schema());
+        let outcomes = gather::gather_all(&plan.sources, &context).await;
+        let mut merged = self.merge(&plan, &outcomes);
+        let answers = self.fetch(&merged, Answers::default()).await;
+        self.resolve(&mut merged, &answers);
+        self.assemble(merged, plan.profile, rows)
+    }
+
+    /// The sources in order, each followed by its profile variant when a profile is set.
+    pub(crate) fn plan(&self) -> Plan {
+        let profile = self.resolve_profile();
+        let mut sources = Vec::with_capacity(self.sources.len() * 2);
+        for source in &self.sources {
+            sources.push(Arc::clone(source));
+            if let Some(variant) = profile.as_deref().and_then(|p| source.for_profile(p)) {
+                sources.push(variant);
             }
         }
-        let (config, _) = self.assemble(merged, profile, false)?;
-        Ok((config, resolved, versions))
+        Plan { sources, profile }
     }
 
-    /// Hidden hook for `Live`: the current version of every provider secret the config
-    /// references, as the stores report it (`None`: the store cannot tell, or did not answer).
-    #[cfg(feature = "live")]
-    pub(crate) async fn provider_versions(&self) -> Vec<((String, String), Option<String>)> {
-        // Remote values are not refetched here: references in them are seen at the next load.
-        let (layers, _) = self.merge();
-        let wanted = references::provider_references(&layers, &self.providers);
-        drop(layers);
-        futures_util::stream::iter(wanted)
-            .map(|(scheme, path)| {
-                let provider = Arc::clone(&self.providers[&scheme]);
-                async move {
-                    let version = match provider.current_version(&path).await {
-                        Ok(version) => version,
-                        Err(e) => {
-                            tracing::debug!(scheme, path, "cannot read the secret's version: {e}");
-                            None
-                        }
-                    };
-                    ((scheme, path), version)
-                }
-            })
-            .buffer_unordered(MAX_CONCURRENT_FETCHES)
-            .collect()
-            .await
-    }
-
-    /// Hidden hook for `Live`: makes the provider of `scheme` forget its cached `path`.
-    #[cfg(feature = "live")]
-    pub(crate) fn invalidate_secret(&self, scheme: &str, path: &str) {
-        if let Some(provider) = self.providers.get(scheme) {
-            provider.invalidate(path);
-        }
-    }
-
-    /// Hidden hook for `Live`: the files (`.env` included, with their profile variants) and
-    /// directories this loader reads, in order, then the files that `${file:..}` references
-    /// in the current values point to (a mounted secret read by reference changes too).
-    #[cfg(feature = "live")]
-    pub(crate) fn watched_paths(&self) -> Vec<(PathBuf, bool)> {
-        let profile = self.resolve_profile();
-        let mut paths: Vec<(PathBuf, bool)> = self
-            .expanded_sources(profile.as_deref())
+    /// Step 2 (pure): the gathered sources merged in order.
+    pub(crate) fn merge(&self, plan: &Plan, outcomes: &[Outcome]) -> Merged {
+        let layers: Vec<Layer<'_>> = plan
+            .sources
             .iter()
-            .filter_map(|source| match source.as_ref() {
-                Source::File { path, .. } | Source::Dotenv { path, .. } => {
-                    Some((path.clone(), false))
-                }
-                Source::Dir(path) => Some((path.clone(), true)),
-                _ => None,
+            .zip(outcomes)
+            .map(|(source, outcome)| Layer {
+                name: source.name(),
+                trust: source.trust(),
+                layering: source.layering(),
+                outcome,
             })
             .collect();
-        let (layers, _) = self.merge();
-        for file in references::referenced_files(&layers) {
-            if !paths.iter().any(|(known, _)| *known == file) {
-                paths.push((file, false));
-            }
-        }
-        paths
+        let ignored: Vec<&str> = self.profile_var.as_deref().into_iter().collect();
+        merge::merge(T::schema(), &layers, &ignored)
     }
 
-    /// Fetches each (scheme, path), concurrently with a bound.
-    async fn fetch(&self, wanted: Vec<(String, String)>) -> Fetched {
-        let results: HashMap<(String, String), Result<SecretData, ProviderError>> =
-            futures_util::stream::iter(wanted)
-                .map(|(scheme, path)| {
-                    let provider = Arc::clone(&self.providers[&scheme]);
-                    async move {
-                        let result = provider.fetch(&path).await;
-                        ((scheme, path), result)
-                    }
-                })
-                .buffer_unordered(MAX_CONCURRENT_FETCHES)
-                .collect()
-                .await;
-        Fetched::new(results)
+    /// Step 3: fills `answers` with what the merged values reference and it lacks.
+    pub(crate) async fn fetch(&self, merged: &Merged, mut answers: Answers) -> Answers {
+        let wanted = resolve::wanted(merged, &self.providers);
+        gather::fetch_local(&mut answers, &wanted, &self.maps);
+        let known = answers.secrets.get_or_insert_with(HashMap::new);
+        known.retain(|key, _| wanted.secrets.contains(key));
+        let missing: Vec<_> = wanted
+            .secrets
+            .into_iter()
+            .filter(|key| !known.contains_key(key))
+            .collect();
+        let fetched = gather::fetch_secrets(missing, &self.providers).await;
+        answers
+            .secrets
+            .get_or_insert_with(HashMap::new)
+            .extend(fetched);
+        answers
     }
 
-    /// Applies every source; the profile in use.
-    fn merge(&self) -> (Layers<'static>, Option<String>) {
-        self.merge_with(None)
+    /// Step 4 (pure): references rendered from the answers.
+    pub(crate) fn resolve(&self, merged: &mut Merged, answers: &Answers) {
+        resolve::resolve(T::schema(), merged, &self.providers, answers);
     }
 
-    /// Applies every source; `remote` holds what remote sources answered (`None` in a
-    /// synchronous load, where they cannot be fetched).
-    fn merge_with(&self, remote: Option<&RemoteEntries>) -> (Layers<'static>, Option<String>) {
-        let profile = self.resolve_profile();
-        let mut layers = Layers::new(T::schema(), self.profile_var.as_deref());
-        for source in self.expanded_sources(profile.as_deref()) {
-            match source.as_ref() {
-                Source::Remote(handle) => {
-                    let entries = remote.map(|fetched| fetched.get(&handle.id));
-                    layers.apply_remote(&handle.source.describe(), entries.flatten());
-                }
-                other => layers.apply(other, self.reads_process_env()),
-            }
-        }
-        (layers, profile)
-    }
-
-    /// Resolves references, assembles, validates.
-    fn finish(
-        &self,
-        mut layers: Layers<'static>,
-        profile: Option<String>,
-        fetched: &Fetched,
-        explain: bool,
-    ) -> Result<(T, Explain), ConfigError> {
-        references::resolve(&mut layers, &self.sources, &self.providers, fetched);
-        self.assemble(layers.finish(), profile, explain)
-    }
-
-    /// Assembles and validates merged, resolved values.
-    fn assemble(
+    /// Step 5 (pure): assembles and validates merged, resolved values.
+    pub(crate) fn assemble(
         &self,
         merged: Merged,
         profile: Option<String>,
-        explain: bool,
-    ) -> Result<(T, Explain), ConfigError> {
+        rows: Rows,
+    ) -> Result<Assembled<T>, ConfigError> {
         let schema = T::schema();
         let production = profile.as_deref() == Some("production");
         let Merged {
@@ -464,8 +296,9 @@ impl<T: Config> Loader<T> {
             failed,
             mut errors,
             warnings,
+            ..
         } = merged;
-        let mut assemble = Assemble::new(schema, &values, &failed, production, explain);
+        let mut assemble = Assemble::new(schema, &values, &failed, production, rows);
         let config = T::__assemble(&mut assemble);
         errors.append(&mut assemble.errors);
 
@@ -474,19 +307,22 @@ impl<T: Config> Loader<T> {
         }
         match config {
             Some(config) if errors.is_empty() => {
-                let explain = Explain::new(schema, assemble.rows, warnings, profile);
-                Ok((config, explain))
+                let explain = (rows == Rows::Collect)
+                    .then(|| Explain::new(schema, assemble.rows, warnings, profile));
+                Ok(Assembled { config, explain })
             }
             _ => {
                 let mut error = ConfigError::new(errors, warnings);
-                error.scrub(&layers::secret_texts(schema, &values));
+                error.scrub(&merge::secret_texts(schema, &values));
                 Err(error)
             }
         }
     }
 
-    fn reads_process_env(&self) -> bool {
-        self.sources.iter().any(|s| matches!(s, Source::Env))
+    #[cfg(feature = "live")]
+    /// The registered providers.
+    pub(crate) fn providers(&self) -> &Providers {
+        &self.providers
     }
 
     /// The profile: set directly, or read from the profile variable (in the maps given, then
@@ -496,66 +332,15 @@ impl<T: Config> Loader<T> {
             return Some(profile.clone());
         }
         let var = self.profile_var.as_deref()?;
-        let from_map = self.sources.iter().rev().find_map(|source| match source {
-            Source::Map(vars) => vars
-                .iter()
-                .rev()
-                .find(|(k, _)| k == var)
-                .map(|(_, v)| v.clone()),
-            _ => None,
-        });
-        from_map
-            .or_else(|| std::env::var(var).ok())
-            .map(|p| p.trim().to_owned())
+        gather::read_var(var, &self.maps)
+            .map(|p| p.expose_secret().trim().to_owned())
             .filter(|p| !p.is_empty())
     }
-
-    /// The sources with each file's and `.env`'s profile variant inserted after it.
-    fn expanded_sources(&self, profile: Option<&str>) -> Vec<Cow<'_, Source>> {
-        let mut out = Vec::with_capacity(self.sources.len() * 2);
-        for source in &self.sources {
-            out.push(Cow::Borrowed(source));
-            let Some(profile) = profile else { continue };
-            match source {
-                Source::File { path, .. } => out.push(Cow::Owned(Source::File {
-                    path: profile_file(path, profile),
-                    required: false,
-                })),
-                Source::Dotenv { path, .. } => {
-                    let mut name = path.as_os_str().to_owned();
-                    name.push(format!(".{profile}"));
-                    out.push(Cow::Owned(Source::Dotenv {
-                        path: PathBuf::from(name),
-                        required: false,
-                    }));
-                }
-                _ => {}
-            }
-        }
-        out
-    }
 }
 
-/// `config.toml` + `production` → `config.production.toml`.
-fn profile_file(path: &Path, profile: &str) -> PathBuf {
-    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}.{profile}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{profile}"),
-    };
-    path.with_file_name(name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::profile_file;
-    use std::path::Path;
-
-    #[test]
-    fn profile_files_keep_their_extension() {
-        assert_eq!(
-            profile_file(Path::new("conf/config.toml"), "production"),
-            Path::new("conf/config.production.toml")
-        );
+impl<T> Assembled<T> {
+    fn into_explain(self) -> Explain {
+        self.explain
+            .expect("explain rows are collected when asked for")
     }
 }

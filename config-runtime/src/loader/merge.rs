@@ -1,0 +1,457 @@
+//! Step 2 of a load, pure: the gathered sources, in order, fill one slot per leaf (a later
+//! source wins); unknown variables and keys and malformed shapes are found here. References
+//! in local values are parsed here, once.
+
+use std::collections::HashSet;
+
+use crate::error::{ErrorKind, FieldError};
+use crate::format::{FileValue, Located};
+use crate::origin::{Interpolation, Origin, Sourced, Taint};
+use crate::provider::ProviderError;
+use crate::reference::{ReferenceError, Template, contains_reference_syntax};
+use crate::schema::Schema;
+use crate::source::{Entry, Gathered, Layering, Name, Problem, Trust};
+use crate::suggest;
+use crate::value::RawValue;
+
+/// What one source gave, as the merge sees it.
+pub(crate) struct Layer<'g> {
+    pub name: String,
+    pub trust: Trust,
+    pub layering: Layering,
+    pub outcome: &'g Outcome,
+}
+
+/// The result of gathering one source.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    Gathered(Gathered),
+    Failed(ProviderError),
+    /// A network source in a synchronous load.
+    NeedsAsync,
+}
+
+/// The parsed references of one slot's texts (one template per text).
+pub(crate) type Parsed = Vec<Result<Template, ReferenceError>>;
+
+/// The outcome of merging: what resolution and assembly read.
+#[derive(Clone)]
+pub(crate) struct Merged {
+    pub values: Vec<Option<Sourced>>,
+    /// Parsed references of each slot that has any (local values only).
+    pub parsed: Vec<Option<Parsed>>,
+    /// Fields whose error is already recorded (assembly skips them).
+    pub failed: Vec<bool>,
+    pub errors: Vec<FieldError>,
+    pub warnings: Vec<String>,
+}
+
+/// Merges the layers, in order, over the schema's defaults.
+pub(crate) fn merge(schema: &Schema, layers: &[Layer<'_>], ignored_vars: &[&str]) -> Merged {
+    let mut state = State::new(schema, ignored_vars);
+    let environment: HashSet<&str> = layers
+        .iter()
+        .filter(|layer| layer.layering == Layering::Environment)
+        .filter_map(|layer| match layer.outcome {
+            Outcome::Gathered(gathered) => Some(gathered),
+            _ => None,
+        })
+        .flat_map(|gathered| &gathered.entries)
+        .filter_map(|entry| match &entry.name {
+            Name::Variable(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    for (seq, layer) in layers.iter().enumerate() {
+        state.seq = seq + 1;
+        let gathered = match layer.outcome {
+            Outcome::Gathered(gathered) => gathered,
+            Outcome::Failed(e) => {
+                let message = format!("cannot read the remote source: {e}");
+                state.source_error(source_origin(&layer.name), message);
+                continue;
+            }
+            Outcome::NeedsAsync => {
+                let message =
+                    "remote sources are fetched asynchronously: load with `.load_async().await`";
+                state.source_error(source_origin(&layer.name), message.to_owned());
+                continue;
+            }
+        };
+        for problem in &gathered.problems {
+            state.problem(problem);
+        }
+        for entry in &gathered.entries {
+            if layer.layering == Layering::UnderEnvironment
+                && let Name::Variable(name) = &entry.name
+                && environment.contains(name.as_str())
+            {
+                continue; // a .env file fills gaps; the real environment always wins
+            }
+            state.trust = entry.trust.unwrap_or(layer.trust);
+            state.entry(entry);
+        }
+    }
+    state.finish()
+}
+
+fn source_origin(name: &str) -> Origin {
+    Origin::Source {
+        name: name.to_owned(),
+    }
+}
+
+/// The merge state of one load.
+struct State<'s> {
+    schema: &'s Schema,
+    values: Vec<Option<Sourced>>,
+    failed: Vec<bool>,
+    errors: Vec<FieldError>,
+    warnings: Vec<String>,
+    /// Variables that are not config keys but are expected (the profile variable).
+    ignored_vars: &'s [&'s str],
+    /// Section paths, to tell a nested table from an unknown key.
+    sections: HashSet<&'s str>,
+    /// Which layer set each slot, and whether through an alias.
+    set_by: Vec<Option<(usize, bool)>>,
+    /// The layer being merged: its sequence number and trust.
+    seq: usize,
+    trust: Trust,
+}
+
+impl<'s> State<'s> {
+    fn new(schema: &'s Schema, ignored_vars: &'s [&'s str]) -> Self {
+        let values = schema
+            .fields
+            .iter()
+            .map(|field| {
+                field
+                    .default_raw
+                    .map(|raw| Sourced::new(RawValue::Str(raw.to_owned()), Origin::Default))
+            })
+            .collect::<Vec<_>>();
+        let errors = schema
+            .problems
+            .iter()
+            .map(|message| {
+                FieldError::new(
+                    "",
+                    None,
+                    None,
+                    ErrorKind::Schema {
+                        message: message.clone(),
+                    },
+                )
+            })
+            .collect();
+        State {
+            schema,
+            failed: vec![false; values.len()],
+            values,
+            errors,
+            warnings: Vec::new(),
+            ignored_vars,
+            sections: schema.sections.iter().map(|s| s.path.as_str()).collect(),
+            set_by: vec![None; schema.fields.len()],
+            seq: 0,
+            trust: Trust::Local,
+        }
+    }
+
+    /// The merged values, with the references of local values parsed.
+    fn finish(self) -> Merged {
+        let parsed = self
+            .values
+            .iter()
+            .map(|slot| {
+                let sourced = slot.as_ref()?;
+                if sourced.interpolation == Interpolation::Literal
+                    || !sourced.raw.texts().any(contains_reference_syntax)
+                {
+                    return None;
+                }
+                Some(sourced.raw.texts().map(Template::parse).collect())
+            })
+            .collect();
+        Merged {
+            values: self.values,
+            parsed,
+            failed: self.failed,
+            errors: self.errors,
+            warnings: self.warnings,
+        }
+    }
+
+    fn set(&mut self, index: usize, raw: RawValue, origin: Origin) {
+        let mut sourced = Sourced::new(raw, origin);
+        match self.trust {
+            Trust::Local => {}
+            Trust::RemoteData => sourced.interpolation = Interpolation::Literal,
+            Trust::SecretProvider => {
+                sourced.interpolation = Interpolation::Literal;
+                sourced.taint = Taint::Provider;
+            }
+            Trust::Decrypted => {
+                sourced.interpolation = Interpolation::Literal;
+                sourced.taint = Taint::Decrypted;
+            }
+        }
+        self.values[index] = Some(sourced);
+    }
+
+    fn entry(&mut self, entry: &Entry) {
+        match (&entry.name, &entry.value) {
+            (Name::Document, FileValue::Table(table)) => {
+                self.table(&entry.origin, "", table);
+            }
+            (Name::Document, _) => {
+                let message = "the top level must be a table of keys".to_owned();
+                self.source_error(entry.origin.clone(), message);
+            }
+            (Name::Variable(name), FileValue::Scalar(value)) => {
+                self.variable(name, value, &entry.origin);
+            }
+            (Name::Key(key), FileValue::Scalar(value)) => {
+                self.keyed(key, RawValue::Str(value.clone()), &entry.origin);
+            }
+            (Name::Key(key), FileValue::List(items)) => {
+                self.keyed(key, RawValue::List(items.clone()), &entry.origin);
+            }
+            (Name::Key(key) | Name::Variable(key), other) => {
+                let index = self.schema.by_path.get(key.as_str());
+                let index = index.or_else(|| self.schema.by_env.get(key.as_str()));
+                match index {
+                    Some(&index) => self.invalid_shape(index, entry.origin.clone(), what(other)),
+                    None => self.unknown_key(key, None, entry.origin.clone()),
+                }
+            }
+        }
+    }
+
+    /// A problem a source reported.
+    fn problem(&mut self, problem: &Problem) {
+        let field = problem
+            .variable
+            .as_deref()
+            .and_then(|name| self.schema.by_env.get(name));
+        if let Some(&index) = field {
+            self.failed[index] = true;
+        }
+        self.errors.push(FieldError::new(
+            "",
+            problem.variable.clone(),
+            Some(problem.origin.clone()),
+            ErrorKind::Source {
+                message: problem.message.clone(),
+            },
+        ));
+    }
+
+    /// One value named by key path or variable name (overrides, remote sources); an unknown
+    /// key is an error with a suggestion.
+    fn keyed(&mut self, key: &str, raw: RawValue, origin: &Origin) {
+        let index = self
+            .schema
+            .by_path
+            .get(key)
+            .or_else(|| self.schema.by_env.get(key));
+        match index {
+            Some(&index) => self.set(index, raw, origin.clone()),
+            None => {
+                let paths = self.schema.fields.iter().map(|f| f.path.as_str());
+                let suggestion = suggest::closest(key, paths).map(str::to_owned);
+                self.unknown_key(key, suggestion, origin.clone());
+            }
+        }
+    }
+
+    fn unknown_key(&mut self, key: &str, suggestion: Option<String>, origin: Origin) {
+        self.errors.push(FieldError::new(
+            key,
+            None,
+            Some(origin),
+            ErrorKind::Unknown {
+                what: "key",
+                suggestion,
+            },
+        ));
+    }
+
+    /// One variable from the environment, a map or a `.env` file.
+    fn variable(&mut self, name: &str, value: &str, origin: &Origin) {
+        if let Some(&index) = self.schema.by_env.get(name) {
+            let field = &self.schema.fields[index];
+            let by_alias = field.env != name;
+            if by_alias {
+                self.warnings.push(format!(
+                    "{name} is deprecated; rename it to {} ({origin})",
+                    field.env
+                ));
+                // Within one source the current name wins over a deprecated one.
+                if self.set_by[index] == Some((self.seq, false)) {
+                    return;
+                }
+            }
+            self.set_by[index] = Some((self.seq, by_alias));
+            self.set(index, RawValue::Str(value.to_owned()), origin.clone());
+            return;
+        }
+        let Some(prefix) = self.schema.prefix else {
+            return;
+        };
+        let is_prefixed = name.len() > prefix.len()
+            && name.starts_with(prefix)
+            && name.as_bytes()[prefix.len()] == b'_';
+        if !is_prefixed || self.ignored_vars.contains(&name) {
+            return;
+        }
+        let suggestion = self.suggest_var(name, prefix);
+        self.errors.push(FieldError::new(
+            "",
+            Some(name.to_owned()),
+            Some(origin.clone()),
+            ErrorKind::Unknown {
+                what: "variable",
+                suggestion,
+            },
+        ));
+    }
+
+    /// The known variable closest to `name`, comparing with and without the prefix, so
+    /// `APP_DATABSE_URL` finds `DATABASE_URL`.
+    fn suggest_var(&self, name: &str, prefix: &str) -> Option<String> {
+        let strip = |n: &'s str| -> &'s str {
+            n.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('_'))
+                .unwrap_or(n)
+        };
+        let bare = name[prefix.len() + 1..].to_owned();
+        let known = self.schema.fields.iter().map(|f| f.env.as_str());
+        let stripped: Vec<&str> = known.clone().map(strip).collect();
+        let best = suggest::closest(&bare, stripped.iter().copied())?;
+        known
+            .into_iter()
+            .find(|known| strip(known) == best)
+            .map(str::to_owned)
+    }
+
+    fn source_error(&mut self, origin: Origin, message: String) {
+        self.errors.push(FieldError::new(
+            "",
+            None,
+            Some(origin),
+            ErrorKind::Source { message },
+        ));
+    }
+
+    /// Walks one table of a document alongside the schema.
+    fn table(&mut self, whole: &Origin, table_path: &str, table: &[(String, Located<FileValue>)]) {
+        for (key, located) in table {
+            let key_path = if table_path.is_empty() {
+                key.clone()
+            } else {
+                format!("{table_path}.{key}")
+            };
+            let origin = at_line(whole, located.line);
+            if let Some(&index) = self.schema.by_path.get(&key_path) {
+                let raw = match &located.value {
+                    FileValue::Scalar(text) => RawValue::Str(text.clone()),
+                    FileValue::List(items) => RawValue::List(items.clone()),
+                    other => {
+                        self.invalid_shape(index, origin, what(other));
+                        continue;
+                    }
+                };
+                self.set(index, raw, origin);
+            } else if self.sections.contains(key_path.as_str()) {
+                match &located.value {
+                    FileValue::Table(inner) => self.table(whole, &key_path, inner),
+                    _ => self.errors.push(FieldError::new(
+                        key_path,
+                        None,
+                        Some(origin),
+                        ErrorKind::Invalid {
+                            expected: "a table of settings".to_owned(),
+                            got: None,
+                            detail: Some("got a single value".to_owned()),
+                        },
+                    )),
+                }
+            } else {
+                let suggestion = self.suggest_key(table_path, key);
+                self.unknown_key(&key_path, suggestion, origin);
+            }
+        }
+    }
+
+    /// A source gave a table or another unsupported shape where a value belongs.
+    fn invalid_shape(&mut self, index: usize, origin: Origin, what: &str) {
+        self.failed[index] = true;
+        let field = &self.schema.fields[index];
+        self.errors.push(FieldError::new(
+            field.path.clone(),
+            Some(field.env.clone()),
+            Some(origin),
+            ErrorKind::Invalid {
+                expected: field.type_name.clone(),
+                got: None,
+                detail: Some(format!("got {what}")),
+            },
+        ));
+    }
+
+    /// The closest key of the same table.
+    fn suggest_key(&self, table_path: &str, key: &str) -> Option<String> {
+        let siblings = self
+            .schema
+            .fields
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(self.sections.iter().copied())
+            .filter_map(|p| {
+                let rest = if table_path.is_empty() {
+                    Some(p)
+                } else {
+                    p.strip_prefix(table_path).and_then(|r| r.strip_prefix('.'))
+                }?;
+                (!rest.is_empty() && !rest.contains('.')).then_some(rest)
+            });
+        suggest::closest(key, siblings).map(str::to_owned)
+    }
+}
+
+/// The origin of a value at `line` of the document `whole` came from.
+fn at_line(whole: &Origin, line: Option<u32>) -> Origin {
+    match whole {
+        Origin::File { path, .. } => Origin::File {
+            path: path.clone(),
+            line,
+        },
+        other => other.clone(),
+    }
+}
+
+/// How a message names a shape that is not a value.
+fn what(value: &FileValue) -> &'static str {
+    match value {
+        FileValue::Table(_) => "a table",
+        FileValue::Unsupported(what) => what,
+        FileValue::List(_) => "a list",
+        FileValue::Scalar(_) => "a value",
+    }
+}
+
+/// Texts of secret fields and of every value that must not be quoted: scrubbed from messages.
+pub(crate) fn secret_texts(schema: &Schema, values: &[Option<Sourced>]) -> Vec<String> {
+    schema
+        .fields
+        .iter()
+        .zip(values)
+        .filter_map(|(field, value)| {
+            let sourced = value.as_ref()?;
+            (field.secret || sourced.taint != Taint::Plain).then_some(sourced)
+        })
+        .flat_map(|sourced| sourced.raw.texts())
+        .map(str::to_owned)
+        .collect()
+}

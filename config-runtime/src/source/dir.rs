@@ -1,0 +1,80 @@
+//! A directory with one file per key (`Loader::dir`), as Kubernetes mounts secrets.
+
+use std::path::{Path, PathBuf};
+
+use super::file::trim_one_newline;
+use super::{Entry, GatherContext, Gathered, Gathering, Problem, Source, WatchedPath};
+use crate::origin::Origin;
+
+/// A directory whose files are named by key path (`redis.port`) or variable
+/// (`APP_REDIS_PORT`); one trailing newline is trimmed, files that name no key are not read,
+/// hidden entries (Kubernetes' `..data`) are skipped.
+#[derive(Debug, Clone)]
+pub struct Dir {
+    path: PathBuf,
+}
+
+impl Dir {
+    /// The directory at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Dir { path: path.into() }
+    }
+
+    /// The directory's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Source for Dir {
+    fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn gather(&self, context: &GatherContext) -> Gathering<'_> {
+        Gathering::Ready(Ok(read_dir(&self.path, context)))
+    }
+
+    fn watch_paths(&self) -> Vec<WatchedPath> {
+        vec![WatchedPath::dir(&self.path)]
+    }
+}
+
+fn read_dir(dir: &Path, context: &GatherContext) -> Gathered {
+    let listing = match std::fs::read_dir(dir) {
+        Ok(listing) => listing,
+        Err(e) => {
+            let origin = Origin::Dir {
+                path: dir.to_owned(),
+            };
+            return Gathered::failed(Problem::new(
+                origin,
+                format!("cannot read the directory: {e}"),
+            ));
+        }
+    };
+    let mut found: Vec<(String, PathBuf)> = listing
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let wanted = !name.starts_with('.') && context.names_a_field(&name);
+            wanted.then(|| (name, entry.path()))
+        })
+        .collect();
+    found.sort();
+    let mut entries = Vec::with_capacity(found.len());
+    let mut problems = Vec::new();
+    for (name, path) in found {
+        let origin = Origin::Dir { path: path.clone() };
+        match std::fs::read_to_string(&path) {
+            Ok(mut text) => {
+                trim_one_newline(&mut text);
+                entries.push(Entry::key(name, text, origin));
+            }
+            Err(e) => problems.push(Problem::new(origin, format!("cannot read the file: {e}"))),
+        }
+    }
+    problems
+        .into_iter()
+        .fold(Gathered::new(entries), Gathered::with_problem)
+}

@@ -1,0 +1,46 @@
+//! The process environment as a source (`Loader::env`).
+
+use super::{Entry, GatherContext, Gathered, Gathering, Layering, Problem, Source};
+use crate::origin::Origin;
+
+/// The process environment. Only the variables the config can use are taken: its fields'
+/// variables and those with its prefix (checked for typos).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Environment;
+
+impl Source for Environment {
+    fn name(&self) -> String {
+        "environment".to_owned()
+    }
+
+    fn layering(&self) -> Layering {
+        Layering::Environment
+    }
+
+    fn gather(&self, context: &GatherContext) -> Gathering<'_> {
+        let mut entries = Vec::new();
+        let mut problems = Vec::new();
+        for (name, value) in std::env::vars_os() {
+            let Some(name) = name.to_str() else { continue };
+            if !context.wants_variable(name) {
+                continue;
+            }
+            let origin = Origin::Env {
+                var: name.to_owned(),
+            };
+            match value.into_string() {
+                Ok(value) => entries.push(Entry::variable(name, value, origin)),
+                Err(_) if context.names_a_field(name) => problems.push(Problem::of_variable(
+                    name,
+                    origin,
+                    "the value is not valid UTF-8",
+                )),
+                Err(_) => {}
+            }
+        }
+        let gathered = problems
+            .into_iter()
+            .fold(Gathered::new(entries), Gathered::with_problem);
+        Gathering::Ready(Ok(gathered))
+    }
+}
