@@ -1,8 +1,11 @@
 //! etcd clusters for tests: one or three members on loopback ports, each member a child
-//! process killed by pid on drop (or on demand, to test failover).
+//! process killed by pid on drop (or on demand, to test failover); [`next_change`] waits for
+//! what a watch delivers.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use config_providers::etcd::EtcdChange;
 
 use crate::services::{Server, free_port_pair, require_tool};
 
@@ -138,4 +141,13 @@ impl EtcdCluster {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+/// The next change a watch delivers, within a generous 20 s (a cluster may be electing a new
+/// leader); panics when none comes or the watch ended.
+pub async fn next_change(changes: &mut tokio::sync::mpsc::Receiver<EtcdChange>) -> EtcdChange {
+    tokio::time::timeout(Duration::from_secs(20), changes.recv())
+        .await
+        .expect("a change within 20 s")
+        .expect("the watch is alive")
 }

@@ -1,14 +1,21 @@
-//! Shared fixtures of the integration tests (real servers in [`services`]): the contract's `AppConfig`, a scratch directory
+//! Shared fixtures of the integration tests: the contract's `AppConfig`, a scratch directory
 //! helper, and the `probe` binary (in `src/bin`) that loads `AppConfig` from a real process
 //! environment, so tests never mutate their own environment.
+//!
+//! Real servers and their seeding are in [`services`] (OpenBao, PostgreSQL), [`moto`] (AWS)
+//! and [`etcd`]; other config structs in [`fixtures`]; writing watched files in [`files`];
+//! waiting for reload events in [`events`].
 
 #![allow(missing_docs)]
 
 pub mod etcd;
+pub mod events;
+pub mod files;
+pub mod fixtures;
 pub mod moto;
 pub mod services;
 
-use config_runtime::{Config, Secret};
+use config_runtime::{Config, Live, Secret};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -90,6 +97,17 @@ pub fn required_vars(extra: &[(&str, &str)]) -> Vec<(String, String)> {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     vars
+}
+
+/// Watches `AppConfig` from the file at `path`, over [`required_vars`]: the variables are
+/// listed first, so the file may override them.
+pub async fn watch_file(path: &Path) -> Live<AppConfig> {
+    AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file(path)
+        .watch()
+        .await
+        .unwrap()
 }
 
 /// A temporary directory with helpers to write files into it; removed on drop.

@@ -4,12 +4,13 @@
 //! moto ignores signatures by default but still needs a SigV4 `Authorization` header to route
 //! a request to the right service and region, so tests talk to it through the real SDK
 //! clients with dummy credentials ([`Moto::settings`]). [`Moto::start_strict`] checks every
-//! access key from the first request, to test refused credentials.
+//! access key from the first request, to test refused credentials. [`put_secret`],
+//! [`put_binary_secret`] and [`put_parameter`] seed the server through a provider's client.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use config_providers::aws::AwsSettings;
+use config_providers::aws::{AwsSettings, SecretsManagerProvider, SsmProvider};
 
 use crate::services::{Server, free_port_pair, require_tool, wait_ready};
 
@@ -70,4 +71,60 @@ impl Moto {
             .credentials("test", "test")
             .timeout(Duration::from_secs(5))
     }
+}
+
+/// Creates (or adds a version to) the text secret `id`; returns the new version id.
+pub async fn put_secret(sm: &SecretsManagerProvider, id: &str, text: &str) -> String {
+    let created = sm
+        .client()
+        .create_secret()
+        .name(id)
+        .secret_string(text)
+        .send()
+        .await;
+    match created {
+        Ok(out) => out.version_id().unwrap().to_owned(),
+        Err(_) => sm
+            .client()
+            .put_secret_value()
+            .secret_id(id)
+            .secret_string(text)
+            .send()
+            .await
+            .unwrap()
+            .version_id()
+            .unwrap()
+            .to_owned(),
+    }
+}
+
+/// Creates the binary secret `id` holding `bytes`.
+pub async fn put_binary_secret(sm: &SecretsManagerProvider, id: &str, bytes: Vec<u8>) {
+    sm.client()
+        .create_secret()
+        .name(id)
+        .secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(bytes))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Writes the parameter `name` (a SecureString when `secure`), overwriting it; returns its
+/// new version.
+pub async fn put_parameter(ssm: &SsmProvider, name: &str, value: &str, secure: bool) -> i64 {
+    let kind = if secure {
+        aws_sdk_ssm::types::ParameterType::SecureString
+    } else {
+        aws_sdk_ssm::types::ParameterType::String
+    };
+    ssm.client()
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(kind)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap()
+        .version()
 }

@@ -393,6 +393,25 @@ impl OpenBaoAdmin {
             .await
     }
 
+    /// Writes a new version of the KV v2 secret `secret/<path>` holding the fields of `data`
+    /// (a JSON object).
+    pub async fn write_secret(&self, path: &str, data: serde_json::Value) {
+        self.put(
+            &format!("secret/data/{path}"),
+            serde_json::json!({ "data": data }),
+        )
+        .await;
+    }
+
+    /// Mounts a KV version 1 engine at `mount`.
+    pub async fn mount_kv1(&self, mount: &str) {
+        self.put(
+            &format!("sys/mounts/{mount}"),
+            serde_json::json!({"type": "kv", "options": {"version": "1"}}),
+        )
+        .await;
+    }
+
     /// Enables AppRole (once) with a policy that reads `secret/*`, creates `role` with
     /// `settings` (token_ttl and friends) and returns its (role_id, secret_id).
     pub async fn approle(&self, role: &str, mut settings: serde_json::Value) -> (String, String) {

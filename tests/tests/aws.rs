@@ -4,21 +4,13 @@
 
 use config_providers::aws::{AwsSettings, SecretsManagerProvider, SsmProvider};
 use config_providers::safeguards::Safeguards;
-use config_runtime::{Config, ErrorKind, ProviderErrorKind, Secret};
-use config_tests::moto::Moto;
+use config_runtime::{Config, ErrorKind, ProviderErrorKind};
+use config_tests::RedisConfig;
+use config_tests::fixtures::Db;
+use config_tests::moto::{Moto, put_binary_secret, put_parameter, put_secret};
 
 /// Marks every seeded secret value: it must never show up outside `expose_secret`.
 const CANARY: &str = "canary-7f3a";
-
-#[derive(Config, Debug)]
-#[config(prefix = "AWS")]
-struct Db {
-    #[config(default = "app")]
-    user: String,
-    password: Secret<String>,
-    #[config(default = "")]
-    previous: Secret<String>,
-}
 
 #[derive(Config, Debug)]
 #[config(prefix = "APP")]
@@ -26,15 +18,7 @@ struct App {
     #[config(default = "info")]
     log_level: String,
     #[config(nested)]
-    redis: Redis,
-}
-
-#[derive(Config, Debug)]
-struct Redis {
-    #[config(default = "localhost")]
-    host: String,
-    #[config(default = 6379)]
-    port: u16,
+    redis: RedisConfig,
 }
 
 async fn secrets_manager(moto: &Moto) -> SecretsManagerProvider {
@@ -47,49 +31,6 @@ async fn ssm(moto: &Moto) -> SsmProvider {
     SsmProvider::new(&moto.settings(), Safeguards::default())
         .await
         .unwrap()
-}
-
-/// Creates (or adds a version to) a text secret; returns the new version id.
-async fn put_secret(sm: &SecretsManagerProvider, id: &str, text: &str) -> String {
-    let created = sm
-        .client()
-        .create_secret()
-        .name(id)
-        .secret_string(text)
-        .send()
-        .await;
-    match created {
-        Ok(out) => out.version_id().unwrap().to_owned(),
-        Err(_) => sm
-            .client()
-            .put_secret_value()
-            .secret_id(id)
-            .secret_string(text)
-            .send()
-            .await
-            .unwrap()
-            .version_id()
-            .unwrap()
-            .to_owned(),
-    }
-}
-
-async fn put_parameter(ssm: &SsmProvider, name: &str, value: &str, secure: bool) -> i64 {
-    let kind = if secure {
-        aws_sdk_ssm::types::ParameterType::SecureString
-    } else {
-        aws_sdk_ssm::types::ParameterType::String
-    };
-    ssm.client()
-        .put_parameter()
-        .name(name)
-        .value(value)
-        .r#type(kind)
-        .overwrite(true)
-        .send()
-        .await
-        .unwrap()
-        .version()
 }
 
 #[tokio::test]
@@ -116,8 +57,8 @@ async fn secrets_manager_json_fields_and_previous_stage() {
 
     let cfg = Db::loader()
         .vars([
-            ("AWS_PASSWORD", "${aws-sm:prod/db#password}"),
-            ("AWS_PREVIOUS", "${aws-sm:prod/db@AWSPREVIOUS#password}"),
+            ("V_PASSWORD", "${aws-sm:prod/db#password}"),
+            ("V_PREVIOUS", "${aws-sm:prod/db@AWSPREVIOUS#password}"),
         ])
         .provider(sm.clone())
         .load_async()
@@ -144,7 +85,7 @@ async fn secrets_manager_json_fields_and_previous_stage() {
     );
 
     let explain = Db::loader()
-        .vars([("AWS_PASSWORD", "${aws-sm:prod/db#password}")])
+        .vars([("V_PASSWORD", "${aws-sm:prod/db#password}")])
         .provider(sm.clone())
         .explain_async()
         .await
@@ -171,19 +112,13 @@ async fn secrets_manager_plain_and_binary_secrets() {
         ("binary/utf8", b"utf8-bytes".to_vec()),
         ("binary/raw", vec![0xff, 0x00, 0xfe, 0x01]),
     ] {
-        sm.client()
-            .create_secret()
-            .name(id)
-            .secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(bytes))
-            .send()
-            .await
-            .unwrap();
+        put_binary_secret(&sm, id, bytes).await;
     }
 
     let cfg = Db::loader()
         .vars([
-            ("AWS_PASSWORD", "${aws-sm:plain}"),
-            ("AWS_PREVIOUS", "${aws-sm:binary/utf8}"),
+            ("V_PASSWORD", "${aws-sm:plain}"),
+            ("V_PREVIOUS", "${aws-sm:binary/utf8}"),
         ])
         .provider(sm.clone())
         .load_async()
@@ -198,7 +133,7 @@ async fn secrets_manager_plain_and_binary_secrets() {
 
     // `#key` on a text that is not JSON: a clear error, without the text.
     let err = Db::loader()
-        .vars([("AWS_PASSWORD", "${aws-sm:plain#password}")])
+        .vars([("V_PASSWORD", "${aws-sm:plain#password}")])
         .provider(sm)
         .load_async()
         .await
@@ -224,7 +159,7 @@ async fn missing_secret_is_not_found_naming_the_id() {
     );
 
     let err = Db::loader()
-        .vars([("AWS_PASSWORD", "${aws-sm:prod/missing#password}")])
+        .vars([("V_PASSWORD", "${aws-sm:prod/missing#password}")])
         .provider(sm.clone())
         .load_async()
         .await
@@ -250,7 +185,7 @@ async fn provider_values_in_plain_fields_are_rejected() {
 
     for reference in ["${aws-sm:prod/db#username}", "${ssm:/prod/app/user}"] {
         let err = Db::loader()
-            .vars([("AWS_PASSWORD", "x"), ("AWS_USER", reference)])
+            .vars([("V_PASSWORD", "x"), ("V_USER", reference)])
             .provider(sm.clone())
             .provider(ssm.clone())
             .load_async()
@@ -290,8 +225,8 @@ async fn ssm_secure_strings_and_versions() {
 
     let cfg = Db::loader()
         .vars([
-            ("AWS_PASSWORD", "${ssm:/prod/app/db_password}"),
-            ("AWS_PREVIOUS", "${ssm:/prod/app/db_password:1}"),
+            ("V_PASSWORD", "${ssm:/prod/app/db_password}"),
+            ("V_PREVIOUS", "${ssm:/prod/app/db_password:1}"),
         ])
         .provider(ssm.clone())
         .load_async()
@@ -331,7 +266,7 @@ async fn ssm_secure_strings_and_versions() {
         );
     }
     let err = Db::loader()
-        .vars([("AWS_PASSWORD", "${ssm:/prod/app/nope}")])
+        .vars([("V_PASSWORD", "${ssm:/prod/app/nope}")])
         .provider(ssm.clone())
         .load_async()
         .await

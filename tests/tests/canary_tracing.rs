@@ -5,7 +5,7 @@
 use config_providers::lkg::LastKnownGood;
 use config_providers::vault::VaultProvider;
 use config_runtime::{Config, Secret};
-use config_tests::services::{BAO_ROOT_TOKEN, start_openbao};
+use config_tests::services::{BAO_ROOT_TOKEN, OpenBaoAdmin, start_openbao};
 use config_tests::{AppConfig, Scratch};
 use serde_json::json;
 use std::io::Write;
@@ -51,13 +51,9 @@ async fn no_secret_reaches_tracing_output() {
     let Some(mut server) = start_openbao() else {
         return;
     };
-    reqwest::Client::new()
-        .post(format!("{}/v1/secret/data/app", server.url))
-        .header("X-Vault-Token", BAO_ROOT_TOKEN)
-        .json(&json!({"data": {"token": CANARY}}))
-        .send()
-        .await
-        .unwrap();
+    OpenBaoAdmin::new(&server)
+        .write_secret("app", json!({"token": CANARY}))
+        .await;
     let dir = Scratch::new();
     let lkg = || LastKnownGood::new(dir.path().join("lkg.bin"), [9; 32]);
     let vars = [

@@ -2,9 +2,10 @@
 //! `${etcd:/key}` references resolve, and watches deliver every change — also from a
 //! 3-member cluster that loses a member during the test.
 
-use config_providers::etcd::{EtcdChange, EtcdSource};
+use config_providers::etcd::EtcdSource;
 use config_runtime::{Config, Secret};
-use config_tests::etcd::EtcdCluster;
+use config_tests::RedisConfig;
+use config_tests::etcd::{EtcdCluster, next_change};
 use std::time::Duration;
 
 #[derive(Config, Debug)]
@@ -13,23 +14,9 @@ struct Service {
     #[config(default = 1)]
     workers: u16,
     #[config(nested)]
-    redis: Redis,
+    redis: RedisConfig,
     #[config(default = "")]
     token: Secret<String>,
-}
-
-#[derive(Config, Debug)]
-struct Redis {
-    #[config(default = "localhost")]
-    host: String,
-}
-
-/// Waits for the next change, generously (machines are noisy).
-async fn next(changes: &mut tokio::sync::mpsc::Receiver<EtcdChange>) -> EtcdChange {
-    tokio::time::timeout(Duration::from_secs(20), changes.recv())
-        .await
-        .expect("a change within 20 s")
-        .expect("the watch is alive")
 }
 
 #[tokio::test]
@@ -93,7 +80,7 @@ async fn a_fleet_keeps_receiving_changes_when_a_member_dies() {
 
     cluster.put("/fleet/workers", "2");
     for changes in [&mut a, &mut b] {
-        let change = next(changes).await;
+        let change = next_change(changes).await;
         assert_eq!(
             (change.key.as_str(), change.value.as_deref()),
             ("workers", Some("2"))
@@ -107,9 +94,9 @@ async fn a_fleet_keeps_receiving_changes_when_a_member_dies() {
     cluster.put("/fleet/workers", "4");
     for changes in [&mut a, &mut b] {
         let got = [
-            next(changes).await,
-            next(changes).await,
-            next(changes).await,
+            next_change(changes).await,
+            next_change(changes).await,
+            next_change(changes).await,
         ];
         let values: Vec<(&str, Option<&str>)> = got
             .iter()

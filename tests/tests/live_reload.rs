@@ -3,50 +3,13 @@
 //! only grow, explicit reloads and SIGHUP, the rotation grace period, metrics, and no secret
 //! in any event or metric.
 
-use std::path::Path;
 use std::time::Duration;
 
-use config_runtime::{Config, Live, ReloadEvent, ReloadOutcome, WatchOptions};
-use config_tests::{AppConfig, STRIPE_KEY, Scratch, required_vars};
-use tokio::sync::broadcast::Receiver;
+use config_runtime::{Config, ReloadEvent, ReloadOutcome, WatchOptions};
+use config_tests::events::{WAIT, applied, next};
+use config_tests::files::save;
+use config_tests::{AppConfig, STRIPE_KEY, Scratch, required_vars, watch_file};
 use tokio::sync::broadcast::error::TryRecvError;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-fn save(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
-
-async fn next(events: &mut Receiver<ReloadEvent>) -> ReloadEvent {
-    tokio::time::timeout(WAIT, events.recv())
-        .await
-        .expect("a reload event within 10 s")
-        .expect("the event channel stays open")
-}
-
-/// (version, changed, restart_required) of the next event, which must be `Applied`.
-async fn applied(events: &mut Receiver<ReloadEvent>) -> (u64, Vec<String>, Vec<String>) {
-    match next(events).await {
-        ReloadEvent::Applied {
-            version,
-            changed,
-            restart_required,
-        } => (version, changed, restart_required),
-        other => panic!("expected an applied reload, got {other}"),
-    }
-}
-
-/// The required variables first, so the file may override them.
-async fn watch_file(path: &Path) -> Live<AppConfig> {
-    AppConfig::loader()
-        .vars(required_vars(&[]))
-        .file(path)
-        .watch()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn the_first_load_must_succeed() {

@@ -4,13 +4,13 @@
 //! final valid content is applied.
 
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use config_runtime::{Config, Live, ReloadEvent};
 use config_tests::Scratch;
+use config_tests::files::save;
 
 /// Valid exactly when `a == b` and `note` has `a % 40` characters: any cut of a valid file
 /// misses `b`, is not TOML, or has `b` shorter than `a`; so a reader that ever sees the rule
@@ -40,12 +40,6 @@ fn valid(n: u64) -> String {
         "note = \"{}\"\na = {n}\nb = {n}\n",
         "x".repeat((n % 40) as usize)
     )
-}
-
-fn save(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
 }
 
 fn assert_valid(cfg: &Pair) {

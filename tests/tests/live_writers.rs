@@ -7,47 +7,10 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use config_runtime::{Config, Live, ReloadEvent};
-use config_tests::{AppConfig, DATABASE_URL, STRIPE_KEY, Scratch, required_vars};
-use tokio::sync::broadcast::Receiver;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-/// What an editor does: write a temporary file, then rename it over the original.
-fn save(path: &Path, text: &str) {
-    let tmp = path.with_file_name(format!(
-        ".{}.swp",
-        path.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
-
-async fn next(events: &mut Receiver<ReloadEvent>) -> ReloadEvent {
-    tokio::time::timeout(WAIT, events.recv())
-        .await
-        .expect("a reload event within 10 s")
-        .expect("the event channel stays open")
-}
-
-/// The next event, which must be `Applied`: (version, changed).
-async fn applied(events: &mut Receiver<ReloadEvent>) -> (u64, Vec<String>) {
-    match next(events).await {
-        ReloadEvent::Applied {
-            version, changed, ..
-        } => (version, changed),
-        other => panic!("expected an applied reload, got {other}"),
-    }
-}
-
-async fn watch_file(path: &Path) -> Live<AppConfig> {
-    AppConfig::loader()
-        .file(path)
-        .vars(required_vars(&[]))
-        .watch()
-        .await
-        .unwrap()
-}
+use config_runtime::{Config, ReloadEvent};
+use config_tests::events::{applied_changed, next};
+use config_tests::files::save;
+use config_tests::{AppConfig, DATABASE_URL, STRIPE_KEY, Scratch, required_vars, watch_file};
 
 #[tokio::test]
 async fn editor_save_by_rename_is_applied() {
@@ -58,12 +21,18 @@ async fn editor_save_by_rename_is_applied() {
     assert_eq!((live.get().port, live.version()), (9000, 1));
 
     save(&path, "port = 9001\n");
-    assert_eq!(applied(&mut events).await, (2, vec!["port".to_owned()]));
+    assert_eq!(
+        applied_changed(&mut events).await,
+        (2, vec!["port".to_owned()])
+    );
     assert_eq!(live.get().port, 9001);
 
     // A second save by rename: the watch survived the first one.
     save(&path, "port = 9002\n");
-    assert_eq!(applied(&mut events).await, (3, vec!["port".to_owned()]));
+    assert_eq!(
+        applied_changed(&mut events).await,
+        (3, vec!["port".to_owned()])
+    );
     assert_eq!(live.load().port, 9002);
 }
 
@@ -132,12 +101,18 @@ async fn delete_and_recreate() {
 
     // Re-created: a new file (new inode) at the same path.
     save(&path, "port = 9005\n");
-    assert_eq!(applied(&mut events).await, (2, vec!["port".to_owned()]));
+    assert_eq!(
+        applied_changed(&mut events).await,
+        (2, vec!["port".to_owned()])
+    );
     assert_eq!(live.get().port, 9005);
 
     // And it is still watched.
     save(&path, "port = 9006\n");
-    assert_eq!(applied(&mut events).await.1, vec!["port".to_owned()]);
+    assert_eq!(
+        applied_changed(&mut events).await.1,
+        vec!["port".to_owned()]
+    );
     assert_eq!(live.get().port, 9006);
 }
 
@@ -159,14 +134,17 @@ async fn optional_file_that_appears_later() {
     assert_eq!(live.get().port, 9000);
 
     save(&local, "port = 9100\n");
-    assert_eq!(applied(&mut events).await, (2, vec!["port".to_owned()]));
+    assert_eq!(
+        applied_changed(&mut events).await,
+        (2, vec!["port".to_owned()])
+    );
     assert_eq!(live.get().port, 9100);
 
     // In a directory that does not exist yet either.
     std::fs::create_dir(nested.parent().unwrap()).unwrap();
     save(&nested, "log_level = \"debug\"\n");
     assert_eq!(
-        applied(&mut events).await,
+        applied_changed(&mut events).await,
         (3, vec!["log_level".to_owned()])
     );
     assert_eq!(live.get().log_level, "debug");
@@ -235,7 +213,7 @@ async fn kubernetes_symlink_swap_in_a_directory_source() {
     assert_eq!(live.get().redis.port, 7000);
 
     volume.update(&[("APP_STRIPE_KEY", key_v2), ("redis.port", "7001\n")]);
-    let (version, changed) = applied(&mut events).await;
+    let (version, changed) = applied_changed(&mut events).await;
     assert_eq!(version, 2);
     assert_eq!(changed, ["stripe_key", "redis.port"]);
     let cfg = live.get();
@@ -245,7 +223,7 @@ async fn kubernetes_symlink_swap_in_a_directory_source() {
     // Again: the watch follows the swapped symlink.
     volume.update(&[("APP_STRIPE_KEY", key_v2), ("redis.port", "7002\n")]);
     assert_eq!(
-        applied(&mut events).await,
+        applied_changed(&mut events).await,
         (3, vec!["redis.port".to_owned()])
     );
     assert_eq!(live.get().redis.port, 7002);
@@ -261,12 +239,15 @@ async fn kubernetes_symlink_swap_of_a_config_file() {
     assert_eq!(live.get().port, 9000);
 
     volume.update(&[("config.toml", "port = 9001\n")]);
-    assert_eq!(applied(&mut events).await, (2, vec!["port".to_owned()]));
+    assert_eq!(
+        applied_changed(&mut events).await,
+        (2, vec!["port".to_owned()])
+    );
     assert_eq!(live.get().port, 9001);
 
     volume.update(&[("config.toml", "port = 9002\nlog_level = \"warn\"\n")]);
     assert_eq!(
-        applied(&mut events).await,
+        applied_changed(&mut events).await,
         (3, vec!["port".to_owned(), "log_level".to_owned()])
     );
     assert_eq!(live.get().port, 9002);
@@ -288,7 +269,10 @@ async fn the_polling_watcher_sees_changes_too() {
     let mut events = live.subscribe();
 
     save(&path, "port = 9001\n");
-    assert_eq!(applied(&mut events).await, (2, vec!["port".to_owned()]));
+    assert_eq!(
+        applied_changed(&mut events).await,
+        (2, vec!["port".to_owned()])
+    );
     assert_eq!(live.get().port, 9001);
 }
 
@@ -308,12 +292,15 @@ async fn dotenv_files_and_profile_variants_are_watched() {
 
     // `.env.staging` does not exist yet.
     save(&dir.path().join(".env.staging"), "APP_PORT=9100\n");
-    assert_eq!(applied(&mut events).await, (2, vec!["port".to_owned()]));
+    assert_eq!(
+        applied_changed(&mut events).await,
+        (2, vec!["port".to_owned()])
+    );
     assert_eq!(live.get().port, 9100);
 
     save(&dotenv, "APP_PORT=9000\nAPP_LOG_LEVEL=warn\n");
     assert_eq!(
-        applied(&mut events).await,
+        applied_changed(&mut events).await,
         (3, vec!["log_level".to_owned()])
     );
     assert_eq!(live.get().log_level, "warn");
@@ -337,7 +324,7 @@ async fn a_file_named_by_a_file_reference_is_watched_too() {
 
     let rotated = "sk_test_rotated_0123456789abcdef0123456789";
     save(&secret, &format!("{rotated}\n"));
-    let (version, changed) = applied(&mut events).await;
+    let (version, changed) = applied_changed(&mut events).await;
     assert_eq!((version, changed), (2, vec!["stripe_key".to_owned()]));
     assert_eq!(live.get().stripe_key.expose_secret(), rotated);
 }

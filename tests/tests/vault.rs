@@ -3,20 +3,11 @@
 
 use config_providers::vault::VaultProvider;
 use config_runtime::{Config, ErrorKind, Secret};
+use config_tests::fixtures::Db;
 use config_tests::services::{
     BAO_ROOT_TOKEN, OpenBaoAdmin, Server, start_openbao, start_openbao_with_audit_log,
 };
 use serde_json::{Value, json};
-
-#[derive(Config, Debug)]
-#[config(prefix = "V")]
-struct Db {
-    #[config(default = "app")]
-    user: String,
-    password: Secret<String>,
-    #[config(default = "")]
-    previous: Secret<String>,
-}
 
 fn provider(server: &Server, token: &str) -> VaultProvider {
     VaultProvider::builder(&server.url)
@@ -32,23 +23,12 @@ async fn kv2_fields_versions_and_kv1_mounts() {
     };
     let admin = OpenBaoAdmin::new(&server);
     admin
-        .put(
-            "secret/data/app",
-            json!({"data": {"password": "first-pw", "user": "svc"}}),
-        )
+        .write_secret("app", json!({"password": "first-pw", "user": "svc"}))
         .await;
     admin
-        .put(
-            "secret/data/app",
-            json!({"data": {"password": "second-pw", "user": "svc"}}),
-        )
+        .write_secret("app", json!({"password": "second-pw", "user": "svc"}))
         .await;
-    admin
-        .put(
-            "sys/mounts/kv1",
-            json!({"type": "kv", "options": {"version": "1"}}),
-        )
-        .await;
+    admin.mount_kv1("kv1").await;
     admin.put("kv1/legacy", json!({"password": "v1-pw"})).await;
 
     let cfg = Db::loader()
@@ -113,10 +93,7 @@ async fn approle_login_reads_secrets() {
     };
     let admin = OpenBaoAdmin::new(&server);
     admin
-        .put(
-            "secret/data/app",
-            json!({"data": {"password": "approle-pw"}}),
-        )
+        .write_secret("app", json!({"password": "approle-pw"}))
         .await;
     let (role_id, secret_id) = admin.approle("app", json!({"token_ttl": "1h"})).await;
     let vault = VaultProvider::builder(&server.url)
@@ -140,10 +117,7 @@ async fn wrong_token_and_missing_paths_are_clear_errors() {
     };
     let admin = OpenBaoAdmin::new(&server);
     admin
-        .put(
-            "secret/data/app",
-            json!({"data": {"password": "canary-pw-4411"}}),
-        )
+        .write_secret("app", json!({"password": "canary-pw-4411"}))
         .await;
 
     let err = Db::loader()
@@ -243,10 +217,7 @@ async fn fifty_references_are_fetched_in_parallel_and_cached() {
     let admin = OpenBaoAdmin::new(&server);
     for i in 0..50 {
         admin
-            .put(
-                &format!("secret/data/s{i}"),
-                json!({"data": {"v": format!("canary-token-{i}")}}),
-            )
+            .write_secret(&format!("s{i}"), json!({"v": format!("canary-token-{i}")}))
             .await;
     }
     let ours = dir.path().join("audit.jsonl");
@@ -327,10 +298,7 @@ async fn proactive_refresh_picks_up_a_new_version() {
     };
     let admin = OpenBaoAdmin::new(&server);
     admin
-        .put(
-            "secret/data/rotating",
-            json!({"data": {"password": "before-rotation"}}),
-        )
+        .write_secret("rotating", json!({"password": "before-rotation"}))
         .await;
     let policy = config_providers::cache::CachePolicy {
         ttl: std::time::Duration::from_secs(2),
@@ -351,10 +319,7 @@ async fn proactive_refresh_picks_up_a_new_version() {
         "before-rotation"
     );
     admin
-        .put(
-            "secret/data/rotating",
-            json!({"data": {"password": "after-rotation"}}),
-        )
+        .write_secret("rotating", json!({"password": "after-rotation"}))
         .await;
     // Inside the TTL but in its last half: answered from memory, refreshed in the background.
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
@@ -396,10 +361,7 @@ async fn outages_fall_back_to_a_fresh_last_known_good_store_only() {
     };
     let admin = OpenBaoAdmin::new(&server);
     admin
-        .put(
-            "secret/data/app",
-            json!({"data": {"password": "lkg-canary-7781"}}),
-        )
+        .write_secret("app", json!({"password": "lkg-canary-7781"}))
         .await;
     let dir = config_tests::Scratch::new();
     let vars = [("V_PASSWORD", "${vault:secret/app#password}")];
@@ -544,12 +506,7 @@ async fn approle_tokens_are_renewed_then_replaced_by_a_new_login() {
     };
     let admin = OpenBaoAdmin::new(&server);
     for name in ["a", "b", "c"] {
-        admin
-            .put(
-                &format!("secret/data/{name}"),
-                json!({"data": {"password": name}}),
-            )
-            .await;
+        admin.write_secret(name, json!({"password": name})).await;
     }
     // Tokens live 3 s and can be renewed up to 5 s in total.
     let (role_id, secret_id) = admin
@@ -598,14 +555,9 @@ async fn version_polling_reads_metadata_only_and_sees_new_versions() {
     };
     let admin = OpenBaoAdmin::new(&server);
     admin
-        .put("secret/data/polled", json!({"data": {"password": "one"}}))
+        .write_secret("polled", json!({"password": "one"}))
         .await;
-    admin
-        .put(
-            "sys/mounts/kv1",
-            json!({"type": "kv", "options": {"version": "1"}}),
-        )
-        .await;
+    admin.mount_kv1("kv1").await;
     admin.put("kv1/flat", json!({"password": "x"})).await;
     let vault = provider(&server, BAO_ROOT_TOKEN);
     assert_eq!(
@@ -626,7 +578,7 @@ async fn version_polling_reads_metadata_only_and_sees_new_versions() {
         "one"
     );
     admin
-        .put("secret/data/polled", json!({"data": {"password": "two"}}))
+        .write_secret("polled", json!({"password": "two"}))
         .await;
     assert_eq!(
         vault

@@ -1,0 +1,36 @@
+//! Waiting for the reload events of a [`Live`](config_runtime::Live) config.
+
+use std::time::Duration;
+
+use config_runtime::ReloadEvent;
+use tokio::sync::broadcast::Receiver;
+
+/// How long a test waits for a reload (generous: test machines are noisy).
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The next event, within [`WAIT`]; panics when none comes or the channel closed.
+pub async fn next(events: &mut Receiver<ReloadEvent>) -> ReloadEvent {
+    tokio::time::timeout(WAIT, events.recv())
+        .await
+        .expect("a reload event within 10 s")
+        .expect("the event channel stays open")
+}
+
+/// (version, changed, restart_required) of the next event, which must be `Applied`.
+pub async fn applied(events: &mut Receiver<ReloadEvent>) -> (u64, Vec<String>, Vec<String>) {
+    match next(events).await {
+        ReloadEvent::Applied {
+            version,
+            changed,
+            restart_required,
+        } => (version, changed, restart_required),
+        other => panic!("expected an applied reload, got {other}"),
+    }
+}
+
+/// (version, changed) of the next event, which must be `Applied`; for tests that do not
+/// look at restart-only fields.
+pub async fn applied_changed(events: &mut Receiver<ReloadEvent>) -> (u64, Vec<String>) {
+    let (version, changed, _) = applied(events).await;
+    (version, changed)
+}
