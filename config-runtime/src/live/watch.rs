@@ -145,6 +145,16 @@ impl Backend {
     }
 }
 
+/// Whether an event can mean a content change (opening or reading a file cannot).
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    match kind {
+        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        notify::EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 /// Which kind of watching a `Live` uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WatchBackend {
@@ -207,12 +217,16 @@ impl Watcher {
     fn handler(&self) -> impl FnMut(DebounceEventResult) + Send + 'static {
         let notify = self.notify.clone();
         move |result: DebounceEventResult| {
-            let paths = match result {
+            let mut errors_seen = false;
+            let paths: Vec<PathBuf> = match result {
+                // Reads (ours included) are not changes; a close after writing is.
                 Ok(events) => events
                     .into_iter()
+                    .filter(|event| is_change(&event.event.kind))
                     .flat_map(|event| event.event.paths)
                     .collect(),
                 Err(errors) => {
+                    errors_seen = true;
                     for error in errors {
                         tracing::debug!(error = %error, "config watcher error");
                     }
@@ -220,7 +234,9 @@ impl Watcher {
                     Vec::new()
                 }
             };
-            let _ = notify.send(paths);
+            if !paths.is_empty() || errors_seen {
+                let _ = notify.send(paths);
+            }
         }
     }
 
