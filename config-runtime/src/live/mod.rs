@@ -52,7 +52,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use arc_swap::Guard;
-pub use event::{ReloadEvent, ReloadOutcome};
+pub use event::{Applied, ReloadEvent, ReloadOutcome};
 pub use metrics::ReloadMetrics;
 
 use crate::Config;
@@ -470,16 +470,13 @@ impl<T: Config + Send + Sync> Inner<T> {
             restart_blocked = metrics.restart_blocked,
             "config reload applied"
         );
-        let _ = self.events.send(ReloadEvent::Applied {
-            version,
-            changed: changed.clone(),
-            restart_required: restart_required.clone(),
-        });
-        Ok(ReloadOutcome::Applied {
+        let applied = Applied {
             version,
             changed,
             restart_required,
-        })
+        };
+        let _ = self.events.send(ReloadEvent::Applied(applied.clone()));
+        Ok(ReloadOutcome::Applied(applied))
     }
 
     fn rejected(&self, error: &ConfigError) {

@@ -5,19 +5,20 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::Source;
-use crate::error::{ErrorKind, FieldError};
+use crate::error::{ErrorKind, FieldError, UnknownName};
 use crate::format::{self, FileValue, Format, Located};
 use crate::origin::{Origin, Sourced};
 use crate::schema::Schema;
 use crate::suggest;
 use crate::value::RawValue;
+use crate::warning::Warning;
 
 /// The outcome of merging: what assembly reads.
 pub(crate) struct Merged {
     pub values: Vec<Option<Sourced>>,
     pub failed: Vec<bool>,
     pub errors: Vec<FieldError>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Texts of secret fields and of provider values: scrubbed from every message.
@@ -41,7 +42,7 @@ pub(crate) struct Layers<'s> {
     /// Fields whose error is already recorded (assembly skips them).
     pub failed: Vec<bool>,
     pub errors: Vec<FieldError>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Variables that are not config keys but are expected (the profile variable).
     ignored_vars: Vec<String>,
     /// Section paths, to tell a nested table from an unknown key.
@@ -65,14 +66,9 @@ impl<'s> Layers<'s> {
             .problems
             .iter()
             .map(|message| {
-                FieldError::new(
-                    "",
-                    None,
-                    None,
-                    ErrorKind::Schema {
-                        message: message.clone(),
-                    },
-                )
+                FieldError::config(ErrorKind::Schema {
+                    message: message.clone(),
+                })
             })
             .collect();
         Layers {
@@ -119,9 +115,10 @@ impl<'s> Layers<'s> {
                             self.apply_var(&name, value, origin);
                         }
                         Err(_) if self.schema.by_env.contains_key(&name) => {
-                            self.failed[self.schema.by_env[&name]] = true;
-                            let error = FieldError::new(
-                                "",
+                            let index = self.schema.by_env[&name];
+                            self.failed[index] = true;
+                            let error = FieldError::key(
+                                self.schema.fields[index].path.clone(),
                                 Some(name.clone()),
                                 Some(Origin::Env { var: name }),
                                 ErrorKind::Source {
@@ -194,12 +191,12 @@ impl<'s> Layers<'s> {
             None => {
                 let paths = self.schema.fields.iter().map(|f| f.path.as_str());
                 let suggestion = suggest::closest(key, paths).map(str::to_owned);
-                self.errors.push(FieldError::new(
+                self.errors.push(FieldError::key(
                     key,
                     None,
                     Some(origin),
                     ErrorKind::Unknown {
-                        what: "key",
+                        what: UnknownName::Key,
                         suggestion,
                     },
                 ));
@@ -213,10 +210,11 @@ impl<'s> Layers<'s> {
             let field = &self.schema.fields[index];
             let by_alias = field.env != name;
             if by_alias {
-                self.warnings.push(format!(
-                    "{name} is deprecated; rename it to {} ({origin})",
-                    field.env
-                ));
+                self.warnings.push(Warning::DeprecatedAlias {
+                    alias: name.to_owned(),
+                    replacement: field.env.clone(),
+                    origin: origin.clone(),
+                });
                 // Within one source the current name wins over a deprecated one.
                 if self.set_by[index] == Some((self.source_seq, false)) {
                     return;
@@ -236,12 +234,11 @@ impl<'s> Layers<'s> {
             return;
         }
         let suggestion = self.suggest_var(name, prefix);
-        self.errors.push(FieldError::new(
-            "",
-            Some(name.to_owned()),
-            Some(origin),
+        self.errors.push(FieldError::variable(
+            name,
+            origin,
             ErrorKind::Unknown {
-                what: "variable",
+                what: UnknownName::Variable,
                 suggestion,
             },
         ));
@@ -265,12 +262,8 @@ impl<'s> Layers<'s> {
     }
 
     fn source_error(&mut self, origin: Origin, message: String) {
-        self.errors.push(FieldError::new(
-            "",
-            None,
-            Some(origin),
-            ErrorKind::Source { message },
-        ));
+        self.errors
+            .push(FieldError::source(origin, ErrorKind::Source { message }));
     }
 
     /// Reads a file; `None` when it is missing and optional, or unreadable (error recorded).
@@ -380,7 +373,7 @@ impl<'s> Layers<'s> {
             } else if self.sections.contains(key_path.as_str()) {
                 match located.value {
                     FileValue::Table(inner) => self.apply_table(path, &key_path, inner),
-                    _ => self.errors.push(FieldError::new(
+                    _ => self.errors.push(FieldError::key(
                         key_path,
                         None,
                         Some(origin),
@@ -393,12 +386,12 @@ impl<'s> Layers<'s> {
                 }
             } else {
                 let suggestion = self.suggest_key(table_path, &key);
-                self.errors.push(FieldError::new(
+                self.errors.push(FieldError::key(
                     key_path,
                     None,
                     Some(origin),
                     ErrorKind::Unknown {
-                        what: "key",
+                        what: UnknownName::Key,
                         suggestion,
                     },
                 ));
@@ -410,7 +403,7 @@ impl<'s> Layers<'s> {
     fn invalid_shape(&mut self, index: usize, origin: Origin, what: &str) {
         self.failed[index] = true;
         let field = &self.schema.fields[index];
-        self.errors.push(FieldError::new(
+        self.errors.push(FieldError::key(
             field.path.clone(),
             Some(field.env.clone()),
             Some(origin),

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 
 use crate::Config;
-use crate::assemble::Assemble;
+use crate::assemble::{Assemble, Placeholders, Rows};
 use crate::error::ConfigError;
 use crate::explain::Explain;
 #[cfg(feature = "live")]
@@ -458,14 +458,15 @@ impl<T: Config> Loader<T> {
         explain: bool,
     ) -> Result<(T, Explain), ConfigError> {
         let schema = T::schema();
-        let production = profile.as_deref() == Some("production");
+        let placeholders = Placeholders::for_profile(profile.as_deref());
+        let rows = if explain { Rows::Collect } else { Rows::Skip };
         let Merged {
             values,
             failed,
             mut errors,
             warnings,
         } = merged;
-        let mut assemble = Assemble::new(schema, &values, &failed, production, explain);
+        let mut assemble = Assemble::new(schema, &values, &failed, placeholders, rows);
         let config = T::__assemble(&mut assemble);
         errors.append(&mut assemble.errors);
 

@@ -14,6 +14,7 @@ use crate::error::{ErrorKind, FieldError};
 use crate::provider::{OutagePolicy, ProviderError, SecretData, SecretProvider};
 use crate::reference::{Reference, Template, contains_reference_syntax};
 use crate::value::RawValue;
+use crate::warning::Warning;
 
 type Providers = HashMap<String, Arc<dyn SecretProvider>>;
 
@@ -156,16 +157,19 @@ pub(crate) fn resolve(
         let origin = sourced.origin.clone();
         if failures.iter().all(|f| f.skip) {
             for failure in failures {
-                layers.warnings.push(format!(
-                    "{} ({origin}): {} is unavailable ({}); starting without it",
-                    field.env, failure.reference, failure.message
-                ));
+                layers.warnings.push(Warning::ProviderUnavailable {
+                    key: field.path.clone(),
+                    env: field.env.clone(),
+                    origin: origin.clone(),
+                    reference: failure.reference,
+                    reason: failure.message,
+                });
             }
             layers.values[index] = None;
             continue;
         }
         for failure in failures.into_iter().filter(|f| !f.skip) {
-            layers.errors.push(FieldError::new(
+            layers.errors.push(FieldError::key(
                 field.path.clone(),
                 Some(field.env.clone()),
                 Some(origin.clone()),
@@ -185,9 +189,11 @@ pub(crate) fn resolve(
             .collect();
         noted.sort();
         for ((scheme, path), warning) in noted {
-            layers
-                .warnings
-                .push(format!("${{{scheme}:{path}}}: {warning}"));
+            layers.warnings.push(Warning::ProviderNote {
+                scheme: scheme.clone(),
+                path: path.clone(),
+                note: warning.clone(),
+            });
         }
     }
 }
