@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use config_runtime::provider::BoxFuture;
+use config_runtime::BoxFuture;
 use config_runtime::{ProviderError, ProviderErrorKind, RemoteSource, SecretData, SecretProvider};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;

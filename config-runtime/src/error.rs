@@ -393,3 +393,76 @@ impl fmt::Display for ErrorKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_subject_is_labelled_as_before() {
+        let unknown = FieldError::variable(
+            "APP_DATABSE_URL",
+            Origin::Env {
+                var: "APP_DATABSE_URL".to_owned(),
+            },
+            ErrorKind::Unknown {
+                what: UnknownName::Variable,
+                suggestion: Some("DATABASE_URL".to_owned()),
+            },
+        );
+        assert_eq!(
+            unknown.to_string(),
+            "APP_DATABSE_URL (environment): unknown variable; did you mean DATABASE_URL?"
+        );
+        assert_eq!(
+            unknown.subject(),
+            &Subject::Variable("APP_DATABSE_URL".to_owned())
+        );
+        assert_eq!(
+            (unknown.path(), unknown.env()),
+            ("", Some("APP_DATABSE_URL"))
+        );
+
+        let file = FieldError::source(
+            Origin::File {
+                path: "config.toml".into(),
+                line: None,
+            },
+            ErrorKind::Source {
+                message: "file not found".to_owned(),
+            },
+        );
+        assert_eq!(file.to_string(), "config.toml: file not found");
+        assert_eq!((file.subject(), file.path()), (&Subject::Source, ""));
+
+        let key = FieldError::key(
+            "redis.port",
+            None,
+            Some(Origin::File {
+                path: "config.toml".into(),
+                line: Some(3),
+            }),
+            ErrorKind::Unknown {
+                what: UnknownName::Key,
+                suggestion: None,
+            },
+        );
+        assert_eq!(
+            key.to_string(),
+            "redis.port (config.toml line 3): unknown key"
+        );
+
+        let check = |path: &str| {
+            FieldError::section(
+                path.to_owned(),
+                ErrorKind::Check {
+                    message: "min above max".to_owned(),
+                },
+            )
+        };
+        assert_eq!(check("").to_string(), "min above max");
+        assert_eq!(check("").subject(), &Subject::Config);
+        assert_eq!(check("redis").to_string(), "redis: min above max");
+        assert_eq!(check("redis").path(), "redis");
+    }
+}

@@ -42,8 +42,8 @@ pub enum Origin {
     Remote {
         /// The source, as it describes itself (`etcd /app/`).
         source: String,
-        /// The key in that source.
-        key: String,
+        /// The key in that source; `None` for the source as a whole (it could not be read).
+        key: Option<String>,
     },
 }
 
@@ -60,7 +60,11 @@ impl fmt::Display for Origin {
             Origin::Env { .. } => f.write_str("environment"),
             Origin::Dir { path } => write!(f, "file {}", path.display()),
             Origin::Override => f.write_str("override"),
-            Origin::Remote { source, key } => write!(f, "{source} key {key}"),
+            Origin::Remote {
+                source,
+                key: Some(key),
+            } => write!(f, "{source} key {key}"),
+            Origin::Remote { source, key: None } => f.write_str(source),
         }
     }
 }

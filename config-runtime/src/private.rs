@@ -11,5 +11,7 @@ pub use std::sync::{LazyLock, OnceLock};
 
 /// The `validate(..)` rules, each a function of the value (and the rule's arguments).
 pub mod rules {
-    pub use crate::rules::{custom, max_len, min_len, non_empty, one_of, pattern, range, url_scheme};
+    pub use crate::rules::{
+        custom, max_len, min_len, non_empty, one_of, pattern, range, url_scheme,
+    };
 }

@@ -278,7 +278,10 @@ mod tests {
     fn range_reports_bounds_and_value() {
         assert!(range(&5u16, Some(1), Some(10)).is_ok());
         let v = range(&0u16, Some(1), Some(65535)).unwrap_err();
-        assert_eq!(v.message(Exposure::Plain), "must be in 1..=65535, got \"0\"");
+        assert_eq!(
+            v.message(Exposure::Plain),
+            "must be in 1..=65535, got \"0\""
+        );
         assert_eq!(
             v.message(Exposure::Secret),
             "must be in 1..=65535 (value not shown: secret)"

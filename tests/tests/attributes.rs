@@ -143,7 +143,11 @@ fn alias_is_accepted_with_a_deprecation_warning() {
         .unwrap();
     assert_eq!(explain.row("name").unwrap().value, "legacy");
     assert_eq!(explain.warnings().len(), 1);
-    assert!(explain.warnings()[0].contains("ATTR_OLD_NAME is deprecated; rename it to ATTR_NAME"));
+    assert!(
+        explain.warnings()[0]
+            .to_string()
+            .contains("ATTR_OLD_NAME is deprecated; rename it to ATTR_NAME")
+    );
     assert!(
         explain
             .to_string()

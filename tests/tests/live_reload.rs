@@ -6,7 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use config_runtime::{Config, Live, ReloadEvent, ReloadOutcome, WatchOptions};
+use config_runtime::Config;
+use config_runtime::live::{Applied, Live, ReloadEvent, ReloadOutcome, WatchOptions};
 use config_tests::{AppConfig, STRIPE_KEY, Scratch, required_vars};
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::TryRecvError;
@@ -29,11 +30,12 @@ async fn next(events: &mut Receiver<ReloadEvent>) -> ReloadEvent {
 /// (version, changed, restart_required) of the next event, which must be `Applied`.
 async fn applied(events: &mut Receiver<ReloadEvent>) -> (u64, Vec<String>, Vec<String>) {
     match next(events).await {
-        ReloadEvent::Applied {
+        ReloadEvent::Applied(Applied {
             version,
             changed,
             restart_required,
-        } => (version, changed, restart_required),
+            ..
+        }) => (version, changed, restart_required),
         other => panic!("expected an applied reload, got {other}"),
     }
 }
@@ -223,7 +225,7 @@ async fn versions_only_grow() {
         };
         save(&path, &text);
         match next(&mut events).await {
-            ReloadEvent::Applied { version, .. } => {
+            ReloadEvent::Applied(Applied { version, .. }) => {
                 assert_eq!(version, last + 1);
                 assert_eq!(live.version(), version);
                 last = version;
@@ -262,13 +264,18 @@ async fn explicit_reload_and_the_rotation_grace_period() {
     let rotated = "sk_test_rotated_0123456789abcdef01234567";
     key_file(&dir, rotated);
     let outcome = live.reload().await.unwrap();
+    let ReloadOutcome::Applied(Applied {
+        version,
+        changed,
+        restart_required,
+        ..
+    }) = outcome
+    else {
+        panic!("expected an applied reload, got {outcome}");
+    };
     assert_eq!(
-        outcome,
-        ReloadOutcome::Applied {
-            version: 2,
-            changed: vec!["stripe_key".to_owned()],
-            restart_required: vec![],
-        }
+        (version, changed, restart_required),
+        (2, vec!["stripe_key".to_owned()], vec![])
     );
     assert_eq!(applied(&mut events).await.0, 2, "subscribers hear it too");
     assert_eq!(live.get().stripe_key.expose_secret(), rotated);

@@ -3,8 +3,8 @@
 //! of it; the previous value stays available for the rotation grace period.
 
 use config_providers::vault::VaultProvider;
-use config_runtime::live::WatchOptions;
-use config_runtime::{Config, ReloadEvent, Secret};
+use config_runtime::live::{Applied, ReloadEvent, WatchOptions};
+use config_runtime::{Config, Secret};
 use config_tests::services::{BAO_ROOT_TOKEN, OpenBaoAdmin, start_openbao};
 use serde_json::json;
 use std::time::Duration;
@@ -55,11 +55,12 @@ async fn a_new_secret_version_reaches_subscribers() {
         .expect("the new version arrives within 10 s")
         .unwrap();
     match &event {
-        ReloadEvent::Applied {
+        ReloadEvent::Applied(Applied {
             version,
             changed,
             restart_required,
-        } => {
+            ..
+        }) => {
             assert_eq!(*version, 2);
             assert_eq!(changed, &vec!["key".to_owned()]);
             assert!(restart_required.is_empty());

@@ -7,7 +7,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use config_runtime::{Config, Live, ReloadEvent};
+use config_runtime::Config;
+use config_runtime::live::{Applied, Live, ReloadEvent};
 use config_tests::{AppConfig, DATABASE_URL, STRIPE_KEY, Scratch, required_vars};
 use tokio::sync::broadcast::Receiver;
 
@@ -33,9 +34,9 @@ async fn next(events: &mut Receiver<ReloadEvent>) -> ReloadEvent {
 /// The next event, which must be `Applied`: (version, changed).
 async fn applied(events: &mut Receiver<ReloadEvent>) -> (u64, Vec<String>) {
     match next(events).await {
-        ReloadEvent::Applied {
+        ReloadEvent::Applied(Applied {
             version, changed, ..
-        } => (version, changed),
+        }) => (version, changed),
         other => panic!("expected an applied reload, got {other}"),
     }
 }
@@ -102,9 +103,9 @@ async fn truncate_then_write_rejects_the_partial_file_then_applies_the_whole() {
         match next(&mut events).await {
             // The empty file right after truncation may be seen separately.
             ReloadEvent::Rejected { .. } => continue,
-            ReloadEvent::Applied {
+            ReloadEvent::Applied(Applied {
                 version, changed, ..
-            } => {
+            }) => {
                 assert_eq!((version, changed), (2, vec!["port".to_owned()]));
                 break;
             }
@@ -276,7 +277,7 @@ async fn kubernetes_symlink_swap_of_a_config_file() {
 async fn the_polling_watcher_sees_changes_too() {
     let dir = Scratch::new();
     let path = dir.write("config.toml", "port = 9000\n");
-    let options = config_runtime::WatchOptions::default()
+    let options = config_runtime::live::WatchOptions::default()
         .force_poll(true)
         .poll_interval(Duration::from_millis(100));
     let live = AppConfig::loader()

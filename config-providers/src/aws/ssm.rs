@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::ParameterStringFilter;
-use config_runtime::provider::BoxFuture;
+use config_runtime::BoxFuture;
 use config_runtime::{
     OutagePolicy, ProviderError, ProviderErrorKind, RemoteSource, SecretData, SecretProvider,
 };

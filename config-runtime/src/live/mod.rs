@@ -243,13 +243,7 @@ impl<T: Config + Send + Sync> Live<T> {
             .collect();
         // Watch before the first load, so no change after it can be missed.
         let (notify_tx, notify_rx) = mpsc::unbounded_channel();
-        let watcher = Watcher::start(
-            &inputs,
-            options.debounce,
-            options.poll_interval,
-            options.force_poll,
-            notify_tx,
-        );
+        let watcher = Watcher::start(&inputs, &options, notify_tx);
         let keys = RandomState::new();
         let hash = inputs_hash(&inputs, &keys);
         let (config, resolved, secret_versions) = loader.load_pinned(|_| Vec::new()).await?;

@@ -21,6 +21,8 @@ use notify_debouncer_full::{
 };
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::WatchOptions;
+
 /// One watched input: a file (`dir == false`) or a directory source.
 #[derive(Debug, Clone)]
 pub(crate) struct Input {
@@ -160,21 +162,16 @@ pub(crate) struct Watcher {
 
 impl Watcher {
     /// Starts watching `inputs`; every debounced batch of events sends `()` on `notify`.
-    pub fn start(
-        inputs: &[Input],
-        debounce: Duration,
-        poll_interval: Duration,
-        force_poll: bool,
-        notify: UnboundedSender<()>,
-    ) -> Self {
+    pub fn start(inputs: &[Input], options: &WatchOptions, notify: UnboundedSender<()>) -> Self {
+        let debounce = options.debounce;
         let mut watcher = Watcher {
             backend: None,
             watched: BTreeSet::new(),
             debounce,
-            poll_interval,
+            poll_interval: options.poll_interval,
             notify,
         };
-        if force_poll {
+        if options.force_poll {
             watcher.backend = watcher.poll_backend();
         } else {
             let handler = watcher.handler();

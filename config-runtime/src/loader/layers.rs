@@ -152,7 +152,7 @@ impl<'s> Layers<'s> {
         self.source_seq += 1;
         let whole = Origin::Remote {
             source: name.to_owned(),
-            key: String::new(),
+            key: None,
         };
         let entries = match entries {
             Some(Ok(entries)) => entries,
@@ -170,7 +170,7 @@ impl<'s> Layers<'s> {
         for (key, value) in entries {
             let origin = Origin::Remote {
                 source: name.to_owned(),
-                key: key.clone(),
+                key: Some(key.clone()),
             };
             self.apply_keyed(key, value, origin);
         }
