@@ -2,7 +2,7 @@
 
 pub use crate::assemble::Assemble;
 pub use crate::rules::{AsText, Checks, Exposure, Got, HasLen, Inner, Violation};
-pub use crate::schema::{DefaultSpec, Describe, LeafSpec, RuleSpec, schema_of};
+pub use crate::schema::{DefaultSpec, Describe, LeafSpec, schema_of};
 pub use crate::value::serde_enum::{parse_serde_enum, serde_enum_expected, serde_enum_variants};
 pub use regex::Regex;
 pub use serde;
