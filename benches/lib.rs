@@ -6,6 +6,9 @@
 
 use config_runtime::Config;
 
+mod wide;
+pub use wide::{HundredConfique, Thousand};
+
 /// The framework's version: every field from `BENCH_<FIELD>`.
 #[derive(Config, Debug)]
 #[config(prefix = "BENCH")]

@@ -6,7 +6,8 @@
 
 use std::sync::{Arc, LazyLock, RwLock};
 
-use config_runtime::{Config, Live};
+use config_runtime::Config;
+use config_runtime::live::Live;
 use config_tests::{AppConfig, Scratch, required_vars};
 
 fn main() {

@@ -1,27 +1,59 @@
-//! Loading a 100-field config from a map of variables, the same struct through each library
-//! in one run: this framework (`from_map`: unknown-variable checks, provenance, validation),
-//! `envy` (serde over the variables), `config` (`Environment` source over a map, with
-//! parsing), `figment` (the variables as values parsed the way its `Env` provider parses
-//! them). `confique` reads only the process environment, which a bench cannot set safely, so
-//! it is not in this run.
+//! Loading a 100-field config, the same struct through each library in one run.
+//!
+//! From the process environment (the bench re-runs itself with the 100 variables set, so no
+//! `set_var` is needed): this framework (`loader().env()`: unknown-variable checks,
+//! provenance, validation), `envy` and `confique`.
+//!
+//! From a map of variables: this framework (`from_map`), `envy` (`from_iter`), `config`
+//! (`Environment` source over a map, with parsing), `figment` (the variables as values parsed
+//! the way its `Env` provider parses them).
 //!
 //! Run: `cargo bench -p config-benches --bench load`
 
-use config_benches::{Hundred, HundredSerde, variables};
+use config_benches::{Hundred, HundredConfique, HundredSerde, variables};
 use config_runtime::Config;
 
+/// Set in the re-run child: the variables are in its environment.
+const CHILD: &str = "CONFIG_BENCH_CHILD";
+
 fn main() {
-    divan::main();
+    if std::env::var_os(CHILD).is_some() {
+        divan::main();
+        return;
+    }
+    let status = std::process::Command::new(std::env::current_exe().expect("the bench binary"))
+        .args(std::env::args_os().skip(1))
+        .envs(variables())
+        .env(CHILD, "1")
+        .status()
+        .expect("the bench re-runs itself");
+    std::process::exit(status.code().unwrap_or(1));
 }
 
 #[divan::bench]
-fn typed_config_from_map(bencher: divan::Bencher) {
+fn env_typed_config(bencher: divan::Bencher) {
+    bencher.bench_local(|| Hundred::loader().env().load().unwrap());
+}
+
+#[divan::bench]
+fn env_envy(bencher: divan::Bencher) {
+    bencher.bench_local(|| envy::prefixed("BENCH_").from_env::<HundredSerde>().unwrap());
+}
+
+#[divan::bench]
+fn env_confique(bencher: divan::Bencher) {
+    use confique::Config as _;
+    bencher.bench_local(|| HundredConfique::builder().env().load().unwrap());
+}
+
+#[divan::bench]
+fn map_typed_config(bencher: divan::Bencher) {
     let vars = variables();
     bencher.bench_local(|| Hundred::from_map(divan::black_box(vars.iter().cloned())).unwrap());
 }
 
 #[divan::bench]
-fn envy_from_iter(bencher: divan::Bencher) {
+fn map_envy(bencher: divan::Bencher) {
     let vars = variables();
     bencher.bench_local(|| {
         envy::prefixed("BENCH_")
@@ -31,7 +63,7 @@ fn envy_from_iter(bencher: divan::Bencher) {
 }
 
 #[divan::bench]
-fn config_rs_environment(bencher: divan::Bencher) {
+fn map_config_rs(bencher: divan::Bencher) {
     let vars = variables();
     bencher.bench_local(|| {
         let map: config::Map<String, String> = divan::black_box(vars.iter().cloned()).collect();
@@ -49,7 +81,7 @@ fn config_rs_environment(bencher: divan::Bencher) {
 }
 
 #[divan::bench]
-fn figment_values(bencher: divan::Bencher) {
+fn map_figment(bencher: divan::Bencher) {
     use figment::value::{Dict, Value};
     let vars = variables();
     bencher.bench_local(|| {

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use config_runtime::live::WatchOptions;
-use config_runtime::{Config, ReloadEvent};
+use config_runtime::Config;
+use config_runtime::live::{ReloadEvent, WatchOptions};
 
 /// The watched config.
 #[derive(Config, Debug)]
@@ -44,7 +44,7 @@ async fn measure(debounce: Duration, writes: u32) -> Vec<Duration> {
                 .await
                 .expect("an event within 10 s")
                 .expect("the live config is running");
-            if matches!(event, ReloadEvent::Applied { .. }) && live.get().counter == counter {
+            if matches!(event, ReloadEvent::Applied(_)) && live.get().counter == counter {
                 break;
             }
         }

@@ -70,3 +70,8 @@ impl AppConfig {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// ARCHITECTURE.md's "write your own source" example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../ARCHITECTURE.md")]
+pub struct ArchitectureDoctests;

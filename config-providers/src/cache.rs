@@ -16,7 +16,7 @@ use std::time::Duration;
 // tokio's clock: the same as std's, but it can be paused and advanced in tests.
 use tokio::time::Instant;
 
-use config_runtime::provider::BoxFuture;
+use config_runtime::BoxFuture;
 use config_runtime::{ProviderError, SecretData};
 use futures_util::FutureExt;
 use futures_util::future::Shared;

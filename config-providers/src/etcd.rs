@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use config_runtime::provider::BoxFuture;
+use config_runtime::BoxFuture;
 use config_runtime::source::{Entry, GatherContext, Gathered, Gathering, Source, Trust, Version};
 use config_runtime::{Origin, ProviderError, ProviderErrorKind, SecretData, SecretProvider};
 use serde_json::{Value, json};
@@ -367,7 +367,7 @@ impl Source for EtcdSource {
                 .map(|(key, value)| {
                     let origin = Origin::Remote {
                         source: name.clone(),
-                        key: key.clone(),
+                        key: Some(key.clone()),
                     };
                     Entry::key(key, value, origin)
                 })

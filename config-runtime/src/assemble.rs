@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::error::{ErrorKind, FieldError};
 use crate::origin::{Origin, Sourced, Taint};
-use crate::rules::Checks;
+use crate::rules::{Checks, Exposure};
 use crate::schema::{FieldSchema, RuleSpec, Schema};
 use crate::secret::REDACTED;
 use crate::value::{ConfigValue, ValueKind};
@@ -34,6 +34,35 @@ pub const PLACEHOLDERS: &[&str] = &[
 /// A struct's `validate = ..` function.
 pub type CrossCheck<T> = fn(&T) -> Result<(), String>;
 
+/// Whether secrets are checked against placeholders: under profile `production` a secret
+/// that is empty, equal to its example or a well-known placeholder is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placeholders {
+    /// Any value is accepted.
+    Allowed,
+    /// Placeholder secrets are errors.
+    Rejected,
+}
+
+impl Placeholders {
+    /// [`Placeholders::Rejected`] under profile `production`.
+    pub(crate) fn for_profile(profile: Option<&str>) -> Self {
+        match profile {
+            Some("production") => Placeholders::Rejected,
+            _ => Placeholders::Allowed,
+        }
+    }
+}
+
+/// Whether an assembly fills the explain rows (only `explain` needs them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    /// No rows: a plain load.
+    Skip,
+    /// One row per leaf, for the explain report.
+    Collect,
+}
+
 /// One row of the explain report, filled while assembling.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
@@ -45,13 +74,6 @@ pub(crate) struct Row {
     pub references: Vec<String>,
 }
 
-/// Whether an assembly fills the explain rows (only `explain` needs them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Rows {
-    Skip,
-    Collect,
-}
-
 /// The state of one assembly: the merged values, the errors found so far, the report rows.
 pub struct Assemble<'a> {
     schema: &'a Schema,
@@ -59,11 +81,11 @@ pub struct Assemble<'a> {
     failed: &'a [bool],
     cursor: usize,
     section_path: Vec<&'static str>,
-    production: bool,
+    placeholders: Placeholders,
     pub(crate) errors: Vec<FieldError>,
     pub(crate) rows: Vec<Row>,
     /// Whether to fill `rows`.
-    explain: Rows,
+    collect_rows: Rows,
 }
 
 impl<'a> Assemble<'a> {
@@ -71,22 +93,23 @@ impl<'a> Assemble<'a> {
         schema: &'a Schema,
         values: &'a [Option<Sourced>],
         failed: &'a [bool],
-        production: bool,
-        explain: Rows,
+        placeholders: Placeholders,
+        collect_rows: Rows,
     ) -> Self {
+        let capacity = match collect_rows {
+            Rows::Collect => schema.fields.len(),
+            Rows::Skip => 0,
+        };
         Assemble {
             schema,
             values,
             failed,
             cursor: 0,
             section_path: Vec::new(),
-            production,
+            placeholders,
             errors: Vec::new(),
-            rows: Vec::with_capacity(match explain {
-                Rows::Collect => schema.fields.len(),
-                Rows::Skip => 0,
-            }),
-            explain,
+            rows: Vec::with_capacity(capacity),
+            collect_rows,
         }
     }
 
@@ -143,26 +166,26 @@ impl<'a> Assemble<'a> {
         };
 
         // Secrets, and values that came through a reference or a decryption, are not quoted.
-        let hidden = field.secret || sourced.is_some_and(|s| s.taint != Taint::Plain);
+        let exposure = exposure(field, sourced);
         let mut checks = Checks::default();
         check(&value, &mut checks);
         if !checks.violations.is_empty() {
             for violation in checks.violations {
                 let kind = ErrorKind::Rule {
-                    message: violation.message(hidden),
+                    message: violation.message(exposure),
                 };
                 self.error(field, origin, kind);
             }
             return None;
         }
-        if self.production
+        if self.placeholders == Placeholders::Rejected
             && field.secret
             && let Some(reason) = placeholder_reason(field, sourced)
         {
             self.error(field, origin, ErrorKind::Placeholder { reason });
             return None;
         }
-        if self.explain == Rows::Collect {
+        if self.collect_rows == Rows::Collect {
             self.rows.push(Row {
                 path: field.path.clone(),
                 env: field.env.clone(),
@@ -189,12 +212,8 @@ impl<'a> Assemble<'a> {
         match validate.map(|f| f(&value)) {
             Some(Err(message)) => {
                 let path = self.section_path.join(".");
-                self.errors.push(FieldError::new(
-                    path,
-                    None,
-                    None,
-                    ErrorKind::Check { message },
-                ));
+                self.errors
+                    .push(FieldError::section(path, ErrorKind::Check { message }));
                 None
             }
             _ => Some(value),
@@ -206,12 +225,22 @@ impl<'a> Assemble<'a> {
             Some(Origin::Env { var }) => var.clone(),
             _ => field.env.clone(),
         };
-        self.errors.push(FieldError::new(
+        self.errors.push(FieldError::key(
             field.path.clone(),
             Some(env),
             origin.cloned(),
             kind,
         ));
+    }
+}
+
+/// Whether messages about `field` may quote its value: not a secret's, and not one that came
+/// through a reference or a decryption.
+fn exposure(field: &FieldSchema, sourced: Option<&Sourced>) -> Exposure {
+    if field.secret || sourced.is_some_and(|s| s.taint != Taint::Plain) {
+        Exposure::Secret
+    } else {
+        Exposure::Plain
     }
 }
 

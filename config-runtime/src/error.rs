@@ -1,5 +1,6 @@
 //! The error model: a [`ConfigError`] holds every problem of one load, each a [`FieldError`]
-//! that names the key, the variable, where the bad value came from and what was expected.
+//! about one [`Subject`] (a key, a variable, a whole source, ...) that says where the bad value
+//! came from and what was expected, and the [`Warning`]s of the same load.
 //!
 //! Messages never contain a secret's value: parse failures of secret fields omit the input,
 //! and every text a user callback produced is scrubbed of known secret values before it is
@@ -9,30 +10,26 @@ use std::fmt;
 
 use crate::origin::Origin;
 use crate::secret::REDACTED;
+use crate::warning::Warning;
 
 /// Everything that was wrong with one load, in the order found.
 #[derive(Debug, Clone)]
 pub struct ConfigError {
     errors: Vec<FieldError>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 impl ConfigError {
-    pub(crate) fn new(errors: Vec<FieldError>, warnings: Vec<String>) -> Self {
+    pub(crate) fn new(errors: Vec<FieldError>, warnings: Vec<Warning>) -> Self {
         ConfigError { errors, warnings }
     }
 
     /// A `Live` config's watch task is gone (it ended with a panic): nothing can be reloaded.
     #[cfg(feature = "live")]
     pub(crate) fn stopped() -> Self {
-        let problem = FieldError::new(
-            "",
-            None,
-            None,
-            ErrorKind::Source {
-                message: "the configuration watch task has stopped".to_owned(),
-            },
-        );
+        let problem = FieldError::config(ErrorKind::Source {
+            message: "the configuration watch task has stopped".to_owned(),
+        });
         ConfigError::new(vec![problem], Vec::new())
     }
 
@@ -41,8 +38,8 @@ impl ConfigError {
         &self.errors
     }
 
-    /// Warnings of the same load (deprecated aliases and the like).
-    pub fn warnings(&self) -> &[String] {
+    /// Warnings of the same load (deprecated aliases, unavailable optional providers, ...).
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 
@@ -60,7 +57,7 @@ impl ConfigError {
             error.kind.for_each_text(|text| scrub_text(text, &secrets));
         }
         for warning in &mut self.warnings {
-            scrub_text(warning, &secrets);
+            warning.for_each_text(|text| scrub_text(text, &secrets));
         }
     }
 }
@@ -97,33 +94,118 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// One problem with one key or source.
+/// What a [`FieldError`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Subject {
+    /// A key: a field of the schema (`redis.port`), or a key a file, an override or a remote
+    /// source gave that names no field.
+    Key(String),
+    /// A nested section as a whole (`redis`): its struct's `validate = ..` check failed.
+    Section(String),
+    /// A variable with the config's prefix that names no field (`APP_DATABSE_URL`).
+    Variable(String),
+    /// A whole source (a file, a `.env`, a directory, a remote store) that could not be read
+    /// or parsed; [`FieldError::origin`] says which.
+    Source,
+    /// The configuration as a whole: the top-level struct's `validate = ..` check, or an
+    /// inconsistent declaration (two fields sharing a variable).
+    Config,
+}
+
+impl Subject {
+    /// The key or section path; `None` for variables, sources and the whole configuration.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Subject::Key(path) | Subject::Section(path) => Some(path),
+            Subject::Variable(_) | Subject::Source | Subject::Config => None,
+        }
+    }
+}
+
+/// One problem with one [`Subject`].
 #[derive(Debug, Clone)]
 pub struct FieldError {
-    pub(crate) path: String,
+    pub(crate) subject: Subject,
     pub(crate) env: Option<String>,
     pub(crate) origin: Option<Origin>,
     pub(crate) kind: ErrorKind,
 }
 
 impl FieldError {
-    pub(crate) fn new(
+    /// A problem with a key (a field, or a key that names none).
+    pub(crate) fn key(
         path: impl Into<String>,
         env: Option<String>,
         origin: Option<Origin>,
         kind: ErrorKind,
     ) -> Self {
         FieldError {
-            path: path.into(),
+            subject: Subject::Key(path.into()),
             env,
             origin,
             kind,
         }
     }
 
-    /// The key path, like `"redis.port"`; empty for a problem of a whole source.
+    /// A problem with a variable that names no field.
+    pub(crate) fn variable(name: impl Into<String>, origin: Origin, kind: ErrorKind) -> Self {
+        let name = name.into();
+        FieldError {
+            env: Some(name.clone()),
+            subject: Subject::Variable(name),
+            origin: Some(origin),
+            kind,
+        }
+    }
+
+    /// A problem with a whole source, named by its origin.
+    pub(crate) fn source(origin: Origin, kind: ErrorKind) -> Self {
+        FieldError {
+            subject: Subject::Source,
+            env: None,
+            origin: Some(origin),
+            kind,
+        }
+    }
+
+    /// A struct's own check failed: a nested section at `path`, or the whole configuration
+    /// when `path` is empty (the top-level struct).
+    pub(crate) fn section(path: String, kind: ErrorKind) -> Self {
+        let subject = if path.is_empty() {
+            Subject::Config
+        } else {
+            Subject::Section(path)
+        };
+        FieldError {
+            subject,
+            env: None,
+            origin: None,
+            kind,
+        }
+    }
+
+    /// A problem with the configuration as a whole.
+    pub(crate) fn config(kind: ErrorKind) -> Self {
+        FieldError {
+            subject: Subject::Config,
+            env: None,
+            origin: None,
+            kind,
+        }
+    }
+
+    /// What the problem is about.
+    pub fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
+    /// The key path, like `"redis.port"` (a section's path for a nested struct's check).
+    /// Empty when the subject has no path: an unknown variable (see [`env`](Self::env)), a
+    /// whole source (see [`origin`](Self::origin)) or the whole configuration; match on
+    /// [`subject`](Self::subject) to tell them apart.
     pub fn path(&self) -> &str {
-        &self.path
+        self.subject.path().unwrap_or_default()
     }
 
     /// The environment variable of the key (or the unknown variable), when there is one.
@@ -141,29 +223,47 @@ impl FieldError {
         &self.kind
     }
 
-    /// The name a reader knows the key by: the variable for environment-style sources, the
-    /// key path for files.
-    fn label(&self) -> &str {
+    /// The name a reader knows the subject by: the variable for environment-style sources,
+    /// the key path for files; `None` when the origin (or nothing) names it.
+    fn label(&self) -> Option<&str> {
         let by_variable = self.origin.as_ref().is_none_or(Origin::is_variable);
-        match (&self.env, by_variable) {
-            (Some(env), true) => env,
-            _ if !self.path.is_empty() => &self.path,
-            (Some(env), false) => env,
-            (None, _) => "",
+        match (&self.env, by_variable, self.subject.path()) {
+            (Some(env), true, _) => Some(env),
+            (_, _, Some(path)) => Some(path),
+            (Some(env), false, None) => Some(env),
+            (None, _, None) => None,
         }
     }
 }
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let label = self.label();
-        match (&self.origin, label.is_empty()) {
-            (Some(origin), false) => write!(f, "{label} ({origin}): ")?,
-            (Some(origin), true) => write!(f, "{origin}: ")?,
-            (None, false) => write!(f, "{label}: ")?,
-            (None, true) => {}
+        match (&self.origin, self.label()) {
+            (Some(origin), Some(label)) => write!(f, "{label} ({origin}): ")?,
+            (Some(origin), None) => write!(f, "{origin}: ")?,
+            (None, Some(label)) => write!(f, "{label}: ")?,
+            (None, None) => {}
         }
         write!(f, "{}", self.kind)
+    }
+}
+
+/// What kind of name an [`ErrorKind::Unknown`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnknownName {
+    /// A variable with the config's prefix.
+    Variable,
+    /// A key of a file, an override or a remote source.
+    Key,
+}
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UnknownName::Variable => "variable",
+            UnknownName::Key => "key",
+        })
     }
 }
 
@@ -189,8 +289,8 @@ pub enum ErrorKind {
     },
     /// A variable with the prefix, or a file key, that names no field.
     Unknown {
-        /// `"variable"` or `"key"`.
-        what: &'static str,
+        /// A variable or a key.
+        what: UnknownName,
         /// The closest known name, if one is close.
         suggestion: Option<String>,
     },
@@ -300,5 +400,78 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Check { message } => f.write_str(message),
             ErrorKind::Schema { message } => f.write_str(message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_subject_is_labelled_as_before() {
+        let unknown = FieldError::variable(
+            "APP_DATABSE_URL",
+            Origin::Env {
+                var: "APP_DATABSE_URL".to_owned(),
+            },
+            ErrorKind::Unknown {
+                what: UnknownName::Variable,
+                suggestion: Some("DATABASE_URL".to_owned()),
+            },
+        );
+        assert_eq!(
+            unknown.to_string(),
+            "APP_DATABSE_URL (environment): unknown variable; did you mean DATABASE_URL?"
+        );
+        assert_eq!(
+            unknown.subject(),
+            &Subject::Variable("APP_DATABSE_URL".to_owned())
+        );
+        assert_eq!(
+            (unknown.path(), unknown.env()),
+            ("", Some("APP_DATABSE_URL"))
+        );
+
+        let file = FieldError::source(
+            Origin::File {
+                path: "config.toml".into(),
+                line: None,
+            },
+            ErrorKind::Source {
+                message: "file not found".to_owned(),
+            },
+        );
+        assert_eq!(file.to_string(), "config.toml: file not found");
+        assert_eq!((file.subject(), file.path()), (&Subject::Source, ""));
+
+        let key = FieldError::key(
+            "redis.port",
+            None,
+            Some(Origin::File {
+                path: "config.toml".into(),
+                line: Some(3),
+            }),
+            ErrorKind::Unknown {
+                what: UnknownName::Key,
+                suggestion: None,
+            },
+        );
+        assert_eq!(
+            key.to_string(),
+            "redis.port (config.toml line 3): unknown key"
+        );
+
+        let check = |path: &str| {
+            FieldError::section(
+                path.to_owned(),
+                ErrorKind::Check {
+                    message: "min above max".to_owned(),
+                },
+            )
+        };
+        assert_eq!(check("").to_string(), "min above max");
+        assert_eq!(check("").subject(), &Subject::Config);
+        assert_eq!(check("redis").to_string(), "redis: min above max");
+        assert_eq!(check("redis").path(), "redis");
     }
 }

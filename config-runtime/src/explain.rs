@@ -6,13 +6,14 @@ use std::fmt;
 use crate::assemble::Row;
 use crate::origin::Origin;
 use crate::schema::Schema;
+use crate::warning::Warning;
 
 /// Where each value of a loaded config came from. `Display` prints an aligned table.
 #[derive(Debug, Clone)]
 pub struct Explain {
     type_name: &'static str,
     rows: Vec<ExplainRow>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     profile: Option<String>,
 }
 
@@ -36,7 +37,7 @@ impl Explain {
     pub(crate) fn new(
         schema: &Schema,
         rows: Vec<Row>,
-        warnings: Vec<String>,
+        warnings: Vec<Warning>,
         profile: Option<String>,
     ) -> Self {
         let rows = rows
@@ -67,8 +68,8 @@ impl Explain {
         self.rows.iter().find(|row| row.key == key)
     }
 
-    /// Warnings of the load (deprecated variables, …).
-    pub fn warnings(&self) -> &[String] {
+    /// Warnings of the load (deprecated variables, unavailable optional providers, …).
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 

@@ -54,33 +54,32 @@ mod format;
 pub mod live;
 mod loader;
 mod origin;
-pub mod provider;
+mod provider;
 mod reference;
-pub mod rules;
+mod rules;
 mod schema;
 mod secret;
 pub mod source;
 mod suggest;
 mod value;
+mod warning;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use error::{ConfigError, ErrorKind, FieldError};
+pub use error::{ConfigError, ErrorKind, FieldError, Subject, UnknownName};
 pub use explain::{Explain, ExplainRow};
-#[cfg(feature = "live")]
-pub use live::{Live, LiveCache, ReloadEvent, ReloadMetrics, ReloadOutcome, WatchOptions};
 pub use loader::Loader;
 pub use origin::Origin;
 pub use provider::{
-    OutagePolicy, Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
+    BoxFuture, OutagePolicy, Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
 };
 pub use reference::{Reference, ReferenceError};
-pub use rules::{Got, Violation};
 pub use schema::{FieldSchema, RuleSpec, Schema, Section};
 pub use secret::{REDACTED, Secret};
 pub use value::{ConfigValue, RawValue, ValueError, ValueKind};
+pub use warning::Warning;
 
 /// Derives [`Config`] for a struct with named fields.
 ///

@@ -38,17 +38,12 @@ pub enum Origin {
     },
     /// An explicit `.set(key, value)` on the loader.
     Override,
-    /// A whole source, by the name it gives itself (a remote store that could not be read).
-    Source {
-        /// The source's name (`etcd /app/`).
-        name: String,
-    },
     /// One key of a remote source (`.source(..)`): etcd and the like.
     Remote {
         /// The source, as it describes itself (`etcd /app/`).
         source: String,
-        /// The key in that source.
-        key: String,
+        /// The key in that source; `None` for the source as a whole (it could not be read).
+        key: Option<String>,
     },
 }
 
@@ -65,8 +60,11 @@ impl fmt::Display for Origin {
             Origin::Env { .. } => f.write_str("environment"),
             Origin::Dir { path } => write!(f, "file {}", path.display()),
             Origin::Override => f.write_str("override"),
-            Origin::Source { name } => f.write_str(name),
-            Origin::Remote { source, key } => write!(f, "{source} key {key}"),
+            Origin::Remote {
+                source,
+                key: Some(key),
+            } => write!(f, "{source} key {key}"),
+            Origin::Remote { source, key: None } => f.write_str(source),
         }
     }
 }

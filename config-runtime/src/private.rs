@@ -1,10 +1,17 @@
 //! What generated code calls. Not a public API: names here change without notice.
 
 pub use crate::assemble::Assemble;
-pub use crate::rules::{self, Checks, Inner};
-pub use crate::schema::{DefaultSpec, Describe, LeafSpec, RuleSpec, schema_of};
+pub use crate::rules::{AsText, Checks, Exposure, Got, HasLen, Inner, Violation};
+pub use crate::schema::{DefaultSpec, Describe, LeafSpec, schema_of};
 pub use crate::value::serde_enum::{parse_serde_enum, serde_enum_expected, serde_enum_variants};
 pub use regex::Regex;
 pub use serde;
 pub use std::borrow::Cow;
 pub use std::sync::{LazyLock, OnceLock};
+
+/// The `validate(..)` rules, each a function of the value (and the rule's arguments).
+pub mod rules {
+    pub use crate::rules::{
+        custom, max_len, min_len, non_empty, one_of, pattern, range, url_scheme,
+    };
+}

@@ -1,5 +1,6 @@
-//! The `validate(..)` rules. Generated code calls these on each field's inner value(s); a
-//! broken rule is a [`Violation`] whose message never quotes a secret (see [`Violation::got`]).
+//! The `validate(..)` rules. Generated code calls these on each field's inner value(s) through
+//! `__private`; a broken rule is a [`Violation`] whose message never quotes a secret (see
+//! [`Violation::got`] and [`Exposure`]).
 
 use std::borrow::Cow;
 use std::fmt::Display;
@@ -30,6 +31,15 @@ pub enum Got {
     Nothing,
 }
 
+/// Whether the field a message is about may show its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// A plain field: the value may be quoted.
+    Plain,
+    /// A `Secret<T>` field: the value is never quoted.
+    Secret,
+}
+
 impl Violation {
     fn new(requirement: impl Into<String>, got: Got) -> Self {
         Violation {
@@ -38,11 +48,13 @@ impl Violation {
         }
     }
 
-    /// The message for a field; `secret` hides the value.
-    pub fn message(&self, secret: bool) -> String {
-        match (&self.got, secret) {
-            (Got::Value(value), false) => format!("{}, got {value:?}", self.requirement),
-            (Got::Value(_), true) => format!("{} (value not shown: secret)", self.requirement),
+    /// The message for a field; [`Exposure::Secret`] hides the value.
+    pub fn message(&self, exposure: Exposure) -> String {
+        match (&self.got, exposure) {
+            (Got::Value(value), Exposure::Plain) => format!("{}, got {value:?}", self.requirement),
+            (Got::Value(_), Exposure::Secret) => {
+                format!("{} (value not shown: secret)", self.requirement)
+            }
             (Got::Summary(summary), _) => format!("{}, got {summary}", self.requirement),
             (Got::Nothing, _) => self.requirement.clone(),
         }
@@ -266,9 +278,12 @@ mod tests {
     fn range_reports_bounds_and_value() {
         assert!(range(&5u16, Some(1), Some(10)).is_ok());
         let v = range(&0u16, Some(1), Some(65535)).unwrap_err();
-        assert_eq!(v.message(false), "must be in 1..=65535, got \"0\"");
         assert_eq!(
-            v.message(true),
+            v.message(Exposure::Plain),
+            "must be in 1..=65535, got \"0\""
+        );
+        assert_eq!(
+            v.message(Exposure::Secret),
             "must be in 1..=65535 (value not shown: secret)"
         );
     }
@@ -277,7 +292,7 @@ mod tests {
     fn lengths_count_characters_and_are_safe_for_secrets() {
         let v = min_len("short-secret", 32).unwrap_err();
         assert_eq!(
-            v.message(true),
+            v.message(Exposure::Secret),
             "must be at least 32 characters, got 12 characters"
         );
         assert!(max_len("ééé", 3).is_ok());
@@ -288,12 +303,12 @@ mod tests {
     fn url_scheme_names_the_scheme_only() {
         let url = url::Url::parse("mysql://user:pw@db/app").unwrap();
         let v = url_scheme(&url, &["postgres", "postgresql"]).unwrap_err();
-        assert!(!v.message(true).contains("pw"));
+        assert!(!v.message(Exposure::Secret).contains("pw"));
     }
 
     #[test]
     fn one_of_suggests() {
         let v = one_of("inf", &["error", "info"]).unwrap_err();
-        assert!(v.message(false).contains("did you mean info?"));
+        assert!(v.message(Exposure::Plain).contains("did you mean info?"));
     }
 }

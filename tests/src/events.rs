@@ -1,8 +1,8 @@
-//! Waiting for the reload events of a [`Live`](config_runtime::Live) config.
+//! Waiting for the reload events of a [`Live`](config_runtime::live::Live) config.
 
 use std::time::Duration;
 
-use config_runtime::ReloadEvent;
+use config_runtime::live::{Applied, ReloadEvent};
 use tokio::sync::broadcast::Receiver;
 
 /// How long a test waits for a reload (generous: test machines are noisy).
@@ -19,11 +19,12 @@ pub async fn next(events: &mut Receiver<ReloadEvent>) -> ReloadEvent {
 /// (version, changed, restart_required) of the next event, which must be `Applied`.
 pub async fn applied(events: &mut Receiver<ReloadEvent>) -> (u64, Vec<String>, Vec<String>) {
     match next(events).await {
-        ReloadEvent::Applied {
+        ReloadEvent::Applied(Applied {
             version,
             changed,
             restart_required,
-        } => (version, changed, restart_required),
+            ..
+        }) => (version, changed, restart_required),
         other => panic!("expected an applied reload, got {other}"),
     }
 }

@@ -15,7 +15,8 @@ pub mod fixtures;
 pub mod moto;
 pub mod services;
 
-use config_runtime::{Config, Live, Secret};
+use config_runtime::live::Live;
+use config_runtime::{Config, Secret};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

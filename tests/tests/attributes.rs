@@ -1,7 +1,7 @@
 //! Every container and field attribute of the contract, observed through loading, errors and
 //! the schema.
 
-use config_runtime::{Config, ErrorKind, Secret};
+use config_runtime::{Config, ErrorKind, Secret, Warning};
 use std::time::Duration;
 
 fn check_pair(c: &Pair) -> Result<(), String> {
@@ -143,7 +143,15 @@ fn alias_is_accepted_with_a_deprecation_warning() {
         .unwrap();
     assert_eq!(explain.row("name").unwrap().value, "legacy");
     assert_eq!(explain.warnings().len(), 1);
-    assert!(explain.warnings()[0].contains("ATTR_OLD_NAME is deprecated; rename it to ATTR_NAME"));
+    assert!(matches!(
+        &explain.warnings()[0],
+        Warning::DeprecatedAlias { alias, .. } if alias == "ATTR_OLD_NAME"
+    ));
+    assert!(
+        explain.warnings()[0]
+            .to_string()
+            .contains("ATTR_OLD_NAME is deprecated; rename it to ATTR_NAME")
+    );
     assert!(
         explain
             .to_string()

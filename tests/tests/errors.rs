@@ -1,6 +1,6 @@
 //! Every problem at once, each naming the key, the variable, the source and what was expected.
 
-use config_runtime::{Config, ErrorKind};
+use config_runtime::{Config, ErrorKind, Subject, UnknownName};
 use config_tests::{AppConfig, Scratch, required_vars};
 
 #[test]
@@ -146,4 +146,41 @@ fn unknown_variable_suggestions_compare_without_the_prefix() {
         text.contains("APP_ZZZZZZ (environment): unknown variable\n"),
         "{text}"
     );
+}
+
+#[test]
+fn each_error_names_its_subject() {
+    let dir = Scratch::new();
+    let missing = dir.path().join("absent.toml");
+    let err = AppConfig::loader()
+        .file(&missing)
+        .vars(required_vars(&[
+            ("APP_PORT", "abc"),
+            ("APP_DATABSE_URL", "x"),
+        ]))
+        .load()
+        .unwrap_err();
+    let subjects: Vec<&Subject> = err.errors().iter().map(|e| e.subject()).collect();
+    assert!(subjects.contains(&&Subject::Source), "{err}");
+    assert!(
+        subjects.contains(&&Subject::Key("port".to_owned())),
+        "{err}"
+    );
+    assert!(
+        subjects.contains(&&Subject::Variable("APP_DATABSE_URL".to_owned())),
+        "{err}"
+    );
+    let unknown = err
+        .errors()
+        .iter()
+        .find(|e| matches!(e.subject(), Subject::Variable(_)))
+        .unwrap();
+    assert!(matches!(
+        unknown.kind(),
+        ErrorKind::Unknown {
+            what: UnknownName::Variable,
+            ..
+        }
+    ));
+    assert_eq!(unknown.path(), "", "a variable has no key path");
 }

@@ -125,8 +125,7 @@ async fn a_fleet_keeps_receiving_changes_when_a_member_dies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_fleets_converge_on_etcd_changes_without_polling() {
-    use config_runtime::ReloadEvent;
-    use config_runtime::live::WatchOptions;
+    use config_runtime::live::{Applied, ReloadEvent, WatchOptions};
     let Some(mut cluster) = EtcdCluster::start(3) else {
         return;
     };
@@ -172,7 +171,7 @@ async fn live_fleets_converge_on_etcd_changes_without_polling() {
                 .await
                 .expect("the change reaches every instance within 20 s")
                 .unwrap();
-            if let ReloadEvent::Applied { changed, .. } = &event
+            if let ReloadEvent::Applied(Applied { changed, .. }) = &event
                 && changed.contains(&"workers".to_owned())
             {
                 break;

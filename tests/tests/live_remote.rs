@@ -3,8 +3,8 @@
 //! of it; the previous value stays available for the rotation grace period.
 
 use config_providers::vault::VaultProvider;
-use config_runtime::live::WatchOptions;
-use config_runtime::{Config, ReloadEvent, Secret};
+use config_runtime::live::{Applied, ReloadEvent, WatchOptions};
+use config_runtime::{Config, Secret};
 use config_tests::events::next;
 use config_tests::services::{BAO_ROOT_TOKEN, OpenBaoAdmin, start_openbao};
 use serde_json::json;
@@ -47,11 +47,12 @@ async fn a_new_secret_version_reaches_subscribers() {
         .await;
     let event = next(&mut events).await;
     match &event {
-        ReloadEvent::Applied {
+        ReloadEvent::Applied(Applied {
             version,
             changed,
             restart_required,
-        } => {
+            ..
+        }) => {
             assert_eq!(*version, 2);
             assert_eq!(changed, &vec!["key".to_owned()]);
             assert!(restart_required.is_empty());

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use config_runtime::{Config, Live, ReloadEvent};
+use config_runtime::Config;
+use config_runtime::live::{Live, ReloadEvent};
 use config_tests::Scratch;
 use config_tests::files::save;
 
@@ -164,7 +165,7 @@ async fn storm_of_writes_never_shows_an_invalid_snapshot() {
     while let Ok(event) = events.try_recv() {
         assert!(matches!(
             event,
-            ReloadEvent::Applied { .. } | ReloadEvent::Rejected { .. }
+            ReloadEvent::Applied(_) | ReloadEvent::Rejected { .. }
         ));
     }
 }

@@ -7,7 +7,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use config_runtime::{Config, ReloadEvent};
+use config_runtime::Config;
+use config_runtime::live::{Applied, ReloadEvent};
 use config_tests::events::{applied_changed, next};
 use config_tests::files::save;
 use config_tests::{AppConfig, DATABASE_URL, STRIPE_KEY, Scratch, required_vars, watch_file};
@@ -71,9 +72,9 @@ async fn truncate_then_write_rejects_the_partial_file_then_applies_the_whole() {
         match next(&mut events).await {
             // The empty file right after truncation may be seen separately.
             ReloadEvent::Rejected { .. } => continue,
-            ReloadEvent::Applied {
+            ReloadEvent::Applied(Applied {
                 version, changed, ..
-            } => {
+            }) => {
                 assert_eq!((version, changed), (2, vec!["port".to_owned()]));
                 break;
             }
@@ -257,7 +258,7 @@ async fn kubernetes_symlink_swap_of_a_config_file() {
 async fn the_polling_watcher_sees_changes_too() {
     let dir = Scratch::new();
     let path = dir.write("config.toml", "port = 9000\n");
-    let options = config_runtime::WatchOptions::default()
+    let options = config_runtime::live::WatchOptions::default()
         .force_poll(true)
         .poll_interval(Duration::from_millis(100));
     let live = AppConfig::loader()

@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use config_providers::etcd::EtcdSource;
+use config_runtime::BoxFuture;
+use config_runtime::live::ReloadEvent;
 use config_runtime::live::WatchOptions;
-use config_runtime::provider::BoxFuture;
 use config_runtime::source::{self, GatherContext, Gathering, Source, WatchedPath};
-use config_runtime::{Config, ProviderError, ReloadEvent, Secret, SecretData, SecretProvider};
+use config_runtime::{Config, ProviderError, Secret, SecretData, SecretProvider};
 use config_tests::Scratch;
 use config_tests::etcd::EtcdCluster;
 use config_tests::events::{applied, next};
@@ -223,7 +224,7 @@ async fn references_in_remote_values_stay_text() {
     cluster.put("/seam/gamma", "${env:HOST_CANARY}");
     let event = loop {
         let event = next(&mut events).await;
-        if matches!(&event, ReloadEvent::Applied { changed, .. } if changed.iter().any(|c| c == "gamma"))
+        if matches!(&event, ReloadEvent::Applied(applied) if applied.changed.iter().any(|c| c == "gamma"))
         {
             break event;
         }

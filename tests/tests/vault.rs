@@ -396,7 +396,12 @@ async fn outages_fall_back_to_a_fresh_last_known_good_store_only() {
         .await
         .unwrap();
     assert_eq!(explain.row("password").unwrap().value, "[REDACTED]");
-    let warnings = explain.warnings().join("\n");
+    let warnings = explain
+        .warnings()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(
         warnings.contains("using the last-known-good value from"),
         "{warnings}"
@@ -480,6 +485,7 @@ async fn optional_outage_policy_starts_without_the_value_and_warns() {
     let explain = loader.explain_async().await.unwrap();
     assert!(
         explain.warnings()[0]
+            .to_string()
             .contains("O_API_KEY (environment): ${vault:secret/app#key} is unavailable"),
         "{:?}",
         explain.warnings()

@@ -63,22 +63,22 @@ fn rule_spec(rule: &Rule) -> TokenStream {
         Rule::Range { min, max } => {
             let min = option_str(min.as_ref().map(|b| b.text.as_str()));
             let max = option_str(max.as_ref().map(|b| b.text.as_str()));
-            quote!(_config::__private::RuleSpec::Range { min: #min, max: #max })
+            quote!(_config::RuleSpec::Range { min: #min, max: #max })
         }
-        Rule::MinLen(n) => quote!(_config::__private::RuleSpec::MinLen(#n)),
-        Rule::MaxLen(n) => quote!(_config::__private::RuleSpec::MaxLen(#n)),
-        Rule::NonEmpty => quote!(_config::__private::RuleSpec::NonEmpty),
+        Rule::MinLen(n) => quote!(_config::RuleSpec::MinLen(#n)),
+        Rule::MaxLen(n) => quote!(_config::RuleSpec::MaxLen(#n)),
+        Rule::NonEmpty => quote!(_config::RuleSpec::NonEmpty),
         Rule::Pattern(re) => {
             let re = re.value();
-            quote!(_config::__private::RuleSpec::Pattern(#re))
+            quote!(_config::RuleSpec::Pattern(#re))
         }
-        Rule::OneOf(words) => quote!(_config::__private::RuleSpec::OneOf(&[#(#words),*])),
+        Rule::OneOf(words) => quote!(_config::RuleSpec::OneOf(&[#(#words),*])),
         Rule::UrlScheme(schemes) => {
-            quote!(_config::__private::RuleSpec::UrlScheme(&[#(#schemes),*]))
+            quote!(_config::RuleSpec::UrlScheme(&[#(#schemes),*]))
         }
         Rule::Custom(path) => {
             let text = tokens::text(path);
-            quote!(_config::__private::RuleSpec::Custom(#text))
+            quote!(_config::RuleSpec::Custom(#text))
         }
     }
 }

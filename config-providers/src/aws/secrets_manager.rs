@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use aws_sdk_secretsmanager::Client;
 use base64::Engine as _;
-use config_runtime::provider::BoxFuture;
+use config_runtime::BoxFuture;
 use config_runtime::{OutagePolicy, ProviderError, SecretData, SecretProvider};
 
 use super::errors::to_provider_error;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::ParameterStringFilter;
-use config_runtime::provider::BoxFuture;
+use config_runtime::BoxFuture;
 use config_runtime::source::{Entry, GatherContext, Gathered, Gathering, Poll, Source, Trust};
 use config_runtime::{
     Origin, OutagePolicy, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
@@ -300,7 +300,7 @@ impl Source for SsmPathSource {
                 .map(|parameter| {
                     let origin = Origin::Remote {
                         source: name.clone(),
-                        key: parameter.key.clone(),
+                        key: Some(parameter.key.clone()),
                     };
                     let entry = Entry::key(parameter.key, parameter.value, origin);
                     match parameter.kind {

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use config_runtime::provider::BoxFuture;
+use config_runtime::BoxFuture;
 use config_runtime::{ProviderError, ProviderErrorKind, SecretData, SecretProvider};
 use serde_json::Value;
 

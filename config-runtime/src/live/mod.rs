@@ -61,7 +61,7 @@ use futures_util::stream::{BoxStream, SelectAll};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use arc_swap::Guard;
-pub use event::{ReloadEvent, ReloadOutcome};
+pub use event::{Applied, ReloadEvent, ReloadOutcome};
 pub use metrics::ReloadMetrics;
 
 use crate::Config;
@@ -613,16 +613,13 @@ impl<T: Config + Send + Sync> Actor<T> {
             restart_blocked = metrics.restart_blocked,
             "config reload applied"
         );
-        let _ = shared.events.send(ReloadEvent::Applied {
-            version,
-            changed: changed.clone(),
-            restart_required: restart_required.clone(),
-        });
-        Ok(ReloadOutcome::Applied {
+        let applied = Applied {
             version,
             changed,
             restart_required,
-        })
+        };
+        let _ = shared.events.send(ReloadEvent::Applied(applied.clone()));
+        Ok(ReloadOutcome::Applied(applied))
     }
 
     fn unchanged(&self) -> ReloadOutcome {

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::error::{ErrorKind, FieldError};
+use crate::error::{ErrorKind, FieldError, UnknownName};
 use crate::format::{FileValue, Located};
 use crate::origin::{Interpolation, Origin, Sourced, Taint};
 use crate::provider::ProviderError;
@@ -13,6 +13,7 @@ use crate::schema::Schema;
 use crate::source::{Entry, Gathered, Layering, Name, Problem, Trust};
 use crate::suggest;
 use crate::value::RawValue;
+use crate::warning::Warning;
 
 /// What one source gave, as the merge sees it.
 pub(crate) struct Layer<'g> {
@@ -43,7 +44,7 @@ pub(crate) struct Merged {
     /// Fields whose error is already recorded (assembly skips them).
     pub failed: Vec<bool>,
     pub errors: Vec<FieldError>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Merges the layers, in order, over the schema's defaults.
@@ -96,8 +97,9 @@ pub(crate) fn merge(schema: &Schema, layers: &[Layer<'_>], ignored_vars: &[&str]
 }
 
 fn source_origin(name: &str) -> Origin {
-    Origin::Source {
-        name: name.to_owned(),
+    Origin::Remote {
+        source: name.to_owned(),
+        key: None,
     }
 }
 
@@ -107,7 +109,7 @@ struct State<'s> {
     values: Vec<Option<Sourced>>,
     failed: Vec<bool>,
     errors: Vec<FieldError>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     /// Variables that are not config keys but are expected (the profile variable).
     ignored_vars: &'s [&'s str],
     /// Section paths, to tell a nested table from an unknown key.
@@ -134,14 +136,9 @@ impl<'s> State<'s> {
             .problems
             .iter()
             .map(|message| {
-                FieldError::new(
-                    "",
-                    None,
-                    None,
-                    ErrorKind::Schema {
-                        message: message.clone(),
-                    },
-                )
+                FieldError::config(ErrorKind::Schema {
+                    message: message.clone(),
+                })
             })
             .collect();
         State {
@@ -228,23 +225,25 @@ impl<'s> State<'s> {
         }
     }
 
-    /// A problem a source reported.
+    /// A problem a source reported: of a field's variable, of another variable, or of the
+    /// source itself.
     fn problem(&mut self, problem: &Problem) {
-        let field = problem
-            .variable
-            .as_deref()
-            .and_then(|name| self.schema.by_env.get(name));
-        if let Some(&index) = field {
-            self.failed[index] = true;
-        }
-        self.errors.push(FieldError::new(
-            "",
-            problem.variable.clone(),
-            Some(problem.origin.clone()),
-            ErrorKind::Source {
-                message: problem.message.clone(),
+        let kind = ErrorKind::Source {
+            message: problem.message.clone(),
+        };
+        let origin = problem.origin.clone();
+        let error = match problem.variable.as_deref() {
+            Some(name) => match self.schema.by_env.get(name) {
+                Some(&index) => {
+                    self.failed[index] = true;
+                    let path = self.schema.fields[index].path.clone();
+                    FieldError::key(path, Some(name.to_owned()), Some(origin), kind)
+                }
+                None => FieldError::variable(name, origin, kind),
             },
-        ));
+            None => FieldError::source(origin, kind),
+        };
+        self.errors.push(error);
     }
 
     /// One value named by key path or variable name (overrides, remote sources); an unknown
@@ -266,12 +265,12 @@ impl<'s> State<'s> {
     }
 
     fn unknown_key(&mut self, key: &str, suggestion: Option<String>, origin: Origin) {
-        self.errors.push(FieldError::new(
+        self.errors.push(FieldError::key(
             key,
             None,
             Some(origin),
             ErrorKind::Unknown {
-                what: "key",
+                what: UnknownName::Key,
                 suggestion,
             },
         ));
@@ -283,10 +282,11 @@ impl<'s> State<'s> {
             let field = &self.schema.fields[index];
             let by_alias = field.env != name;
             if by_alias {
-                self.warnings.push(format!(
-                    "{name} is deprecated; rename it to {} ({origin})",
-                    field.env
-                ));
+                self.warnings.push(Warning::DeprecatedAlias {
+                    alias: name.to_owned(),
+                    replacement: field.env.clone(),
+                    origin: origin.clone(),
+                });
                 // Within one source the current name wins over a deprecated one.
                 if self.set_by[index] == Some((self.seq, false)) {
                     return;
@@ -306,12 +306,11 @@ impl<'s> State<'s> {
             return;
         }
         let suggestion = self.suggest_var(name, prefix);
-        self.errors.push(FieldError::new(
-            "",
-            Some(name.to_owned()),
-            Some(origin.clone()),
+        self.errors.push(FieldError::variable(
+            name,
+            origin.clone(),
             ErrorKind::Unknown {
-                what: "variable",
+                what: UnknownName::Variable,
                 suggestion,
             },
         ));
@@ -336,12 +335,8 @@ impl<'s> State<'s> {
     }
 
     fn source_error(&mut self, origin: Origin, message: String) {
-        self.errors.push(FieldError::new(
-            "",
-            None,
-            Some(origin),
-            ErrorKind::Source { message },
-        ));
+        self.errors
+            .push(FieldError::source(origin, ErrorKind::Source { message }));
     }
 
     /// Walks one table of a document alongside the schema.
@@ -366,7 +361,7 @@ impl<'s> State<'s> {
             } else if self.sections.contains(key_path.as_str()) {
                 match &located.value {
                     FileValue::Table(inner) => self.table(whole, &key_path, inner),
-                    _ => self.errors.push(FieldError::new(
+                    _ => self.errors.push(FieldError::key(
                         key_path,
                         None,
                         Some(origin),
@@ -388,7 +383,7 @@ impl<'s> State<'s> {
     fn invalid_shape(&mut self, index: usize, origin: Origin, what: &str) {
         self.failed[index] = true;
         let field = &self.schema.fields[index];
-        self.errors.push(FieldError::new(
+        self.errors.push(FieldError::key(
             field.path.clone(),
             Some(field.env.clone()),
             Some(origin),

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::Config;
-use crate::assemble::{Assemble, Rows};
+use crate::assemble::{Assemble, Placeholders, Rows};
 use crate::error::ConfigError;
 use crate::explain::Explain;
 use crate::provider::SecretProvider;
@@ -290,7 +290,7 @@ impl<T: Config> Loader<T> {
         rows: Rows,
     ) -> Result<Assembled<T>, ConfigError> {
         let schema = T::schema();
-        let production = profile.as_deref() == Some("production");
+        let placeholders = Placeholders::for_profile(profile.as_deref());
         let Merged {
             values,
             failed,
@@ -298,7 +298,7 @@ impl<T: Config> Loader<T> {
             warnings,
             ..
         } = merged;
-        let mut assemble = Assemble::new(schema, &values, &failed, production, rows);
+        let mut assemble = Assemble::new(schema, &values, &failed, placeholders, rows);
         let config = T::__assemble(&mut assemble);
         errors.append(&mut assemble.errors);
 

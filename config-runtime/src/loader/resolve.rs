@@ -15,6 +15,7 @@ use crate::reference::Reference;
 use crate::schema::Schema;
 use crate::secret::Secret;
 use crate::value::RawValue;
+use crate::warning::Warning;
 
 /// The registered providers, by scheme.
 pub(crate) type Providers = std::collections::HashMap<String, Arc<dyn SecretProvider>>;
@@ -149,16 +150,19 @@ pub(crate) fn resolve(
         let field = (field.path.clone(), field.env.clone());
         if failures.iter().all(|f| f.skip == Skip::Optional) {
             for failure in failures {
-                merged.warnings.push(format!(
-                    "{} ({origin}): {} is unavailable ({}); starting without it",
-                    field.1, failure.reference, failure.message
-                ));
+                merged.warnings.push(Warning::ProviderUnavailable {
+                    key: field.0.clone(),
+                    env: field.1.clone(),
+                    origin: origin.clone(),
+                    reference: failure.reference,
+                    reason: failure.message,
+                });
             }
             merged.values[index] = None;
             continue;
         }
         for failure in failures.into_iter().filter(|f| f.skip == Skip::No) {
-            merged.errors.push(FieldError::new(
+            merged.errors.push(FieldError::key(
                 field.0.clone(),
                 Some(field.1.clone()),
                 Some(origin.clone()),
@@ -177,10 +181,12 @@ pub(crate) fn resolve(
             .filter_map(|(key, answer)| Some((key, answer.as_ref().ok()?.warning.as_ref()?)))
             .collect();
         noted.sort();
-        for ((scheme, path), warning) in noted {
-            merged
-                .warnings
-                .push(format!("${{{scheme}:{path}}}: {warning}"));
+        for ((scheme, path), note) in noted {
+            merged.warnings.push(Warning::ProviderNote {
+                scheme: scheme.clone(),
+                path: path.clone(),
+                note: note.clone(),
+            });
         }
     }
 }

@@ -30,7 +30,7 @@
 //!
 //!     fn gather(&self, _: &GatherContext) -> Gathering<'_> {
 //!         let entries = self.0.iter().map(|(key, value)| {
-//!             let origin = Origin::Remote { source: self.name(), key: (*key).to_owned() };
+//!             let origin = Origin::Remote { source: self.name(), key: Some((*key).to_owned()) };
 //!             Entry::key(*key, *value, origin)
 //!         });
 //!         Gathering::Ready(Ok(Gathered::new(entries.collect())))

@@ -1,0 +1,75 @@
+//! One reload of a live config from a TOML file of 100 and of 1,000 keys: read, parse, merge,
+//! validate, compare and swap (the file alternates between two contents, so every reload
+//! swaps). No debounce: `Live::reload` is called directly, and file watching is parked (a
+//! polling watcher with an hour's interval) so it does not compete.
+//!
+//! Run: `cargo bench -p config-benches --bench reload`
+
+use std::path::Path;
+use std::time::Duration;
+
+use config_benches::{Hundred, Thousand};
+use config_runtime::Config;
+use config_runtime::live::{Live, WatchOptions};
+
+fn main() {
+    divan::main();
+}
+
+/// A TOML file setting `count` fields named like the bench structs' (`digits` wide).
+fn toml(count: usize, digits: usize, round: u32) -> String {
+    let types = ["u32", "String", "bool", "u64", "f64"];
+    let mut text = String::new();
+    for i in 0..count {
+        let value = match types[i % 5] {
+            "u32" | "u64" => format!("{}", i as u32 + round),
+            "String" => format!("\"value-{i}-{round}\""),
+            "bool" => (round % 2 == 0).to_string(),
+            _ => format!("{}.5", i as u32 + round),
+        };
+        text.push_str(&format!("field_{i:0digits$} = {value}\n"));
+    }
+    text
+}
+
+fn bench_reload<T: Config + Send + Sync>(bencher: divan::Bencher, count: usize, digits: usize) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let contents = [toml(count, digits, 0), toml(count, digits, 1)];
+    std::fs::write(&path, &contents[0]).unwrap();
+    let options = WatchOptions::default()
+        .force_poll(true)
+        .poll_interval(Duration::from_secs(3600))
+        .remote_poll_interval(Duration::ZERO);
+    let live: Live<T> = runtime
+        .block_on(T::loader().file(&path).watch_with(options))
+        .unwrap();
+    let mut round = 0;
+    bencher
+        .with_inputs(|| {
+            round += 1;
+            write(&path, &contents[round % 2]);
+        })
+        .bench_local_values(|()| {
+            let outcome = runtime.block_on(live.reload()).unwrap();
+            divan::black_box(outcome);
+        });
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+#[divan::bench(sample_count = 200, sample_size = 1)]
+fn reload_100_keys(bencher: divan::Bencher) {
+    bench_reload::<Hundred>(bencher, 100, 3);
+}
+
+#[divan::bench(sample_count = 100, sample_size = 1)]
+fn reload_1000_keys(bencher: divan::Bencher) {
+    bench_reload::<Thousand>(bencher, 1000, 4);
+}
