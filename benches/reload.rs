@@ -24,7 +24,7 @@ fn toml(count: usize, digits: usize, round: u32) -> String {
         let value = match types[i % 5] {
             "u32" | "u64" => format!("{}", i as u32 + round),
             "String" => format!("\"value-{i}-{round}\""),
-            "bool" => (round % 2 == 0).to_string(),
+            "bool" => round.is_multiple_of(2).to_string(),
             _ => format!("{}.5", i as u32 + round),
         };
         text.push_str(&format!("field_{i:0digits$} = {value}\n"));
