@@ -67,7 +67,7 @@ async fn no_secret_reaches_tracing_output() {
 
     let vault = VaultProvider::builder(&server.url)
         .token(BAO_ROOT_TOKEN)
-        .last_known_good(lkg())
+        .safeguards(config_providers::safeguards::Safeguards::default().last_known_good(lkg()))
         .build()
         .unwrap();
     let failed = Tokens::loader()
@@ -99,7 +99,7 @@ async fn no_secret_reaches_tracing_output() {
     server.stop();
     let offline = VaultProvider::builder(&url)
         .token(BAO_ROOT_TOKEN)
-        .last_known_good(lkg())
+        .safeguards(config_providers::safeguards::Safeguards::default().last_known_good(lkg()))
         .build()
         .unwrap();
     let fallback = Tokens::loader()
