@@ -3,9 +3,8 @@
 //! A store ([`SecretStore`]) knows one thing: how to read a path from its service, and how to
 //! read that path's version cheaply. [`CachedProvider`] puts the shared safeguards in front
 //! of any store (the cache, the circuit breaker and rate bound, the audit trail, the
-//! last-known-good store, the outage policy) and implements
-//! [`SecretProvider`](config_runtime::SecretProvider) once for all of them. The providers of
-//! this crate are that handle over their store: `VaultProvider` is
+//! last-known-good store, the outage policy) and implements [`SecretProvider`] once for all
+//! of them. The providers of this crate are that handle over their store: `VaultProvider` is
 //! `CachedProvider<VaultStore>`, and so on.
 //!
 //! A store of your own gets the same safeguards:
