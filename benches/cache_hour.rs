@@ -8,14 +8,34 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use config_providers::audit::{AuditRecord, AuditSink, AuditTrail, Fingerprinter};
-use config_providers::cache::{CachePolicy, Fetch, SecretCache};
-use config_runtime::SecretData;
+use config_providers::audit::{AuditRecord, AuditSink};
+use config_providers::cache::CachePolicy;
+use config_providers::safeguards::Safeguards;
+use config_providers::store::{CachedProvider, SecretStore};
+use config_runtime::{ProviderError, SecretData};
 
 /// Audit records are not the subject here.
 struct Discard;
 impl AuditSink for Discard {
     fn record(&self, _: &AuditRecord) {}
+}
+
+/// A store that counts its reads, each a round trip.
+#[derive(Debug)]
+struct Counting {
+    calls: Arc<AtomicU64>,
+}
+
+impl SecretStore for Counting {
+    fn scheme(&self) -> &str {
+        "bench"
+    }
+
+    async fn read(&self, path: &str) -> Result<SecretData, ProviderError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(5)).await; // a store round trip
+        Ok(SecretData::text(format!("value of {path}")))
+    }
 }
 
 fn main() {
@@ -26,30 +46,21 @@ fn main() {
         .expect("tokio runtime");
     runtime.block_on(async {
         let calls = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&calls);
-        let fetch: Fetch = Arc::new(move |path| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            Box::pin(async move {
-                tokio::time::sleep(Duration::from_millis(5)).await; // a store round trip
-                Ok(SecretData::text(format!("value of {path}")))
-            })
-        });
+        let store = Counting {
+            calls: Arc::clone(&calls),
+        };
         let policy = CachePolicy::default();
-        let audit = AuditTrail::new("bench", Arc::new(Discard), Fingerprinter::random());
-        let cache = SecretCache::new(policy, audit, None);
+        let cache = CachedProvider::new(store, Safeguards::default().cache(policy).audit(Discard));
         let (secrets, seconds) = (50u64, 3600u64);
         for _ in 0..seconds {
             for i in 0..secrets {
-                cache
-                    .get(&format!("secret/{i}"), &fetch)
-                    .await
-                    .expect("read");
+                cache.get(&format!("secret/{i}")).await.expect("read");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         let reads = secrets * seconds;
         let provider_calls = calls.load(Ordering::Relaxed);
-        let stats = cache.stats();
+        let stats = cache.cache_stats();
         println!(
             "simulated hour: {secrets} secrets read once a second, TTL {:?}, refresh ahead {:.0} %",
             policy.ttl,

@@ -140,7 +140,7 @@ impl AuditSink for JsonLinesAudit {
 /// A keyed fingerprint of secret values: the same value gives the same fingerprint under the
 /// same key, and nothing about the value can be learnt from it without the key.
 #[derive(Clone)]
-pub struct Fingerprinter {
+pub(crate) struct Fingerprinter {
     key: [u8; 32],
 }
 
@@ -152,12 +152,12 @@ impl fmt::Debug for Fingerprinter {
 
 impl Fingerprinter {
     /// A fingerprinter with this key (share it across a fleet to compare fingerprints).
-    pub fn with_key(key: [u8; 32]) -> Self {
+    pub(crate) fn with_key(key: [u8; 32]) -> Self {
         Fingerprinter { key }
     }
 
     /// A fingerprinter with a random key: fingerprints compare within this process only.
-    pub fn random() -> Self {
+    pub(crate) fn random() -> Self {
         let mut key = [0u8; 32];
         use chacha20poly1305::aead::rand_core::RngCore;
         chacha20poly1305::aead::OsRng.fill_bytes(&mut key);
@@ -165,7 +165,7 @@ impl Fingerprinter {
     }
 
     /// 16 hex digits of keyed BLAKE3 over the value's canonical form.
-    pub fn fingerprint(&self, data: &SecretData) -> String {
+    pub(crate) fn fingerprint(&self, data: &SecretData) -> String {
         let mut hasher = blake3::Hasher::new_keyed(&self.key);
         match &data.payload {
             Payload::Text(text) => {
@@ -188,7 +188,7 @@ impl Fingerprinter {
 
 /// The audit settings of one provider: its name, the sink, the fingerprint key.
 #[derive(Clone)]
-pub struct AuditTrail {
+pub(crate) struct AuditTrail {
     provider: String,
     sink: Arc<dyn AuditSink>,
     fingerprinter: Fingerprinter,
@@ -204,7 +204,7 @@ impl fmt::Debug for AuditTrail {
 
 impl AuditTrail {
     /// Records for `provider` go to `sink`, fingerprinted with `fingerprinter`.
-    pub fn new(
+    pub(crate) fn new(
         provider: impl Into<String>,
         sink: Arc<dyn AuditSink>,
         fingerprinter: Fingerprinter,
@@ -217,7 +217,8 @@ impl AuditTrail {
     }
 
     /// The default: tracing events, a random fingerprint key.
-    pub fn tracing(provider: impl Into<String>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn tracing(provider: impl Into<String>) -> Self {
         AuditTrail::new(provider, Arc::new(TracingAudit), Fingerprinter::random())
     }
 

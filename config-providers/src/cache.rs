@@ -8,6 +8,9 @@
 //! - **Stale on failure**: when the store is unreachable after expiry, the old value is served
 //!   (with a warning naming its age) until `max_staleness`, then the read fails.
 //! - **Counters** in [`CacheStats`].
+//!
+//! Configure it with a [`CachePolicy`] in [`Safeguards`](crate::safeguards::Safeguards); every
+//! provider reads through it (see [`CachedProvider`](crate::store::CachedProvider)).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -73,26 +76,8 @@ pub struct CacheStats {
     pub stale_served: u64,
 }
 
-/// Reads `path` through `cache`, asking `read(provider, path)` on a miss: the one way every
-/// provider's `get` is built.
-pub async fn read_through<P, F, Fut>(
-    cache: &Arc<SecretCache>,
-    provider: &P,
-    path: &str,
-    read: F,
-) -> Result<SecretData, ProviderError>
-where
-    P: Clone + Send + Sync + 'static,
-    F: Fn(P, String) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<SecretData, ProviderError>> + Send + 'static,
-{
-    let provider = provider.clone();
-    let fetch: Fetch = Arc::new(move |path| Box::pin(read(provider.clone(), path)));
-    cache.get(path, &fetch).await
-}
-
 /// Fetches one path from the store, for the cache.
-pub type Fetch =
+pub(crate) type Fetch =
     Arc<dyn Fn(String) -> BoxFuture<'static, Result<SecretData, ProviderError>> + Send + Sync>;
 
 type InFlight = Shared<BoxFuture<'static, Result<SecretData, ProviderError>>>;
@@ -123,7 +108,7 @@ impl State {
 }
 
 /// A cache of secrets by path; share it between clones of a provider.
-pub struct SecretCache {
+pub(crate) struct SecretCache {
     policy: CachePolicy,
     state: Mutex<State>,
     audit: AuditTrail,
@@ -144,7 +129,7 @@ impl std::fmt::Debug for SecretCache {
 impl SecretCache {
     /// An empty cache, auditing through `audit`, falling back to `last_known_good` when the
     /// store is unreachable and memory has nothing.
-    pub fn new(
+    pub(crate) fn new(
         policy: CachePolicy,
         audit: AuditTrail,
         last_known_good: Option<Arc<LastKnownGood>>,
@@ -157,11 +142,6 @@ impl SecretCache {
             breaker: CircuitBreaker::new(policy.breaker_threshold, policy.breaker_cooldown),
             rate: policy.max_requests_per_second.map(RateLimit::new),
         })
-    }
-
-    /// The policy in force.
-    pub fn policy(&self) -> CachePolicy {
-        self.policy
     }
 
     /// One store call, through the circuit breaker and the rate bound.
@@ -185,12 +165,12 @@ impl SecretCache {
     }
 
     /// Forgets the value of `path`: the next read fetches it.
-    pub fn invalidate(&self, path: &str) {
+    pub(crate) fn invalidate(&self, path: &str) {
         self.lock().entries.remove(path);
     }
 
     /// The counters so far.
-    pub fn stats(&self) -> CacheStats {
+    pub(crate) fn stats(&self) -> CacheStats {
         self.lock().stats
     }
 
@@ -202,7 +182,7 @@ impl SecretCache {
 
     /// The value of `path`: from memory when fresh, else from `fetch` (one request however
     /// many callers wait).
-    pub async fn get(
+    pub(crate) async fn get(
         self: &Arc<Self>,
         path: &str,
         fetch: &Fetch,

@@ -9,28 +9,27 @@
 //! Key mapping: under the prefix `/app/`, the key `/app/redis/host` is the config key
 //! `redis.host` (slashes become dots).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use config_runtime::BoxFuture;
 use config_runtime::source::{Entry, GatherContext, Gathered, Gathering, Source, Trust, Version};
-use config_runtime::{Origin, ProviderError, ProviderErrorKind, SecretData, SecretProvider};
+use config_runtime::{Origin, ProviderError, ProviderErrorKind, SecretData};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::cache::{SecretCache, read_through};
 use crate::safeguards::Safeguards;
+use crate::store::{CachedProvider, SecretStore};
 
-/// A handle to an etcd cluster and a key prefix; clones share the client.
-#[derive(Clone)]
-pub struct EtcdSource {
-    inner: Arc<Inner>,
-}
+/// A handle to an etcd cluster and a key prefix, both a loader source (the keys under the
+/// prefix) and the provider of `${etcd:/key}` references; clones share the client and one
+/// cache.
+pub type EtcdSource = CachedProvider<EtcdStore>;
 
-struct Inner {
+/// The etcd side of an [`EtcdSource`]: the client, the members, the prefix and the revision
+/// seen last.
+pub struct EtcdStore {
     http: reqwest::Client,
     endpoints: Vec<String>,
     prefix: String,
@@ -38,16 +37,14 @@ struct Inner {
     preferred: AtomicUsize,
     /// The revision of the latest snapshot: pushes follow from there.
     last_revision: AtomicI64,
-    /// Cache and audit of `${etcd:..}` references.
-    cache: Arc<SecretCache>,
 }
 
-impl std::fmt::Debug for EtcdSource {
+impl std::fmt::Debug for EtcdStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EtcdSource")
-            .field("endpoints", &self.inner.endpoints)
-            .field("prefix", &self.inner.prefix)
-            .finish()
+        f.debug_struct("EtcdStore")
+            .field("endpoints", &self.endpoints)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,18 +93,28 @@ fn prefix_end(prefix: &str) -> String {
     BASE64.encode([0u8])
 }
 
-impl EtcdSource {
-    /// A source for the keys under `prefix` (e.g. `/app/`) on these client URLs.
-    pub fn new<I, S>(endpoints: I, prefix: impl Into<String>) -> Result<Self, ProviderError>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let endpoints: Vec<String> = endpoints
-            .into_iter()
-            .map(|e| e.into().trim_end_matches('/').to_owned())
-            .collect();
-        if endpoints.is_empty() {
+/// Builds an [`EtcdSource`]: `EtcdSource::builder(endpoints, prefix)`, then
+/// `.safeguards(..)` (for `${etcd:..}` references), then `.build()`.
+#[must_use]
+#[derive(Debug)]
+pub struct EtcdBuilder {
+    endpoints: Vec<String>,
+    prefix: String,
+    safeguards: Safeguards,
+}
+
+impl EtcdBuilder {
+    /// The cache, audit sink, last-known-good store and outage policy of `${etcd:..}`
+    /// references (default: a 5-minute cache, `tracing` audit events, no fallback store,
+    /// loads fail while etcd is down).
+    pub fn safeguards(mut self, safeguards: Safeguards) -> Self {
+        self.safeguards = safeguards;
+        self
+    }
+
+    /// Builds the source. No request is made until it is read.
+    pub fn build(self) -> Result<EtcdSource, ProviderError> {
+        if self.endpoints.is_empty() {
             return Err(ProviderError::new(
                 ProviderErrorKind::Invalid,
                 "etcd needs at least one endpoint",
@@ -122,30 +129,21 @@ impl EtcdSource {
                     format!("cannot build the HTTP client: {e}"),
                 )
             })?;
-        Ok(EtcdSource {
-            inner: Arc::new(Inner {
-                http,
-                endpoints,
-                prefix: prefix.into(),
-                preferred: AtomicUsize::new(0),
-                last_revision: AtomicI64::new(0),
-                cache: Safeguards::default().into_cache("etcd"),
-            }),
-        })
+        let store = EtcdStore {
+            http,
+            endpoints: self.endpoints,
+            prefix: self.prefix,
+            preferred: AtomicUsize::new(0),
+            last_revision: AtomicI64::new(0),
+        };
+        Ok(CachedProvider::new(store, self.safeguards))
     }
+}
 
-    /// From `ETCD_ENDPOINTS` (comma-separated client URLs) and `ETCD_PREFIX` (default `/`).
-    pub fn from_env() -> Result<Self, ProviderError> {
-        let endpoints = std::env::var("ETCD_ENDPOINTS").map_err(|_| {
-            ProviderError::new(ProviderErrorKind::Invalid, "ETCD_ENDPOINTS is not set")
-        })?;
-        let prefix = std::env::var("ETCD_PREFIX").unwrap_or_else(|_| "/".to_owned());
-        EtcdSource::new(endpoints.split(',').map(str::trim), prefix)
-    }
-
+impl EtcdStore {
     /// The config key of an etcd key under the prefix.
     fn config_key(&self, key: &str) -> Option<String> {
-        let rest = key.strip_prefix(&self.inner.prefix)?;
+        let rest = key.strip_prefix(&self.prefix)?;
         Some(rest.trim_matches('/').replace('/', "."))
     }
 
@@ -156,14 +154,13 @@ impl EtcdSource {
         body: &Value,
         timeout: Duration,
     ) -> Result<Value, ProviderError> {
-        let count = self.inner.endpoints.len();
-        let start = self.inner.preferred.load(Ordering::Relaxed);
+        let count = self.endpoints.len();
+        let start = self.preferred.load(Ordering::Relaxed);
         let mut last = String::new();
         for step in 0..count {
             let index = (start + step) % count;
-            let endpoint = &self.inner.endpoints[index];
+            let endpoint = &self.endpoints[index];
             let sent = self
-                .inner
                 .http
                 .post(format!("{endpoint}{path}"))
                 .json(body)
@@ -172,7 +169,7 @@ impl EtcdSource {
                 .await;
             match sent {
                 Ok(response) if response.status().is_success() => {
-                    self.inner.preferred.store(index, Ordering::Relaxed);
+                    self.preferred.store(index, Ordering::Relaxed);
                     return response.json().await.map_err(|_| {
                         unavailable(format!("{endpoint} answered with a body that is not JSON"))
                     });
@@ -194,12 +191,68 @@ impl EtcdSource {
         }
         Err(unavailable(format!("no etcd member answered ({last})")))
     }
+}
+
+/// Reads one key (its full etcd name) for `${etcd:/key}`.
+impl SecretStore for EtcdStore {
+    fn scheme(&self) -> &str {
+        "etcd"
+    }
+
+    async fn read(&self, key: &str) -> Result<SecretData, ProviderError> {
+        let answer = self
+            .post(
+                "/v3/kv/range",
+                &json!({ "key": b64(key) }),
+                Duration::from_secs(5),
+            )
+            .await?;
+        let value = answer["kvs"]
+            .as_array()
+            .and_then(|kvs| kvs.first())
+            .and_then(|kv| unb64(&kv["value"]));
+        match value {
+            Some(value) => Ok(SecretData::text(value)),
+            None => Err(ProviderError::new(
+                ProviderErrorKind::NotFound,
+                format!("etcd has no key `{key}`"),
+            )),
+        }
+    }
+}
+
+impl EtcdSource {
+    /// A builder for the keys under `prefix` (e.g. `/app/`) on these client URLs.
+    pub fn builder<I, S>(endpoints: I, prefix: impl Into<String>) -> EtcdBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        EtcdBuilder {
+            endpoints: endpoints
+                .into_iter()
+                .map(|e| e.into().trim_end_matches('/').to_owned())
+                .collect(),
+            prefix: prefix.into(),
+            safeguards: Safeguards::default(),
+        }
+    }
+
+    /// From `ETCD_ENDPOINTS` (comma-separated client URLs) and `ETCD_PREFIX` (default `/`).
+    pub fn from_env() -> Result<Self, ProviderError> {
+        let endpoints = std::env::var("ETCD_ENDPOINTS").map_err(|_| {
+            ProviderError::new(ProviderErrorKind::Invalid, "ETCD_ENDPOINTS is not set")
+        })?;
+        let prefix = std::env::var("ETCD_PREFIX").unwrap_or_else(|_| "/".to_owned());
+        EtcdSource::builder(endpoints.split(',').map(str::trim), prefix).build()
+    }
 
     /// Every key under the prefix (linearizable read).
     pub async fn snapshot(&self) -> Result<EtcdSnapshot, ProviderError> {
         let prefix = &self.inner.prefix;
         let body = json!({ "key": b64(prefix), "range_end": prefix_end(prefix) });
         let answer = self
+            .inner
             .post("/v3/kv/range", &body, Duration::from_secs(5))
             .await?;
         let revision = answer["header"]["revision"]
@@ -211,7 +264,7 @@ impl EtcdSource {
             .into_iter()
             .flatten()
             .filter_map(|kv| {
-                let key = self.config_key(&unb64(&kv["key"])?)?;
+                let key = self.inner.config_key(&unb64(&kv["key"])?)?;
                 Some((key, unb64(&kv["value"]).unwrap_or_default()))
             })
             .collect();
@@ -304,7 +357,8 @@ impl EtcdSource {
                     if revision <= delivered {
                         continue;
                     }
-                    let Some(key) = unb64(&kv["key"]).and_then(|k| self.config_key(&k)) else {
+                    let Some(key) = unb64(&kv["key"]).and_then(|k| self.inner.config_key(&k))
+                    else {
                         continue;
                     };
                     let value = if event["type"] == "DELETE" {
@@ -327,21 +381,6 @@ impl EtcdSource {
                 }
             }
         }
-    }
-
-    /// Reads one key (its full etcd name).
-    pub async fn get(&self, key: &str) -> Result<Option<String>, ProviderError> {
-        let answer = self
-            .post(
-                "/v3/kv/range",
-                &json!({ "key": b64(key) }),
-                Duration::from_secs(5),
-            )
-            .await?;
-        Ok(answer["kvs"]
-            .as_array()
-            .and_then(|kvs| kvs.first())
-            .and_then(|kv| unb64(&kv["value"])))
     }
 }
 
@@ -390,33 +429,6 @@ impl Source for EtcdSource {
 /// The receiver of a watch was dropped.
 struct Stop;
 
-impl SecretProvider for EtcdSource {
-    fn scheme(&self) -> &str {
-        "etcd"
-    }
-
-    fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {
-        Box::pin(read_through(
-            &self.inner.cache,
-            self,
-            path,
-            |this: Self, key| async move {
-                match this.get(&key).await? {
-                    Some(value) => Ok(SecretData::text(value)),
-                    None => Err(ProviderError::new(
-                        ProviderErrorKind::NotFound,
-                        format!("etcd has no key `{key}`"),
-                    )),
-                }
-            },
-        ))
-    }
-
-    fn invalidate(&self, path: &str) {
-        self.inner.cache.invalidate(path);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,11 +436,13 @@ mod tests {
     #[test]
     fn prefix_ranges_and_key_mapping() {
         assert_eq!(BASE64.decode(prefix_end("/app/")).unwrap(), b"/app0");
-        let source = EtcdSource::new(["http://127.0.0.1:1"], "/app/").unwrap();
+        let source = EtcdSource::builder(["http://127.0.0.1:1"], "/app/")
+            .build()
+            .unwrap();
         assert_eq!(
-            source.config_key("/app/redis/host").as_deref(),
+            source.inner.config_key("/app/redis/host").as_deref(),
             Some("redis.host")
         );
-        assert_eq!(source.config_key("/other/x"), None);
+        assert_eq!(source.inner.config_key("/other/x"), None);
     }
 }

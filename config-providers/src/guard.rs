@@ -11,7 +11,7 @@ use tokio::time::Instant;
 /// Opens after `threshold` consecutive transient failures; lets one call through after
 /// `cooldown` (half-open): success closes it, failure opens it again.
 #[derive(Debug)]
-pub struct CircuitBreaker {
+pub(crate) struct CircuitBreaker {
     threshold: u32,
     cooldown: Duration,
     state: Mutex<BreakerState>,
@@ -26,7 +26,7 @@ enum BreakerState {
 
 impl CircuitBreaker {
     /// A closed breaker.
-    pub fn new(threshold: u32, cooldown: Duration) -> Self {
+    pub(crate) fn new(threshold: u32, cooldown: Duration) -> Self {
         CircuitBreaker {
             threshold: threshold.max(1),
             cooldown,
@@ -39,7 +39,7 @@ impl CircuitBreaker {
     }
 
     /// Whether a call may go to the store now; `Err` (unavailable) while open.
-    pub fn admit(&self, shown: &str) -> Result<(), ProviderError> {
+    pub(crate) fn admit(&self, shown: &str) -> Result<(), ProviderError> {
         let mut state = self.lock();
         match *state {
             BreakerState::Open { until } if Instant::now() < until => Err(ProviderError::new(
@@ -62,7 +62,7 @@ impl CircuitBreaker {
     }
 
     /// Records the outcome of an admitted call.
-    pub fn record(&self, outcome: &Result<impl Sized, ProviderError>) {
+    pub(crate) fn record(&self, outcome: &Result<impl Sized, ProviderError>) {
         let mut state = self.lock();
         *state = match (outcome, *state) {
             (Ok(_), _) => BreakerState::Closed { failures: 0 },
@@ -87,14 +87,14 @@ impl CircuitBreaker {
 
 /// Spaces calls at least `1 / rate` seconds apart.
 #[derive(Debug)]
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     interval: Duration,
     next: Mutex<Instant>,
 }
 
 impl RateLimit {
     /// At most `per_second` calls a second.
-    pub fn new(per_second: f64) -> Self {
+    pub(crate) fn new(per_second: f64) -> Self {
         RateLimit {
             interval: Duration::from_secs_f64(1.0 / per_second.max(0.001)),
             next: Mutex::new(Instant::now()),
@@ -102,7 +102,7 @@ impl RateLimit {
     }
 
     /// Waits for this call's slot.
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         let slot = {
             let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
             let slot = (*next).max(Instant::now());

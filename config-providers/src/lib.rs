@@ -28,10 +28,15 @@
 //! # let _ = cfg; Ok(()) }
 //! ```
 //!
+//! Every provider is built the same way: `from_env()` (async for AWS, whose credential chain
+//! is), or `builder(..)` with the store's settings and `.safeguards(..)`, then `.build()`.
+//!
 //! What every provider shares lives beside them: [`safeguards`] configures the [`cache`]
-//! (TTL, refresh ahead, single flight, stale values while the store is down), the [`guard`]s
-//! (circuit breaker, request-rate bound), the [`lkg`] store (encrypted last-known-good
-//! values) and the [`audit`] trail (keyed fingerprints, never values).
+//! (TTL, refresh ahead, single flight, stale values while the store is down), a circuit
+//! breaker and request-rate bound, the [`lkg`] store (encrypted last-known-good values) and
+//! the [`audit`] trail (keyed fingerprints, never values). Each provider is one
+//! [`store::CachedProvider`] over its store; a new store implements [`store::SecretStore`]
+//! and gets all of that.
 
 #![deny(missing_docs)]
 
@@ -44,13 +49,12 @@ pub mod cache;
 #[cfg(feature = "etcd")]
 pub mod etcd;
 #[cfg(feature = "cache")]
-pub mod guard;
+mod guard;
 #[cfg(feature = "cache")]
 pub mod lkg;
 #[cfg(feature = "cache")]
 pub mod safeguards;
+#[cfg(feature = "cache")]
+pub mod store;
 #[cfg(feature = "vault")]
 pub mod vault;
-
-/// The provider features this crate declares.
-pub const FEATURES: &[&str] = &["vault", "aws", "etcd"];

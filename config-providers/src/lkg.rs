@@ -89,7 +89,7 @@ impl LastKnownGood {
     }
 
     /// Saves the value of `path` (replacing the file atomically, mode 0600).
-    pub fn save(&self, secret_path: &str, data: &SecretData) -> Result<(), ProviderError> {
+    pub(crate) fn save(&self, secret_path: &str, data: &SecretData) -> Result<(), ProviderError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut entries = self.read_all()?.unwrap_or_default();
         let payload = match &data.payload {
@@ -107,7 +107,7 @@ impl LastKnownGood {
 
     /// The saved value of `path` and its age, if the file holds one younger than the maximum
     /// age. Errors for a file that others can read, a wrong key, or a value too old.
-    pub fn load(&self, secret_path: &str) -> Result<(SecretData, Duration), ProviderError> {
+    pub(crate) fn load(&self, secret_path: &str) -> Result<(SecretData, Duration), ProviderError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let entries = self.read_all()?.ok_or_else(|| {
             invalid(format!(

@@ -22,15 +22,14 @@ struct App {
 }
 
 async fn secrets_manager(moto: &Moto) -> SecretsManagerProvider {
-    SecretsManagerProvider::new(&moto.settings(), Safeguards::default())
+    SecretsManagerProvider::builder(moto.settings())
+        .build()
         .await
         .unwrap()
 }
 
 async fn ssm(moto: &Moto) -> SsmProvider {
-    SsmProvider::new(&moto.settings(), Safeguards::default())
-        .await
-        .unwrap()
+    SsmProvider::builder(moto.settings()).build().await.unwrap()
 }
 
 #[tokio::test]
@@ -39,7 +38,9 @@ async fn secrets_manager_json_fields_and_previous_stage() {
     let dir = config_tests::Scratch::new();
     let audit_file = dir.path().join("audit.jsonl");
     let audit = config_providers::audit::JsonLinesAudit::open(&audit_file).unwrap();
-    let sm = SecretsManagerProvider::new(&moto.settings(), Safeguards::default().audit(audit))
+    let sm = SecretsManagerProvider::builder(moto.settings())
+        .safeguards(Safeguards::default().audit(audit))
+        .build()
         .await
         .unwrap();
     let first = put_secret(
@@ -367,7 +368,8 @@ async fn refused_credentials_are_denied() {
     );
     // The secret key of the settings is in no message and no Debug output.
     let settings = moto.settings().credentials("AKIAEXAMPLE", CANARY);
-    let sm = SecretsManagerProvider::new(&settings, Safeguards::default())
+    let sm = SecretsManagerProvider::builder(settings.clone())
+        .build()
         .await
         .unwrap();
     let error = sm.get("prod/db").await.unwrap_err();
@@ -383,7 +385,8 @@ async fn unreachable_endpoint_is_unavailable() {
         .endpoint(format!("http://127.0.0.1:{port}"))
         .region("us-east-1")
         .credentials("test", "test");
-    let sm = SecretsManagerProvider::new(&settings, Safeguards::default())
+    let sm = SecretsManagerProvider::builder(settings)
+        .build()
         .await
         .unwrap();
     let error = sm.read("prod/db").await.unwrap_err();

@@ -63,7 +63,7 @@ async fn no_secret_reaches_tracing_output() {
 
     let vault = VaultProvider::builder(&server.url)
         .token(BAO_ROOT_TOKEN)
-        .last_known_good(lkg())
+        .safeguards(config_providers::safeguards::Safeguards::default().last_known_good(lkg()))
         .build()
         .unwrap();
     let failed = Tokens::loader()
@@ -95,7 +95,7 @@ async fn no_secret_reaches_tracing_output() {
     server.stop();
     let offline = VaultProvider::builder(&url)
         .token(BAO_ROOT_TOKEN)
-        .last_known_good(lkg())
+        .safeguards(config_providers::safeguards::Safeguards::default().last_known_good(lkg()))
         .build()
         .unwrap();
     let fallback = Tokens::loader()

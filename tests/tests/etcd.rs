@@ -28,7 +28,9 @@ async fn keys_under_a_prefix_configure_and_references_resolve() {
     cluster.put("/svc/redis/host", "cache.internal");
     cluster.put("/other/workers", "99");
     cluster.put("/secrets/token", "etcd-token-canary");
-    let source = EtcdSource::new(cluster.endpoints.clone(), "/svc/").unwrap();
+    let source = EtcdSource::builder(cluster.endpoints.clone(), "/svc/")
+        .build()
+        .unwrap();
     let snapshot = source.snapshot().await.unwrap();
     assert_eq!(
         snapshot.entries,
@@ -69,10 +71,12 @@ async fn a_fleet_keeps_receiving_changes_when_a_member_dies() {
     };
     cluster.put("/fleet/workers", "1");
     // Two application instances, each with its own client; the first prefers member 0.
-    let first = EtcdSource::new(cluster.endpoints.clone(), "/fleet/").unwrap();
+    let first = EtcdSource::builder(cluster.endpoints.clone(), "/fleet/")
+        .build()
+        .unwrap();
     let mut rotated = cluster.endpoints.clone();
     rotated.rotate_left(1);
-    let second = EtcdSource::new(rotated, "/fleet/").unwrap();
+    let second = EtcdSource::builder(rotated, "/fleet/").build().unwrap();
     let start = first.snapshot().await.unwrap();
     assert_eq!(start.entries, vec![("workers".to_owned(), "1".to_owned())]);
     let mut a = first.watch(start.revision);
@@ -137,7 +141,7 @@ async fn live_fleets_converge_on_etcd_changes_without_polling() {
     for shift in 0..2 {
         let mut endpoints = cluster.endpoints.clone();
         endpoints.rotate_left(shift);
-        let source = EtcdSource::new(endpoints, "/live/").unwrap();
+        let source = EtcdSource::builder(endpoints, "/live/").build().unwrap();
         let explain = Service::loader()
             .source(source.clone())
             .explain_async()

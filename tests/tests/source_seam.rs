@@ -178,7 +178,11 @@ async fn references_in_remote_values_stay_text() {
     cluster.put("/seam/alpha", "${env:HOST_CANARY}");
     cluster.put("/seam/beta", &by_file);
     cluster.put("/seam/token", "${env:HOST_CANARY}");
-    let etcd = || EtcdSource::new(cluster.endpoints.clone(), "/seam/").unwrap();
+    let etcd = || {
+        EtcdSource::builder(cluster.endpoints.clone(), "/seam/")
+            .build()
+            .unwrap()
+    };
     // The variable is there to be found: a local value could reference it.
     let loader = || {
         Seam::loader()
@@ -246,7 +250,9 @@ async fn every_task_ends_within_a_second_of_the_last_handle() {
     let runtime = tokio::runtime::Handle::current().metrics();
     let before = runtime.num_alive_tasks();
 
-    let etcd = EtcdSource::new(cluster.endpoints.clone(), "/tasks/").unwrap();
+    let etcd = EtcdSource::builder(cluster.endpoints.clone(), "/tasks/")
+        .build()
+        .unwrap();
     let live = Seam::loader()
         .file(&file)
         .source(etcd)

@@ -223,7 +223,10 @@ async fn fifty_references_are_fetched_in_parallel_and_cached() {
     let ours = dir.path().join("audit.jsonl");
     let vault = VaultProvider::builder(&server.url)
         .token(BAO_ROOT_TOKEN)
-        .audit(config_providers::audit::JsonLinesAudit::open(&ours).unwrap())
+        .safeguards(
+            config_providers::safeguards::Safeguards::default()
+                .audit(config_providers::audit::JsonLinesAudit::open(&ours).unwrap()),
+        )
         .build()
         .unwrap();
     let references: Vec<String> = (0..50)
@@ -307,7 +310,7 @@ async fn proactive_refresh_picks_up_a_new_version() {
     };
     let vault = VaultProvider::builder(&server.url)
         .token(BAO_ROOT_TOKEN)
-        .cache(policy)
+        .safeguards(config_providers::safeguards::Safeguards::default().cache(policy))
         .build()
         .unwrap();
     let loader = Db::loader()
@@ -369,7 +372,9 @@ async fn outages_fall_back_to_a_fresh_last_known_good_store_only() {
     // While Vault is up, the value is resolved and saved (encrypted) to the store.
     let vault = VaultProvider::builder(&server.url)
         .token(BAO_ROOT_TOKEN)
-        .last_known_good(lkg_store(&dir))
+        .safeguards(
+            config_providers::safeguards::Safeguards::default().last_known_good(lkg_store(&dir)),
+        )
         .build()
         .unwrap();
     Db::loader()
@@ -386,7 +391,9 @@ async fn outages_fall_back_to_a_fresh_last_known_good_store_only() {
     // A fresh process (a new provider, empty cache) starts from the store, with a warning.
     let vault = VaultProvider::builder(&url)
         .token(BAO_ROOT_TOKEN)
-        .last_known_good(lkg_store(&dir))
+        .safeguards(
+            config_providers::safeguards::Safeguards::default().last_known_good(lkg_store(&dir)),
+        )
         .build()
         .unwrap();
     let explain = Db::loader()
@@ -415,7 +422,7 @@ async fn outages_fall_back_to_a_fresh_last_known_good_store_only() {
     let expired = lkg_store(&dir).max_age(std::time::Duration::ZERO);
     let vault = VaultProvider::builder(&url)
         .token(BAO_ROOT_TOKEN)
-        .last_known_good(expired)
+        .safeguards(config_providers::safeguards::Safeguards::default().last_known_good(expired))
         .build()
         .unwrap();
     let err = Db::loader()
@@ -442,7 +449,10 @@ async fn outages_fall_back_to_a_fresh_last_known_good_store_only() {
         .unwrap();
         let vault = VaultProvider::builder(&url)
             .token(BAO_ROOT_TOKEN)
-            .last_known_good(lkg_store(&dir))
+            .safeguards(
+                config_providers::safeguards::Safeguards::default()
+                    .last_known_good(lkg_store(&dir)),
+            )
             .build()
             .unwrap();
         let err = Db::loader()
@@ -474,7 +484,10 @@ async fn optional_outage_policy_starts_without_the_value_and_warns() {
     server.stop();
     let vault = VaultProvider::builder(&url)
         .token(BAO_ROOT_TOKEN)
-        .outage_policy(config_runtime::OutagePolicy::Optional)
+        .safeguards(
+            config_providers::safeguards::Safeguards::default()
+                .outage_policy(config_runtime::OutagePolicy::Optional),
+        )
         .build()
         .unwrap();
     let loader = OptionalSecret::loader()

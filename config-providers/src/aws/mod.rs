@@ -29,8 +29,8 @@ mod errors;
 mod secrets_manager;
 mod ssm;
 
-pub use secrets_manager::SecretsManagerProvider;
-pub use ssm::{SsmPathSource, SsmProvider};
+pub use secrets_manager::{SecretsManagerProvider, SecretsManagerStore};
+pub use ssm::{SsmPathSource, SsmProvider, SsmStore};
 
 use std::time::Duration;
 
@@ -38,6 +38,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::Credentials;
 use config_runtime::{ProviderError, ProviderErrorKind};
+
+use crate::safeguards::Safeguards;
+use crate::store::{CachedProvider, SecretStore};
 
 /// How long one AWS request may take before it counts as an outage, unless set otherwise:
 /// long enough for a cold KMS decrypt, short enough that a load does not hang.
@@ -148,6 +151,59 @@ impl AwsSettings {
             ));
         }
         Ok(config)
+    }
+}
+
+/// Builds a [`SecretsManagerProvider`] or an [`SsmProvider`]: `builder(settings)`, then
+/// `.safeguards(..)`, then `.build().await`.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), config_runtime::ProviderError> {
+/// use config_providers::aws::{AwsSettings, SsmProvider};
+/// use config_providers::safeguards::Safeguards;
+/// let ssm = SsmProvider::builder(AwsSettings::new().region("eu-west-1"))
+///     .safeguards(Safeguards::default())
+///     .build()
+///     .await?;
+/// # let _ = ssm; Ok(()) }
+/// ```
+#[must_use]
+pub struct AwsBuilder<S> {
+    settings: AwsSettings,
+    safeguards: Safeguards,
+    store: fn(&SdkConfig) -> S,
+}
+
+impl<S> std::fmt::Debug for AwsBuilder<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsBuilder")
+            .field("settings", &self.settings)
+            .field("safeguards", &self.safeguards)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: SecretStore> AwsBuilder<S> {
+    fn new(settings: AwsSettings, store: fn(&SdkConfig) -> S) -> Self {
+        AwsBuilder {
+            settings,
+            safeguards: Safeguards::default(),
+            store,
+        }
+    }
+
+    /// The cache, audit sink, last-known-good store and outage policy (default: a 5-minute
+    /// cache, `tracing` audit events, no fallback store, loads fail while AWS is unreachable).
+    pub fn safeguards(mut self, safeguards: Safeguards) -> Self {
+        self.safeguards = safeguards;
+        self
+    }
+
+    /// Loads the SDK configuration and builds the provider. Fails only when no region is
+    /// configured; credentials are resolved on first use.
+    pub async fn build(self) -> Result<CachedProvider<S>, ProviderError> {
+        let config = self.settings.sdk_config().await?;
+        Ok(CachedProvider::new((self.store)(&config), self.safeguards))
     }
 }
 

@@ -1,38 +1,39 @@
-//! Secrets Manager: `GetSecretValue` by id and version stage, through the shared cache.
+//! Secrets Manager: `GetSecretValue` by id and version stage.
 
-use std::sync::Arc;
-
+use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
 use base64::Engine as _;
-use config_runtime::BoxFuture;
-use config_runtime::{OutagePolicy, ProviderError, SecretData, SecretProvider};
+use config_runtime::{ProviderError, SecretData};
 
 use super::errors::to_provider_error;
-use super::{AwsSettings, describe_target};
-use crate::cache::{CacheStats, SecretCache, read_through};
-use crate::safeguards::Safeguards;
+use super::{AwsBuilder, AwsSettings, describe_target};
+use crate::store::{CachedProvider, SecretStore};
 
 /// A cloneable handle to Secrets Manager answering `${aws-sm:<id>[@STAGE][#field]}`: clones
 /// share one SDK client (and its connection pool and credentials) and one cache.
-#[derive(Clone)]
-pub struct SecretsManagerProvider {
-    inner: Arc<Inner>,
-}
+pub type SecretsManagerProvider = CachedProvider<SecretsManagerStore>;
 
-struct Inner {
+/// The Secrets Manager side of a [`SecretsManagerProvider`]: the SDK client.
+pub struct SecretsManagerStore {
     client: Client,
-    cache: Arc<SecretCache>,
-    outage: OutagePolicy,
     target: String,
 }
 
-impl std::fmt::Debug for SecretsManagerProvider {
-    // Region and endpoint only: never credentials, never cached values.
+impl std::fmt::Debug for SecretsManagerStore {
+    // Region and endpoint only: never credentials.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretsManagerProvider")
-            .field("target", &self.inner.target)
-            .field("outage", &self.inner.outage)
+        f.debug_struct("SecretsManagerStore")
+            .field("target", &self.target)
             .finish_non_exhaustive()
+    }
+}
+
+impl SecretsManagerStore {
+    fn new(config: &SdkConfig) -> Self {
+        SecretsManagerStore {
+            client: Client::new(config),
+            target: describe_target(config),
+        }
     }
 }
 
@@ -40,55 +41,33 @@ impl SecretsManagerProvider {
     /// The standard AWS chain (region, credentials, `AWS_ENDPOINT_URL`), default safeguards.
     /// Fails only when no region is configured; credentials are resolved on first use.
     pub async fn from_env() -> Result<Self, ProviderError> {
-        Self::new(&AwsSettings::new(), Safeguards::default()).await
+        Self::builder(AwsSettings::new()).build().await
     }
 
-    /// Explicit settings (endpoint, region, credentials) and safeguards (cache, audit,
-    /// last-known-good, outage policy).
-    pub async fn new(
-        settings: &AwsSettings,
-        safeguards: Safeguards,
-    ) -> Result<Self, ProviderError> {
-        let config = settings.sdk_config().await?;
-        let outage = safeguards.outage;
-        Ok(SecretsManagerProvider {
-            inner: Arc::new(Inner {
-                client: Client::new(&config),
-                cache: safeguards.into_cache("aws-sm"),
-                outage,
-                target: describe_target(&config),
-            }),
-        })
+    /// A builder with explicit settings (endpoint, region, credentials); set the
+    /// safeguards on it.
+    pub fn builder(settings: AwsSettings) -> AwsBuilder<SecretsManagerStore> {
+        AwsBuilder::new(settings, SecretsManagerStore::new)
     }
 
     /// The SDK client, for seeding and administration with the same settings.
     pub fn client(&self) -> &Client {
         &self.inner.client
     }
+}
 
-    /// What the cache did so far.
-    pub fn cache_stats(&self) -> CacheStats {
-        self.inner.cache.stats()
+/// Reads `id` or `id@STAGE`. Text secrets come as they are (a JSON object answers `#field`);
+/// binary ones as UTF-8 text when they are valid UTF-8, else as base64. The version id is
+/// [`SecretData::version`]; polling reads the version id now in stage `AWSCURRENT` (or the
+/// stage of the locator) from the secret's metadata, without its value.
+impl SecretStore for SecretsManagerStore {
+    fn scheme(&self) -> &str {
+        "aws-sm"
     }
 
-    /// Reads `id` or `id@STAGE` through the cache (what `${aws-sm:..}` does).
-    pub async fn get(&self, locator: &str) -> Result<SecretData, ProviderError> {
-        read_through(
-            &self.inner.cache,
-            self,
-            locator,
-            |this: Self, path| async move { this.read(&path).await },
-        )
-        .await
-    }
-
-    /// Reads `id` or `id@STAGE` from Secrets Manager, bypassing the cache. Text secrets come
-    /// as they are (a JSON object answers `#field`); binary ones as UTF-8 text when they are
-    /// valid UTF-8, else as base64. The version id is [`SecretData::version`].
-    pub async fn read(&self, locator: &str) -> Result<SecretData, ProviderError> {
+    async fn read(&self, locator: &str) -> Result<SecretData, ProviderError> {
         let (id, stage) = split_stage(locator);
         let output = self
-            .inner
             .client
             .get_secret_value()
             .secret_id(id)
@@ -111,13 +90,10 @@ impl SecretsManagerProvider {
         })
     }
 
-    /// The version id now in stage `AWSCURRENT` (or the stage of the locator), read from the
-    /// secret's metadata without its value: what a live config polls for rotations.
-    pub async fn version_of(&self, locator: &str) -> Result<Option<String>, ProviderError> {
+    async fn version(&self, locator: &str) -> Result<Option<String>, ProviderError> {
         let (id, stage) = split_stage(locator);
         let wanted = stage.unwrap_or("AWSCURRENT");
         let output = self
-            .inner
             .client
             .describe_secret()
             .secret_id(id)
@@ -153,31 +129,6 @@ fn split_stage(locator: &str) -> (&str, Option<&str>) {
             (id, Some(stage))
         }
         _ => (locator, None),
-    }
-}
-
-impl SecretProvider for SecretsManagerProvider {
-    fn scheme(&self) -> &str {
-        "aws-sm"
-    }
-
-    fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {
-        Box::pin(self.get(path))
-    }
-
-    fn outage_policy(&self) -> OutagePolicy {
-        self.inner.outage
-    }
-
-    fn current_version<'a>(
-        &'a self,
-        path: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, ProviderError>> {
-        Box::pin(self.version_of(path))
-    }
-
-    fn invalidate(&self, path: &str) {
-        self.inner.cache.invalidate(path);
     }
 }
 

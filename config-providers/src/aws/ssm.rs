@@ -1,42 +1,41 @@
 //! SSM Parameter Store: `GetParameter` with decryption, versions (`name:3`), and
 //! `GetParametersByPath` for whole trees of plain config values.
 
-use std::sync::Arc;
-
+use aws_config::SdkConfig;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::ParameterStringFilter;
-use config_runtime::BoxFuture;
 use config_runtime::source::{Entry, GatherContext, Gathered, Gathering, Poll, Source, Trust};
-use config_runtime::{
-    Origin, OutagePolicy, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
-};
+use config_runtime::{Origin, ProviderError, ProviderErrorKind, SecretData};
 
 use super::errors::to_provider_error;
-use super::{AwsSettings, describe_target};
-use crate::cache::{CacheStats, SecretCache, read_through};
-use crate::safeguards::Safeguards;
+use super::{AwsBuilder, AwsSettings, describe_target};
+use crate::store::{CachedProvider, SecretStore};
 
 /// A cloneable handle to Parameter Store answering `${ssm:<name>[:VERSION]}`: clones share one
 /// SDK client and one cache.
-#[derive(Clone)]
-pub struct SsmProvider {
-    inner: Arc<Inner>,
-}
+pub type SsmProvider = CachedProvider<SsmStore>;
 
-struct Inner {
+/// The Parameter Store side of an [`SsmProvider`]: the SDK client.
+pub struct SsmStore {
     client: Client,
-    cache: Arc<SecretCache>,
-    outage: OutagePolicy,
     target: String,
 }
 
-impl std::fmt::Debug for SsmProvider {
-    // Region and endpoint only: never credentials, never cached values.
+impl std::fmt::Debug for SsmStore {
+    // Region and endpoint only: never credentials.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SsmProvider")
-            .field("target", &self.inner.target)
-            .field("outage", &self.inner.outage)
+        f.debug_struct("SsmStore")
+            .field("target", &self.target)
             .finish_non_exhaustive()
+    }
+}
+
+impl SsmStore {
+    fn new(config: &SdkConfig) -> Self {
+        SsmStore {
+            client: Client::new(config),
+            target: describe_target(config),
+        }
     }
 }
 
@@ -44,67 +43,18 @@ impl SsmProvider {
     /// The standard AWS chain (region, credentials, `AWS_ENDPOINT_URL`), default safeguards.
     /// Fails only when no region is configured; credentials are resolved on first use.
     pub async fn from_env() -> Result<Self, ProviderError> {
-        Self::new(&AwsSettings::new(), Safeguards::default()).await
+        Self::builder(AwsSettings::new()).build().await
     }
 
-    /// Explicit settings (endpoint, region, credentials) and safeguards (cache, audit,
-    /// last-known-good, outage policy).
-    pub async fn new(
-        settings: &AwsSettings,
-        safeguards: Safeguards,
-    ) -> Result<Self, ProviderError> {
-        let config = settings.sdk_config().await?;
-        let outage = safeguards.outage;
-        Ok(SsmProvider {
-            inner: Arc::new(Inner {
-                client: Client::new(&config),
-                cache: safeguards.into_cache("ssm"),
-                outage,
-                target: describe_target(&config),
-            }),
-        })
+    /// A builder with explicit settings (endpoint, region, credentials); set the
+    /// safeguards on it.
+    pub fn builder(settings: AwsSettings) -> AwsBuilder<SsmStore> {
+        AwsBuilder::new(settings, SsmStore::new)
     }
 
     /// The SDK client, for seeding and administration with the same settings.
     pub fn client(&self) -> &Client {
         &self.inner.client
-    }
-
-    /// What the cache did so far.
-    pub fn cache_stats(&self) -> CacheStats {
-        self.inner.cache.stats()
-    }
-
-    /// Reads `name` or `name:VERSION` through the cache (what `${ssm:..}` does).
-    pub async fn get(&self, name: &str) -> Result<SecretData, ProviderError> {
-        read_through(
-            &self.inner.cache,
-            self,
-            name,
-            |this: Self, path| async move { this.read(&path).await },
-        )
-        .await
-    }
-
-    /// Reads one parameter from SSM, bypassing the cache: `name`, or `name:VERSION` (SSM's own
-    /// selector syntax, so `name:label` works too). SecureStrings are decrypted; the
-    /// parameter's version is [`SecretData::version`].
-    pub async fn read(&self, name: &str) -> Result<SecretData, ProviderError> {
-        let output = self
-            .inner
-            .client
-            .get_parameter()
-            .name(name)
-            .with_decryption(true)
-            .send()
-            .await
-            .map_err(|e| to_provider_error(&e, &describe(name)))?;
-        let parameter = output.parameter();
-        let data = SecretData::text(parameter.and_then(|p| p.value()).unwrap_or_default());
-        Ok(match parameter.map(|p| p.version()) {
-            Some(version) if version > 0 => data.with_version(version.to_string()),
-            _ => data,
-        })
     }
 
     /// Every parameter under `path`, recursively and decrypted, as `(config key, value)`
@@ -178,11 +128,50 @@ impl SsmProvider {
             path: path.into(),
         }
     }
+}
 
-    /// The current version of a parameter from its metadata (`DescribeParameters`), without
-    /// decrypting its value: what a live config polls. `None` for `name:VERSION`, which
-    /// cannot change.
-    pub async fn version_of(&self, name: &str) -> Result<Option<String>, ProviderError> {
+/// How errors name a parameter: as written in the reference.
+fn describe(name: &str) -> String {
+    format!("AWS SSM parameter `{name}`")
+}
+
+/// `/prod/app/redis/host` under `/prod/app` (or `/prod/app/`) → `redis.host`.
+fn config_key(path: &str, name: &str) -> String {
+    let base = path.trim_end_matches('/');
+    name.strip_prefix(base)
+        .filter(|rest| rest.starts_with('/'))
+        .unwrap_or(name)
+        .trim_matches('/')
+        .replace('/', ".")
+}
+
+/// Reads one parameter: `name`, or `name:VERSION` (SSM's own selector syntax, so
+/// `name:label` works too). SecureStrings are decrypted; the parameter's version is
+/// [`SecretData::version`]. Polling reads the version from the parameter's metadata
+/// (`DescribeParameters`) without decrypting its value; `name:VERSION` cannot change.
+impl SecretStore for SsmStore {
+    fn scheme(&self) -> &str {
+        "ssm"
+    }
+
+    async fn read(&self, name: &str) -> Result<SecretData, ProviderError> {
+        let output = self
+            .client
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| to_provider_error(&e, &describe(name)))?;
+        let parameter = output.parameter();
+        let data = SecretData::text(parameter.and_then(|p| p.value()).unwrap_or_default());
+        Ok(match parameter.map(|p| p.version()) {
+            Some(version) if version > 0 => data.with_version(version.to_string()),
+            _ => data,
+        })
+    }
+
+    async fn version(&self, name: &str) -> Result<Option<String>, ProviderError> {
         if let Some((_, selector)) = name.rsplit_once(':') {
             if selector.chars().all(|c| c.is_ascii_digit()) {
                 return Ok(None);
@@ -202,7 +191,6 @@ impl SsmProvider {
                 )
             })?;
         let output = self
-            .inner
             .client
             .describe_parameters()
             .parameter_filters(filter)
@@ -216,46 +204,6 @@ impl SsmProvider {
                 format!("{}: ParameterNotFound", describe(name)),
             )),
         }
-    }
-}
-
-/// How errors name a parameter: as written in the reference.
-fn describe(name: &str) -> String {
-    format!("AWS SSM parameter `{name}`")
-}
-
-/// `/prod/app/redis/host` under `/prod/app` (or `/prod/app/`) → `redis.host`.
-fn config_key(path: &str, name: &str) -> String {
-    let base = path.trim_end_matches('/');
-    name.strip_prefix(base)
-        .filter(|rest| rest.starts_with('/'))
-        .unwrap_or(name)
-        .trim_matches('/')
-        .replace('/', ".")
-}
-
-impl SecretProvider for SsmProvider {
-    fn scheme(&self) -> &str {
-        "ssm"
-    }
-
-    fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {
-        Box::pin(self.get(path))
-    }
-
-    fn outage_policy(&self) -> OutagePolicy {
-        self.inner.outage
-    }
-
-    fn current_version<'a>(
-        &'a self,
-        path: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, ProviderError>> {
-        Box::pin(self.version_of(path))
-    }
-
-    fn invalidate(&self, path: &str) {
-        self.inner.cache.invalidate(path);
     }
 }
 

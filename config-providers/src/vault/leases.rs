@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use config_runtime::SecretProvider;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::VaultProvider;
+use super::VaultStore;
+use crate::store::WeakProvider;
 
 /// One lease, as the provider tracks it (no secret in it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +61,7 @@ impl Leases {
     }
 
     /// Starts renewing `lease` in the background (when a tokio runtime is running).
-    pub fn track(&self, lease: LeaseInfo, provider: &VaultProvider) {
+    pub fn track(&self, lease: LeaseInfo, provider: &WeakProvider<VaultStore>) {
         let id = lease.lease_id.clone();
         lock(&self.by_id).insert(id.clone(), lease);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -67,18 +69,17 @@ impl Leases {
             return;
         };
         // The task holds only a weak handle, so dropping every provider clone ends it.
-        let weak = Arc::downgrade(&provider.inner);
+        let weak = provider.clone();
         let table = Arc::clone(&self.by_id);
         runtime.spawn(async move {
             loop {
                 let Some(lease) = lock(&table).get(&id).cloned() else { return };
                 tokio::time::sleep_until(Instant::now() + lease.duration * 2 / 3).await;
-                let Some(inner) = weak.upgrade() else { return };
+                let Some(provider) = weak.upgrade() else { return };
                 if !lock(&table).contains_key(&id) {
                     return; // revoked by shutdown meanwhile
                 }
-                let provider = VaultProvider { inner };
-                match provider.renew_lease(&id, lease.duration, &lease.path).await {
+                match provider.inner.renew_lease(&id, lease.duration, &lease.path).await {
                     Ok(duration) if duration > Duration::ZERO => {
                         if let Some(entry) = lock(&table).get_mut(&id) {
                             entry.duration = duration;
@@ -90,7 +91,8 @@ impl Leases {
                         lock(&table).remove(&id);
                         let why = outcome.err().map(|e| e.to_string()).unwrap_or_else(|| "no time left".to_owned());
                         tracing::warn!(target: "config_providers::vault", path = %lease.path, "lease renewal refused ({why}); fetching new credentials");
-                        if let Err(e) = provider.refetch(&lease.path).await {
+                        provider.invalidate(&lease.path);
+                        if let Err(e) = provider.get(&lease.path).await {
                             tracing::warn!(target: "config_providers::vault", path = %lease.path, "cannot fetch new credentials: {e}");
                         }
                         return;

@@ -17,19 +17,16 @@ mod http;
 mod leases;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use config_runtime::BoxFuture;
-use config_runtime::{ProviderError, ProviderErrorKind, SecretData, SecretProvider};
+use config_runtime::{ProviderError, ProviderErrorKind, SecretData};
 use serde_json::Value;
 
-use crate::audit::AuditSink;
-use crate::cache::{CachePolicy, CacheStats, SecretCache, read_through};
-use crate::lkg::LastKnownGood;
 use crate::safeguards::Safeguards;
+use crate::store::{CachedProvider, SecretStore, WeakProvider};
 use auth::{Auth, TokenCell};
-use config_runtime::OutagePolicy;
+use http::Http;
 pub use leases::LeaseInfo;
 use leases::Leases;
 
@@ -43,16 +40,14 @@ enum Engine {
     /// Any other engine (database, aws, pki…): `GET <path>` returns data with a lease.
     Leased,
 }
-use http::Http;
 
-/// A cloneable handle to one Vault server: clones share the HTTP client, the token and the
-/// mount table.
-#[derive(Clone)]
-pub struct VaultProvider {
-    inner: Arc<Inner>,
-}
+/// A cloneable handle to one Vault server answering `${vault:..}`: clones share the HTTP
+/// client, the token, the mount table and one cache.
+pub type VaultProvider = CachedProvider<VaultStore>;
 
-struct Inner {
+/// The Vault side of a [`VaultProvider`]: the HTTP client, the token, the mount table and
+/// the leases of dynamic secrets.
+pub struct VaultStore {
     http: Http,
     token: TokenCell,
     /// The engine of each mount seen so far, by mount path (`secret/`).
@@ -62,15 +57,16 @@ struct Inner {
     /// Serializes mount discovery, so fifty first reads make one lookup, not fifty.
     mount_lookup: tokio::sync::Mutex<()>,
     scheme: String,
-    cache: Arc<SecretCache>,
-    outage: OutagePolicy,
+    /// The provider in front of this store: a refused lease renewal fetches the secret again
+    /// through its cache.
+    provider: WeakProvider<VaultStore>,
 }
 
-impl std::fmt::Debug for VaultProvider {
+impl std::fmt::Debug for VaultStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VaultProvider")
-            .field("addr", &self.inner.http.addr())
-            .field("scheme", &self.inner.scheme)
+        f.debug_struct("VaultStore")
+            .field("addr", &self.http.addr())
+            .field("scheme", &self.scheme)
             .finish_non_exhaustive()
     }
 }
@@ -98,41 +94,10 @@ impl std::fmt::Debug for VaultBuilder {
 }
 
 impl VaultBuilder {
-    /// Where audit records go (default: `tracing` events on target `config_runtime::audit`).
-    pub fn audit(mut self, sink: impl AuditSink) -> Self {
-        self.safeguards = self.safeguards.audit(sink);
-        self
-    }
-
-    /// The key of audit fingerprints (default: random per process).
-    pub fn fingerprint_key(mut self, key: [u8; 32]) -> Self {
-        self.safeguards = self.safeguards.fingerprint_key(key);
-        self
-    }
-
-    /// Keeps resolved secrets in an encrypted last-known-good store, used when Vault is
-    /// unreachable at start-up.
-    pub fn last_known_good(mut self, store: LastKnownGood) -> Self {
-        self.safeguards = self.safeguards.last_known_good(store);
-        self
-    }
-
-    /// What a load does when Vault is unreachable and no fallback answers (default: fail).
-    pub fn outage_policy(mut self, policy: OutagePolicy) -> Self {
-        self.safeguards = self.safeguards.outage_policy(policy);
-        self
-    }
-
-    /// All the safeguards at once (cache, audit, last-known-good, outage policy).
+    /// The cache, audit sink, last-known-good store and outage policy (default: a 5-minute
+    /// cache, `tracing` audit events, no fallback store, loads fail while Vault is down).
     pub fn safeguards(mut self, safeguards: Safeguards) -> Self {
         self.safeguards = safeguards;
-        self
-    }
-
-    /// How long secrets are cached and refreshed (default: 5 minutes, refresh in the last
-    /// 20 %, stale values served for up to an hour while Vault is unreachable).
-    pub fn cache(mut self, policy: CachePolicy) -> Self {
-        self.safeguards = self.safeguards.cache(policy);
         self
     }
 
@@ -208,18 +173,21 @@ impl VaultBuilder {
             self.timeout,
             &self.ca_certificates,
         )?;
-        Ok(VaultProvider {
-            inner: Arc::new(Inner {
+        let token = TokenCell::new(auth);
+        let scheme = self.scheme;
+        Ok(CachedProvider::new_cyclic(
+            &scheme.clone(),
+            self.safeguards,
+            |provider| VaultStore {
                 http,
-                token: TokenCell::new(auth),
+                token,
                 mounts: Mutex::new(HashMap::new()),
-                mount_lookup: tokio::sync::Mutex::new(()),
                 leases: Leases::default(),
-                cache: self.safeguards.clone().into_cache(&self.scheme),
-                scheme: self.scheme,
-                outage: self.safeguards.outage,
-            }),
-        })
+                mount_lookup: tokio::sync::Mutex::new(()),
+                scheme,
+                provider,
+            },
+        ))
     }
 }
 
@@ -265,26 +233,50 @@ impl VaultProvider {
         builder.build()
     }
 
-    /// What the cache in front of this server did so far (shared by all clones).
-    pub fn cache_stats(&self) -> CacheStats {
-        self.inner.cache.stats()
+    /// How many AppRole logins and token renewals happened so far, for monitoring.
+    pub fn auth_counts(&self) -> (u64, u64) {
+        self.inner.token.counts()
     }
 
-    /// Reads one secret through the cache.
-    pub async fn get(&self, locator: &str) -> Result<SecretData, ProviderError> {
-        read_through(
-            &self.inner.cache,
-            self,
-            locator,
-            |this: Self, path| async move { this.read(&path).await },
-        )
-        .await
+    /// The leases this provider holds (dynamic secrets), for monitoring.
+    pub fn leases(&self) -> Vec<LeaseInfo> {
+        self.inner.leases.list()
     }
 
-    /// Reads one secret from Vault, bypassing the cache: `mount/path` with an optional
-    /// `?version=N`. A secret with a lease (a dynamic database credential, say) is renewed in
-    /// the background at two thirds of its lease until [`shutdown`](Self::shutdown).
-    pub async fn read(&self, locator: &str) -> Result<SecretData, ProviderError> {
+    /// Revokes every lease this provider holds (call it when the application stops, so
+    /// dynamic credentials do not outlive it). Returns how many were revoked.
+    pub async fn shutdown(&self) -> Result<usize, ProviderError> {
+        let store = &self.inner;
+        let mut revoked = 0;
+        for lease in store.leases.take_all() {
+            let token = store.token.current(&store.http).await?;
+            store
+                .http
+                .write(
+                    reqwest::Method::PUT,
+                    "sys/leases/revoke",
+                    Some(&token),
+                    &serde_json::json!({ "lease_id": lease.lease_id }),
+                    &lease.path,
+                )
+                .await?;
+            revoked += 1;
+        }
+        Ok(revoked)
+    }
+}
+
+/// Reads `mount/path` with an optional `?version=N`. A secret with a lease (a dynamic
+/// database credential, say) is renewed in the background at two thirds of its lease until
+/// [`VaultProvider::shutdown`]. Versions come from KV v2 metadata (no secret data is read);
+/// KV v1 and dynamic secrets have none, and a reference pinned with `?version=N` cannot
+/// change, so those poll as `None`.
+impl SecretStore for VaultStore {
+    fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    async fn read(&self, locator: &str) -> Result<SecretData, ProviderError> {
         let (path, version) = split_version(locator)?;
         let path = path.trim_matches('/');
         let (mount, engine) = self.mount_of(path).await?;
@@ -308,17 +300,14 @@ impl VaultProvider {
                 let body = self.api_get(path, path).await?;
                 let data = parse_kv(&body, 1, path)?;
                 if let Some(lease) = leases::lease_of(&body, locator) {
-                    self.inner.leases.track(lease, self);
+                    self.leases.track(lease, &self.provider);
                 }
                 Ok(data)
             }
         }
     }
 
-    /// The current version of a KV v2 secret from its metadata (no secret data is read);
-    /// `None` for KV v1 and dynamic secrets, which have no versions, and for a reference
-    /// pinned with `?version=N`, which cannot change.
-    pub async fn version_of(&self, locator: &str) -> Result<Option<String>, ProviderError> {
+    async fn version(&self, locator: &str) -> Result<Option<String>, ProviderError> {
         let (path, pinned) = split_version(locator)?;
         let path = path.trim_matches('/');
         let (mount, engine) = self.mount_of(path).await?;
@@ -333,38 +322,9 @@ impl VaultProvider {
             .as_u64()
             .map(|v| v.to_string()))
     }
+}
 
-    /// How many AppRole logins and token renewals happened so far, for monitoring.
-    pub fn auth_counts(&self) -> (u64, u64) {
-        self.inner.token.counts()
-    }
-
-    /// The leases this provider holds (dynamic secrets), for monitoring.
-    pub fn leases(&self) -> Vec<LeaseInfo> {
-        self.inner.leases.list()
-    }
-
-    /// Revokes every lease this provider holds (call it when the application stops, so
-    /// dynamic credentials do not outlive it). Returns how many were revoked.
-    pub async fn shutdown(&self) -> Result<usize, ProviderError> {
-        let mut revoked = 0;
-        for lease in self.inner.leases.take_all() {
-            let token = self.inner.token.current(&self.inner.http).await?;
-            self.inner
-                .http
-                .write(
-                    reqwest::Method::PUT,
-                    "sys/leases/revoke",
-                    Some(&token),
-                    &serde_json::json!({ "lease_id": lease.lease_id }),
-                    &lease.path,
-                )
-                .await?;
-            revoked += 1;
-        }
-        Ok(revoked)
-    }
-
+impl VaultStore {
     /// Renews one lease; the new lease duration.
     async fn renew_lease(
         &self,
@@ -372,9 +332,8 @@ impl VaultProvider {
         increment: Duration,
         shown: &str,
     ) -> Result<Duration, ProviderError> {
-        let token = self.inner.token.current(&self.inner.http).await?;
+        let token = self.token.current(&self.http).await?;
         let body = self
-            .inner
             .http
             .write(
                 reqwest::Method::PUT,
@@ -389,19 +348,13 @@ impl VaultProvider {
         ))
     }
 
-    /// Drops the cached value of `locator` and reads it again (after a refused renewal).
-    async fn refetch(&self, locator: &str) -> Result<SecretData, ProviderError> {
-        self.inner.cache.invalidate(locator);
-        self.get(locator).await
-    }
-
     /// GET with the current token; on 403 with AppRole, logs in again once and retries.
     async fn api_get(&self, api_path: &str, shown: &str) -> Result<Value, ProviderError> {
-        let token = self.inner.token.current(&self.inner.http).await?;
-        match self.inner.http.get(api_path, &token, shown).await {
-            Err(e) if e.kind == ProviderErrorKind::Denied && self.inner.token.can_login() => {
-                let token = self.inner.token.relogin(&self.inner.http).await?;
-                self.inner.http.get(api_path, &token, shown).await
+        let token = self.token.current(&self.http).await?;
+        match self.http.get(api_path, &token, shown).await {
+            Err(e) if e.kind == ProviderErrorKind::Denied && self.token.can_login() => {
+                let token = self.token.relogin(&self.http).await?;
+                self.http.get(api_path, &token, shown).await
             }
             other => other,
         }
@@ -412,7 +365,7 @@ impl VaultProvider {
         if let Some(found) = self.known_mount(path) {
             return Ok(found);
         }
-        let _one_at_a_time = self.inner.mount_lookup.lock().await;
+        let _one_at_a_time = self.mount_lookup.lock().await;
         if let Some(found) = self.known_mount(path) {
             return Ok(found);
         }
@@ -432,8 +385,7 @@ impl VaultProvider {
             (Some("kv"), _) => Engine::KvV1,
             _ => Engine::Leased,
         };
-        self.inner
-            .mounts
+        self.mounts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(mount.clone(), version);
@@ -442,7 +394,6 @@ impl VaultProvider {
 
     fn known_mount(&self, path: &str) -> Option<(String, Engine)> {
         let mounts = self
-            .inner
             .mounts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -451,31 +402,6 @@ impl VaultProvider {
             .filter(|(mount, _)| path.starts_with(mount.as_str()))
             .max_by_key(|(mount, _)| mount.len())
             .map(|(mount, version)| (mount.clone(), *version))
-    }
-}
-
-impl SecretProvider for VaultProvider {
-    fn scheme(&self) -> &str {
-        &self.inner.scheme
-    }
-
-    fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {
-        Box::pin(self.get(path))
-    }
-
-    fn outage_policy(&self) -> OutagePolicy {
-        self.inner.outage
-    }
-
-    fn current_version<'a>(
-        &'a self,
-        path: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, ProviderError>> {
-        Box::pin(self.version_of(path))
-    }
-
-    fn invalidate(&self, path: &str) {
-        self.inner.cache.invalidate(path);
     }
 }
 
