@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::value::RawValue;
 
 /// The source a value was read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Origin {
     /// The field's `default`.

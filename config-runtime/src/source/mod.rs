@@ -227,7 +227,7 @@ impl Gathered {
 
     /// A source that could not be read as a whole (its version is the problem itself).
     pub fn failed(problem: Problem) -> Self {
-        let version = Version::hash(&(&problem.message, problem.origin.to_string()));
+        let version = Version::hash(&(&problem.message, &problem.origin));
         Gathered {
             entries: Vec::new(),
             problems: vec![problem],
@@ -249,8 +249,8 @@ impl Gathered {
     }
 }
 
-/// One value of a source.
-#[derive(Debug, Clone)]
+/// One value of a source. Its `Debug` shows the name and origin, never the value.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Entry {
     /// What the value is for.
@@ -299,6 +299,17 @@ impl Entry {
             origin,
             trust: None,
         }
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("value", &crate::secret::REDACTED)
+            .field("origin", &self.origin)
+            .field("trust", &self.trust)
+            .finish()
     }
 }
 
@@ -375,7 +386,7 @@ impl Version {
         for entry in entries {
             entry.name.hash_into(&mut hasher);
             hash_value(&entry.value, &mut hasher);
-            entry.origin.to_string().hash(&mut hasher);
+            entry.origin.hash(&mut hasher);
         }
         Version(format!("h{:016x}", hasher.finish()))
     }

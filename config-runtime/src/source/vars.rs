@@ -4,7 +4,7 @@ use super::{Entry, GatherContext, Gathered, Gathering, Source};
 use crate::origin::Origin;
 
 /// A map of variables, read exactly like the process environment.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Vars {
     vars: Vec<(String, String)>,
 }
@@ -54,7 +54,7 @@ impl Source for Vars {
 }
 
 /// Explicit overrides by key path (`redis.port`) or variable name (`Loader::set`).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Overrides {
     values: Vec<(String, String)>,
 }
@@ -80,5 +80,42 @@ impl Source for Overrides {
             .map(|(key, value)| Entry::key(key.clone(), value.clone(), Origin::Override))
             .collect();
         Gathering::Ready(Ok(Gathered::new(entries)))
+    }
+}
+
+/// Names only: the values may be secrets.
+fn names<'a>(
+    f: &mut std::fmt::Formatter<'_>,
+    kind: &str,
+    pairs: &'a [(String, String)],
+) -> std::fmt::Result {
+    f.debug_tuple(kind)
+        .field(&pairs.iter().map(|(name, _)| name).collect::<Vec<_>>())
+        .finish()
+}
+
+impl std::fmt::Debug for Vars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        names(f, "Vars", &self.vars)
+    }
+}
+
+impl std::fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        names(f, "Overrides", &self.values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_names_not_values() {
+        let vars = Vars::new([("APP_TOKEN", "hunter2-canary")]);
+        let overrides = Overrides::one("token", "hunter2-canary");
+        let shown = format!("{vars:?} {overrides:?}");
+        assert!(shown.contains("APP_TOKEN") && shown.contains("token"));
+        assert!(!shown.contains("hunter2-canary"));
     }
 }
