@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{FileValue, FormatError, Located, list_of};
+use super::{FileValue, FormatError, Located, unlocated};
 
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
     let value: Value = serde_json::from_str(text).map_err(|e| FormatError {
@@ -29,7 +29,7 @@ pub(super) fn convert(value: Value) -> FileValue {
         Value::Bool(b) => FileValue::Scalar(b.to_string()),
         Value::Number(n) => FileValue::Scalar(n.to_string()),
         Value::String(s) => FileValue::Scalar(s),
-        Value::Array(items) => list_of(items.into_iter().map(convert)),
+        Value::Array(items) => unlocated(items.into_iter().map(convert)),
         Value::Object(map) => FileValue::Table(
             map.into_iter()
                 .map(|(k, v)| {
@@ -60,7 +60,10 @@ mod tests {
         assert_eq!(entries[0].1.value, FileValue::Scalar("1".into()));
         assert_eq!(
             entries[1].1.value,
-            FileValue::List(vec!["true".into(), "x".into()])
+            unlocated([
+                FileValue::Scalar("true".into()),
+                FileValue::Scalar("x".into())
+            ])
         );
         let FileValue::Table(inner) = &entries[2].1.value else {
             panic!()

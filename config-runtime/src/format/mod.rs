@@ -23,11 +23,11 @@ pub(crate) use dotenv::parse_dotenv;
 pub enum FileValue {
     /// A string, number, boolean or date, as text.
     Scalar(String),
-    /// An array of scalars.
-    List(Vec<String>),
+    /// An array: of scalars (a list field), of tables (a list of sections), or of arrays.
+    List(Vec<Located<FileValue>>),
     /// A table, keys in document order.
     Table(Vec<(String, Located<FileValue>)>),
-    /// A shape no field can take (an array of tables, a nested array, null).
+    /// A shape no field can take (null).
     Unsupported(&'static str),
 }
 
@@ -109,18 +109,43 @@ pub(crate) fn parse_file(
     }
 }
 
-/// Builds a list from array items, or says which shape is unsupported.
-pub(crate) fn list_of(items: impl IntoIterator<Item = FileValue>) -> FileValue {
-    let mut texts = Vec::new();
-    for item in items {
-        match item {
-            FileValue::Scalar(text) => texts.push(text),
-            FileValue::Table(_) => return FileValue::Unsupported("an array of tables"),
-            FileValue::List(_) => return FileValue::Unsupported("a nested array"),
-            FileValue::Unsupported(what) => return FileValue::Unsupported(what),
+impl FileValue {
+    /// A list of scalars, as a list field takes it; otherwise the shape found, for a message
+    /// ("a nested array", "an array of tables").
+    pub(crate) fn scalars(items: &[Located<FileValue>]) -> Result<Vec<String>, &'static str> {
+        items
+            .iter()
+            .map(|item| match &item.value {
+                FileValue::Scalar(text) => Ok(text.clone()),
+                FileValue::Table(_) => Err("an array of tables"),
+                FileValue::List(_) => Err("a nested array"),
+                FileValue::Unsupported(what) => Err(*what),
+            })
+            .collect()
+    }
+
+    /// How a message names this shape when it is not what a field takes.
+    pub(crate) fn shape(&self) -> &'static str {
+        match self {
+            FileValue::Scalar(_) => "a value",
+            FileValue::List(items) => match FileValue::scalars(items) {
+                Ok(_) => "a list",
+                Err(what) => what,
+            },
+            FileValue::Table(_) => "a table",
+            FileValue::Unsupported(what) => what,
         }
     }
-    FileValue::List(texts)
+}
+
+/// Items without line numbers (formats whose parser keeps none).
+pub(crate) fn unlocated(items: impl IntoIterator<Item = FileValue>) -> FileValue {
+    FileValue::List(
+        items
+            .into_iter()
+            .map(|value| Located { value, line: None })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -3,23 +3,45 @@
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{FileValue, FormatError, Located, list_of};
+use super::{FileValue, FormatError, Located};
 
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
+    let lines = Lines::of(text);
     let table = DeTable::parse(text).map_err(|e| FormatError {
         message: e.message().to_owned(),
-        line: e.span().map(|span| line_of(text, span.start)),
+        line: e.span().map(|span| lines.line_of(span.start)),
     })?;
-    Ok(convert_table(text, table.into_inner()))
+    Ok(convert_table(&lines, table.into_inner()))
 }
 
-fn convert_table(text: &str, table: DeTable<'_>) -> FileValue {
+/// Where each line starts, to turn byte offsets into line numbers by binary search (a load
+/// stays linear in the number of keys).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Self {
+        let starts = text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i + 1);
+        Lines(std::iter::once(0).chain(starts).collect())
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> u32 {
+        let line = self.0.partition_point(|&start| start <= offset);
+        u32::try_from(line.max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+fn convert_table(lines: &Lines, table: DeTable<'_>) -> FileValue {
     let mut entries: Vec<(usize, String, Located<FileValue>)> = table
         .into_iter()
         .map(|(key, value)| {
             let start = key.span().start;
-            let line = Some(line_of(text, start));
-            let value = convert(text, value);
+            let line = Some(lines.line_of(start));
+            let value = convert(lines, value);
             (
                 start,
                 key.into_inner().into_owned(),
@@ -31,15 +53,26 @@ fn convert_table(text: &str, table: DeTable<'_>) -> FileValue {
     FileValue::Table(entries.into_iter().map(|(_, k, v)| (k, v)).collect())
 }
 
-fn convert(text: &str, value: Spanned<DeValue<'_>>) -> FileValue {
+fn convert(lines: &Lines, value: Spanned<DeValue<'_>>) -> FileValue {
     match value.into_inner() {
         DeValue::String(s) => FileValue::Scalar(s.into_owned()),
         DeValue::Integer(i) => FileValue::Scalar(decimal(i.as_str(), i.radix())),
         DeValue::Float(f) => FileValue::Scalar(f.as_str().replace('_', "")),
         DeValue::Boolean(b) => FileValue::Scalar(b.to_string()),
         DeValue::Datetime(d) => FileValue::Scalar(d.to_string()),
-        DeValue::Array(items) => list_of(items.into_iter().map(|item| convert(text, item))),
-        DeValue::Table(table) => convert_table(text, table),
+        DeValue::Array(items) => FileValue::List(
+            items
+                .into_iter()
+                .map(|item| {
+                    let line = Some(lines.line_of(item.span().start));
+                    Located {
+                        value: convert(lines, item),
+                        line,
+                    }
+                })
+                .collect(),
+        ),
+        DeValue::Table(table) => convert_table(lines, table),
     }
 }
 
@@ -54,25 +87,17 @@ fn decimal(digits: &str, radix: u32) -> String {
         .unwrap_or(digits)
 }
 
-/// The 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> u32 {
-    let end = offset.min(text.len());
-    let newlines = text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count();
-    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn lines_count_from_one() {
-        assert_eq!(line_of("a\nb\nc", 0), 1);
-        assert_eq!(line_of("a\nb\nc", 2), 2);
-        assert_eq!(line_of("a\nb\nc", 99), 3);
+        let lines = Lines::of("a\nb\nc");
+        assert_eq!(lines.line_of(0), 1);
+        assert_eq!(lines.line_of(1), 1);
+        assert_eq!(lines.line_of(2), 2);
+        assert_eq!(lines.line_of(99), 3);
     }
 
     fn table(text: &str) -> Vec<(String, Located<FileValue>)> {
@@ -101,17 +126,23 @@ mod tests {
     }
 
     #[test]
-    fn arrays_and_unsupported_shapes() {
-        let entries = table("a = [1, 2]\nb = [[1], [2]]\n[[c]]\nx = 1\n");
-        assert_eq!(
-            entries[0].1.value,
-            FileValue::List(vec!["1".into(), "2".into()])
-        );
-        assert_eq!(entries[1].1.value, FileValue::Unsupported("a nested array"));
-        assert_eq!(
-            entries[2].1.value,
-            FileValue::Unsupported("an array of tables")
-        );
+    fn arrays_of_scalars_of_arrays_and_of_tables() {
+        let entries = table("a = [1, 2]\nb = [[1], [2]]\n[[c]]\nx = 1\n[[c]]\nx = 2\n");
+        let FileValue::List(a) = &entries[0].1.value else {
+            panic!("not a list")
+        };
+        assert_eq!(FileValue::scalars(a), Ok(vec!["1".into(), "2".into()]));
+        assert_eq!(entries[1].1.value.shape(), "a nested array");
+        assert_eq!(entries[2].1.value.shape(), "an array of tables");
+        let FileValue::List(sections) = &entries[2].1.value else {
+            panic!("not a list")
+        };
+        assert_eq!(sections.len(), 2);
+        let FileValue::Table(second) = &sections[1].value else {
+            panic!("not a table")
+        };
+        assert_eq!(second[0].1.value, FileValue::Scalar("2".into()));
+        assert_eq!(second[0].1.line, Some(6));
     }
 
     #[test]

@@ -31,7 +31,7 @@ mod tests {
         assert_eq!(entries[0].1.value, FileValue::Scalar("80".into()));
         assert_eq!(
             entries[1].1.value,
-            FileValue::List(vec!["a".into(), "b".into()])
+            super::super::unlocated([FileValue::Scalar("a".into()), FileValue::Scalar("b".into())])
         );
         assert!(matches!(entries[2].1.value, FileValue::Table(_)));
     }

@@ -211,14 +211,15 @@ impl<'s> State<'s> {
             (Name::Key(key), FileValue::Scalar(value)) => {
                 self.keyed(key, RawValue::Str(value.clone()), &entry.origin);
             }
-            (Name::Key(key), FileValue::List(items)) => {
-                self.keyed(key, RawValue::List(items.clone()), &entry.origin);
+            (Name::Key(key), FileValue::List(items)) if FileValue::scalars(items).is_ok() => {
+                let items = FileValue::scalars(items).unwrap_or_default();
+                self.keyed(key, RawValue::List(items), &entry.origin);
             }
             (Name::Key(key) | Name::Variable(key), other) => {
                 let index = self.schema.by_path.get(key.as_str());
                 let index = index.or_else(|| self.schema.by_env.get(key.as_str()));
                 match index {
-                    Some(&index) => self.invalid_shape(index, entry.origin.clone(), what(other)),
+                    Some(&index) => self.invalid_shape(index, entry.origin.clone(), other.shape()),
                     None => self.unknown_key(key, None, entry.origin.clone()),
                 }
             }
@@ -351,9 +352,15 @@ impl<'s> State<'s> {
             if let Some(&index) = self.schema.by_path.get(&key_path) {
                 let raw = match &located.value {
                     FileValue::Scalar(text) => RawValue::Str(text.clone()),
-                    FileValue::List(items) => RawValue::List(items.clone()),
+                    FileValue::List(items) => match FileValue::scalars(items) {
+                        Ok(items) => RawValue::List(items),
+                        Err(what) => {
+                            self.invalid_shape(index, origin, what);
+                            continue;
+                        }
+                    },
                     other => {
-                        self.invalid_shape(index, origin, what(other));
+                        self.invalid_shape(index, origin, other.shape());
                         continue;
                     }
                 };
@@ -423,16 +430,6 @@ fn at_line(whole: &Origin, line: Option<u32>) -> Origin {
             line,
         },
         other => other.clone(),
-    }
-}
-
-/// How a message names a shape that is not a value.
-fn what(value: &FileValue) -> &'static str {
-    match value {
-        FileValue::Table(_) => "a table",
-        FileValue::Unsupported(what) => what,
-        FileValue::List(_) => "a list",
-        FileValue::Scalar(_) => "a value",
     }
 }
 

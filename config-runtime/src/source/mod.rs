@@ -417,7 +417,13 @@ impl Name {
 fn hash_value(value: &FileValue, hasher: &mut impl Hasher) {
     match value {
         FileValue::Scalar(text) => (0u8, text).hash(hasher),
-        FileValue::List(items) => (1u8, items).hash(hasher),
+        FileValue::List(items) => {
+            (1u8, items.len()).hash(hasher);
+            for item in items {
+                item.line.hash(hasher);
+                hash_value(&item.value, hasher);
+            }
+        }
         FileValue::Table(entries) => {
             (2u8, entries.len()).hash(hasher);
             for (key, located) in entries {

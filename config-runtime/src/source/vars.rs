@@ -84,10 +84,10 @@ impl Source for Overrides {
 }
 
 /// Names only: the values may be secrets.
-fn names<'a>(
+fn names(
     f: &mut std::fmt::Formatter<'_>,
     kind: &str,
-    pairs: &'a [(String, String)],
+    pairs: &[(String, String)],
 ) -> std::fmt::Result {
     f.debug_tuple(kind)
         .field(&pairs.iter().map(|(name, _)| name).collect::<Vec<_>>())
