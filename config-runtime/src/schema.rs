@@ -63,8 +63,8 @@ pub struct Schema {
     pub sections: Vec<Section>,
     pub(crate) type_name: &'static str,
     pub(crate) prefix: Option<&'static str>,
-    pub(crate) by_env: HashMap<String, usize>,
-    pub(crate) by_path: HashMap<String, usize>,
+    pub(crate) by_env: NameMap,
+    pub(crate) by_path: NameMap,
     /// Inconsistencies found while building (reported by every load).
     pub(crate) problems: Vec<String>,
 }
@@ -248,8 +248,8 @@ pub fn schema_of<T: crate::Config>(
         fields, sections, ..
     } = describe;
 
-    let mut by_env = HashMap::new();
-    let mut by_path = HashMap::new();
+    let mut by_env = NameMap::default();
+    let mut by_path = NameMap::default();
     let mut problems = Vec::new();
     for (index, field) in fields.iter().enumerate() {
         by_path.insert(field.path.clone(), index);
@@ -472,5 +472,47 @@ fn default_value(default: &str, kind: &ValueKind) -> Value {
                 .collect::<Vec<_>>()
         ),
         _ => json!(text),
+    }
+}
+
+/// Field index by variable or key path. The keys are fixed when the schema is built (a
+/// lookup of any name, hostile ones included, probes a table whose contents it cannot
+/// change), so a fast unkeyed hash is safe here; it is most of a load's lookup cost.
+pub(crate) type NameMap = HashMap<String, usize, std::hash::BuildHasherDefault<NameHasher>>;
+
+/// A multiply-rotate hash over 8-byte words (the scheme rustc uses for its own tables).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct NameHasher(u64);
+
+impl NameHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }

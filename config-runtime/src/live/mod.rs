@@ -671,7 +671,7 @@ impl<T: Config + Send + Sync> State<T> {
     /// Steps 2 to 5 over the current gatherings: the config, built with the kept values of
     /// `restart` leaves that moved, and every leaf's resolved value (unpinned).
     async fn build(&mut self, running: &[u64]) -> Result<(T, Vec<Option<Sourced>>), ConfigError> {
-        let mut merged = self.loader.merge(&self.plan, &self.outcomes);
+        let mut merged = self.loader.merge(&self.plan, self.outcomes.clone());
         self.answers = self
             .loader
             .fetch(&merged, std::mem::take(&mut self.answers))
@@ -821,7 +821,7 @@ impl<T: Config + Send + Sync> State<T> {
 /// The version a gathering ended with (a failure's text stands for it).
 fn version_of(outcome: &Outcome) -> Option<Version> {
     match outcome {
-        Outcome::Gathered(gathered) => Some(gathered.version.clone()),
+        Outcome::Gathered(gathered) => Some(gathered.current_version()),
         Outcome::Failed(e) => Some(Version::hash(&e.message)),
         Outcome::NeedsAsync => None,
     }

@@ -10,17 +10,16 @@ use crate::origin::{Interpolation, Origin, Sourced, Taint};
 use crate::provider::ProviderError;
 use crate::reference::{ReferenceError, Template, contains_reference_syntax};
 use crate::schema::Schema;
-use crate::source::{Entry, Gathered, Layering, Name, Problem, Trust};
+use crate::source::{Entry, Gathered, Layering, Name, Problem, Source, Trust};
 use crate::suggest;
 use crate::value::RawValue;
 use crate::warning::Warning;
 
-/// What one source gave, as the merge sees it.
-pub(crate) struct Layer<'g> {
-    pub name: String,
-    pub trust: Trust,
-    pub layering: Layering,
-    pub outcome: &'g Outcome,
+/// What one source gave, as the merge sees it. The merge takes the outcome (its texts move
+/// into the slots, uncopied).
+pub(crate) struct Layer<'s> {
+    pub source: &'s dyn Source,
+    pub outcome: Outcome,
 }
 
 /// The result of gathering one source.
@@ -48,57 +47,68 @@ pub(crate) struct Merged {
 }
 
 /// Merges the layers, in order, over the schema's defaults.
-pub(crate) fn merge(schema: &Schema, layers: &[Layer<'_>], ignored_vars: &[&str]) -> Merged {
+pub(crate) fn merge(schema: &Schema, layers: Vec<Layer<'_>>, ignored_vars: &[&str]) -> Merged {
     let mut state = State::new(schema, ignored_vars);
-    let environment: HashSet<&str> = layers
-        .iter()
-        .filter(|layer| layer.layering == Layering::Environment)
-        .filter_map(|layer| match layer.outcome {
-            Outcome::Gathered(gathered) => Some(gathered),
-            _ => None,
-        })
-        .flat_map(|gathered| &gathered.entries)
-        .filter_map(|entry| match &entry.name {
-            Name::Variable(name) => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
-    for (seq, layer) in layers.iter().enumerate() {
+    let environment = environment_names(&layers);
+    for (seq, layer) in layers.into_iter().enumerate() {
         state.seq = seq + 1;
+        let layering = layer.source.layering();
+        let trust = layer.source.trust();
         let gathered = match layer.outcome {
             Outcome::Gathered(gathered) => gathered,
             Outcome::Failed(e) => {
                 let message = format!("cannot read the remote source: {e}");
-                state.source_error(source_origin(&layer.name), message);
+                state.source_error(source_origin(layer.source), message);
                 continue;
             }
             Outcome::NeedsAsync => {
                 let message =
                     "remote sources are fetched asynchronously: load with `.load_async().await`";
-                state.source_error(source_origin(&layer.name), message.to_owned());
+                state.source_error(source_origin(layer.source), message.to_owned());
                 continue;
             }
         };
         for problem in &gathered.problems {
             state.problem(problem);
         }
-        for entry in &gathered.entries {
-            if layer.layering == Layering::UnderEnvironment
+        for entry in gathered.entries {
+            if layering == Layering::UnderEnvironment
                 && let Name::Variable(name) = &entry.name
                 && environment.contains(name.as_str())
             {
                 continue; // a .env file fills gaps; the real environment always wins
             }
-            state.trust = entry.trust.unwrap_or(layer.trust);
+            state.trust = entry.trust.unwrap_or(trust);
             state.entry(entry);
         }
     }
     state.finish()
 }
 
-fn source_origin(name: &str) -> Origin {
+/// The variables the environment sources set, when a source yields to them (else none).
+fn environment_names(layers: &[Layer<'_>]) -> HashSet<String> {
+    let yields = |layering| layers.iter().any(|l| l.source.layering() == layering);
+    if !yields(Layering::UnderEnvironment) || !yields(Layering::Environment) {
+        return HashSet::new();
+    }
+    layers
+        .iter()
+        .filter(|layer| layer.source.layering() == Layering::Environment)
+        .filter_map(|layer| match &layer.outcome {
+            Outcome::Gathered(gathered) => Some(gathered),
+            _ => None,
+        })
+        .flat_map(|gathered| &gathered.entries)
+        .filter_map(|entry| match &entry.name {
+            Name::Variable(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn source_origin(source: &dyn Source) -> Origin {
     Origin::Remote {
-        source: name.to_owned(),
+        source: source.name(),
         key: None,
     }
 }
@@ -112,8 +122,6 @@ struct State<'s> {
     warnings: Vec<Warning>,
     /// Variables that are not config keys but are expected (the profile variable).
     ignored_vars: &'s [&'s str],
-    /// Section paths, to tell a nested table from an unknown key.
-    sections: HashSet<&'s str>,
     /// Which layer set each slot, and whether through an alias.
     set_by: Vec<Option<(usize, bool)>>,
     /// The layer being merged: its sequence number and trust.
@@ -148,7 +156,6 @@ impl<'s> State<'s> {
             errors,
             warnings: Vec::new(),
             ignored_vars,
-            sections: schema.sections.iter().map(|s| s.path.as_str()).collect(),
             set_by: vec![None; schema.fields.len()],
             seq: 0,
             trust: Trust::Local,
@@ -196,31 +203,37 @@ impl<'s> State<'s> {
         self.values[index] = Some(sourced);
     }
 
-    fn entry(&mut self, entry: &Entry) {
-        match (&entry.name, &entry.value) {
+    fn entry(&mut self, entry: Entry) {
+        let Entry {
+            name,
+            value,
+            origin,
+            ..
+        } = entry;
+        match (name, value) {
             (Name::Document, FileValue::Table(table)) => {
-                self.table(&entry.origin, "", table);
+                self.table(&origin, "", table);
             }
             (Name::Document, _) => {
                 let message = "the top level must be a table of keys".to_owned();
-                self.source_error(entry.origin.clone(), message);
+                self.source_error(origin, message);
             }
             (Name::Variable(name), FileValue::Scalar(value)) => {
-                self.variable(name, value, &entry.origin);
+                self.variable(&name, value, origin);
             }
             (Name::Key(key), FileValue::Scalar(value)) => {
-                self.keyed(key, RawValue::Str(value.clone()), &entry.origin);
+                self.keyed(&key, RawValue::Str(value), origin);
             }
-            (Name::Key(key), FileValue::List(items)) if FileValue::scalars(items).is_ok() => {
-                let items = FileValue::scalars(items).unwrap_or_default();
-                self.keyed(key, RawValue::List(items), &entry.origin);
+            (Name::Key(key), FileValue::List(items)) if FileValue::scalars(&items).is_ok() => {
+                let items = FileValue::scalars(&items).unwrap_or_default();
+                self.keyed(&key, RawValue::List(items), origin);
             }
             (Name::Key(key) | Name::Variable(key), other) => {
                 let index = self.schema.by_path.get(key.as_str());
                 let index = index.or_else(|| self.schema.by_env.get(key.as_str()));
                 match index {
-                    Some(&index) => self.invalid_shape(index, entry.origin.clone(), other.shape()),
-                    None => self.unknown_key(key, None, entry.origin.clone()),
+                    Some(&index) => self.invalid_shape(index, origin, other.shape()),
+                    None => self.unknown_key(&key, None, origin),
                 }
             }
         }
@@ -249,18 +262,18 @@ impl<'s> State<'s> {
 
     /// One value named by key path or variable name (overrides, remote sources); an unknown
     /// key is an error with a suggestion.
-    fn keyed(&mut self, key: &str, raw: RawValue, origin: &Origin) {
+    fn keyed(&mut self, key: &str, raw: RawValue, origin: Origin) {
         let index = self
             .schema
             .by_path
             .get(key)
             .or_else(|| self.schema.by_env.get(key));
         match index {
-            Some(&index) => self.set(index, raw, origin.clone()),
+            Some(&index) => self.set(index, raw, origin),
             None => {
                 let paths = self.schema.fields.iter().map(|f| f.path.as_str());
                 let suggestion = suggest::closest(key, paths).map(str::to_owned);
-                self.unknown_key(key, suggestion, origin.clone());
+                self.unknown_key(key, suggestion, origin);
             }
         }
     }
@@ -278,7 +291,7 @@ impl<'s> State<'s> {
     }
 
     /// One variable from the environment, a map or a `.env` file.
-    fn variable(&mut self, name: &str, value: &str, origin: &Origin) {
+    fn variable(&mut self, name: &str, value: String, origin: Origin) {
         if let Some(&index) = self.schema.by_env.get(name) {
             let field = &self.schema.fields[index];
             let by_alias = field.env != name;
@@ -294,7 +307,7 @@ impl<'s> State<'s> {
                 }
             }
             self.set_by[index] = Some((self.seq, by_alias));
-            self.set(index, RawValue::Str(value.to_owned()), origin.clone());
+            self.set(index, RawValue::Str(value), origin);
             return;
         }
         let Some(prefix) = self.schema.prefix else {
@@ -309,7 +322,7 @@ impl<'s> State<'s> {
         let suggestion = self.suggest_var(name, prefix);
         self.errors.push(FieldError::variable(
             name,
-            origin.clone(),
+            origin,
             ErrorKind::Unknown {
                 what: UnknownName::Variable,
                 suggestion,
@@ -341,7 +354,12 @@ impl<'s> State<'s> {
     }
 
     /// Walks one table of a document alongside the schema.
-    fn table(&mut self, whole: &Origin, table_path: &str, table: &[(String, Located<FileValue>)]) {
+    fn table(
+        &mut self,
+        whole: &Origin,
+        table_path: &str,
+        table: Vec<(String, Located<FileValue>)>,
+    ) {
         for (key, located) in table {
             let key_path = if table_path.is_empty() {
                 key.clone()
@@ -350,9 +368,9 @@ impl<'s> State<'s> {
             };
             let origin = at_line(whole, located.line);
             if let Some(&index) = self.schema.by_path.get(&key_path) {
-                let raw = match &located.value {
-                    FileValue::Scalar(text) => RawValue::Str(text.clone()),
-                    FileValue::List(items) => match FileValue::scalars(items) {
+                let raw = match located.value {
+                    FileValue::Scalar(text) => RawValue::Str(text),
+                    FileValue::List(items) => match FileValue::scalars(&items) {
                         Ok(items) => RawValue::List(items),
                         Err(what) => {
                             self.invalid_shape(index, origin, what);
@@ -365,8 +383,8 @@ impl<'s> State<'s> {
                     }
                 };
                 self.set(index, raw, origin);
-            } else if self.sections.contains(key_path.as_str()) {
-                match &located.value {
+            } else if self.is_section(&key_path) {
+                match located.value {
                     FileValue::Table(inner) => self.table(whole, &key_path, inner),
                     _ => self.errors.push(FieldError::key(
                         key_path,
@@ -380,7 +398,7 @@ impl<'s> State<'s> {
                     )),
                 }
             } else {
-                let suggestion = self.suggest_key(table_path, key);
+                let suggestion = self.suggest_key(table_path, &key);
                 self.unknown_key(&key_path, suggestion, origin);
             }
         }
@@ -402,6 +420,11 @@ impl<'s> State<'s> {
         ));
     }
 
+    /// Whether `path` names a nested section (a table in files).
+    fn is_section(&self, path: &str) -> bool {
+        self.schema.sections.iter().any(|s| s.path == path)
+    }
+
     /// The closest key of the same table.
     fn suggest_key(&self, table_path: &str, key: &str) -> Option<String> {
         let siblings = self
@@ -409,7 +432,7 @@ impl<'s> State<'s> {
             .fields
             .iter()
             .map(|f| f.path.as_str())
-            .chain(self.sections.iter().copied())
+            .chain(self.schema.sections.iter().map(|s| s.path.as_str()))
             .filter_map(|p| {
                 let rest = if table_path.is_empty() {
                     Some(p)

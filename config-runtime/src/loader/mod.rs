@@ -210,7 +210,7 @@ impl<T: Config> Loader<T> {
             .iter()
             .map(|source| gather::gather_now(&**source, &context))
             .collect();
-        let mut merged = self.merge(&plan, &outcomes);
+        let mut merged = self.merge(&plan, outcomes);
         let wanted = resolve::wanted(&merged, &self.providers);
         let mut answers = Answers::default();
         gather::fetch_local(&mut answers, &wanted, &self.maps);
@@ -222,7 +222,7 @@ impl<T: Config> Loader<T> {
         let plan = self.plan();
         let context = GatherContext::new(T::schema());
         let outcomes = gather::gather_all(&plan.sources, &context).await;
-        let mut merged = self.merge(&plan, &outcomes);
+        let mut merged = self.merge(&plan, outcomes);
         let answers = self.fetch(&merged, Answers::default()).await;
         self.resolve(&mut merged, &answers);
         self.assemble(merged, plan.profile, rows)
@@ -241,21 +241,19 @@ impl<T: Config> Loader<T> {
         Plan { sources, profile }
     }
 
-    /// Step 2 (pure): the gathered sources merged in order.
-    pub(crate) fn merge(&self, plan: &Plan, outcomes: &[Outcome]) -> Merged {
+    /// Step 2 (pure): the gathered sources merged in order (their texts move into the slots).
+    pub(crate) fn merge(&self, plan: &Plan, outcomes: Vec<Outcome>) -> Merged {
         let layers: Vec<Layer<'_>> = plan
             .sources
             .iter()
             .zip(outcomes)
             .map(|(source, outcome)| Layer {
-                name: source.name(),
-                trust: source.trust(),
-                layering: source.layering(),
+                source: &**source,
                 outcome,
             })
             .collect();
         let ignored: Vec<&str> = self.profile_var.as_deref().into_iter().collect();
-        merge::merge(T::schema(), &layers, &ignored)
+        merge::merge(T::schema(), layers, &ignored)
     }
 
     /// Step 3: fills `answers` with what the merged values reference and it lacks.

@@ -18,9 +18,11 @@ impl Source for Environment {
     }
 
     fn gather(&self, context: &GatherContext) -> Gathering<'_> {
-        let mut entries = Vec::new();
+        let vars = std::env::vars_os();
+        let mut entries =
+            Vec::with_capacity(vars.size_hint().0.min(context.schema.fields.len() * 2));
         let mut problems = Vec::new();
-        for (name, value) in std::env::vars_os() {
+        for (name, value) in vars {
             let Some(name) = name.to_str() else { continue };
             if !context.wants_variable(name) {
                 continue;

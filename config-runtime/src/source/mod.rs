@@ -190,14 +190,12 @@ impl GatherContext {
     /// Whether `name` is a variable the loader looks at: a field's variable or one with the
     /// config's prefix (those are checked for typos).
     pub fn wants_variable(&self, name: &str) -> bool {
-        if self.schema.by_env.contains_key(name) {
-            return true;
-        }
-        self.schema.prefix.is_some_and(|prefix| {
+        let prefixed = self.schema.prefix.is_some_and(|prefix| {
             name.len() > prefix.len()
                 && name.starts_with(prefix)
                 && name.as_bytes()[prefix.len()] == b'_'
-        })
+        });
+        prefixed || self.schema.by_env.contains_key(name)
     }
 }
 
@@ -210,42 +208,58 @@ pub struct Gathered {
     pub entries: Vec<Entry>,
     /// What could not be read (a malformed file, a variable that is not UTF-8).
     pub problems: Vec<Problem>,
-    /// A version or content hash of what was read: equal versions mean equal entries.
-    pub version: Version,
+    /// The version the store reports (an etcd revision); `None`: what was read is compared
+    /// by a keyed hash of its content, computed only when a `Live` config needs it.
+    pub version: Option<Version>,
 }
 
 impl Gathered {
-    /// These entries, versioned by a hash of their content.
+    /// These entries.
     pub fn new(entries: Vec<Entry>) -> Self {
-        let version = Version::of_entries(&entries);
         Gathered {
             entries,
             problems: Vec::new(),
-            version,
+            version: None,
         }
     }
 
-    /// A source that could not be read as a whole (its version is the problem itself).
+    /// A source that could not be read as a whole.
     pub fn failed(problem: Problem) -> Self {
-        let version = Version::hash(&(&problem.message, &problem.origin));
         Gathered {
             entries: Vec::new(),
             problems: vec![problem],
-            version,
+            version: None,
         }
     }
 
-    /// Adds a problem (and folds it into the version).
+    /// Adds a problem.
     pub fn with_problem(mut self, problem: Problem) -> Self {
-        self.version = Version::hash(&(&self.version, &problem.message));
         self.problems.push(problem);
         self
     }
 
     /// Sets the version the store reports (an etcd revision), instead of the content hash.
     pub fn with_version(mut self, version: Version) -> Self {
-        self.version = version;
+        self.version = Some(version);
         self
+    }
+
+    /// The store's version, or a keyed hash of the entries and problems: equal versions mean
+    /// equal content.
+    pub fn current_version(&self) -> Version {
+        if let Some(version) = &self.version {
+            return version.clone();
+        }
+        let mut hasher = process_keys().build_hasher();
+        for entry in &self.entries {
+            entry.name.hash_into(&mut hasher);
+            hash_value(&entry.value, &mut hasher);
+            entry.origin.hash(&mut hasher);
+        }
+        for problem in &self.problems {
+            (&problem.message, &problem.origin, &problem.variable).hash(&mut hasher);
+        }
+        Version(format!("h{:016x}", hasher.finish()))
     }
 }
 
@@ -379,16 +393,6 @@ impl Version {
     /// cannot be looked up).
     pub fn hash(content: &impl Hash) -> Self {
         Version(format!("h{:016x}", process_keys().hash_one(content)))
-    }
-
-    fn of_entries(entries: &[Entry]) -> Self {
-        let mut hasher = process_keys().build_hasher();
-        for entry in entries {
-            entry.name.hash_into(&mut hasher);
-            hash_value(&entry.value, &mut hasher);
-            entry.origin.hash(&mut hasher);
-        }
-        Version(format!("h{:016x}", hasher.finish()))
     }
 }
 
