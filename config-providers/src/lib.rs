@@ -45,6 +45,8 @@ pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "cache")]
+mod body;
+#[cfg(feature = "cache")]
 pub mod cache;
 #[cfg(feature = "etcd")]
 pub mod etcd;
