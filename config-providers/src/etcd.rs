@@ -6,6 +6,10 @@
 //! to the next one when a member fails; a watch resumes from the last revision it delivered,
 //! so no change is lost or repeated across a disconnect.
 //!
+//! Answers and watch messages are bounded by [`EtcdBuilder::max_response_bytes`]: a larger
+//! range is an error naming the member and the limit; a larger watch message is skipped
+//! with a warning (its changes are not delivered), and the watch goes on.
+//!
 //! Key mapping: under the prefix `/app/`, the key `/app/redis/host` is the config key
 //! `redis.host` (slashes become dots).
 

@@ -180,10 +180,10 @@ fn overflow_panics() -> &'static Mutex<Vec<String>> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let text = info.to_string();
-            if text.contains("overflow") {
-                if let Some(seen) = SEEN.get() {
-                    seen.lock().unwrap_or_else(|p| p.into_inner()).push(text);
-                }
+            if text.contains("overflow")
+                && let Some(seen) = SEEN.get()
+            {
+                seen.lock().unwrap_or_else(|p| p.into_inner()).push(text);
             }
             previous(info);
         }));

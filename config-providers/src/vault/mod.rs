@@ -11,6 +11,12 @@
 //! ```
 //!
 //! `?version=N` reads a version of a KV v2 secret: `${vault:secret/app?version=2#password}`.
+//!
+//! Against a hostile or misconfigured server: no redirect is followed (it would carry the
+//! token, or an AppRole `secret_id`, to another address); answers are read up to
+//! [`VaultBuilder::max_response_bytes`]; a plain `http` address to another host is warned
+//! about once. Dynamic secrets are kept for their lease, so cache refreshes do not mint new
+//! credentials; a lease replaced by a new one is revoked.
 
 mod auth;
 mod http;
