@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 
 use super::http::Http;
 use super::leases::{renew_after, saturating_from};
+use crate::body::WipedJson;
 
 #[derive(Debug)]
 pub(super) enum Auth {
@@ -117,7 +118,10 @@ impl TokenCell {
                 renewable: false,
             }),
             Auth::AppRole { role_id, secret_id } => {
-                let body = json!({ "role_id": role_id, "secret_id": secret_id.expose_secret() });
+                // The body holds a copy of the secret id: wiped when the request is done.
+                let body = WipedJson(
+                    json!({ "role_id": role_id, "secret_id": secret_id.expose_secret() }),
+                );
                 let answer = http
                     .write(
                         Method::POST,
