@@ -388,7 +388,8 @@ impl EtcdSource {
                         .as_str()
                         .and_then(|r| r.parse().ok())
                         .unwrap_or(0);
-                    if revision <= delivered {
+                    // Events of one revision (a transaction) share it: each is delivered.
+                    if revision < start {
                         continue;
                     }
                     let Some(key) = unb64(&kv["key"]).and_then(|k| self.inner.config_key(&k))
@@ -411,7 +412,7 @@ impl EtcdSource {
                     {
                         return Err(Stop);
                     }
-                    delivered = revision;
+                    delivered = delivered.max(revision);
                 }
             }
         }

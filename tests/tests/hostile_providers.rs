@@ -634,3 +634,36 @@ async fn cache_refreshes_reuse_the_lease_instead_of_minting_more() {
     );
     assert!(psql(pg.port, user, password, "select 1").is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_watch_delivers_every_key_of_one_transaction() {
+    let Some(cluster) = EtcdCluster::start(1) else {
+        return;
+    };
+    cluster.put("/txn/seed", "1");
+    let source = EtcdSource::builder(cluster.endpoints.clone(), "/txn/")
+        .build()
+        .unwrap();
+    let start = source.snapshot().await.unwrap().revision;
+    let mut changes = source.watch(start);
+    // Two keys in one revision: no compare, two puts, an empty else branch.
+    let mut txn = std::process::Command::new("etcdctl")
+        .env("ETCDCTL_API", "3")
+        .args(["--endpoints", &cluster.endpoints[0], "txn"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run etcdctl txn");
+    txn.stdin
+        .take()
+        .unwrap()
+        .write_all(b"\nput /txn/a 1\nput /txn/b 2\n\n\n")
+        .unwrap();
+    assert!(txn.wait().unwrap().success());
+    let first = next_change(&mut changes).await;
+    let second = next_change(&mut changes).await;
+    assert_eq!(first.revision, second.revision);
+    let mut keys = [first.key, second.key];
+    keys.sort();
+    assert_eq!(keys, ["a".to_owned(), "b".to_owned()]);
+}
