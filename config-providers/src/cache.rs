@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use config_runtime::BoxFuture;
-use config_runtime::{ProviderError, SecretData};
+use config_runtime::{ProviderError, ProviderErrorKind, SecretData};
 use futures_util::FutureExt;
 use futures_util::future::Shared;
 
@@ -33,7 +33,10 @@ use crate::lkg::LastKnownGood;
 pub struct CachePolicy {
     /// How long a fetched value is fresh.
     pub ttl: Duration,
-    /// The part of the TTL, at its end, in which a read triggers a background refresh.
+    /// The part of the TTL, at its end, in which a read triggers a background refresh:
+    /// between 0 (never refresh ahead) and 1. Builders refuse other values; a cache built
+    /// without one ([`CachedProvider::new`](crate::store::CachedProvider::new)) clamps them
+    /// into that range and reads NaN as 0.
     pub refresh_ahead: f64,
     /// How old an expired value may be and still be served when the store is unreachable.
     pub max_staleness: Duration,
@@ -41,8 +44,48 @@ pub struct CachePolicy {
     pub breaker_threshold: u32,
     /// How long an open circuit fails fast before one call is tried again.
     pub breaker_cooldown: Duration,
-    /// At most this many store requests a second (`None`: unbounded).
+    /// At most this many store requests a second (`None`: unbounded). Builders refuse a
+    /// rate that is not a positive finite number; a cache built without one treats it as at
+    /// least one request every 1,000 s.
     pub max_requests_per_second: Option<f64>,
+}
+
+impl CachePolicy {
+    /// Checks the settings a cache cannot use as given: a `refresh_ahead` outside 0..=1 (or
+    /// NaN) and a request rate that is not a positive finite number.
+    pub fn validate(&self) -> Result<(), ProviderError> {
+        if !(0.0..=1.0).contains(&self.refresh_ahead) {
+            return Err(ProviderError::new(
+                ProviderErrorKind::Invalid,
+                format!(
+                    "the cache's refresh_ahead is a part of the TTL, between 0 and 1 (got {})",
+                    self.refresh_ahead
+                ),
+            ));
+        }
+        if let Some(rate) = self.max_requests_per_second
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(ProviderError::new(
+                ProviderErrorKind::Invalid,
+                format!(
+                    "the cache's max_requests_per_second must be a positive number (got {rate})"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The policy with `refresh_ahead` clamped into 0..=1 (NaN: 0), so that no setting can
+    /// make the cache's duration arithmetic panic.
+    fn clamped(mut self) -> Self {
+        self.refresh_ahead = if self.refresh_ahead.is_nan() {
+            0.0
+        } else {
+            self.refresh_ahead.clamp(0.0, 1.0)
+        };
+        self
+    }
 }
 
 impl Default for CachePolicy {
@@ -134,6 +177,7 @@ impl SecretCache {
         audit: AuditTrail,
         last_known_good: Option<Arc<LastKnownGood>>,
     ) -> Arc<Self> {
+        let policy = policy.clamped();
         Arc::new(SecretCache {
             policy,
             state: Mutex::new(State::default()),
@@ -464,5 +508,33 @@ mod tests {
             "v2"
         );
         assert_eq!(cache.stats().refreshes, 1);
+    }
+
+    /// A `refresh_ahead` above 1 or NaN once made `ttl * (1 - refresh_ahead)` panic on a hit.
+    #[tokio::test(start_paused = true)]
+    async fn out_of_range_refresh_ahead_is_clamped_not_a_panic() {
+        for refresh_ahead in [1.5, -0.5, f64::NAN, f64::INFINITY] {
+            let policy = CachePolicy {
+                refresh_ahead,
+                ..CachePolicy::default()
+            };
+            assert!(policy.validate().is_err(), "{refresh_ahead}");
+            let cache = SecretCache::new(policy, AuditTrail::tracing("test"), None);
+            let (fetch, _) = counting();
+            cache.get("db", &fetch).await.unwrap();
+            tokio::time::advance(Duration::from_secs(100)).await;
+            assert_eq!(
+                cache.get("db", &fetch).await.unwrap().select(None).unwrap(),
+                "v1"
+            );
+            tokio::time::sleep(Duration::from_secs(400)).await;
+            cache.get("db", &fetch).await.unwrap();
+        }
+        let bad_rate = CachePolicy {
+            max_requests_per_second: Some(f64::NAN),
+            ..CachePolicy::default()
+        };
+        assert!(bad_rate.validate().is_err());
+        assert!(CachePolicy::default().validate().is_ok());
     }
 }

@@ -6,6 +6,10 @@
 //! to the next one when a member fails; a watch resumes from the last revision it delivered,
 //! so no change is lost or repeated across a disconnect.
 //!
+//! Answers and watch messages are bounded by [`EtcdBuilder::max_response_bytes`]: a larger
+//! range is an error naming the member and the limit; a larger watch message is skipped
+//! with a warning (its changes are not delivered), and the watch goes on.
+//!
 //! Key mapping: under the prefix `/app/`, the key `/app/redis/host` is the config key
 //! `redis.host` (slashes become dots).
 
@@ -19,8 +23,13 @@ use config_runtime::{Origin, ProviderError, ProviderErrorKind, SecretData};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::body::{self, Line, LineBuffer, WipedJson};
 use crate::safeguards::Safeguards;
 use crate::store::{CachedProvider, SecretStore};
+
+/// Default cap on one answer (a range of the prefix, one watch message): room for many
+/// thousands of keys, while a broken or hostile member cannot exhaust memory.
+const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
 /// A handle to an etcd cluster and a key prefix, both a loader source (the keys under the
 /// prefix) and the provider of `${etcd:/key}` references; clones share the client and one
@@ -37,6 +46,8 @@ pub struct EtcdStore {
     preferred: AtomicUsize,
     /// The revision of the latest snapshot: pushes follow from there.
     last_revision: AtomicI64,
+    /// The largest answer or watch message read.
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for EtcdStore {
@@ -101,9 +112,18 @@ pub struct EtcdBuilder {
     endpoints: Vec<String>,
     prefix: String,
     safeguards: Safeguards,
+    max_response_bytes: usize,
 }
 
 impl EtcdBuilder {
+    /// The largest answer (a range of the prefix) or watch message read (default 16 MiB).
+    /// A bigger answer is an error naming the member and the limit; a bigger watch message
+    /// is skipped with a warning.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// The cache, audit sink, last-known-good store and outage policy of `${etcd:..}`
     /// references (default: a 5-minute cache, `tracing` audit events, no fallback store,
     /// loads fail while etcd is down).
@@ -114,6 +134,7 @@ impl EtcdBuilder {
 
     /// Builds the source. No request is made until it is read.
     pub fn build(self) -> Result<EtcdSource, ProviderError> {
+        self.safeguards.check()?;
         if self.endpoints.is_empty() {
             return Err(ProviderError::new(
                 ProviderErrorKind::Invalid,
@@ -135,6 +156,7 @@ impl EtcdBuilder {
             prefix: self.prefix,
             preferred: AtomicUsize::new(0),
             last_revision: AtomicI64::new(0),
+            max_response_bytes: self.max_response_bytes,
         };
         Ok(CachedProvider::new(store, self.safeguards))
     }
@@ -153,7 +175,7 @@ impl EtcdStore {
         path: &str,
         body: &Value,
         timeout: Duration,
-    ) -> Result<Value, ProviderError> {
+    ) -> Result<WipedJson, ProviderError> {
         let count = self.endpoints.len();
         let start = self.preferred.load(Ordering::Relaxed);
         let mut last = String::new();
@@ -170,7 +192,9 @@ impl EtcdStore {
             match sent {
                 Ok(response) if response.status().is_success() => {
                     self.preferred.store(index, Ordering::Relaxed);
-                    return response.json().await.map_err(|_| {
+                    let what = format!("the answer of etcd at {endpoint}{path}");
+                    let bytes = body::read_capped(response, self.max_response_bytes, &what).await?;
+                    return body::parse(&bytes).ok_or_else(|| {
                         unavailable(format!("{endpoint} answered with a body that is not JSON"))
                     });
                 }
@@ -235,6 +259,7 @@ impl EtcdSource {
                 .collect(),
             prefix: prefix.into(),
             safeguards: Safeguards::default(),
+            max_response_bytes: MAX_RESPONSE_BYTES,
         }
     }
 
@@ -330,7 +355,7 @@ impl EtcdSource {
             }
         };
         let mut response = response;
-        let mut buffer: Vec<u8> = Vec::new();
+        let mut lines = LineBuffer::new(self.inner.max_response_bytes);
         loop {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
@@ -341,11 +366,20 @@ impl EtcdSource {
                     return Ok(delivered);
                 }
             };
-            buffer.extend_from_slice(&chunk);
             // The gateway writes one JSON object per line.
-            while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = buffer.drain(..=end).collect();
-                let Ok(message) = serde_json::from_slice::<Value>(&line) else {
+            for line in lines.push(&chunk) {
+                let line = match line {
+                    Line::Whole(line) => line,
+                    Line::Oversize => {
+                        let skipped = body::too_large(
+                            &format!("a watch message of etcd at {endpoint}"),
+                            self.inner.max_response_bytes,
+                        );
+                        tracing::warn!(target: "config_providers::etcd", "{skipped}; its changes are skipped");
+                        continue;
+                    }
+                };
+                let Some(message) = body::parse(&line) else {
                     continue;
                 };
                 for event in message["result"]["events"].as_array().into_iter().flatten() {
@@ -354,7 +388,8 @@ impl EtcdSource {
                         .as_str()
                         .and_then(|r| r.parse().ok())
                         .unwrap_or(0);
-                    if revision <= delivered {
+                    // Events of one revision (a transaction) share it: each is delivered.
+                    if revision < start {
                         continue;
                     }
                     let Some(key) = unb64(&kv["key"]).and_then(|k| self.inner.config_key(&k))
@@ -377,7 +412,7 @@ impl EtcdSource {
                     {
                         return Err(Stop);
                     }
-                    delivered = revision;
+                    delivered = delivered.max(revision);
                 }
             }
         }

@@ -78,11 +78,20 @@ impl CircuitBreaker {
             (Err(_), _) => {
                 tracing::warn!(target: "config_providers", "circuit opened for {:?}", self.cooldown);
                 BreakerState::Open {
-                    until: Instant::now() + self.cooldown,
+                    until: later(Instant::now(), self.cooldown),
                 }
             }
         };
     }
+}
+
+/// `from + wait`, saturating at a far future instead of panicking on a huge `wait`.
+pub(crate) fn later(from: Instant, wait: Duration) -> Instant {
+    /// Longer than any setting means, short enough to add to any clock reading.
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    from.checked_add(wait.min(FAR))
+        .or_else(|| from.checked_add(Duration::from_secs(24 * 3600)))
+        .unwrap_or(from)
 }
 
 /// Spaces calls at least `1 / rate` seconds apart.
@@ -106,7 +115,7 @@ impl RateLimit {
         let slot = {
             let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
             let slot = (*next).max(Instant::now());
-            *next = slot + self.interval;
+            *next = later(slot, self.interval);
             slot
         };
         tokio::time::sleep_until(slot).await;
@@ -134,6 +143,17 @@ mod tests {
         breaker.admit("p").unwrap(); // half-open: one try
         breaker.record(&Ok::<(), ProviderError>(()));
         breaker.admit("p").unwrap();
+    }
+
+    /// `now + cooldown` once panicked for a huge cooldown, inside every read that opened it.
+    #[tokio::test(start_paused = true)]
+    async fn a_huge_cooldown_saturates() {
+        let breaker = CircuitBreaker::new(1, Duration::MAX);
+        breaker.admit("p").unwrap();
+        breaker.record(&down());
+        assert!(breaker.admit("p").is_err());
+        let limit = RateLimit::new(f64::NAN);
+        limit.wait().await;
     }
 
     #[tokio::test(start_paused = true)]

@@ -45,6 +45,8 @@ pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "cache")]
+mod body;
+#[cfg(feature = "cache")]
 pub mod cache;
 #[cfg(feature = "etcd")]
 pub mod etcd;
@@ -58,3 +60,24 @@ pub mod safeguards;
 pub mod store;
 #[cfg(feature = "vault")]
 pub mod vault;
+
+#[cfg(test)]
+mod tests {
+    /// The unit tests sit behind the provider features; the crate's self dev-dependency turns
+    /// them on for `cargo test -p config-providers`. Without it this fails instead of
+    /// passing with nothing tested.
+    #[test]
+    fn unit_tests_build_with_every_provider() {
+        let features = [
+            ("vault", cfg!(feature = "vault")),
+            ("etcd", cfg!(feature = "etcd")),
+            ("aws", cfg!(feature = "aws")),
+        ];
+        let missing: Vec<&str> = features
+            .iter()
+            .filter(|(_, on)| !on)
+            .map(|(name, _)| *name)
+            .collect();
+        assert!(missing.is_empty(), "unit tests built without {missing:?}");
+    }
+}

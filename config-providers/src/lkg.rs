@@ -150,7 +150,7 @@ impl LastKnownGood {
     }
 
     /// Reads and decrypts the file; `None` when it does not exist.
-    fn read_all(&self) -> Result<Option<BTreeMap<String, Value>>, ProviderError> {
+    fn read_all(&self) -> Result<Option<Entries>, ProviderError> {
         let bytes = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -173,13 +173,16 @@ impl LastKnownGood {
                     self.path.display()
                 ))
             })?;
+        let plain = zeroize::Zeroizing::new(plain);
         serde_json::from_slice(&plain)
-            .map(Some)
+            .map(|entries| Some(Entries(entries)))
             .map_err(|_| invalid(format!("{} holds no valid document", self.path.display())))
     }
 
     fn write_all(&self, entries: &BTreeMap<String, Value>) -> Result<(), ProviderError> {
-        let plain = serde_json::to_vec(entries).map_err(|e| invalid(e.to_string()))?;
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec(entries).map_err(|e| invalid(e.to_string()))?,
+        );
         let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self
             .cipher
@@ -191,6 +194,29 @@ impl LastKnownGood {
         write_private(&temp, &bytes)
             .and_then(|()| std::fs::rename(&temp, &self.path))
             .map_err(|e| invalid(format!("cannot write {}: {e}", self.path.display())))
+    }
+}
+
+/// The decrypted document, its secret text wiped when dropped.
+#[derive(Default)]
+struct Entries(BTreeMap<String, Value>);
+
+impl std::ops::Deref for Entries {
+    type Target = BTreeMap<String, Value>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Entries {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Entries {
+    fn drop(&mut self) {
+        self.0.values_mut().for_each(crate::body::wipe);
     }
 }
 

@@ -64,6 +64,12 @@ impl Safeguards {
         self
     }
 
+    /// Refuses settings the cache cannot use (see [`CachePolicy::validate`]); every builder
+    /// calls it.
+    pub(crate) fn check(&self) -> Result<(), config_runtime::ProviderError> {
+        self.cache.validate()
+    }
+
     /// The cache of a provider answering `scheme`.
     pub(crate) fn into_cache(self, scheme: &str) -> Arc<SecretCache> {
         let audit = AuditTrail::new(

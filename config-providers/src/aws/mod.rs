@@ -199,9 +199,11 @@ impl<S: SecretStore> AwsBuilder<S> {
         self
     }
 
-    /// Loads the SDK configuration and builds the provider. Fails only when no region is
-    /// configured; credentials are resolved on first use.
+    /// Loads the SDK configuration and builds the provider. Fails when no region is
+    /// configured or the safeguards' cache policy is invalid; credentials are resolved on
+    /// first use.
     pub async fn build(self) -> Result<CachedProvider<S>, ProviderError> {
+        self.safeguards.check()?;
         let config = self.settings.sdk_config().await?;
         Ok(CachedProvider::new((self.store)(&config), self.safeguards))
     }

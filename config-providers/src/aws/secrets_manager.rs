@@ -67,7 +67,7 @@ impl SecretStore for SecretsManagerStore {
 
     async fn read(&self, locator: &str) -> Result<SecretData, ProviderError> {
         let (id, stage) = split_stage(locator);
-        let output = self
+        let mut output = self
             .client
             .get_secret_value()
             .secret_id(id)
@@ -75,11 +75,17 @@ impl SecretStore for SecretsManagerStore {
             .send()
             .await
             .map_err(|e| to_provider_error(&e, &describe(locator)))?;
-        let text = match (output.secret_string(), output.secret_binary()) {
-            (Some(text), _) => text.to_owned(),
-            (None, Some(blob)) => match std::str::from_utf8(blob.as_ref()) {
-                Ok(text) => text.to_owned(),
-                Err(_) => base64::engine::general_purpose::STANDARD.encode(blob.as_ref()),
+        // The text is moved out of the answer, not copied: no unwiped copy stays behind.
+        let text = match (output.secret_string.take(), output.secret_binary.take()) {
+            (Some(text), _) => text,
+            (None, Some(blob)) => match String::from_utf8(blob.into_inner()) {
+                Ok(text) => text,
+                Err(not_text) => {
+                    let mut bytes = not_text.into_bytes();
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+                    zeroize::Zeroize::zeroize(&mut bytes);
+                    encoded
+                }
             },
             (None, None) => String::new(),
         };

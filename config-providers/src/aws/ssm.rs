@@ -83,7 +83,7 @@ impl SsmProvider {
         let mut entries = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let output = self
+            let mut output = self
                 .inner
                 .client
                 .get_parameters_by_path()
@@ -94,15 +94,18 @@ impl SsmProvider {
                 .send()
                 .await
                 .map_err(|e| to_provider_error(&e, &what))?;
-            for parameter in output.parameters() {
-                if let (Some(name), Some(value)) = (parameter.name(), parameter.value()) {
+            let next = output.next_token.take();
+            for mut parameter in output.parameters.take().unwrap_or_default() {
+                if let (Some(name), Some(value)) =
+                    (parameter.name.as_deref(), parameter.value.take())
+                {
                     let secure = matches!(
                         parameter.r#type(),
                         Some(aws_sdk_ssm::types::ParameterType::SecureString)
                     );
                     entries.push(PathParameter {
                         key: config_key(path, name),
-                        value: value.to_owned(),
+                        value,
                         kind: if secure {
                             ParameterKind::Decrypted
                         } else {
@@ -111,8 +114,8 @@ impl SsmProvider {
                     });
                 }
             }
-            match output.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            match next {
+                Some(next) if !next.is_empty() => token = Some(next),
                 _ => break,
             }
         }
@@ -155,7 +158,7 @@ impl SecretStore for SsmStore {
     }
 
     async fn read(&self, name: &str) -> Result<SecretData, ProviderError> {
-        let output = self
+        let mut output = self
             .client
             .get_parameter()
             .name(name)
@@ -163,9 +166,12 @@ impl SecretStore for SsmStore {
             .send()
             .await
             .map_err(|e| to_provider_error(&e, &describe(name)))?;
-        let parameter = output.parameter();
-        let data = SecretData::text(parameter.and_then(|p| p.value()).unwrap_or_default());
-        Ok(match parameter.map(|p| p.version()) {
+        // The value is moved out of the answer, not copied: no unwiped copy stays behind.
+        let mut parameter = output.parameter.take();
+        let version = parameter.as_ref().map(|p| p.version);
+        let value = parameter.as_mut().and_then(|p| p.value.take());
+        let data = SecretData::text(value.unwrap_or_default());
+        Ok(match version {
             Some(version) if version > 0 => data.with_version(version.to_string()),
             _ => data,
         })

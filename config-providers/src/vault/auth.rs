@@ -10,7 +10,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use zeroize::Zeroizing;
+
 use super::http::Http;
+use super::leases::{renew_after, saturating_from};
+use crate::body::WipedJson;
 
 #[derive(Debug)]
 pub(super) enum Auth {
@@ -67,7 +71,8 @@ impl TokenCell {
     }
 
     /// A usable token: logs in first, or renews when two thirds of the lease have passed.
-    pub async fn current(&self, http: &Http) -> Result<String, ProviderError> {
+    /// The copy is wiped when the request that needed it is done.
+    pub async fn current(&self, http: &Http) -> Result<Zeroizing<String>, ProviderError> {
         let mut current = self.current.lock().await;
         let due = current
             .as_ref()
@@ -89,16 +94,18 @@ impl TokenCell {
             }
             None => *current = Some(self.login(http).await?),
         }
-        Ok(current
-            .as_ref()
-            .map(|t| t.value.expose_secret().clone())
-            .unwrap_or_default())
+        Ok(Zeroizing::new(
+            current
+                .as_ref()
+                .map(|t| t.value.expose_secret().clone())
+                .unwrap_or_default(),
+        ))
     }
 
     /// Replaces the token with a fresh login (after the server rejected it).
-    pub async fn relogin(&self, http: &Http) -> Result<String, ProviderError> {
+    pub async fn relogin(&self, http: &Http) -> Result<Zeroizing<String>, ProviderError> {
         let token = self.login(http).await?;
-        let value = token.value.expose_secret().clone();
+        let value = Zeroizing::new(token.value.expose_secret().clone());
         *self.current.lock().await = Some(token);
         Ok(value)
     }
@@ -111,7 +118,10 @@ impl TokenCell {
                 renewable: false,
             }),
             Auth::AppRole { role_id, secret_id } => {
-                let body = json!({ "role_id": role_id, "secret_id": secret_id.expose_secret() });
+                // The body holds a copy of the secret id: wiped when the request is done.
+                let body = WipedJson(
+                    json!({ "role_id": role_id, "secret_id": secret_id.expose_secret() }),
+                );
                 let answer = http
                     .write(
                         Method::POST,
@@ -134,7 +144,7 @@ async fn renew(http: &Http, token: &Token) -> Result<Token, ProviderError> {
         .write(
             Method::POST,
             "auth/token/renew-self",
-            Some(token.value.expose_secret()),
+            Some(token.value.expose_secret().as_str()),
             &json!({}),
             "auth/token/renew-self",
         )
@@ -143,12 +153,35 @@ async fn renew(http: &Http, token: &Token) -> Result<Token, ProviderError> {
     Ok(token_from(&answer))
 }
 
+/// The token of a login or renewal answer; any `lease_duration` (a hostile one included)
+/// gives a renewal time without overflow.
 fn token_from(answer: &Value) -> Token {
     let auth = &answer["auth"];
     let lease = auth["lease_duration"].as_u64().unwrap_or(0);
     Token {
         value: Secret::new(auth["client_token"].as_str().unwrap_or_default().to_owned()),
-        renew_at: (lease > 0).then(|| Instant::now() + Duration::from_secs(lease * 2 / 3)),
+        renew_at: (lease > 0)
+            .then(|| saturating_from(Instant::now(), renew_after(Duration::from_secs(lease)))),
         renewable: auth["renewable"].as_bool().unwrap_or(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `lease * 2 / 3` once overflowed (a panic inside every read) for a huge lease.
+    #[test]
+    fn a_hostile_token_lease_does_not_overflow() {
+        for lease in [u64::MAX, u64::MAX / 2 + 1, 1] {
+            let answer = json!({"auth": {"client_token": "t", "lease_duration": lease}});
+            let token = token_from(&answer);
+            assert!(token.renew_at.is_some(), "{lease}");
+        }
+        assert!(
+            token_from(&json!({"auth": {"client_token": "t"}}))
+                .renew_at
+                .is_none()
+        );
     }
 }

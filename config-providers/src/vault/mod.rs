@@ -11,6 +11,12 @@
 //! ```
 //!
 //! `?version=N` reads a version of a KV v2 secret: `${vault:secret/app?version=2#password}`.
+//!
+//! Against a hostile or misconfigured server: no redirect is followed (it would carry the
+//! token, or an AppRole `secret_id`, to another address); answers are read up to
+//! [`VaultBuilder::max_response_bytes`]; a plain `http` address to another host is warned
+//! about once. Dynamic secrets are kept for their lease, so cache refreshes do not mint new
+//! credentials; a lease replaced by a new one is revoked.
 
 mod auth;
 mod http;
@@ -23,10 +29,11 @@ use std::time::Duration;
 use config_runtime::{ProviderError, ProviderErrorKind, SecretData};
 use serde_json::Value;
 
+use crate::body::WipedJson;
 use crate::safeguards::Safeguards;
 use crate::store::{CachedProvider, SecretStore, WeakProvider};
 use auth::{Auth, TokenCell};
-use http::Http;
+use http::{Http, MAX_RESPONSE_BYTES};
 pub use leases::LeaseInfo;
 use leases::Leases;
 
@@ -81,6 +88,7 @@ pub struct VaultBuilder {
     scheme: String,
     safeguards: Safeguards,
     ca_certificates: Vec<Vec<u8>>,
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for VaultBuilder {
@@ -153,14 +161,24 @@ impl VaultBuilder {
         self
     }
 
+    /// The largest answer read from Vault (default 4 MiB); a bigger one is an error naming
+    /// the address and the limit, so a broken or hostile server cannot exhaust memory.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// The reference scheme answered (default `vault`).
     pub fn scheme(mut self, scheme: impl Into<String>) -> Self {
         self.scheme = scheme.into();
         self
     }
 
-    /// Builds the provider. No request is made until the first secret is read.
+    /// Builds the provider. No request is made until the first secret is read. Fails without
+    /// credentials or with an invalid cache policy; warns (once per address) when the address
+    /// is plain `http` to another host.
     pub fn build(self) -> Result<VaultProvider, ProviderError> {
+        self.safeguards.check()?;
         let auth = self.auth.ok_or_else(|| {
             ProviderError::new(
                 ProviderErrorKind::Invalid,
@@ -172,6 +190,7 @@ impl VaultBuilder {
             self.namespace,
             self.timeout,
             &self.ca_certificates,
+            self.max_response_bytes,
         )?;
         let token = TokenCell::new(auth);
         let scheme = self.scheme;
@@ -202,6 +221,7 @@ impl VaultProvider {
             scheme: "vault".to_owned(),
             safeguards: Safeguards::default(),
             ca_certificates: Vec::new(),
+            max_response_bytes: MAX_RESPONSE_BYTES,
         }
     }
 
@@ -244,25 +264,35 @@ impl VaultProvider {
     }
 
     /// Revokes every lease this provider holds (call it when the application stops, so
-    /// dynamic credentials do not outlive it). Returns how many were revoked.
+    /// dynamic credentials do not outlive it). Returns how many were revoked; when some could
+    /// not be, every one of them is tried and the error names each failure.
     pub async fn shutdown(&self) -> Result<usize, ProviderError> {
         let store = &self.inner;
         let mut revoked = 0;
+        let mut failures: Vec<(LeaseInfo, ProviderError)> = Vec::new();
         for lease in store.leases.take_all() {
-            let token = store.token.current(&store.http).await?;
-            store
-                .http
-                .write(
-                    reqwest::Method::PUT,
-                    "sys/leases/revoke",
-                    Some(&token),
-                    &serde_json::json!({ "lease_id": lease.lease_id }),
-                    &lease.path,
-                )
-                .await?;
-            revoked += 1;
+            match store.revoke(&lease).await {
+                Ok(()) => revoked += 1,
+                Err(e) => failures.push((lease, e)),
+            }
         }
-        Ok(revoked)
+        let Some((_, first)) = failures.first() else {
+            return Ok(revoked);
+        };
+        let kind = first.kind;
+        let listed: Vec<String> = failures
+            .iter()
+            .map(|(lease, e)| format!("`{}` (lease {}): {e}", lease.path, lease.lease_id))
+            .collect();
+        Err(ProviderError::new(
+            kind,
+            format!(
+                "revoked {revoked} of {} leases; {} could not be revoked: {}",
+                revoked + failures.len(),
+                failures.len(),
+                listed.join("; ")
+            ),
+        ))
     }
 }
 
@@ -295,12 +325,20 @@ impl SecretStore for VaultStore {
                     .await?;
                 parse_kv(&body, 2, path)
             }
-            Engine::KvV1 => parse_kv(&self.api_get(path, path).await?, 1, path),
+            Engine::KvV1 => parse_kv(&*self.api_get(path, path).await?, 1, path),
             Engine::Leased => {
+                // Credentials are kept for their lease: a cache refresh must not mint more.
+                if let Some(data) = self.leases.current(locator) {
+                    return Ok(data);
+                }
                 let body = self.api_get(path, path).await?;
                 let data = parse_kv(&body, 1, path)?;
                 if let Some(lease) = leases::lease_of(&body, locator) {
-                    self.leases.track(lease, &self.provider);
+                    for old in self.leases.track(lease, data.clone(), &self.provider) {
+                        if let Err(e) = self.revoke(&old).await {
+                            tracing::warn!(target: "config_providers::vault", path = %old.path, lease = %old.lease_id, "cannot revoke a superseded lease: {e}");
+                        }
+                    }
                 }
                 Ok(data)
             }
@@ -338,7 +376,7 @@ impl VaultStore {
             .write(
                 reqwest::Method::PUT,
                 "sys/leases/renew",
-                Some(&token),
+                Some(token.as_str()),
                 &serde_json::json!({ "lease_id": lease_id, "increment": increment.as_secs() }),
                 shown,
             )
@@ -348,8 +386,23 @@ impl VaultStore {
         ))
     }
 
+    /// Revokes one lease.
+    async fn revoke(&self, lease: &LeaseInfo) -> Result<(), ProviderError> {
+        let token = self.token.current(&self.http).await?;
+        self.http
+            .write(
+                reqwest::Method::PUT,
+                "sys/leases/revoke",
+                Some(token.as_str()),
+                &serde_json::json!({ "lease_id": lease.lease_id }),
+                &lease.path,
+            )
+            .await?;
+        Ok(())
+    }
+
     /// GET with the current token; on 403 with AppRole, logs in again once and retries.
-    async fn api_get(&self, api_path: &str, shown: &str) -> Result<Value, ProviderError> {
+    async fn api_get(&self, api_path: &str, shown: &str) -> Result<WipedJson, ProviderError> {
         let token = self.token.current(&self.http).await?;
         match self.http.get(api_path, &token, shown).await {
             Err(e) if e.kind == ProviderErrorKind::Denied && self.token.can_login() => {
