@@ -4,15 +4,21 @@
 //!
 //! Messages never contain a secret's value: parse failures of secret fields omit the input,
 //! and every text a user callback produced is scrubbed of known secret values before it is
-//! stored (see [`ConfigError::scrub`]).
+//! stored (see [`ConfigError::scrub`]), in the forms a callback may print them: as given, each
+//! item of a list, escaped by `{:?}`, and as a parsed URL (normalised, and its password alone).
+//! The password part of any URL in a message is masked, long values are cut and control
+//! characters are escaped.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::origin::Origin;
 use crate::secret::REDACTED;
 use crate::warning::Warning;
 
-/// Everything that was wrong with one load, in the order found.
+/// Everything that was wrong with one load: first what spoils the whole load (a declaration
+/// problem, a source that could not be read), then the fields' problems in declaration order,
+/// then names that match no field, then the configuration's own check.
 #[derive(Debug, Clone)]
 pub struct ConfigError {
     errors: Vec<FieldError>,
@@ -20,7 +26,16 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(errors: Vec<FieldError>, warnings: Vec<Warning>) -> Self {
+    pub(crate) fn new(mut errors: Vec<FieldError>, mut warnings: Vec<Warning>) -> Self {
+        // Stable: the fields' problems keep the order they were found in, which is the
+        // declaration order.
+        errors.sort_by_key(FieldError::rank);
+        for error in &mut errors {
+            error.kind.for_each_text(mask_in_place);
+        }
+        for warning in &mut warnings {
+            warning.for_each_text(mask_in_place);
+        }
         ConfigError { errors, warnings }
     }
 
@@ -43,13 +58,11 @@ impl ConfigError {
         &self.warnings
     }
 
-    /// Replaces every occurrence of the given secret texts in messages by `[REDACTED]`.
+    /// Replaces every occurrence of the given secret texts in messages by `[REDACTED]`, in
+    /// every form a message may show them (see [`scrub_forms`]).
     pub(crate) fn scrub(&mut self, secrets: &[String]) {
-        let secrets: Vec<&str> = secrets
-            .iter()
-            .map(String::as_str)
-            .filter(|s| s.len() >= MIN_SCRUB_LEN)
-            .collect();
+        let forms = scrub_forms(secrets.iter().map(String::as_str));
+        let secrets: Vec<&str> = forms.iter().map(String::as_str).collect();
         if secrets.is_empty() {
             return;
         }
@@ -66,12 +79,156 @@ impl ConfigError {
 /// and a one- or two-character secret protects nothing.
 const MIN_SCRUB_LEN: usize = 3;
 
+/// Every form in which a message may show one of `secrets`, longest first: the text as given
+/// and trimmed, each comma-separated item (a list field), each of those escaped as `{:?}`
+/// escapes it, and for a text that is a URL its normalised form and its password (as written
+/// and percent-decoded).
+pub(crate) fn scrub_forms<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut forms: Vec<String> = Vec::new();
+    let mut add = |form: &str| {
+        if form.chars().count() >= MIN_SCRUB_LEN && !forms.iter().any(|f| f == form) {
+            forms.push(form.to_owned());
+        }
+    };
+    for secret in secrets {
+        let mut plain: Vec<&str> = vec![secret, secret.trim()];
+        if secret.contains(',') {
+            plain.extend(secret.split(',').map(str::trim));
+        }
+        for text in plain {
+            add(text);
+            let escaped = format!("{text:?}");
+            add(&escaped[1..escaped.len() - 1]);
+            if let Ok(url) = url::Url::parse(text) {
+                add(url.as_str());
+                let escaped = format!("{:?}", url.as_str());
+                add(&escaped[1..escaped.len() - 1]);
+                if let Some(password) = url.password() {
+                    add(password);
+                    let decoded = percent_decode(password);
+                    add(&decoded);
+                    let escaped = format!("{decoded:?}");
+                    add(&escaped[1..escaped.len() - 1]);
+                }
+            }
+        }
+    }
+    // Longest first, so that a longer form is replaced before a shorter one inside it.
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms
+}
+
+/// `%40` → `@`; invalid escapes are kept as written.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 pub(crate) fn scrub_text(text: &mut String, secrets: &[&str]) {
     for secret in secrets {
         if text.contains(secret) {
             *text = text.replace(secret, REDACTED);
         }
     }
+}
+
+/// The password part of every URL in `text` (`scheme://user:password@host`) replaced by
+/// `[REDACTED]`; the rest is kept so the message still says which URL it is about.
+pub(crate) fn mask_url_passwords(text: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '`') || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@').and_then(|at| {
+            let userinfo = &authority[..at];
+            userinfo.find(':').map(|colon| (colon, at))
+        }) {
+            Some((colon, at)) => {
+                out.push_str(&authority[..=colon]);
+                out.push_str(REDACTED);
+                out.push_str(&authority[at..]);
+                changed = true;
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    if !changed {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+fn mask_in_place(text: &mut String) {
+    if let Cow::Owned(masked) = mask_url_passwords(text) {
+        *text = masked;
+    }
+}
+
+/// How many characters of a value a message or the explain report shows.
+pub(crate) const SHOWN_CHARS: usize = 100;
+
+/// A value cut to [`SHOWN_CHARS`] characters (with `…`), and its length when it was cut.
+pub(crate) fn cut(text: &str) -> (Cow<'_, str>, Option<usize>) {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => (Cow::Borrowed(text), None),
+        Some((end, _)) => (
+            Cow::Owned(format!("{}…", &text[..end])),
+            Some(text.chars().count()),
+        ),
+    }
+}
+
+/// A value for a message: cut when long (saying how long), URL passwords masked, quoted with
+/// control characters escaped.
+pub(crate) fn quote(text: &str) -> String {
+    let (shown, length) = cut(text);
+    let masked = mask_url_passwords(&shown);
+    match length {
+        None => format!("{masked:?}"),
+        Some(n) => format!("{masked:?} ({n} characters)"),
+    }
+}
+
+/// Control characters (newlines, escapes, NUL, ...) written as escapes, so a value cannot
+/// break a line of a report or drive a terminal.
+pub(crate) fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 impl fmt::Display for ConfigError {
@@ -86,7 +243,8 @@ impl fmt::Display for ConfigError {
             writeln!(f, "  {error}")?;
         }
         for warning in &self.warnings {
-            writeln!(f, "  warning: {warning}")?;
+            let warning = warning.to_string();
+            writeln!(f, "  warning: {}", escape_controls(&warning))?;
         }
         Ok(())
     }
@@ -223,6 +381,17 @@ impl FieldError {
         &self.kind
     }
 
+    /// Where the problem goes in a report: what spoils the whole load first, then the keys,
+    /// then names that match no field, then the configuration's own check.
+    fn rank(&self) -> u8 {
+        match (&self.subject, &self.kind) {
+            (_, ErrorKind::Schema { .. }) | (Subject::Source, _) => 0,
+            (Subject::Variable(_), _) | (_, ErrorKind::Unknown { .. }) => 2,
+            (Subject::Config, _) => 3,
+            (Subject::Key(_) | Subject::Section(_), _) => 1,
+        }
+    }
+
     /// The name a reader knows the subject by: the variable for environment-style sources,
     /// the key path for files; `None` when the origin (or nothing) names it.
     fn label(&self) -> Option<&str> {
@@ -237,14 +406,15 @@ impl FieldError {
 }
 
 impl fmt::Display for FieldError {
+    /// One line: control characters in names, origins and messages are escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.origin, self.label()) {
-            (Some(origin), Some(label)) => write!(f, "{label} ({origin}): ")?,
-            (Some(origin), None) => write!(f, "{origin}: ")?,
-            (None, Some(label)) => write!(f, "{label}: ")?,
-            (None, None) => {}
-        }
-        write!(f, "{}", self.kind)
+        let line = match (&self.origin, self.label()) {
+            (Some(origin), Some(label)) => format!("{label} ({origin}): {}", self.kind),
+            (Some(origin), None) => format!("{origin}: {}", self.kind),
+            (None, Some(label)) => format!("{label}: {}", self.kind),
+            (None, None) => self.kind.to_string(),
+        };
+        f.write_str(&escape_controls(&line))
     }
 }
 
@@ -277,9 +447,11 @@ pub enum ErrorKind {
     Invalid {
         /// What a valid value looks like.
         expected: String,
-        /// The value as given, quoted; `None` for secrets.
+        /// The value as given (its first characters and `…` when long; a URL's password
+        /// masked); `None` when it is not shown: a secret, or a value taken through a
+        /// reference or decrypted.
         got: Option<String>,
-        /// The parser's explanation, when it has one (never for secrets).
+        /// The parser's explanation, how long a cut value is, or why the value is not shown.
         detail: Option<String>,
     },
     /// The value parsed but broke a `validate(..)` rule.
@@ -364,10 +536,8 @@ impl fmt::Display for ErrorKind {
             } => {
                 match got {
                     Some(got) => write!(f, "expected {expected}, got {got:?}")?,
-                    None => write!(
-                        f,
-                        "expected {expected}, got an invalid secret value (not shown)"
-                    )?,
+                    None if detail.is_none() => write!(f, "expected {expected} (value not shown)")?,
+                    None => write!(f, "expected {expected}")?,
                 }
                 match detail {
                     Some(detail) => write!(f, " ({detail})"),
