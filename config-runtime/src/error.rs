@@ -81,8 +81,8 @@ const MIN_SCRUB_LEN: usize = 3;
 
 /// Every form in which a message may show one of `secrets`, longest first: the text as given
 /// and trimmed, each comma-separated item (a list field), each of those escaped as `{:?}`
-/// escapes it, and for a text that is a URL its normalised form and its password (as written
-/// and percent-decoded).
+/// escapes it, and for a text that is a URL its normalised form, its host and its password (as
+/// written and percent-decoded), each also with the password masked.
 pub(crate) fn scrub_forms<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut forms: Vec<String> = Vec::new();
     let mut add = |form: &str| {
@@ -99,10 +99,18 @@ pub(crate) fn scrub_forms<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Vec
             add(text);
             let escaped = format!("{text:?}");
             add(&escaped[1..escaped.len() - 1]);
+            // Messages have URL passwords masked before they are scrubbed.
+            add(&mask_url_passwords(text));
             if let Ok(url) = url::Url::parse(text) {
-                add(url.as_str());
-                let escaped = format!("{:?}", url.as_str());
-                add(&escaped[1..escaped.len() - 1]);
+                for form in [url.as_str(), &mask_url_passwords(url.as_str())] {
+                    add(form);
+                    let escaped = format!("{form:?}");
+                    add(&escaped[1..escaped.len() - 1]);
+                }
+                // `{:?}` of a `Url` shows its host on its own.
+                if let Some(host) = url.host_str() {
+                    add(host);
+                }
                 if let Some(password) = url.password() {
                     add(password);
                     let decoded = percent_decode(password);
@@ -643,5 +651,110 @@ mod tests {
         assert_eq!(check("").subject(), &Subject::Config);
         assert_eq!(check("redis").to_string(), "redis: min above max");
         assert_eq!(check("redis").path(), "redis");
+    }
+
+    #[test]
+    fn scrubbing_finds_escaped_listed_and_url_forms() {
+        let forms = scrub_forms([
+            "pa\"ss\nword",
+            "one-key, two-key",
+            "postgres://app:p%40ss-w0rd@DB.Internal/x",
+        ]);
+        let mut text = format!(
+            "saw {:?} and two-key and {:?} and {}",
+            "pa\"ss\nword",
+            url::Url::parse("postgres://app:p%40ss-w0rd@DB.Internal/x").unwrap(),
+            "p@ss-w0rd"
+        );
+        let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+        scrub_text(&mut text, &forms);
+        for leak in ["ss\\nword", "two-key", "p%40ss", "p@ss", "db.internal"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+    }
+
+    #[test]
+    fn url_passwords_are_masked_in_any_text() {
+        assert_eq!(
+            mask_url_passwords("bad URL \"postgres://app:hunter22@db:5432/x\" here"),
+            "bad URL \"postgres://app:[REDACTED]@db:5432/x\" here"
+        );
+        assert_eq!(
+            mask_url_passwords("a://u:p@h and b://v:q@i/"),
+            "a://u:[REDACTED]@h and b://v:[REDACTED]@i/"
+        );
+        assert_eq!(
+            mask_url_passwords("https://user@host/p:a@b"),
+            "https://user@host/p:a@b"
+        );
+        assert_eq!(mask_url_passwords("no url: a@b"), "no url: a@b");
+    }
+
+    #[test]
+    fn long_values_are_cut_and_controls_escaped() {
+        let long = "x".repeat(1_000_000);
+        let quoted = quote(&long);
+        assert!(quoted.len() < 200, "{quoted}");
+        assert!(quoted.ends_with("(1000000 characters)"), "{quoted}");
+        assert_eq!(quote("a\nb\u{1b}[31m"), "\"a\\nb\\u{1b}[31m\"");
+        assert_eq!(escape_controls("key\r\n\u{7}"), "key\\r\\n\\u{7}");
+        assert_eq!(escape_controls("plain é"), "plain é");
+    }
+
+    #[test]
+    fn errors_are_listed_fields_first_then_unknown_names() {
+        let env = |var: &str| {
+            Some(Origin::Env {
+                var: var.to_owned(),
+            })
+        };
+        let unknown = FieldError::variable(
+            "APP_X",
+            Origin::Env {
+                var: "APP_X".to_owned(),
+            },
+            ErrorKind::Unknown {
+                what: UnknownName::Variable,
+                suggestion: None,
+            },
+        );
+        let field = |path: &str| FieldError::key(path, None, env("APP_P"), ErrorKind::Missing);
+        let source = FieldError::source(
+            Origin::File {
+                path: "a.toml".into(),
+                line: None,
+            },
+            ErrorKind::Source {
+                message: "unreadable".to_owned(),
+            },
+        );
+        let error = ConfigError::new(vec![unknown, field("a"), source, field("b")], Vec::new());
+        let order: Vec<_> = error.errors().iter().map(|e| e.subject().clone()).collect();
+        assert_eq!(
+            order,
+            [
+                Subject::Source,
+                Subject::Key("a".to_owned()),
+                Subject::Key("b".to_owned()),
+                Subject::Variable("APP_X".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn values_not_shown_are_not_called_secret_unless_they_are() {
+        let kind = |detail: Option<&str>| ErrorKind::Invalid {
+            expected: "a table of settings".to_owned(),
+            got: None,
+            detail: detail.map(str::to_owned),
+        };
+        assert_eq!(
+            kind(Some("got a single value")).to_string(),
+            "expected a table of settings (got a single value)"
+        );
+        assert_eq!(
+            kind(None).to_string(),
+            "expected a table of settings (value not shown)"
+        );
     }
 }

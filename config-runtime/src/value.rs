@@ -673,4 +673,54 @@ mod tests {
     fn single_values_reject_lists() {
         assert!(u8::from_raw(&RawValue::List(vec!["1".into()])).is_err());
     }
+
+    #[test]
+    fn lists_of_secrets_are_secret() {
+        const { assert!(<Vec<Secret<String>> as ConfigValue>::SECRET) };
+        const { assert!(<Option<Vec<Secret<String>>> as ConfigValue>::SECRET) };
+        const { assert!(!<Vec<String> as ConfigValue>::SECRET) };
+    }
+
+    #[test]
+    fn list_messages_use_proper_plurals() {
+        let expected = |e: Cow<'static, str>| e.into_owned();
+        assert_eq!(
+            expected(Vec::<IpAddr>::expected()),
+            "a comma-separated list of IP addresses like 127.0.0.1 or ::1"
+        );
+        assert_eq!(
+            expected(Vec::<u8>::expected()),
+            "a comma-separated list of integers in 0..=255"
+        );
+        assert_eq!(
+            expected(Vec::<SocketAddr>::expected()),
+            "a comma-separated list of socket addresses like 127.0.0.1:8080"
+        );
+        assert_eq!(
+            expected(Vec::<url::Url>::expected()),
+            "a comma-separated list of URLs"
+        );
+        assert_eq!(
+            expected(Vec::<String>::expected()),
+            "a comma-separated list of texts"
+        );
+        assert_eq!(
+            expected(Vec::<bool>::expected()),
+            "a comma-separated list of booleans (true/false, 1/0, yes/no, on/off)"
+        );
+        assert_eq!(
+            expected(Vec::<PathBuf>::expected()),
+            "a comma-separated list of file system paths"
+        );
+    }
+
+    #[test]
+    fn urls_and_paths_are_wiped() {
+        let mut url = url::Url::parse("postgres://app:hunter22@db/app").unwrap();
+        url.wipe();
+        assert!(!url.as_str().contains("hunter22"), "{url}");
+        let mut path = PathBuf::from("/run/secrets/hunter22");
+        path.wipe();
+        assert_eq!(path, PathBuf::new());
+    }
 }
