@@ -3,6 +3,9 @@
 //! durations, huge values and control characters in messages, and the wording newcomers read.
 //! Each test names the leak or wrong accept it guards against.
 
+// The configs exist to be loaded and printed; most fields are never read.
+#![allow(dead_code)]
+
 use std::time::Duration;
 
 use config_runtime::{Config, ConfigError, ErrorKind, Secret};
