@@ -207,6 +207,12 @@ struct Referenced {
     port: u16,
 }
 
+#[derive(Config, Debug)]
+#[config(prefix = "HIDDEN")]
+struct HiddenPort {
+    port: Secret<u16>,
+}
+
 #[test]
 fn a_plain_value_not_shown_is_not_called_a_secret() {
     let error = Referenced::loader()
