@@ -149,6 +149,9 @@ impl<'a> Assemble<'a> {
                         let (got, detail) = match exposure.withheld() {
                             None => {
                                 let raw = display_raw(&sourced.raw);
+                                // Masked before it is cut, so a cut cannot split a password
+                                // from the `@` that marks it.
+                                let raw = crate::error::mask_url_passwords(&raw);
                                 let (shown, length) = crate::error::cut(&raw);
                                 let length = length.map(|n| format!("{n} characters"));
                                 let detail = match (e.detail, length) {
@@ -296,8 +299,8 @@ fn display_raw(raw: &crate::value::RawValue) -> String {
 /// password masked, cut when long).
 fn shown_value(field: &FieldSchema, sourced: Option<&Sourced>) -> String {
     let text = shown_text(field, sourced);
-    let (shown, length) = crate::error::cut(&text);
-    let shown = crate::error::mask_url_passwords(&shown);
+    let masked = crate::error::mask_url_passwords(&text);
+    let (shown, length) = crate::error::cut(&masked);
     match length {
         None => shown.into_owned(),
         Some(n) => format!("{shown} ({n} characters)"),

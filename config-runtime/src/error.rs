@@ -214,11 +214,12 @@ pub(crate) fn cut(text: &str) -> (Cow<'_, str>, Option<usize>) {
 /// A value for a message: cut when long (saying how long), URL passwords masked, quoted with
 /// control characters escaped.
 pub(crate) fn quote(text: &str) -> String {
-    let (shown, length) = cut(text);
-    let masked = mask_url_passwords(&shown);
+    // Masked before it is cut, so a cut cannot split a password from the `@` that marks it.
+    let masked = mask_url_passwords(text);
+    let (shown, length) = cut(&masked);
     match length {
-        None => format!("{masked:?}"),
-        Some(n) => format!("{masked:?} ({n} characters)"),
+        None => format!("{shown:?}"),
+        Some(n) => format!("{shown:?} ({n} characters)"),
     }
 }
 
@@ -697,6 +698,13 @@ mod tests {
         assert!(quoted.len() < 200, "{quoted}");
         assert!(quoted.ends_with("(1000000 characters)"), "{quoted}");
         assert_eq!(quote("a\nb\u{1b}[31m"), "\"a\\nb\\u{1b}[31m\"");
+        // A password that straddles the cut is masked all the same.
+        let url = format!("https://user:{}@host/", "p".repeat(200));
+        assert!(
+            quote(&url).starts_with("\"https://user:[REDACTED]@host/\""),
+            "{}",
+            quote(&url)
+        );
         assert_eq!(escape_controls("key\r\n\u{7}"), "key\\r\\n\\u{7}");
         assert_eq!(escape_controls("plain é"), "plain é");
     }

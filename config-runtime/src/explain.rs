@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::assemble::Row;
-use crate::error::escape_controls;
+use crate::error::{escape_controls, mask_url_passwords};
 use crate::origin::Origin;
 use crate::schema::Schema;
 use crate::warning::Warning;
@@ -38,9 +38,16 @@ impl Explain {
     pub(crate) fn new(
         schema: &Schema,
         rows: Vec<Row>,
-        warnings: Vec<Warning>,
+        mut warnings: Vec<Warning>,
         profile: Option<String>,
     ) -> Self {
+        for warning in &mut warnings {
+            warning.for_each_text(|text| {
+                if let std::borrow::Cow::Owned(masked) = mask_url_passwords(text) {
+                    *text = masked;
+                }
+            });
+        }
         let rows = rows
             .into_iter()
             .map(|row| ExplainRow {

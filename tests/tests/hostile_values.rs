@@ -101,6 +101,7 @@ struct PlainUrls {
     #[config(validate(pattern = "^https://"))]
     sentry_dsn: url::Url,
     mirror: Option<url::Url>,
+    backup: Option<url::Url>,
     #[config(default = "https://user:hunter22@cache.internal/")]
     cache: url::Url,
 }
@@ -108,13 +109,16 @@ struct PlainUrls {
 #[test]
 fn the_password_of_a_plain_url_is_masked_in_errors_and_explain() {
     let dsn = "http://key:hunter22@sentry.internal/4";
+    // A password longer than what a message shows of a value is masked all the same.
+    let backup = format!("http://u:hunter22{}@[::1", "x".repeat(300));
     let error = PlainUrls::from_map([
         ("PLAIN_SENTRY_DSN", dsn),
         ("PLAIN_MIRROR", "http://u:hunter22@[::1"),
+        ("PLAIN_BACKUP", backup.as_str()),
     ])
     .unwrap_err();
     let text = error_texts(&error);
-    assert_eq!(error.errors().len(), 2, "{text}");
+    assert_eq!(error.errors().len(), 3, "{text}");
     assert!(!text.contains("hunter22"), "{text}");
     assert!(
         text.contains("http://key:[REDACTED]@sentry.internal/4"),
