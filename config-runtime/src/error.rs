@@ -10,6 +10,7 @@
 //! characters are escaped.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use crate::origin::Origin;
@@ -59,18 +60,17 @@ impl ConfigError {
     }
 
     /// Replaces every occurrence of the given secret texts in messages by `[REDACTED]`, in
-    /// every form a message may show them (see [`scrub_forms`]).
+    /// every form a message may show them (see [`Scrubber::new`]).
     pub(crate) fn scrub(&mut self, secrets: &[String]) {
-        let forms = scrub_forms(secrets.iter().map(String::as_str));
-        let secrets: Vec<&str> = forms.iter().map(String::as_str).collect();
-        if secrets.is_empty() {
+        let scrubber = Scrubber::new(secrets.iter().map(String::as_str));
+        if scrubber.is_empty() {
             return;
         }
         for error in &mut self.errors {
-            error.kind.for_each_text(|text| scrub_text(text, &secrets));
+            error.kind.for_each_text(|text| scrubber.scrub(text));
         }
         for warning in &mut self.warnings {
-            warning.for_each_text(|text| scrub_text(text, &secrets));
+            warning.for_each_text(|text| scrubber.scrub(text));
         }
     }
 }
@@ -79,51 +79,97 @@ impl ConfigError {
 /// and a one- or two-character secret protects nothing.
 const MIN_SCRUB_LEN: usize = 3;
 
-/// Every form in which a message may show one of `secrets`, longest first: the text as given
-/// and trimmed, each comma-separated item (a list field), each of those escaped as `{:?}`
-/// escapes it, and for a text that is a URL its normalised form, its host and its password (as
-/// written and percent-decoded), each also with the password masked.
-pub(crate) fn scrub_forms<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut forms: Vec<String> = Vec::new();
-    let mut add = |form: &str| {
-        if form.chars().count() >= MIN_SCRUB_LEN && !forms.iter().any(|f| f == form) {
-            forms.push(form.to_owned());
-        }
-    };
-    for secret in secrets {
-        let mut plain: Vec<&str> = vec![secret, secret.trim()];
-        if secret.contains(',') {
-            plain.extend(secret.split(',').map(str::trim));
-        }
-        for text in plain {
-            add(text);
-            let escaped = format!("{text:?}");
-            add(&escaped[1..escaped.len() - 1]);
-            // Messages have URL passwords masked before they are scrubbed.
-            add(&mask_url_passwords(text));
-            if let Ok(url) = url::Url::parse(text) {
-                for form in [url.as_str(), &mask_url_passwords(url.as_str())] {
-                    add(form);
-                    let escaped = format!("{form:?}");
-                    add(&escaped[1..escaped.len() - 1]);
-                }
-                // `{:?}` of a `Url` shows its host on its own.
-                if let Some(host) = url.host_str() {
-                    add(host);
-                }
-                if let Some(password) = url.password() {
-                    add(password);
-                    let decoded = percent_decode(password);
-                    add(&decoded);
-                    let escaped = format!("{decoded:?}");
-                    add(&escaped[1..escaped.len() - 1]);
+/// Finds secret texts in messages. The forms are kept in a set and looked up by length at each
+/// position of a message, so the cost is linear in the message whatever the number of
+/// secrets (a list secret may have very many items).
+pub(crate) struct Scrubber {
+    forms: HashSet<String>,
+    /// The distinct byte lengths of `forms`, longest first.
+    lengths: Vec<usize>,
+}
+
+impl Scrubber {
+    /// Every form in which a message may show one of `secrets`: the text as given and
+    /// trimmed, each comma-separated item (a list field), each of those escaped as `{:?}`
+    /// escapes it, and for a text that is a URL its normalised form, its host and its password
+    /// (as written and percent-decoded), each also with the password masked.
+    pub(crate) fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut forms: HashSet<String> = HashSet::new();
+        let mut add = |form: &str| {
+            if form.chars().count() >= MIN_SCRUB_LEN && !forms.contains(form) {
+                forms.insert(form.to_owned());
+            }
+        };
+        for secret in secrets {
+            let mut plain: Vec<&str> = vec![secret, secret.trim()];
+            if secret.contains(',') {
+                plain.extend(secret.split(',').map(str::trim));
+            }
+            for text in plain {
+                add(text);
+                let escaped = format!("{text:?}");
+                add(&escaped[1..escaped.len() - 1]);
+                // Messages have URL passwords masked before they are scrubbed.
+                add(&mask_url_passwords(text));
+                if let Ok(url) = url::Url::parse(text) {
+                    for form in [url.as_str(), &mask_url_passwords(url.as_str())] {
+                        add(form);
+                        let escaped = format!("{form:?}");
+                        add(&escaped[1..escaped.len() - 1]);
+                    }
+                    // `{:?}` of a `Url` shows its host on its own.
+                    if let Some(host) = url.host_str() {
+                        add(host);
+                    }
+                    if let Some(password) = url.password() {
+                        add(password);
+                        let decoded = percent_decode(password);
+                        add(&decoded);
+                        let escaped = format!("{decoded:?}");
+                        add(&escaped[1..escaped.len() - 1]);
+                    }
                 }
             }
         }
+        let mut lengths: Vec<usize> = forms.iter().map(String::len).collect();
+        lengths.sort_unstable_by(|a, b| b.cmp(a));
+        lengths.dedup();
+        Scrubber { forms, lengths }
     }
-    // Longest first, so that a longer form is replaced before a shorter one inside it.
-    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
-    forms
+
+    fn is_empty(&self) -> bool {
+        self.forms.is_empty()
+    }
+
+    /// Replaces each occurrence of a form in `text` by `[REDACTED]`, the longest form first
+    /// where several start at one place.
+    pub(crate) fn scrub(&self, text: &mut String) {
+        if self.forms.is_empty() {
+            return;
+        }
+        let mut out = String::new();
+        let mut copied = 0;
+        let mut at = 0;
+        while at < text.len() {
+            let found = self.lengths.iter().find(|&&len| {
+                text.get(at..at + len)
+                    .is_some_and(|candidate| self.forms.contains(candidate))
+            });
+            match found {
+                Some(&len) => {
+                    out.push_str(&text[copied..at]);
+                    out.push_str(REDACTED);
+                    at += len;
+                    copied = at;
+                }
+                None => at += text[at..].chars().next().map_or(1, char::len_utf8),
+            }
+        }
+        if copied > 0 {
+            out.push_str(&text[copied..]);
+            *text = out;
+        }
+    }
 }
 
 /// `%40` → `@`; invalid escapes are kept as written.
@@ -147,14 +193,6 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-pub(crate) fn scrub_text(text: &mut String, secrets: &[&str]) {
-    for secret in secrets {
-        if text.contains(secret) {
-            *text = text.replace(secret, REDACTED);
-        }
-    }
 }
 
 /// The password part of every URL in `text` (`scheme://user:password@host`) replaced by
@@ -656,7 +694,7 @@ mod tests {
 
     #[test]
     fn scrubbing_finds_escaped_listed_and_url_forms() {
-        let forms = scrub_forms([
+        let scrubber = Scrubber::new([
             "pa\"ss\nword",
             "one-key, two-key",
             "postgres://app:p%40ss-w0rd@DB.Internal/x",
@@ -667,11 +705,44 @@ mod tests {
             url::Url::parse("postgres://app:p%40ss-w0rd@DB.Internal/x").unwrap(),
             "p@ss-w0rd"
         );
-        let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
-        scrub_text(&mut text, &forms);
-        for leak in ["ss\\nword", "two-key", "p%40ss", "p@ss", "db.internal"] {
+        scrubber.scrub(&mut text);
+        for leak in ["ss\\nword", "two-key", "p%40ss", "p@ss", "DB.Internal"] {
             assert!(!text.contains(leak), "{leak} in {text}");
         }
+        assert!(
+            text.starts_with("saw \"[REDACTED]\" and [REDACTED] and "),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn scrubbing_prefers_the_longest_form_and_keeps_other_text() {
+        let scrubber = Scrubber::new(["abc", "abcdef"]);
+        let mut text = "x abcdef y abc é abcde".to_owned();
+        scrubber.scrub(&mut text);
+        assert_eq!(text, "x [REDACTED] y [REDACTED] é [REDACTED]de");
+        let mut clean = "nothing here".to_owned();
+        scrubber.scrub(&mut clean);
+        assert_eq!(clean, "nothing here");
+    }
+
+    #[test]
+    fn scrubbing_with_a_long_list_secret_stays_linear() {
+        let items: Vec<String> = (0..100_000).map(|i| format!("key-{i}")).collect();
+        let start = std::time::Instant::now();
+        let scrubber = Scrubber::new([items.join(",").as_str()]);
+        let mut messages: Vec<String> = (0..10_000)
+            .map(|i| format!("custom check refused key-{i} of the list"))
+            .collect();
+        for message in &mut messages {
+            scrubber.scrub(message);
+        }
+        assert_eq!(messages[7], "custom check refused [REDACTED] of the list");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
