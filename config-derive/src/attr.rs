@@ -104,15 +104,35 @@ pub struct Rules {
     pub custom: Option<Keyed<Path>>,
 }
 
-/// `range(min = .., max = ..)`: bounds are expressions so `-5` and `0.5` work.
+/// `range(min = .., max = ..)`: bounds are expressions so `-5` and `0.5` work, and texts
+/// (`"1s"`) on a `Duration`.
 #[derive(FromMeta)]
 pub struct Range {
     /// Lower bound, inclusive.
-    #[darling(default)]
+    #[darling(default, map = "BoundExpr::into_inner")]
     pub min: Option<Expr>,
     /// Upper bound, inclusive.
-    #[darling(default)]
+    #[darling(default, map = "BoundExpr::into_inner")]
     pub max: Option<Expr>,
+}
+
+/// A `range` bound as written: a string literal stays a literal (darling's own `Expr` parser
+/// would read the text inside it as an expression).
+pub struct BoundExpr(Expr);
+
+impl BoundExpr {
+    fn into_inner(bound: Option<BoundExpr>) -> Option<Expr> {
+        bound.map(|b| b.0)
+    }
+}
+
+impl FromMeta for BoundExpr {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        match expr {
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            other => Ok(BoundExpr(other.clone())),
+        }
+    }
 }
 
 /// An attribute value together with the span of its key, so that an error about the

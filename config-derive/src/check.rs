@@ -12,6 +12,7 @@ use crate::attr::{ContainerAttrs, DefaultValue, FieldAttrs, Rules};
 use crate::shape::{LeafKind, Shape, Wrapper};
 use crate::tokens;
 
+pub use literal::parse_duration;
 pub use names::env_names;
 
 /// An error at `span`.
@@ -202,10 +203,10 @@ fn check_rules(rules: &Rules, key: Span, shape: &Shape, errors: &mut Accumulator
         found.push(fit(
             "range",
             range.key,
-            kind.is_number() || kind == LeafKind::Other,
+            kind.is_number() || matches!(kind, LeafKind::Other | LeafKind::Duration),
             why,
         ));
-        literal::check_range(&range.value, range.key, errors);
+        literal::check_range(&range.value, range.key, kind, errors);
     }
     if let Some(min) = &rules.min_len {
         found.push(fit("min_len", min.key, length_fits, &counts));

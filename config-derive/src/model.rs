@@ -219,8 +219,15 @@ impl Field {
 }
 
 fn lower_rules(rules: Rules) -> Vec<Rule> {
+    // A text bound (`min = "1s"` on a `Duration`) is documented as the text itself.
     let bound = |expr: Expr| Bound {
-        text: tokens::text(&expr),
+        text: match &expr {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) => text.value(),
+            other => tokens::text(other),
+        },
         expr: Box::new(expr),
     };
     let strings = |list: Vec<LitStr>| list.iter().map(LitStr::value).collect();

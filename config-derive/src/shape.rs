@@ -52,8 +52,8 @@ pub enum LeafKind {
     Url,
     /// `Duration`.
     Duration,
-    /// `IpAddr`, `Ipv4Addr`, `Ipv6Addr`, `SocketAddr`.
-    Address,
+    /// `IpAddr`, `Ipv4Addr`, `Ipv6Addr`, `SocketAddr`, `SocketAddrV4`, `SocketAddrV6`: the name.
+    Address(&'static str),
     /// Anything else (user types through `ConfigValue`): the runtime's traits decide.
     Other,
 }
@@ -89,9 +89,12 @@ impl LeafKind {
             "PathBuf" => LeafKind::Path,
             "Url" => LeafKind::Url,
             "Duration" => LeafKind::Duration,
-            "IpAddr" | "Ipv4Addr" | "Ipv6Addr" | "SocketAddr" | "SocketAddrV4" | "SocketAddrV6" => {
-                LeafKind::Address
-            }
+            "IpAddr" => LeafKind::Address("IpAddr"),
+            "Ipv4Addr" => LeafKind::Address("Ipv4Addr"),
+            "Ipv6Addr" => LeafKind::Address("Ipv6Addr"),
+            "SocketAddr" => LeafKind::Address("SocketAddr"),
+            "SocketAddrV4" => LeafKind::Address("SocketAddrV4"),
+            "SocketAddrV6" => LeafKind::Address("SocketAddrV6"),
             _ => LeafKind::Other,
         }
     }
@@ -146,11 +149,15 @@ impl Shape {
         self.wrappers.contains(&Wrapper::Vec)
     }
 
-    /// Secret exactly when the type is `Secret<T>` or `Option<Secret<T>>`.
+    /// Secret exactly when the type is `Secret<T>`, `Option<Secret<T>>`, `Vec<Secret<T>>`
+    /// or `Option<Vec<Secret<T>>>` (the runtime's `ConfigValue::SECRET` agrees).
     pub fn is_secret(&self) -> bool {
         matches!(
             self.wrappers.as_slice(),
-            [Wrapper::Secret, ..] | [Wrapper::Option, Wrapper::Secret, ..]
+            [Wrapper::Secret, ..]
+                | [Wrapper::Option, Wrapper::Secret, ..]
+                | [Wrapper::Vec, Wrapper::Secret, ..]
+                | [Wrapper::Option, Wrapper::Vec, Wrapper::Secret, ..]
         )
     }
 }
@@ -210,9 +217,11 @@ mod tests {
     }
 
     #[test]
-    fn secret_only_at_the_top_or_under_option() {
+    fn secret_at_the_top_or_under_option_or_vec() {
         assert!(shape("config_runtime::Secret<url::Url>").is_secret());
-        assert!(!shape("Vec<Secret<String>>").is_secret());
+        assert!(shape("Vec<Secret<String>>").is_secret());
+        assert!(shape("Option<Vec<Secret<String>>>").is_secret());
+        assert!(!shape("Vec<String>").is_secret());
         assert!(shape("Vec<u16>").is_list());
         assert_eq!(shape("url::Url").kind, LeafKind::Url);
         assert_eq!(shape("std::time::Duration").kind, LeafKind::Duration);

@@ -142,14 +142,32 @@ impl<'a> Assemble<'a> {
                     return None;
                 }
                 // Only a plain local value of a plain field is quoted back.
-                let quotable = !field.secret && sourced.taint == Taint::Plain;
+                let exposure = exposure(field, Some(sourced));
                 match T::from_raw(&sourced.raw) {
                     Ok(value) => (value, Some(&sourced.origin)),
                     Err(e) => {
+                        let (got, detail) = match exposure.withheld() {
+                            None => {
+                                let raw = display_raw(&sourced.raw);
+                                // Masked before it is cut, so a cut cannot split a password
+                                // from the `@` that marks it.
+                                let raw = crate::error::mask_url_passwords(&raw);
+                                let (shown, length) = crate::error::cut(&raw);
+                                let length = length.map(|n| format!("{n} characters"));
+                                let detail = match (e.detail, length) {
+                                    (Some(detail), Some(length)) => {
+                                        Some(format!("{detail}; {length}"))
+                                    }
+                                    (detail, length) => detail.or(length),
+                                };
+                                (Some(shown.into_owned()), detail)
+                            }
+                            Some(why) => (None, Some(format!("value not shown: {why}"))),
+                        };
                         let kind = ErrorKind::Invalid {
                             expected: expected_of::<T>(field).into_owned(),
-                            got: quotable.then(|| display_raw(&sourced.raw)),
-                            detail: if quotable { e.detail } else { None },
+                            got,
+                            detail,
                         };
                         self.error(field, Some(&sourced.origin), kind);
                         return None;
@@ -237,10 +255,14 @@ impl<'a> Assemble<'a> {
 /// Whether messages about `field` may quote its value: not a secret's, and not one that came
 /// through a reference or a decryption.
 fn exposure(field: &FieldSchema, sourced: Option<&Sourced>) -> Exposure {
-    if field.secret || sourced.is_some_and(|s| s.taint != Taint::Plain) {
-        Exposure::Secret
-    } else {
-        Exposure::Plain
+    if field.secret {
+        return Exposure::Secret;
+    }
+    match sourced.map(|s| s.taint) {
+        None | Some(Taint::Plain) => Exposure::Plain,
+        Some(Taint::Decrypted) => Exposure::Decrypted,
+        Some(Taint::Referenced) => Exposure::Referenced,
+        Some(Taint::Provider) => Exposure::Secret,
     }
 }
 
@@ -273,8 +295,19 @@ fn display_raw(raw: &crate::value::RawValue) -> String {
     }
 }
 
-/// The value the explain report shows: redacted for secrets, the raw text otherwise.
+/// The value the explain report shows: redacted for secrets, the raw text otherwise (a URL's
+/// password masked, cut when long).
 fn shown_value(field: &FieldSchema, sourced: Option<&Sourced>) -> String {
+    let text = shown_text(field, sourced);
+    let masked = crate::error::mask_url_passwords(&text);
+    let (shown, length) = crate::error::cut(&masked);
+    match length {
+        None => shown.into_owned(),
+        Some(n) => format!("{shown} ({n} characters)"),
+    }
+}
+
+fn shown_text(field: &FieldSchema, sourced: Option<&Sourced>) -> String {
     if field.secret {
         return match sourced {
             Some(_) => REDACTED.to_owned(),

@@ -4,7 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::schema::{FieldSchema, Schema};
+use crate::schema::{FieldSchema, RuleSpec, Schema};
+use crate::value::ValueKind;
 
 /// The placeholder written for a secret without an `example`.
 pub const SECRET_PLACEHOLDER: &str = "<secret>";
@@ -52,6 +53,23 @@ fn write_field(out: &mut String, field: &FieldSchema) {
     let mut facts = vec![format!("type: {}", field.type_name)];
     if field.secret {
         facts.push("secret".to_owned());
+    }
+    // An enum's words, unless a `one_of` rule lists the allowed ones already.
+    let words = match &field.kind {
+        ValueKind::OneOf(words) => Some(words),
+        ValueKind::List(inner) => match &**inner {
+            ValueKind::OneOf(words) => Some(words),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(words) = words.filter(|words| !words.is_empty())
+        && !field
+            .rules
+            .iter()
+            .any(|rule| matches!(rule, RuleSpec::OneOf(_)))
+    {
+        facts.push(format!("one of: {}", words.join(", ")));
     }
     facts.extend(field.rules.iter().map(|rule| rule.describe()));
     if field.required {

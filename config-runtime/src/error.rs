@@ -4,15 +4,22 @@
 //!
 //! Messages never contain a secret's value: parse failures of secret fields omit the input,
 //! and every text a user callback produced is scrubbed of known secret values before it is
-//! stored (see [`ConfigError::scrub`]).
+//! stored (see [`ConfigError::scrub`]), in the forms a callback may print them: as given, each
+//! item of a list, escaped by `{:?}`, and as a parsed URL (normalised, and its password alone).
+//! The password part of any URL in a message is masked, long values are cut and control
+//! characters are escaped.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use crate::origin::Origin;
 use crate::secret::REDACTED;
 use crate::warning::Warning;
 
-/// Everything that was wrong with one load, in the order found.
+/// Everything that was wrong with one load: first what spoils the whole load (a declaration
+/// problem, a source that could not be read), then the fields' problems in declaration order,
+/// then names that match no field, then the configuration's own check.
 #[derive(Debug, Clone)]
 pub struct ConfigError {
     errors: Vec<FieldError>,
@@ -20,7 +27,16 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(errors: Vec<FieldError>, warnings: Vec<Warning>) -> Self {
+    pub(crate) fn new(mut errors: Vec<FieldError>, mut warnings: Vec<Warning>) -> Self {
+        // Stable: the fields' problems keep the order they were found in, which is the
+        // declaration order.
+        errors.sort_by_key(FieldError::rank);
+        for error in &mut errors {
+            error.kind.for_each_text(mask_in_place);
+        }
+        for warning in &mut warnings {
+            warning.for_each_text(mask_in_place);
+        }
         ConfigError { errors, warnings }
     }
 
@@ -43,21 +59,18 @@ impl ConfigError {
         &self.warnings
     }
 
-    /// Replaces every occurrence of the given secret texts in messages by `[REDACTED]`.
+    /// Replaces every occurrence of the given secret texts in messages by `[REDACTED]`, in
+    /// every form a message may show them (see [`Scrubber::new`]).
     pub(crate) fn scrub(&mut self, secrets: &[String]) {
-        let secrets: Vec<&str> = secrets
-            .iter()
-            .map(String::as_str)
-            .filter(|s| s.len() >= MIN_SCRUB_LEN)
-            .collect();
-        if secrets.is_empty() {
+        let scrubber = Scrubber::new(secrets.iter().map(String::as_str));
+        if scrubber.is_empty() {
             return;
         }
         for error in &mut self.errors {
-            error.kind.for_each_text(|text| scrub_text(text, &secrets));
+            error.kind.for_each_text(|text| scrubber.scrub(text));
         }
         for warning in &mut self.warnings {
-            warning.for_each_text(|text| scrub_text(text, &secrets));
+            warning.for_each_text(|text| scrubber.scrub(text));
         }
     }
 }
@@ -66,12 +79,203 @@ impl ConfigError {
 /// and a one- or two-character secret protects nothing.
 const MIN_SCRUB_LEN: usize = 3;
 
-pub(crate) fn scrub_text(text: &mut String, secrets: &[&str]) {
-    for secret in secrets {
-        if text.contains(secret) {
-            *text = text.replace(secret, REDACTED);
+/// Finds secret texts in messages. The forms are kept in a set and looked up by length at each
+/// position of a message, so the cost is linear in the message whatever the number of
+/// secrets (a list secret may have very many items).
+pub(crate) struct Scrubber {
+    forms: HashSet<String>,
+    /// The distinct byte lengths of `forms`, longest first.
+    lengths: Vec<usize>,
+}
+
+impl Scrubber {
+    /// Every form in which a message may show one of `secrets`: the text as given and
+    /// trimmed, each comma-separated item (a list field), each of those escaped as `{:?}`
+    /// escapes it, and for a text that is a URL its normalised form, its host and its password
+    /// (as written and percent-decoded), each also with the password masked.
+    pub(crate) fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut forms: HashSet<String> = HashSet::new();
+        let mut add = |form: &str| {
+            if form.chars().count() >= MIN_SCRUB_LEN && !forms.contains(form) {
+                forms.insert(form.to_owned());
+            }
+        };
+        for secret in secrets {
+            let mut plain: Vec<&str> = vec![secret, secret.trim()];
+            if secret.contains(',') {
+                plain.extend(secret.split(',').map(str::trim));
+            }
+            for text in plain {
+                add(text);
+                let escaped = format!("{text:?}");
+                add(&escaped[1..escaped.len() - 1]);
+                // Messages have URL passwords masked before they are scrubbed.
+                add(&mask_url_passwords(text));
+                if let Ok(url) = url::Url::parse(text) {
+                    for form in [url.as_str(), &mask_url_passwords(url.as_str())] {
+                        add(form);
+                        let escaped = format!("{form:?}");
+                        add(&escaped[1..escaped.len() - 1]);
+                    }
+                    // `{:?}` of a `Url` shows its host on its own.
+                    if let Some(host) = url.host_str() {
+                        add(host);
+                    }
+                    if let Some(password) = url.password() {
+                        add(password);
+                        let decoded = percent_decode(password);
+                        add(&decoded);
+                        let escaped = format!("{decoded:?}");
+                        add(&escaped[1..escaped.len() - 1]);
+                    }
+                }
+            }
+        }
+        let mut lengths: Vec<usize> = forms.iter().map(String::len).collect();
+        lengths.sort_unstable_by(|a, b| b.cmp(a));
+        lengths.dedup();
+        Scrubber { forms, lengths }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.forms.is_empty()
+    }
+
+    /// Replaces each occurrence of a form in `text` by `[REDACTED]`, the longest form first
+    /// where several start at one place.
+    pub(crate) fn scrub(&self, text: &mut String) {
+        if self.forms.is_empty() {
+            return;
+        }
+        let mut out = String::new();
+        let mut copied = 0;
+        let mut at = 0;
+        while at < text.len() {
+            let found = self.lengths.iter().find(|&&len| {
+                text.get(at..at + len)
+                    .is_some_and(|candidate| self.forms.contains(candidate))
+            });
+            match found {
+                Some(&len) => {
+                    out.push_str(&text[copied..at]);
+                    out.push_str(REDACTED);
+                    at += len;
+                    copied = at;
+                }
+                None => at += text[at..].chars().next().map_or(1, char::len_utf8),
+            }
+        }
+        if copied > 0 {
+            out.push_str(&text[copied..]);
+            *text = out;
         }
     }
+}
+
+/// `%40` → `@`; invalid escapes are kept as written.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The password part of every URL in `text` (`scheme://user:password@host`) replaced by
+/// `[REDACTED]`; the rest is kept so the message still says which URL it is about.
+pub(crate) fn mask_url_passwords(text: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '`') || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@').and_then(|at| {
+            let userinfo = &authority[..at];
+            userinfo.find(':').map(|colon| (colon, at))
+        }) {
+            Some((colon, at)) => {
+                out.push_str(&authority[..=colon]);
+                out.push_str(REDACTED);
+                out.push_str(&authority[at..]);
+                changed = true;
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    if !changed {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+fn mask_in_place(text: &mut String) {
+    if let Cow::Owned(masked) = mask_url_passwords(text) {
+        *text = masked;
+    }
+}
+
+/// How many characters of a value a message or the explain report shows.
+pub(crate) const SHOWN_CHARS: usize = 100;
+
+/// A value cut to [`SHOWN_CHARS`] characters (with `…`), and its length when it was cut.
+pub(crate) fn cut(text: &str) -> (Cow<'_, str>, Option<usize>) {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => (Cow::Borrowed(text), None),
+        Some((end, _)) => (
+            Cow::Owned(format!("{}…", &text[..end])),
+            Some(text.chars().count()),
+        ),
+    }
+}
+
+/// A value for a message: cut when long (saying how long), URL passwords masked, quoted with
+/// control characters escaped.
+pub(crate) fn quote(text: &str) -> String {
+    // Masked before it is cut, so a cut cannot split a password from the `@` that marks it.
+    let masked = mask_url_passwords(text);
+    let (shown, length) = cut(&masked);
+    match length {
+        None => format!("{shown:?}"),
+        Some(n) => format!("{shown:?} ({n} characters)"),
+    }
+}
+
+/// Control characters (newlines, escapes, NUL, ...) written as escapes, so a value cannot
+/// break a line of a report or drive a terminal.
+pub(crate) fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 impl fmt::Display for ConfigError {
@@ -86,7 +290,8 @@ impl fmt::Display for ConfigError {
             writeln!(f, "  {error}")?;
         }
         for warning in &self.warnings {
-            writeln!(f, "  warning: {warning}")?;
+            let warning = warning.to_string();
+            writeln!(f, "  warning: {}", escape_controls(&warning))?;
         }
         Ok(())
     }
@@ -223,6 +428,17 @@ impl FieldError {
         &self.kind
     }
 
+    /// Where the problem goes in a report: what spoils the whole load first, then the keys,
+    /// then names that match no field, then the configuration's own check.
+    fn rank(&self) -> u8 {
+        match (&self.subject, &self.kind) {
+            (_, ErrorKind::Schema { .. }) | (Subject::Source, _) => 0,
+            (Subject::Variable(_), _) | (_, ErrorKind::Unknown { .. }) => 2,
+            (Subject::Config, _) => 3,
+            (Subject::Key(_) | Subject::Section(_), _) => 1,
+        }
+    }
+
     /// The name a reader knows the subject by: the variable for environment-style sources,
     /// the key path for files; `None` when the origin (or nothing) names it.
     fn label(&self) -> Option<&str> {
@@ -237,14 +453,15 @@ impl FieldError {
 }
 
 impl fmt::Display for FieldError {
+    /// One line: control characters in names, origins and messages are escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.origin, self.label()) {
-            (Some(origin), Some(label)) => write!(f, "{label} ({origin}): ")?,
-            (Some(origin), None) => write!(f, "{origin}: ")?,
-            (None, Some(label)) => write!(f, "{label}: ")?,
-            (None, None) => {}
-        }
-        write!(f, "{}", self.kind)
+        let line = match (&self.origin, self.label()) {
+            (Some(origin), Some(label)) => format!("{label} ({origin}): {}", self.kind),
+            (Some(origin), None) => format!("{origin}: {}", self.kind),
+            (None, Some(label)) => format!("{label}: {}", self.kind),
+            (None, None) => self.kind.to_string(),
+        };
+        f.write_str(&escape_controls(&line))
     }
 }
 
@@ -277,9 +494,11 @@ pub enum ErrorKind {
     Invalid {
         /// What a valid value looks like.
         expected: String,
-        /// The value as given, quoted; `None` for secrets.
+        /// The value as given (its first characters and `…` when long; a URL's password
+        /// masked); `None` when it is not shown: a secret, or a value taken through a
+        /// reference or decrypted.
         got: Option<String>,
-        /// The parser's explanation, when it has one (never for secrets).
+        /// The parser's explanation, how long a cut value is, or why the value is not shown.
         detail: Option<String>,
     },
     /// The value parsed but broke a `validate(..)` rule.
@@ -364,10 +583,8 @@ impl fmt::Display for ErrorKind {
             } => {
                 match got {
                     Some(got) => write!(f, "expected {expected}, got {got:?}")?,
-                    None => write!(
-                        f,
-                        "expected {expected}, got an invalid secret value (not shown)"
-                    )?,
+                    None if detail.is_none() => write!(f, "expected {expected} (value not shown)")?,
+                    None => write!(f, "expected {expected}")?,
                 }
                 match detail {
                     Some(detail) => write!(f, " ({detail})"),
@@ -473,5 +690,150 @@ mod tests {
         assert_eq!(check("").subject(), &Subject::Config);
         assert_eq!(check("redis").to_string(), "redis: min above max");
         assert_eq!(check("redis").path(), "redis");
+    }
+
+    #[test]
+    fn scrubbing_finds_escaped_listed_and_url_forms() {
+        let scrubber = Scrubber::new([
+            "pa\"ss\nword",
+            "one-key, two-key",
+            "postgres://app:p%40ss-w0rd@DB.Internal/x",
+        ]);
+        let mut text = format!(
+            "saw {:?} and two-key and {:?} and {}",
+            "pa\"ss\nword",
+            url::Url::parse("postgres://app:p%40ss-w0rd@DB.Internal/x").unwrap(),
+            "p@ss-w0rd"
+        );
+        scrubber.scrub(&mut text);
+        for leak in ["ss\\nword", "two-key", "p%40ss", "p@ss", "DB.Internal"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert!(
+            text.starts_with("saw \"[REDACTED]\" and [REDACTED] and "),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn scrubbing_prefers_the_longest_form_and_keeps_other_text() {
+        let scrubber = Scrubber::new(["abc", "abcdef"]);
+        let mut text = "x abcdef y abc é abcde".to_owned();
+        scrubber.scrub(&mut text);
+        assert_eq!(text, "x [REDACTED] y [REDACTED] é [REDACTED]de");
+        let mut clean = "nothing here".to_owned();
+        scrubber.scrub(&mut clean);
+        assert_eq!(clean, "nothing here");
+    }
+
+    #[test]
+    fn scrubbing_with_a_long_list_secret_stays_linear() {
+        let items: Vec<String> = (0..100_000).map(|i| format!("key-{i}")).collect();
+        let start = std::time::Instant::now();
+        let scrubber = Scrubber::new([items.join(",").as_str()]);
+        let mut messages: Vec<String> = (0..10_000)
+            .map(|i| format!("custom check refused key-{i} of the list"))
+            .collect();
+        for message in &mut messages {
+            scrubber.scrub(message);
+        }
+        assert_eq!(messages[7], "custom check refused [REDACTED] of the list");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn url_passwords_are_masked_in_any_text() {
+        assert_eq!(
+            mask_url_passwords("bad URL \"postgres://app:hunter22@db:5432/x\" here"),
+            "bad URL \"postgres://app:[REDACTED]@db:5432/x\" here"
+        );
+        assert_eq!(
+            mask_url_passwords("a://u:p@h and b://v:q@i/"),
+            "a://u:[REDACTED]@h and b://v:[REDACTED]@i/"
+        );
+        assert_eq!(
+            mask_url_passwords("https://user@host/p:a@b"),
+            "https://user@host/p:a@b"
+        );
+        assert_eq!(mask_url_passwords("no url: a@b"), "no url: a@b");
+    }
+
+    #[test]
+    fn long_values_are_cut_and_controls_escaped() {
+        let long = "x".repeat(1_000_000);
+        let quoted = quote(&long);
+        assert!(quoted.len() < 200, "{quoted}");
+        assert!(quoted.ends_with("(1000000 characters)"), "{quoted}");
+        assert_eq!(quote("a\nb\u{1b}[31m"), "\"a\\nb\\u{1b}[31m\"");
+        // A password that straddles the cut is masked all the same.
+        let url = format!("https://user:{}@host/", "p".repeat(200));
+        assert!(
+            quote(&url).starts_with("\"https://user:[REDACTED]@host/\""),
+            "{}",
+            quote(&url)
+        );
+        assert_eq!(escape_controls("key\r\n\u{7}"), "key\\r\\n\\u{7}");
+        assert_eq!(escape_controls("plain é"), "plain é");
+    }
+
+    #[test]
+    fn errors_are_listed_fields_first_then_unknown_names() {
+        let env = |var: &str| {
+            Some(Origin::Env {
+                var: var.to_owned(),
+            })
+        };
+        let unknown = FieldError::variable(
+            "APP_X",
+            Origin::Env {
+                var: "APP_X".to_owned(),
+            },
+            ErrorKind::Unknown {
+                what: UnknownName::Variable,
+                suggestion: None,
+            },
+        );
+        let field = |path: &str| FieldError::key(path, None, env("APP_P"), ErrorKind::Missing);
+        let source = FieldError::source(
+            Origin::File {
+                path: "a.toml".into(),
+                line: None,
+            },
+            ErrorKind::Source {
+                message: "unreadable".to_owned(),
+            },
+        );
+        let error = ConfigError::new(vec![unknown, field("a"), source, field("b")], Vec::new());
+        let order: Vec<_> = error.errors().iter().map(|e| e.subject().clone()).collect();
+        assert_eq!(
+            order,
+            [
+                Subject::Source,
+                Subject::Key("a".to_owned()),
+                Subject::Key("b".to_owned()),
+                Subject::Variable("APP_X".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn values_not_shown_are_not_called_secret_unless_they_are() {
+        let kind = |detail: Option<&str>| ErrorKind::Invalid {
+            expected: "a table of settings".to_owned(),
+            got: None,
+            detail: detail.map(str::to_owned),
+        };
+        assert_eq!(
+            kind(Some("got a single value")).to_string(),
+            "expected a table of settings (got a single value)"
+        );
+        assert_eq!(
+            kind(None).to_string(),
+            "expected a table of settings (value not shown)"
+        );
     }
 }

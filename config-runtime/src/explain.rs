@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::assemble::Row;
+use crate::error::{escape_controls, mask_url_passwords};
 use crate::origin::Origin;
 use crate::schema::Schema;
 use crate::warning::Warning;
@@ -37,9 +38,16 @@ impl Explain {
     pub(crate) fn new(
         schema: &Schema,
         rows: Vec<Row>,
-        warnings: Vec<Warning>,
+        mut warnings: Vec<Warning>,
         profile: Option<String>,
     ) -> Self {
+        for warning in &mut warnings {
+            warning.for_each_text(|text| {
+                if let std::borrow::Cow::Owned(masked) = mask_url_passwords(text) {
+                    *text = masked;
+                }
+            });
+        }
         let rows = rows
             .into_iter()
             .map(|row| ExplainRow {
@@ -92,12 +100,20 @@ impl ExplainRow {
 }
 
 impl fmt::Display for Explain {
+    /// An aligned table; control characters in any cell are escaped, so a value cannot break
+    /// a row or drive a terminal.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const HEADER: [&str; 4] = ["KEY", "ENV", "SOURCE", "VALUE"];
-        let sources: Vec<String> = self.rows.iter().map(ExplainRow::source).collect();
+        let escaped = |text: &str| escape_controls(text).into_owned();
+        let sources: Vec<String> = self.rows.iter().map(|row| escaped(&row.source())).collect();
+        let cells: Vec<[String; 3]> = self
+            .rows
+            .iter()
+            .map(|row| [escaped(&row.key), escaped(&row.env), escaped(&row.value)])
+            .collect();
         let mut widths = HEADER.map(str::len);
-        for (row, source) in self.rows.iter().zip(&sources) {
-            for (width, cell) in widths.iter_mut().zip([&row.key, &row.env, source]) {
+        for (row, source) in cells.iter().zip(&sources) {
+            for (width, cell) in widths.iter_mut().zip([&row[0], &row[1], source]) {
                 *width = (*width).max(cell.chars().count());
             }
         }
@@ -120,11 +136,11 @@ impl fmt::Display for Explain {
             )
         };
         line(f, HEADER)?;
-        for (row, source) in self.rows.iter().zip(&sources) {
-            line(f, [&row.key, &row.env, source, &row.value])?;
+        for (row, source) in cells.iter().zip(&sources) {
+            line(f, [&row[0], &row[1], source, &row[2]])?;
         }
         for warning in &self.warnings {
-            writeln!(f, "  warning: {warning}")?;
+            writeln!(f, "  warning: {}", escape_controls(&warning.to_string()))?;
         }
         Ok(())
     }

@@ -8,10 +8,11 @@ pub use regex::Regex;
 pub use serde;
 pub use std::borrow::Cow;
 pub use std::sync::{LazyLock, OnceLock};
+pub use std::time::Duration;
 
 /// The `validate(..)` rules, each a function of the value (and the rule's arguments).
 pub mod rules {
     pub use crate::rules::{
-        custom, max_len, min_len, non_empty, one_of, pattern, range, url_scheme,
+        custom, duration_range, max_len, min_len, non_empty, one_of, pattern, range, url_scheme,
     };
 }

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use regex::Regex;
 
@@ -31,13 +32,29 @@ pub enum Got {
     Nothing,
 }
 
-/// Whether the field a message is about may show its value.
+/// Whether the field a message is about may show its value, and if not, why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exposure {
     /// A plain field: the value may be quoted.
     Plain,
     /// A `Secret<T>` field: the value is never quoted.
     Secret,
+    /// A plain field whose value came through a `${..}` reference: never quoted.
+    Referenced,
+    /// A plain field whose value was decrypted: never quoted.
+    Decrypted,
+}
+
+impl Exposure {
+    /// Why the value is not shown, completing "value not shown: …"; `None` when it may be.
+    pub fn withheld(self) -> Option<&'static str> {
+        match self {
+            Exposure::Plain => None,
+            Exposure::Secret => Some("secret"),
+            Exposure::Referenced => Some("taken through a reference"),
+            Exposure::Decrypted => Some("decrypted"),
+        }
+    }
 }
 
 impl Violation {
@@ -50,10 +67,12 @@ impl Violation {
 
     /// The message for a field; [`Exposure::Secret`] hides the value.
     pub fn message(&self, exposure: Exposure) -> String {
-        match (&self.got, exposure) {
-            (Got::Value(value), Exposure::Plain) => format!("{}, got {value:?}", self.requirement),
-            (Got::Value(_), Exposure::Secret) => {
-                format!("{} (value not shown: secret)", self.requirement)
+        match (&self.got, exposure.withheld()) {
+            (Got::Value(value), None) => {
+                format!("{}, got {}", self.requirement, crate::error::quote(value))
+            }
+            (Got::Value(_), Some(why)) => {
+                format!("{} (value not shown: {why})", self.requirement)
             }
             (Got::Summary(summary), _) => format!("{}, got {summary}", self.requirement),
             (Got::Nothing, _) => self.requirement.clone(),
@@ -170,24 +189,50 @@ impl AsText for url::Url {
     }
 }
 
-/// `range(min = .., max = ..)`, both bounds inclusive.
+/// `range(min = .., max = ..)`, both bounds inclusive. A value that cannot be compared with
+/// a bound (a float `NaN`) is outside the range.
 pub fn range<T: PartialOrd + Display>(
     value: &T,
     min: Option<T>,
     max: Option<T>,
 ) -> Result<(), Violation> {
-    let below = min.as_ref().is_some_and(|min| value < min);
-    let above = max.as_ref().is_some_and(|max| value > max);
-    if !below && !above {
+    if within(value, min.as_ref(), max.as_ref()) {
         return Ok(());
     }
-    let requirement = match (&min, &max) {
-        (Some(min), Some(max)) => format!("must be in {min}..={max}"),
-        (Some(min), None) => format!("must be at least {min}"),
-        (None, Some(max)) => format!("must be at most {max}"),
-        (None, None) => unreachable!("a bound was crossed"),
-    };
+    let requirement = bounds_requirement(min.as_ref(), max.as_ref(), |b| b.to_string());
     Err(Violation::new(requirement, Got::Value(value.to_string())))
+}
+
+/// `range(min = "1s", max = "1h")` on a `Duration`, both bounds inclusive.
+pub fn duration_range(
+    value: &Duration,
+    min: Option<Duration>,
+    max: Option<Duration>,
+) -> Result<(), Violation> {
+    if within(value, min.as_ref(), max.as_ref()) {
+        return Ok(());
+    }
+    let show = |d: &Duration| humantime::format_duration(*d).to_string();
+    let requirement = bounds_requirement(min.as_ref(), max.as_ref(), show);
+    Err(Violation::new(requirement, Got::Value(show(value))))
+}
+
+/// Whether `value` is within the bounds; a value that does not compare with a bound is not.
+fn within<T: PartialOrd>(value: &T, min: Option<&T>, max: Option<&T>) -> bool {
+    use std::cmp::Ordering::{Greater, Less};
+    let above_min = min.is_none_or(|min| matches!(value.partial_cmp(min), Some(o) if o != Less));
+    let below_max = max.is_none_or(|max| matches!(value.partial_cmp(max), Some(o) if o != Greater));
+    // A value equal to neither itself (NaN) is never within, even without a bound.
+    above_min && below_max && value.partial_cmp(value).is_some()
+}
+
+fn bounds_requirement<T>(min: Option<&T>, max: Option<&T>, show: impl Fn(&T) -> String) -> String {
+    match (min, max) {
+        (Some(min), Some(max)) => format!("must be in {}..={}", show(min), show(max)),
+        (Some(min), None) => format!("must be at least {}", show(min)),
+        (None, Some(max)) => format!("must be at most {}", show(max)),
+        (None, None) => "must be a comparable value".to_owned(),
+    }
 }
 
 fn characters(n: usize) -> String {
@@ -304,6 +349,42 @@ mod tests {
         let url = url::Url::parse("mysql://user:pw@db/app").unwrap();
         let v = url_scheme(&url, &["postgres", "postgresql"]).unwrap_err();
         assert!(!v.message(Exposure::Secret).contains("pw"));
+    }
+
+    #[test]
+    fn nan_is_outside_every_range() {
+        for nan in ["NaN", "-NaN", "nan"] {
+            let value: f64 = crate::value::ConfigValue::parse_str(nan).unwrap();
+            let v = range(&value, Some(0.0), Some(1.0)).unwrap_err();
+            assert_eq!(v.message(Exposure::Plain), "must be in 0..=1, got \"NaN\"");
+            assert!(range(&value, None, Some(1.0)).is_err());
+            assert!(range(&value, Some(0.0), None).is_err());
+        }
+        assert!(range(&0.5, Some(0.0), Some(1.0)).is_ok());
+        assert!(range(&1.0, Some(0.0), Some(1.0)).is_ok());
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        let (min, max) = (Duration::from_secs(1), Duration::from_secs(3600));
+        assert!(duration_range(&Duration::from_secs(30), Some(min), Some(max)).is_ok());
+        let v = duration_range(&Duration::from_millis(5), Some(min), Some(max)).unwrap_err();
+        assert_eq!(
+            v.message(Exposure::Plain),
+            "must be in 1s..=1h, got \"5ms\""
+        );
+        let v = duration_range(&Duration::from_secs(7200), None, Some(max)).unwrap_err();
+        assert_eq!(v.message(Exposure::Plain), "must be at most 1h, got \"2h\"");
+    }
+
+    #[test]
+    fn withheld_values_say_why() {
+        let v = pattern("abc", &Regex::new("^x$").unwrap(), "^x$").unwrap_err();
+        assert!(
+            v.message(Exposure::Referenced)
+                .ends_with("(value not shown: taken through a reference)")
+        );
+        assert!(!v.message(Exposure::Referenced).contains("secret"));
     }
 
     #[test]

@@ -6,10 +6,12 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::secret::REDACTED;
 use crate::value::{ConfigValue, ValueKind};
 
 /// One leaf field of a config, with its place in the tree and everything the docs need.
-#[derive(Debug, Clone)]
+/// Its `Debug` shows a secret field's default as `[REDACTED]` (a secret's default may be real).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct FieldSchema {
     /// Key path, like `redis.port`; also the key in files.
@@ -40,6 +42,34 @@ pub struct FieldSchema {
     pub section: usize,
     pub(crate) default_raw: Option<&'static str>,
     pub(crate) name: &'static str,
+}
+
+impl std::fmt::Debug for FieldSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn redacted(value: Option<&str>, secret: bool) -> Option<&str> {
+            match value {
+                Some(_) if secret => Some(REDACTED),
+                other => other,
+            }
+        }
+        f.debug_struct("FieldSchema")
+            .field("path", &self.path)
+            .field("env", &self.env)
+            .field("aliases", &self.aliases)
+            .field("type_name", &self.type_name)
+            .field("kind", &self.kind)
+            .field("default", &redacted(self.default.as_deref(), self.secret))
+            .field("doc", &self.doc)
+            .field("secret", &self.secret)
+            .field("required", &self.required)
+            .field("restart", &self.restart)
+            .field("example", &self.example)
+            .field("rules", &self.rules)
+            .field("section", &self.section)
+            .field("default_raw", &redacted(self.default_raw, self.secret))
+            .field("name", &self.name)
+            .finish()
+    }
 }
 
 /// One struct of the tree: the root, or a `nested` field.

@@ -114,6 +114,13 @@ pub enum ValueKind {
 /// }
 /// assert_eq!(Percent::parse_str("75%").unwrap().0, 75);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a configuration field type: it does not implement `ConfigValue`",
+    label = "`{Self}` does not implement `ConfigValue`",
+    note = "for an enum that derives `serde::Deserialize`, add `config_runtime::impl_serde_enum!({Self});`",
+    note = "for a type that implements `FromStr`, add `config_runtime::impl_from_str!({Self});`",
+    note = "or implement `config_runtime::ConfigValue` for it by hand"
+)]
 pub trait ConfigValue: Sized {
     /// Parses one piece of text (an environment value, a file scalar, a list item).
     fn parse_str(text: &str) -> Result<Self, ValueError>;
@@ -144,7 +151,8 @@ pub trait ConfigValue: Sized {
         None
     }
 
-    /// Whether the value is a secret (true for `Secret<T>` and `Option<Secret<T>>`).
+    /// Whether the value is a secret (true for `Secret<T>`, `Option<Secret<T>>`,
+    /// `Vec<Secret<T>>` and `Option<Vec<Secret<T>>>`).
     const SECRET: bool = false;
 
     /// Overwrites the value's memory before it is dropped, where the type allows it.
@@ -254,6 +262,10 @@ impl ConfigValue for PathBuf {
     fn type_name() -> Cow<'static, str> {
         "path".into()
     }
+    fn wipe(&mut self) {
+        let mut bytes = std::mem::take(self).into_os_string().into_encoded_bytes();
+        zeroize::Zeroize::zeroize(&mut bytes);
+    }
 }
 
 impl ConfigValue for url::Url {
@@ -271,6 +283,13 @@ impl ConfigValue for url::Url {
         ValueKind::String {
             format: Some("uri"),
         }
+    }
+    /// A `Url` keeps its text in one `String`; it is taken out (no copy) and overwritten,
+    /// leaving a blank URL behind.
+    fn wipe(&mut self) {
+        let blank = url::Url::parse("data:,").expect("a valid URL");
+        let mut text = String::from(std::mem::replace(self, blank));
+        zeroize::Zeroize::zeroize(&mut text);
     }
 }
 
@@ -369,6 +388,8 @@ impl<T: ConfigValue> ConfigValue for Vec<T> {
     fn kind() -> ValueKind {
         ValueKind::List(Box::new(T::kind()))
     }
+    /// A list of secrets is a secret: explain, errors and docs never show its items.
+    const SECRET: bool = T::SECRET;
     fn wipe(&mut self) {
         self.iter_mut().for_each(ConfigValue::wipe);
     }
@@ -391,16 +412,42 @@ fn parse_items<'a, T: ConfigValue>(
         .collect()
 }
 
-/// "an integer in 0..=9" → "integers in 0..=9", good enough for messages.
+/// "an integer in 0..=9" → "integers in 0..=9", "an IP address like ::1" → "IP addresses
+/// like ::1": the noun before the first qualifier is made plural. Good enough for messages.
 fn plural_of(expected: &str) -> String {
     let bare = expected
         .strip_prefix("an ")
         .or_else(|| expected.strip_prefix("a "))
         .unwrap_or(expected);
-    match bare.split_once(' ') {
-        Some((noun, rest)) => format!("{noun}s {rest}"),
-        None if bare == "text" => "texts".to_owned(),
-        None => format!("{bare}s"),
+    if bare.starts_with("one of") {
+        return format!("values that are each {bare}");
+    }
+    let cut = [" like ", " in ", " (", ": ", " with ", ", "]
+        .iter()
+        .filter_map(|qualifier| bare.find(qualifier))
+        .min()
+        .unwrap_or(bare.len());
+    let (noun, rest) = bare.split_at(cut);
+    format!("{}{rest}", plural_noun(noun))
+}
+
+/// The plural of the last word of `noun` ("IP address" → "IP addresses").
+fn plural_noun(noun: &str) -> String {
+    let last = noun.rsplit(' ').next().unwrap_or(noun);
+    let ends = |suffix: &str| last.ends_with(suffix);
+    if last.is_empty() || last.chars().all(|c| c.is_ascii_uppercase()) && last.len() > 1 {
+        // "URL" → "URLs"
+        return format!("{noun}s");
+    }
+    if noun == "text" {
+        return "texts".to_owned();
+    }
+    if ends("s") || ends("x") || ends("z") || ends("ch") || ends("sh") {
+        format!("{noun}es")
+    } else if ends("y") && !["ay", "ey", "oy", "uy"].iter().any(|v| ends(v)) {
+        format!("{}ies", &noun[..noun.len() - 1])
+    } else {
+        format!("{noun}s")
     }
 }
 
@@ -625,5 +672,55 @@ mod tests {
     #[test]
     fn single_values_reject_lists() {
         assert!(u8::from_raw(&RawValue::List(vec!["1".into()])).is_err());
+    }
+
+    #[test]
+    fn lists_of_secrets_are_secret() {
+        const { assert!(<Vec<Secret<String>> as ConfigValue>::SECRET) };
+        const { assert!(<Option<Vec<Secret<String>>> as ConfigValue>::SECRET) };
+        const { assert!(!<Vec<String> as ConfigValue>::SECRET) };
+    }
+
+    #[test]
+    fn list_messages_use_proper_plurals() {
+        let expected = |e: Cow<'static, str>| e.into_owned();
+        assert_eq!(
+            expected(Vec::<IpAddr>::expected()),
+            "a comma-separated list of IP addresses like 127.0.0.1 or ::1"
+        );
+        assert_eq!(
+            expected(Vec::<u8>::expected()),
+            "a comma-separated list of integers in 0..=255"
+        );
+        assert_eq!(
+            expected(Vec::<SocketAddr>::expected()),
+            "a comma-separated list of socket addresses like 127.0.0.1:8080"
+        );
+        assert_eq!(
+            expected(Vec::<url::Url>::expected()),
+            "a comma-separated list of URLs"
+        );
+        assert_eq!(
+            expected(Vec::<String>::expected()),
+            "a comma-separated list of texts"
+        );
+        assert_eq!(
+            expected(Vec::<bool>::expected()),
+            "a comma-separated list of booleans (true/false, 1/0, yes/no, on/off)"
+        );
+        assert_eq!(
+            expected(Vec::<PathBuf>::expected()),
+            "a comma-separated list of file system paths"
+        );
+    }
+
+    #[test]
+    fn urls_and_paths_are_wiped() {
+        let mut url = url::Url::parse("postgres://app:hunter22@db/app").unwrap();
+        url.wipe();
+        assert!(!url.as_str().contains("hunter22"), "{url}");
+        let mut path = PathBuf::from("/run/secrets/hunter22");
+        path.wipe();
+        assert_eq!(path, PathBuf::new());
     }
 }

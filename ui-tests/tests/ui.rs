@@ -13,7 +13,14 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.pass("ui/pass/*.rs");
     if snapshot_compiler() {
-        for category in ["attributes", "rules", "defaults", "nested", "shape"] {
+        for category in [
+            "attributes",
+            "rules",
+            "defaults",
+            "nested",
+            "shape",
+            "values",
+        ] {
             cases.compile_fail(format!("ui/{category}/*.rs"));
         }
     } else {

@@ -111,7 +111,11 @@ fn rule_call(rule: &Rule, kind: LeafKind) -> TokenStream {
                 None => quote!(::core::option::Option::None),
             };
             let (min, max) = (bound(min), bound(max));
-            quote!(#rules::range(__v, #min, #max))
+            if kind == LeafKind::Duration {
+                quote!(#rules::duration_range(__v, #min, #max))
+            } else {
+                quote!(#rules::range(__v, #min, #max))
+            }
         }
         Rule::MinLen(n) => quote!(#rules::min_len(__v, #n)),
         Rule::MaxLen(n) => quote!(#rules::max_len(__v, #n)),
@@ -127,8 +131,17 @@ fn rule_call(rule: &Rule, kind: LeafKind) -> TokenStream {
 }
 
 /// A bound as Rust code. On a float field an integer literal becomes a float literal, so
-/// `range(min = 1)` works on an `f64` as it reads.
+/// `range(min = 1)` works on an `f64` as it reads; on a `Duration` a text (checked to parse)
+/// becomes the duration it names.
 fn bound_expr(expr: &Expr, kind: LeafKind) -> TokenStream {
+    if kind == LeafKind::Duration
+        && let Expr::Lit(lit) = expr
+        && let Lit::Str(text) = &lit.lit
+        && let Ok(duration) = crate::check::parse_duration(&text.value())
+    {
+        let (secs, nanos) = (duration.as_secs(), duration.subsec_nanos());
+        return quote_spanned!(text.span()=> _config::__private::Duration::new(#secs, #nanos));
+    }
     if kind == LeafKind::Float {
         match expr {
             Expr::Lit(lit) => {

@@ -37,6 +37,12 @@ struct Settings {
     /// Endpoint.
     #[config(default = "https://example.com", validate(url_scheme("https")))]
     endpoint: ::url::Url,
+    /// Poll interval.
+    #[config(default = "30s", validate(range(min = "1s", max = "1h")))]
+    poll: ::std::time::Duration,
+    /// Keys.
+    #[config(default = "", validate(min_len = 8))]
+    keys: ::std::vec::Vec<::config_runtime::Secret<::std::string::String>>,
     /// Nested.
     #[config(nested)]
     inner: Inner,
@@ -70,4 +76,6 @@ fn main() {
     ::std::assert_eq!(settings.name, "app");
     ::std::assert_eq!(settings.endpoint.scheme(), "https");
     ::std::assert!(settings.token.is_some());
+    ::std::assert_eq!(settings.poll, ::std::time::Duration::from_secs(30));
+    ::std::assert!(settings.keys.is_empty());
 }

@@ -1,0 +1,13 @@
+use config_runtime::Config;
+
+enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Config)]
+struct Settings {
+    format: LogFormat,
+}
+
+fn main() {}
