@@ -468,6 +468,7 @@ impl<T: Config + Send + Sync> Actor<T> {
     /// signal so the task ends promptly even during a slow network call.
     async fn run(mut self, mut feeds: Feeds) {
         let mut next_poll = next_poll_at(feeds.poll_interval);
+        let mut synced = self.state.inputs();
         loop {
             let rotation_until = self.rotation_until;
             let expire = async move {
@@ -508,11 +509,18 @@ impl<T: Config + Send + Sync> Actor<T> {
                     continue;
                 }
             };
+            // After file events symlinks may point elsewhere; otherwise only a new set of
+            // inputs (a new `${file:..}`) needs the watches redone.
+            let file_events = matches!(trigger, Trigger::Files(_));
             let handled = tokio::select! {
                 _ = &mut feeds.stop => break,
                 handled = self.handle(trigger) => handled,
             };
-            feeds.watcher.sync(&self.state.inputs());
+            let inputs = self.state.inputs();
+            if file_events || inputs != synced {
+                feeds.watcher.sync(&inputs);
+                synced = inputs;
+            }
             if let Some(reply) = reply {
                 let _ = reply.send(handled.unwrap_or_else(|| Ok(self.unchanged())));
             }
@@ -531,8 +539,7 @@ impl<T: Config + Send + Sync> Actor<T> {
             }
             Trigger::Poll => self.state.poll().await,
             Trigger::Everything => {
-                let all: Vec<usize> = (0..self.state.plan.sources.len()).collect();
-                self.state.regather(&all).await;
+                self.state.regather_all().await;
                 self.state.answers = Answers::default();
                 true
             }
@@ -733,6 +740,17 @@ impl<T: Config + Send + Sync> State<T> {
             }
         }
         moved
+    }
+
+    /// Gathers every source again (a reload was asked for: no version is compared).
+    async fn regather_all(&mut self) {
+        for index in 0..self.plan.sources.len() {
+            for (path, old) in &mut self.stamps[index] {
+                *old = stamp(path);
+            }
+            let source = Arc::clone(&self.plan.sources[index]);
+            self.outcomes[index] = gather::gather(&*source, &self.context).await;
+        }
     }
 
     /// Gathers these sources again; whether any version moved.
