@@ -239,7 +239,7 @@ impl AuditTrail {
             latency,
             cache_hit,
             fingerprint: data.map(|d| self.fingerprinter.fingerprint(d)),
-            version: data.and_then(|d| d.version.clone()),
+            version: data.and_then(|d| Some(d.version.as_ref()?.as_str().to_owned())),
             detail,
         });
     }

@@ -100,7 +100,7 @@ impl LastKnownGood {
         };
         let mut entry = payload;
         entry["saved"] = json!(unix_now());
-        entry["version"] = json!(data.version);
+        entry["version"] = json!(data.version.as_ref().map(|v| v.as_str()));
         entries.insert(secret_path.to_owned(), entry);
         self.write_all(&entries)
     }

@@ -43,6 +43,7 @@ use std::future::Future;
 use std::sync::{Arc, Weak};
 
 use config_runtime::BoxFuture;
+use config_runtime::source::Version;
 use config_runtime::{OutagePolicy, ProviderError, SecretData, SecretProvider};
 
 use crate::cache::{CacheStats, Fetch, SecretCache};
@@ -153,8 +154,8 @@ impl<S: SecretStore> CachedProvider<S> {
 
     /// The store's current version of `path`, from metadata only (see
     /// [`SecretStore::version`]).
-    pub async fn version_of(&self, path: &str) -> Result<Option<String>, ProviderError> {
-        self.inner.version(path).await
+    pub async fn version_of(&self, path: &str) -> Result<Option<Version>, ProviderError> {
+        Ok(self.inner.version(path).await?.map(Version::new))
     }
 
     /// What the cache did so far (shared by all clones).
@@ -179,7 +180,7 @@ impl<S: SecretStore> SecretProvider for CachedProvider<S> {
     fn current_version<'a>(
         &'a self,
         path: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, ProviderError>> {
+    ) -> BoxFuture<'a, Result<Option<Version>, ProviderError>> {
         Box::pin(self.version_of(path))
     }
 

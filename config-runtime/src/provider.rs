@@ -11,6 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::secret::Secret;
+use crate::source::Version;
 
 /// A boxed, sendable future: what provider methods return, so providers can be stored as
 /// `dyn SecretProvider`.
@@ -33,11 +34,12 @@ pub trait SecretProvider: Send + Sync + 'static {
     }
 
     /// The store's current version of `path`, read cheaply (metadata only), so a watcher can
-    /// poll for changes and re-fetch only what changed. `Ok(None)`: this store cannot tell.
+    /// poll for changes and re-fetch only what changed (the same [`Version`] sources report).
+    /// `Ok(None)`: this store cannot tell.
     fn current_version<'a>(
         &'a self,
         path: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, ProviderError>> {
+    ) -> BoxFuture<'a, Result<Option<Version>, ProviderError>> {
         let _ = path;
         Box::pin(async { Ok(None) })
     }
@@ -67,7 +69,7 @@ pub struct SecretData {
     /// The secret: one text, or named fields.
     pub payload: Payload,
     /// The store's version of the secret (Vault version, AWS version id), when it has one.
-    pub version: Option<String>,
+    pub version: Option<Version>,
     /// A warning the load should report with this value (e.g. "served from the
     /// last-known-good store, 12 min old"); never contains the value.
     pub warning: Option<String>,
@@ -132,7 +134,7 @@ impl SecretData {
 
     /// Sets the version.
     pub fn with_version(mut self, version: impl Into<String>) -> Self {
-        self.version = Some(version.into());
+        self.version = Some(Version::new(version));
         self
     }
 

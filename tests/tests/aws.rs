@@ -72,17 +72,27 @@ async fn secrets_manager_json_fields_and_previous_stage() {
 
     // The version id travels with the value; the metadata read agrees without the value.
     assert_eq!(
-        sm.read("prod/db").await.unwrap().version,
-        Some(second.clone())
+        sm.read("prod/db").await.unwrap().version.as_deref(),
+        Some(second.as_str())
     );
     assert_eq!(
-        sm.read("prod/db@AWSPREVIOUS").await.unwrap().version,
-        Some(first.clone())
+        sm.read("prod/db@AWSPREVIOUS")
+            .await
+            .unwrap()
+            .version
+            .as_deref(),
+        Some(first.as_str())
     );
-    assert_eq!(sm.version_of("prod/db").await.unwrap(), Some(second));
     assert_eq!(
-        sm.version_of("prod/db@AWSPREVIOUS").await.unwrap(),
-        Some(first)
+        sm.version_of("prod/db").await.unwrap().as_deref(),
+        Some(second.as_str())
+    );
+    assert_eq!(
+        sm.version_of("prod/db@AWSPREVIOUS")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(first.as_str())
     );
 
     let explain = Db::loader()

@@ -11,7 +11,7 @@ use config_providers::etcd::EtcdSource;
 use config_runtime::BoxFuture;
 use config_runtime::live::ReloadEvent;
 use config_runtime::live::WatchOptions;
-use config_runtime::source::{self, GatherContext, Gathering, Source, WatchedPath};
+use config_runtime::source::{self, GatherContext, Gathering, Source, Version, WatchedPath};
 use config_runtime::{Config, ProviderError, Secret, SecretData, SecretProvider};
 use config_tests::Scratch;
 use config_tests::etcd::EtcdCluster;
@@ -98,9 +98,9 @@ impl SecretProvider for Versioned {
     fn current_version<'a>(
         &'a self,
         _: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, ProviderError>> {
+    ) -> BoxFuture<'a, Result<Option<Version>, ProviderError>> {
         let version = self.state.lock().unwrap().1;
-        Box::pin(async move { Ok(Some(version.to_string())) })
+        Box::pin(async move { Ok(Some(Version::new(version.to_string()))) })
     }
 }
 

@@ -183,7 +183,11 @@ impl SecretStore for SsmStore {
                 return Ok(None);
             }
             // A label moves between versions: only reading it tells where it points.
-            return Ok(self.read(name).await?.version);
+            return Ok(self
+                .read(name)
+                .await?
+                .version
+                .map(|v| v.as_str().to_owned()));
         }
         let filter = ParameterStringFilter::builder()
             .key("Name")

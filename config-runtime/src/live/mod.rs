@@ -279,7 +279,7 @@ struct State<T> {
     /// Latest fingerprint reported as needing a restart, per leaf.
     reported: Vec<u64>,
     /// Store version of each provider secret the running snapshot was loaded with.
-    secret_versions: HashMap<SecretKey, String>,
+    secret_versions: HashMap<SecretKey, Version>,
 }
 
 /// The inputs of the watch task, apart from its state.
@@ -783,8 +783,8 @@ impl<T: Config + Send + Sync> State<T> {
                 tracing::info!(
                     scheme,
                     path,
-                    old = loaded,
-                    new = now,
+                    old = loaded.as_str(),
+                    new = now.as_str(),
                     "a referenced secret has a new version"
                 );
                 self.loader.providers()[scheme].invalidate(path);

@@ -13,7 +13,7 @@ use super::resolve::{Answers, Providers, SecretKey};
 use crate::provider::{ProviderError, SecretData};
 use crate::secret::Secret;
 use crate::source::file::trim_one_newline;
-use crate::source::{GatherContext, Gathering, Source, Vars};
+use crate::source::{GatherContext, Gathering, Source, Vars, Version};
 
 /// How many provider requests one load keeps in flight at most.
 const MAX_CONCURRENT_FETCHES: usize = 16;
@@ -87,7 +87,7 @@ pub(crate) async fn fetch_secrets(
 pub(crate) async fn secret_versions(
     keys: impl IntoIterator<Item = SecretKey>,
     providers: &Providers,
-) -> Vec<(SecretKey, Option<String>)> {
+) -> Vec<(SecretKey, Option<Version>)> {
     futures_util::stream::iter(keys)
         .map(|(scheme, path)| {
             let provider = Arc::clone(&providers[&scheme]);

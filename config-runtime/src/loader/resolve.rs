@@ -14,6 +14,7 @@ use crate::provider::{OutagePolicy, ProviderError, SecretData, SecretProvider};
 use crate::reference::Reference;
 use crate::schema::Schema;
 use crate::secret::Secret;
+use crate::source::Version;
 use crate::value::RawValue;
 use crate::warning::Warning;
 
@@ -68,7 +69,7 @@ pub(crate) struct Answers {
 impl Answers {
     #[cfg(feature = "live")]
     /// The store version of each secret fetched successfully.
-    pub fn versions(&self) -> HashMap<SecretKey, String> {
+    pub fn versions(&self) -> HashMap<SecretKey, Version> {
         self.secrets
             .iter()
             .flatten()

@@ -396,6 +396,21 @@ impl Version {
     }
 }
 
+impl Version {
+    /// The version as text (a store's revision, or `h` and a hash).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Version {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Version({})", self.0)
