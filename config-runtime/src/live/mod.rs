@@ -299,7 +299,7 @@ impl<T: Config + Send + Sync> Live<T> {
         options: WatchOptions,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), ConfigError> {
         let plan = loader.plan();
-        let context = GatherContext::new(T::schema());
+        let context = loader.context();
         let paths: Vec<Vec<WatchedPath>> = plan.sources.iter().map(|s| s.watch_paths()).collect();
         // Watch before the first load, so no change after it can be missed.
         let (files_tx, files_rx) = mpsc::unbounded_channel();
@@ -721,7 +721,8 @@ impl<T: Config + Send + Sync> State<T> {
                 continue;
             }
             *old = now;
-            let text = gather::read_file(&path.path);
+            let cap = self.loader.file_size_cap();
+            let text = gather::off_workers(|| gather::read_file(&path.path, cap));
             let same = match (self.answers.files.get(&path.path), &text) {
                 (Some(Ok(before)), Ok(after)) => before.expose_secret() == after.expose_secret(),
                 (Some(Err(before)), Err(after)) => before == after,

@@ -12,7 +12,7 @@ use super::merge::Outcome;
 use super::resolve::{Answers, Providers, SecretKey};
 use crate::provider::{ProviderError, SecretData};
 use crate::secret::Secret;
-use crate::source::file::trim_one_newline;
+use crate::source::file::{ReadFailure, read_limited, trim_one_newline};
 use crate::source::{GatherContext, Gathering, Source, Vars};
 
 /// How many provider requests one load keeps in flight at most.
@@ -27,9 +27,25 @@ pub(crate) fn gather_now(source: &dyn Source, context: &GatherContext) -> Outcom
     }
 }
 
-/// Gathers one source, waiting for a network source.
+/// Runs blocking file work so that it does not hold an async worker: on a multi-threaded
+/// tokio runtime the worker hands its other tasks to another thread for the duration
+/// (`block_in_place`); elsewhere (no runtime, a current-thread runtime, no `live` feature) it
+/// simply runs. Reads are bounded anyway (regular files only, a size cap): this keeps a slow
+/// disk from stalling the application's other tasks.
+pub(crate) fn off_workers<R>(work: impl FnOnce() -> R) -> R {
+    #[cfg(feature = "live")]
+    if let Ok(handle) = tokio::runtime::Handle::try_current()
+        && handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        return tokio::task::block_in_place(work);
+    }
+    work()
+}
+
+/// Gathers one source, waiting for a network source. A local source's read runs off the
+/// async workers ([`off_workers`]).
 pub(crate) async fn gather(source: &dyn Source, context: &GatherContext) -> Outcome {
-    let result = match source.gather(context) {
+    let result = match off_workers(|| source.gather(context)) {
         Gathering::Ready(result) => result,
         Gathering::Pending(future) => future.await,
     };
@@ -57,9 +73,12 @@ pub(crate) fn read_var(name: &str, maps: &[Arc<Vars>]) -> Option<Secret<String>>
 }
 
 /// `${file:..}`: the file's text, one trailing newline trimmed; the error names the path only.
-pub(crate) fn read_file(path: &Path) -> Result<Secret<String>, String> {
-    let mut text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+/// A regular file of at most `max_size` bytes.
+pub(crate) fn read_file(path: &Path, max_size: u64) -> Result<Secret<String>, String> {
+    let mut text = read_limited(path, max_size).map_err(|failure| match failure {
+        ReadFailure::Missing => format!("cannot read {}: file not found", path.display()),
+        ReadFailure::Refused(message) => message,
+    })?;
     trim_one_newline(&mut text);
     Ok(Secret::new(text))
 }
@@ -112,6 +131,7 @@ pub(crate) fn fetch_local(
     answers: &mut Answers,
     wanted: &super::resolve::Wanted,
     maps: &[Arc<Vars>],
+    max_file_size: u64,
 ) {
     for name in &wanted.vars {
         if !answers.vars.contains_key(name) {
@@ -120,7 +140,9 @@ pub(crate) fn fetch_local(
     }
     for path in &wanted.files {
         if !answers.files.contains_key(path) {
-            answers.files.insert(path.clone(), read_file(path));
+            answers
+                .files
+                .insert(path.clone(), read_file(path, max_file_size));
         }
     }
 }

@@ -41,6 +41,7 @@ pub struct Loader<T> {
     profile_var: Option<String>,
     profile: Option<String>,
     providers: Providers,
+    max_file_size: u64,
     _config: PhantomData<fn() -> T>,
 }
 
@@ -84,6 +85,7 @@ impl<T: Config> Loader<T> {
             profile_var: None,
             profile: None,
             providers: HashMap::new(),
+            max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             _config: PhantomData,
         }
     }
@@ -175,6 +177,20 @@ impl<T: Config> Loader<T> {
         self
     }
 
+    /// The most bytes read from any one file: a `.file`, a `.dotenv`, an entry of a `.dir`, a
+    /// `${file:..}` target (1 MiB by default). A bigger file is an error naming the path and
+    /// the cap. Whatever the cap, only regular files are read: a FIFO, a device or a socket is
+    /// an error naming the path.
+    pub fn max_file_size(mut self, bytes: u64) -> Self {
+        self.max_file_size = bytes;
+        self
+    }
+
+    /// What the sources are told while they gather.
+    pub(crate) fn context(&self) -> GatherContext {
+        GatherContext::new(T::schema(), self.max_file_size)
+    }
+
     /// Loads, resolves references, validates. Returns every problem at once.
     ///
     /// Network sources and references to secret providers need
@@ -204,7 +220,7 @@ impl<T: Config> Loader<T> {
 
     fn run_now(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
         let plan = self.plan();
-        let context = GatherContext::new(T::schema());
+        let context = self.context();
         let outcomes: Vec<Outcome> = plan
             .sources
             .iter()
@@ -213,14 +229,14 @@ impl<T: Config> Loader<T> {
         let mut merged = self.merge(&plan, &outcomes);
         let wanted = resolve::wanted(&merged, &self.providers);
         let mut answers = Answers::default();
-        gather::fetch_local(&mut answers, &wanted, &self.maps);
+        gather::fetch_local(&mut answers, &wanted, &self.maps, self.max_file_size);
         self.resolve(&mut merged, &answers);
         self.assemble(merged, plan.profile, rows)
     }
 
     async fn run_async(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
         let plan = self.plan();
-        let context = GatherContext::new(T::schema());
+        let context = self.context();
         let outcomes = gather::gather_all(&plan.sources, &context).await;
         let mut merged = self.merge(&plan, &outcomes);
         let answers = self.fetch(&merged, Answers::default()).await;
@@ -261,7 +277,9 @@ impl<T: Config> Loader<T> {
     /// Step 3: fills `answers` with what the merged values reference and it lacks.
     pub(crate) async fn fetch(&self, merged: &Merged, mut answers: Answers) -> Answers {
         let wanted = resolve::wanted(merged, &self.providers);
-        gather::fetch_local(&mut answers, &wanted, &self.maps);
+        gather::off_workers(|| {
+            gather::fetch_local(&mut answers, &wanted, &self.maps, self.max_file_size);
+        });
         let known = answers.secrets.get_or_insert_with(HashMap::new);
         known.retain(|key, _| wanted.secrets.contains(key));
         let missing: Vec<_> = wanted
@@ -317,6 +335,12 @@ impl<T: Config> Loader<T> {
                 Err(error)
             }
         }
+    }
+
+    #[cfg(feature = "live")]
+    /// The cap of [`max_file_size`](Self::max_file_size).
+    pub(crate) fn file_size_cap(&self) -> u64 {
+        self.max_file_size
     }
 
     #[cfg(feature = "live")]
