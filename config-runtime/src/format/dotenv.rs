@@ -19,7 +19,7 @@ pub(crate) struct DotenvEntry {
 
 /// Parses a `.env` file. Errors name the line and the key, never the value.
 pub(crate) fn parse_dotenv(text: &str) -> Result<Vec<DotenvEntry>, FormatError> {
-    let lines: Vec<&str> = text
+    let lines: Vec<&str> = super::strip_bom(text)
         .lines()
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
         .collect();
