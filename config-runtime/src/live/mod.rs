@@ -72,7 +72,7 @@ use crate::loader::merge::Outcome;
 use crate::loader::resolve::{Answers, SecretKey};
 use crate::loader::{Loader, Plan};
 use crate::origin::Sourced;
-use crate::source::{GatherContext, Poll, Version, WatchedPath, process_keys};
+use crate::source::{GatherContext, Layering, Poll, Version, WatchedPath, process_keys};
 use crate::value::RawValue;
 use watch::{Stamp, WatchBackend, Watcher, stamp, touches};
 
@@ -674,7 +674,12 @@ impl<T: Config + Send + Sync> State<T> {
         let mut merged = self.loader.merge(&self.plan, &self.outcomes);
         self.answers = self
             .loader
-            .fetch(&merged, std::mem::take(&mut self.answers))
+            .fetch(
+                &self.plan,
+                &self.outcomes,
+                &merged,
+                std::mem::take(&mut self.answers),
+            )
             .await;
         self.loader.resolve(&mut merged, &self.answers);
         let resolved = merged.values.clone();
@@ -745,7 +750,12 @@ impl<T: Config + Send + Sync> State<T> {
             }
             let source = Arc::clone(&self.plan.sources[index]);
             let outcome = gather::gather(&*source, &self.context).await;
-            moved |= version_of(&outcome) != version_of(&self.outcomes[index]);
+            let changed = version_of(&outcome) != version_of(&self.outcomes[index]);
+            if changed && source.layering() == Layering::UnderEnvironment {
+                // `${VAR}` may read a `.env` variable: look every variable up again.
+                self.answers.vars.clear();
+            }
+            moved |= changed;
             self.outcomes[index] = outcome;
         }
         moved

@@ -9,11 +9,13 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 
 use super::merge::Outcome;
-use super::resolve::{Answers, Providers, SecretKey};
+use super::resolve::{Answers, Providers, SecretKey, shell_value};
+use crate::format::FileValue;
 use crate::provider::{ProviderError, SecretData};
+use crate::reference::{Template, contains_reference_syntax};
 use crate::secret::Secret;
 use crate::source::file::{ReadFailure, read_limited, trim_one_newline};
-use crate::source::{GatherContext, Gathering, Source, Vars};
+use crate::source::{GatherContext, Gathering, Layering, Name, Source, Trust, Vars};
 
 /// How many provider requests one load keeps in flight at most.
 const MAX_CONCURRENT_FETCHES: usize = 16;
@@ -70,6 +72,67 @@ pub(crate) fn read_var(name: &str, maps: &[Arc<Vars>]) -> Option<Secret<String>>
         .find_map(|vars| vars.get(name).map(str::to_owned))
         .or_else(|| std::env::var(name).ok())
         .map(Secret::new)
+}
+
+/// The variables the `.env` sources define, for `${env:..}` and the shell forms: they come
+/// after the maps and the process environment, as a `.env` never overrides the environment.
+/// Each value has its own references to variables expanded, against the maps, the process
+/// environment and the `.env` variables defined before it (as dotenvy reads a file); a value
+/// with any other reference (a file, a provider) or one that cannot be expanded is left out.
+pub(crate) fn dotenv_vars(
+    sources: &[Arc<dyn Source>],
+    outcomes: &[Outcome],
+    maps: &[Arc<Vars>],
+) -> HashMap<String, Secret<String>> {
+    let mut defined: HashMap<String, Secret<String>> = HashMap::new();
+    for (source, outcome) in sources.iter().zip(outcomes) {
+        let Outcome::Gathered(gathered) = outcome else {
+            continue;
+        };
+        if source.layering() != Layering::UnderEnvironment {
+            continue;
+        }
+        let literal = source.trust() != Trust::Local;
+        for entry in &gathered.entries {
+            let (Name::Variable(name), FileValue::Scalar(value)) = (&entry.name, &entry.value)
+            else {
+                continue;
+            };
+            let expanded = if literal || !contains_reference_syntax(value) {
+                Some(value.clone())
+            } else {
+                expand_variables(value, maps, &defined)
+            };
+            match expanded {
+                Some(value) => defined.insert(name.clone(), Secret::new(value)),
+                None => defined.remove(name),
+            };
+        }
+    }
+    defined
+}
+
+/// `value` with its variable references expanded; `None` when one cannot be.
+fn expand_variables(
+    value: &str,
+    maps: &[Arc<Vars>],
+    defined: &HashMap<String, Secret<String>>,
+) -> Option<String> {
+    let template = Template::parse(value).ok()?;
+    template
+        .render(|reference, fallback| {
+            if reference.scheme != "env" || reference.key.is_some() {
+                return Err(());
+            }
+            let found =
+                read_var(&reference.path, maps).or_else(|| defined.get(&reference.path).cloned());
+            let found = found.as_ref().map(|v| v.expose_secret().as_str());
+            match fallback {
+                Some(fallback) => shell_value(&reference.path, found, fallback).map_err(drop),
+                None => found.map(str::to_owned).ok_or(()),
+            }
+        })
+        .ok()
 }
 
 /// `${file:..}`: the file's text, one trailing newline trimmed; the error names the path only.
@@ -131,11 +194,13 @@ pub(crate) fn fetch_local(
     answers: &mut Answers,
     wanted: &super::resolve::Wanted,
     maps: &[Arc<Vars>],
+    dotenv: &HashMap<String, Secret<String>>,
     max_file_size: u64,
 ) {
     for name in &wanted.vars {
         if !answers.vars.contains_key(name) {
-            answers.vars.insert(name.clone(), read_var(name, maps));
+            let value = read_var(name, maps).or_else(|| dotenv.get(name).cloned());
+            answers.vars.insert(name.clone(), value);
         }
     }
     for path in &wanted.files {

@@ -229,7 +229,14 @@ impl<T: Config> Loader<T> {
         let mut merged = self.merge(&plan, &outcomes);
         let wanted = resolve::wanted(&merged, &self.providers);
         let mut answers = Answers::default();
-        gather::fetch_local(&mut answers, &wanted, &self.maps, self.max_file_size);
+        let dotenv = gather::dotenv_vars(&plan.sources, &outcomes, &self.maps);
+        gather::fetch_local(
+            &mut answers,
+            &wanted,
+            &self.maps,
+            &dotenv,
+            self.max_file_size,
+        );
         self.resolve(&mut merged, &answers);
         self.assemble(merged, plan.profile, rows)
     }
@@ -239,7 +246,9 @@ impl<T: Config> Loader<T> {
         let context = self.context();
         let outcomes = gather::gather_all(&plan.sources, &context).await;
         let mut merged = self.merge(&plan, &outcomes);
-        let answers = self.fetch(&merged, Answers::default()).await;
+        let answers = self
+            .fetch(&plan, &outcomes, &merged, Answers::default())
+            .await;
         self.resolve(&mut merged, &answers);
         self.assemble(merged, plan.profile, rows)
     }
@@ -274,11 +283,20 @@ impl<T: Config> Loader<T> {
         merge::merge(T::schema(), &layers, &ignored)
     }
 
-    /// Step 3: fills `answers` with what the merged values reference and it lacks.
-    pub(crate) async fn fetch(&self, merged: &Merged, mut answers: Answers) -> Answers {
+    /// Step 3: fills `answers` with what the merged values reference and it lacks (the
+    /// `.env` variables come from the gathered `outcomes` of `plan`).
+    pub(crate) async fn fetch(
+        &self,
+        plan: &Plan,
+        outcomes: &[Outcome],
+        merged: &Merged,
+        mut answers: Answers,
+    ) -> Answers {
         let wanted = resolve::wanted(merged, &self.providers);
+        let dotenv = gather::dotenv_vars(&plan.sources, outcomes, &self.maps);
         gather::off_workers(|| {
-            gather::fetch_local(&mut answers, &wanted, &self.maps, self.max_file_size);
+            let cap = self.max_file_size;
+            gather::fetch_local(&mut answers, &wanted, &self.maps, &dotenv, cap);
         });
         let known = answers.secrets.get_or_insert_with(HashMap::new);
         known.retain(|key, _| wanted.secrets.contains(key));

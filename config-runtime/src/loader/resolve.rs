@@ -11,7 +11,7 @@ use super::merge::Merged;
 use crate::error::{ErrorKind, FieldError};
 use crate::origin::Taint;
 use crate::provider::{OutagePolicy, ProviderError, SecretData, SecretProvider};
-use crate::reference::Reference;
+use crate::reference::{Fallback, Reference};
 use crate::schema::Schema;
 use crate::secret::Secret;
 use crate::value::RawValue;
@@ -123,9 +123,9 @@ pub(crate) fn resolve(
                 }
             };
             references.extend(template.references().map(Reference::to_string));
-            let text = template.render(|reference| {
+            let text = template.render(|reference, fallback| {
                 let (value, from) = match reference.scheme.as_str() {
-                    "env" | "file" => (builtin(reference, answers), Taint::Referenced),
+                    "env" | "file" => (builtin(reference, fallback, answers), Taint::Referenced),
                     _ => (provided(reference, providers, answers), Taint::Provider),
                 };
                 taint = taint.max(from);
@@ -239,13 +239,26 @@ fn provided(
     }
 }
 
-/// One `env:`/`file:` reference's value, or why not: never a value.
-fn builtin(reference: &Reference, answers: &Answers) -> Result<String, Unresolved> {
+/// One `env:`/`file:` reference's value (a shell form's fallback applied), or why not:
+/// never a value.
+fn builtin(
+    reference: &Reference,
+    fallback: Option<&Fallback>,
+    answers: &Answers,
+) -> Result<String, Unresolved> {
     let fail = |message: String| Unresolved {
-        reference: reference.to_string(),
+        reference: fallback.map_or_else(|| reference.to_string(), |f| f.show(&reference.path)),
         message,
         skip: Skip::No,
     };
+    if let Some(fallback) = fallback {
+        let value = answers
+            .vars
+            .get(&reference.path)
+            .and_then(Option::as_ref)
+            .map(|value| value.expose_secret().as_str());
+        return shell_value(&reference.path, value, fallback).map_err(fail);
+    }
     if reference.key.is_some() {
         return Err(fail(format!(
             "`#key` selects a field of a provider secret; `{}:` values have no fields",
@@ -268,5 +281,23 @@ fn builtin(reference: &Reference, answers: &Answers) -> Result<String, Unresolve
         scheme => Err(fail(format!(
             "`{scheme}:` is not a built-in reference kind"
         ))),
+    }
+}
+
+/// A shell form's value: the variable's, or its fallback; the error never holds a value.
+pub(crate) fn shell_value(
+    name: &str,
+    value: Option<&str>,
+    fallback: &Fallback,
+) -> Result<String, String> {
+    match (value, fallback) {
+        (Some(value), Fallback::Plain) => Ok(value.to_owned()),
+        (Some(value), _) if !value.is_empty() => Ok(value.to_owned()),
+        (_, Fallback::Default(default)) => Ok(default.clone()),
+        (_, Fallback::Required(message)) if !message.is_empty() => {
+            Err(format!("variable {name} is not set or empty: {message}"))
+        }
+        (_, Fallback::Required(_)) => Err(format!("variable {name} is not set or empty")),
+        (None, Fallback::Plain) => Err(format!("variable {name} is not set")),
     }
 }
