@@ -246,3 +246,68 @@ fn load_async_and_watch_read_files_off_the_async_workers() {
         helper.await.unwrap();
     });
 }
+
+// `.env` files as the ecosystem reads them.
+
+#[test]
+fn dotenv_shell_forms_read_the_environment_and_the_file_itself() {
+    let dir = Scratch::new();
+    let env = dir.write(
+        ".env",
+        "HF_BASE_DIR=/srv/app\nHOSTILE_TOKEN=${HF_BASE_DIR}/${HF_SUFFIX}\n",
+    );
+    let loaded = Small::loader()
+        .dotenv(&env)
+        .vars([("HF_SUFFIX", "key")])
+        .load()
+        .unwrap();
+    assert_eq!(loaded.token, "/srv/app/key");
+
+    let env = dir.write(
+        ".env.default",
+        "HOSTILE_TOKEN=${HF_NOT_SET_ANYWHERE:-fallback}\n",
+    );
+    let loaded = Small::loader().dotenv(&env).load().unwrap();
+    assert_eq!(loaded.token, "fallback");
+
+    let env = dir.write(
+        ".env.required",
+        "HOSTILE_TOKEN=${HF_NOT_SET_ANYWHERE:?ask the admin}\n",
+    );
+    let shown = load_error(Small::loader().dotenv(&env));
+    assert!(shown.contains("${HF_NOT_SET_ANYWHERE:?..}"), "{shown}");
+    assert!(shown.contains("ask the admin"), "{shown}");
+}
+
+#[test]
+fn a_single_quoted_dotenv_value_is_literal() {
+    let dir = Scratch::new();
+    let env = dir.write(".env", "HOSTILE_TOKEN='${env:HOME} and ${HOME}'\n");
+    let loaded = Small::loader().dotenv(&env).load().unwrap();
+    assert_eq!(loaded.token, "${env:HOME} and ${HOME}");
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_in_dotenv_and_json() {
+    let dir = Scratch::new();
+    let env = dir.write(".env", "\u{feff}HOSTILE_TOKEN=t\n");
+    assert_eq!(Small::loader().dotenv(&env).load().unwrap().token, "t");
+    let json = dir.write("config.json", "\u{feff}{\"token\": \"j\"}");
+    assert_eq!(Small::loader().file(&json).load().unwrap().token, "j");
+}
+
+#[test]
+fn a_repeated_json_key_is_refused_and_formats_are_named_in_capitals() {
+    let dir = Scratch::new();
+    let json = dir.write("config.json", "{\n\"token\": \"a\",\n\"token\": \"b\"\n}");
+    let shown = load_error(Small::loader().file(&json));
+    assert!(shown.contains("invalid JSON file"), "{shown}");
+    assert!(shown.contains("duplicate key `token`"), "{shown}");
+    assert!(shown.contains("line 3"), "{shown}");
+
+    let yaml = dir.write("config.yaml", "token: a\ntoken: hunter2\n");
+    let shown = load_error(Small::loader().file(&yaml));
+    assert!(shown.contains("invalid YAML file"), "{shown}");
+    assert!(shown.contains("duplicate key `token`"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
