@@ -5,6 +5,8 @@
 //! same parser). Lines are 1-based and point at the key.
 
 mod dotenv;
+#[cfg(test)]
+mod dotenv_differential;
 mod json;
 #[cfg(feature = "toml")]
 mod toml;
