@@ -311,3 +311,58 @@ fn a_repeated_json_key_is_refused_and_formats_are_named_in_capitals() {
     assert!(shown.contains("duplicate key `token`"), "{shown}");
     assert!(!shown.contains("hunter2"), "{shown}");
 }
+
+// A watched file that is truncated and then written.
+
+/// Settings that are all valid when the file is empty.
+#[derive(Config, Debug)]
+#[config(prefix = "HOSTILE_LIVE")]
+struct Port {
+    /// A port.
+    #[config(default = 1)]
+    port: u16,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_then_written_file_is_not_applied_while_empty() {
+    use config_runtime::live::{ReloadEvent, WatchOptions};
+    use config_tests::events::next;
+
+    let dir = Scratch::new();
+    let path = dir.write("port.toml", "port = 2\n");
+    let options = WatchOptions::default()
+        .debounce(Duration::from_millis(20))
+        .empty_file_settle(Duration::from_secs(3));
+    let live = Port::loader()
+        .file(&path)
+        .watch_with(options)
+        .await
+        .unwrap();
+    let mut events = live.subscribe();
+    assert_eq!(live.get().port, 2);
+
+    // Truncated, then written well after the debounce and well inside the settle delay.
+    std::fs::File::create(&path).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    std::fs::write(&path, "port = 3\n").unwrap();
+    match next(&mut events).await {
+        ReloadEvent::Applied(_) => assert_eq!(live.get().port, 3, "the empty file was applied"),
+        other => panic!("expected the written file to be applied, got {other}"),
+    }
+
+    // A file that stays empty is read once the delay has passed.
+    let options = WatchOptions::default()
+        .debounce(Duration::from_millis(20))
+        .empty_file_settle(Duration::from_millis(300));
+    let live = Port::loader()
+        .file(&path)
+        .watch_with(options)
+        .await
+        .unwrap();
+    let mut events = live.subscribe();
+    std::fs::File::create(&path).unwrap();
+    match next(&mut events).await {
+        ReloadEvent::Applied(_) => assert_eq!(live.get().port, 1),
+        other => panic!("expected the emptied file to be applied, got {other}"),
+    }
+}

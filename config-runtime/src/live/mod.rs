@@ -98,6 +98,10 @@ pub struct WatchOptions {
     /// each referenced secret, with up to 10 % random jitter; only a secret whose version moved
     /// is fetched again (default 30 s; zero turns polling off).
     pub remote_poll_interval: Duration,
+    /// How long a watched file that became empty (while it had content) must stay empty
+    /// before it is read (default 250 ms): editors and `echo > file` truncate a file and then
+    /// write it, and the empty moment in between must not be applied.
+    pub empty_file_settle: Duration,
 }
 
 impl Default for WatchOptions {
@@ -109,6 +113,7 @@ impl Default for WatchOptions {
             rotation_grace: Duration::from_secs(300),
             reload_on_sighup: false,
             remote_poll_interval: Duration::from_secs(30),
+            empty_file_settle: Duration::from_millis(250),
         }
     }
 }
@@ -147,6 +152,12 @@ impl WatchOptions {
     /// Sets [`remote_poll_interval`](Self::remote_poll_interval).
     pub fn remote_poll_interval(mut self, interval: Duration) -> Self {
         self.remote_poll_interval = interval;
+        self
+    }
+
+    /// Sets [`empty_file_settle`](Self::empty_file_settle).
+    pub fn empty_file_settle(mut self, settle: Duration) -> Self {
+        self.empty_file_settle = settle;
         self
     }
 }
@@ -280,6 +291,8 @@ struct State<T> {
     reported: Vec<u64>,
     /// Store version of each provider secret the running snapshot was loaded with.
     secret_versions: HashMap<SecretKey, String>,
+    /// See [`WatchOptions::empty_file_settle`].
+    empty_file_settle: Duration,
 }
 
 /// The inputs of the watch task, apart from its state.
@@ -340,6 +353,7 @@ impl<T: Config + Send + Sync> Live<T> {
             kept: Vec::new(),
             reported: Vec::new(),
             secret_versions: HashMap::new(),
+            empty_file_settle: options.empty_file_settle,
         };
         let first = state.first_load().await?;
         let actor = Actor {
@@ -709,7 +723,22 @@ impl<T: Config + Send + Sync> State<T> {
 
     /// Stamps every watched path; gathers again the sources an event or a stamp says moved,
     /// and re-reads the referenced files that moved. Whether any content moved.
+    ///
+    /// A file that had content and is now empty is most likely being rewritten (truncated,
+    /// then written: many editors, `echo > file`): then nothing is read before
+    /// [`WatchOptions::empty_file_settle`] has passed, so the write can land. A file still
+    /// empty after that is read as it is.
     async fn files_changed(&mut self, events: &[PathBuf]) -> bool {
+        let emptied = self
+            .stamps
+            .iter()
+            .flatten()
+            .chain(&self.referenced)
+            .any(|(path, old)| old.has_content() && stamp(path).is_empty_file());
+        if emptied && !self.empty_file_settle.is_zero() {
+            tracing::debug!(settle = ?self.empty_file_settle, "a watched file was emptied; waiting for it to be written");
+            tokio::time::sleep(self.empty_file_settle).await;
+        }
         let mut moved_sources = Vec::new();
         for (index, stamps) in self.stamps.iter().enumerate() {
             let moved = stamps

@@ -31,6 +31,18 @@ pub(crate) struct Stamp(Vec<(PathBuf, Option<FileStat>)>);
 /// Size, modification time and inode of one file.
 type FileStat = (u64, Option<SystemTime>, u64);
 
+impl Stamp {
+    /// Whether the path is a file with content (its size, from `stat`).
+    pub(crate) fn has_content(&self) -> bool {
+        matches!(self.0.first(), Some((_, Some((size, ..)))) if *size > 0)
+    }
+
+    /// Whether the path is an empty file.
+    pub(crate) fn is_empty_file(&self) -> bool {
+        matches!(self.0.first(), Some((_, Some((0, ..)))))
+    }
+}
+
 /// The [`Stamp`] of `input` now.
 pub(crate) fn stamp(input: &WatchedPath) -> Stamp {
     let one = |path: &Path| {
