@@ -366,3 +366,15 @@ async fn a_truncated_then_written_file_is_not_applied_while_empty() {
         other => panic!("expected the emptied file to be applied, got {other}"),
     }
 }
+
+#[test]
+fn one_value_cannot_repeat_a_file_past_the_cap() {
+    let dir = Scratch::new();
+    let chunk = dir.write("chunk", &"k".repeat(16 * 1024));
+    let reference = format!("${{file:{}}}", chunk.display());
+    let once = Small::loader().set("token", &reference).load().unwrap();
+    assert_eq!(once.token.len(), 16 * 1024);
+    let shown = load_error(Small::loader().set("token", reference.repeat(400)));
+    assert!(shown.contains("1 MiB"), "{shown}");
+    assert!(shown.contains(&chunk.display().to_string()), "{shown}");
+}

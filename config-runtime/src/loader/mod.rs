@@ -315,7 +315,13 @@ impl<T: Config> Loader<T> {
 
     /// Step 4 (pure): references rendered from the answers.
     pub(crate) fn resolve(&self, merged: &mut Merged, answers: &Answers) {
-        resolve::resolve(T::schema(), merged, &self.providers, answers);
+        resolve::resolve(
+            T::schema(),
+            merged,
+            &self.providers,
+            answers,
+            self.max_file_size,
+        );
     }
 
     /// Step 5 (pure): assembles and validates merged, resolved values.

@@ -93,11 +93,16 @@ enum Skip {
 
 /// Renders every reference in the merged values from `answers`, recording an error per failed
 /// reference. Pure: no I/O.
+///
+/// `max_file_bytes` bounds what the `${file:..}` references of one value may pull in, all
+/// together (each file is within it already; this stops one value from repeating a file
+/// hundreds of times).
 pub(crate) fn resolve(
     schema: &Schema,
     merged: &mut Merged,
     providers: &Providers,
     answers: &Answers,
+    max_file_bytes: u64,
 ) {
     for index in 0..merged.values.len() {
         let Some(parsed) = merged.parsed[index].take() else {
@@ -110,6 +115,7 @@ pub(crate) fn resolve(
         let mut references = Vec::new();
         let mut taint = sourced.taint;
         let mut rendered = Vec::with_capacity(parsed.len());
+        let mut file_bytes: u64 = 0;
         for template in &parsed {
             let template = match template {
                 Ok(template) => template,
@@ -129,6 +135,22 @@ pub(crate) fn resolve(
                     _ => (provided(reference, providers, answers), Taint::Provider),
                 };
                 taint = taint.max(from);
+                if reference.scheme == "file"
+                    && let Ok(text) = &value
+                {
+                    let size = u64::try_from(text.len()).unwrap_or(u64::MAX);
+                    file_bytes = file_bytes.saturating_add(size);
+                    if file_bytes > max_file_bytes {
+                        return Err(Unresolved {
+                            reference: reference.to_string(),
+                            message: format!(
+                                "the files this value references add up to more than the limit of {} (`Loader::max_file_size`)",
+                                crate::source::file::show_size(max_file_bytes)
+                            ),
+                            skip: Skip::No,
+                        });
+                    }
+                }
                 value
             });
             match text {
