@@ -378,3 +378,55 @@ fn one_value_cannot_repeat_a_file_past_the_cap() {
     assert!(shown.contains("1 MiB"), "{shown}");
     assert!(shown.contains(&chunk.display().to_string()), "{shown}");
 }
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_polling_watcher_opens_no_file_of_the_watched_directory() {
+    use config_runtime::live::WatchOptions;
+    use notify::event::{AccessKind, EventKind};
+    use notify::{RecursiveMode, Watcher as _};
+
+    let dir = Scratch::new();
+    let path = dir.write("port.toml", "port = 2\n");
+    let neighbour = dir.write("neighbour.bin", "a file that is not a source\n");
+    // Opens of files in the directory, seen by inotify.
+    let (tx, rx) = mpsc::channel();
+    let mut spy = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && matches!(event.kind, EventKind::Access(AccessKind::Open(_)))
+        {
+            let _ = tx.send(event.paths);
+        }
+    })
+    .unwrap();
+    spy.watch(dir.path(), RecursiveMode::NonRecursive).unwrap();
+
+    let options = WatchOptions::default()
+        .force_poll(true)
+        .poll_interval(Duration::from_millis(50));
+    let live = Port::loader()
+        .file(&path)
+        .watch_with(options)
+        .await
+        .unwrap();
+    let mut events = live.subscribe();
+    // The first load reads the source; its events may come late.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while rx.try_recv().is_ok() {}
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let opened: Vec<PathBuf> = rx.try_iter().flatten().collect();
+    assert!(
+        !opened
+            .iter()
+            .any(|p| p.ends_with("neighbour.bin") || p.ends_with("port.toml")),
+        "the watcher opened {opened:?}"
+    );
+
+    // It still sees a change of the same size within the same second.
+    std::fs::write(&path, "port = 3\n").unwrap();
+    match config_tests::events::next(&mut events).await {
+        config_runtime::live::ReloadEvent::Applied(_) => assert_eq!(live.get().port, 3),
+        other => panic!("expected an applied reload, got {other}"),
+    }
+    drop(neighbour);
+}

@@ -304,6 +304,9 @@ struct Feeds {
     stop: oneshot::Receiver<()>,
     hangup: Hangup,
     poll_interval: Duration,
+    /// While the watcher polls: a look at every input's stamp (`stat` only) on each tick,
+    /// which sees what the polling watcher's whole-second times miss.
+    stamp_ticks: tokio::time::Interval,
 }
 
 impl<T: Config + Send + Sync> Live<T> {
@@ -399,6 +402,7 @@ impl<T: Config + Send + Sync> Live<T> {
             // Listen before returning: a SIGHUP right after `watch()` must not kill the process.
             hangup: Hangup::new(options.reload_on_sighup),
             poll_interval: options.remote_poll_interval,
+            stamp_ticks: stamp_ticks(options.poll_interval),
         };
         let live = Live {
             inner: Arc::new(Handle {
@@ -516,6 +520,9 @@ impl<T: Config + Send + Sync> Actor<T> {
                     (Trigger::Everything, None)
                 }
                 Some(reply) = feeds.requests.recv() => (Trigger::Everything, Some(reply)),
+                _ = feeds.stamp_ticks.tick(), if feeds.watcher.is_polling() => {
+                    (Trigger::Files(Vec::new()), None)
+                }
                 () = expire => {
                     self.rotation_until = None;
                     self.shared.previous.store(None);
@@ -865,6 +872,14 @@ fn version_of(outcome: &Outcome) -> Option<Version> {
         Outcome::Failed(e) => Some(Version::hash(&e.message)),
         Outcome::NeedsAsync => None,
     }
+}
+
+/// The ticks of the stamp check while polling (the first one after a full interval).
+fn stamp_ticks(interval: Duration) -> tokio::time::Interval {
+    let interval = interval.max(Duration::from_millis(10));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks
 }
 
 /// When the next poll is due: the interval plus up to 10 % jitter, so a fleet does not poll

@@ -253,9 +253,13 @@ impl Watcher {
     }
 
     fn poll_backend(&self) -> Option<Backend> {
+        // Content is never read by the watcher (it would open every file of the watched
+        // directories on every poll, whatever their size or kind): the watch task compares
+        // `stat` stamps on each poll interval, which also sees the changes that the polling
+        // watcher's whole-second modification times miss.
         let config = notify::Config::default()
             .with_poll_interval(self.poll_interval)
-            .with_compare_contents(true);
+            .with_compare_contents(false);
         let created = new_debouncer_opt::<_, PollWatcher, RecommendedCache>(
             self.debounce,
             None,
