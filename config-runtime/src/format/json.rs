@@ -7,9 +7,12 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+#[cfg(feature = "yaml")]
 use serde_json::Value;
 
-use super::{FileValue, FormatError, Located, unlocated};
+#[cfg(feature = "yaml")]
+use super::unlocated;
+use super::{FileValue, FormatError, Located};
 
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
     let duplicate = RefCell::new(None);
@@ -135,6 +138,8 @@ impl<'de> Visitor<'de> for Node<'_> {
     }
 }
 
+/// A parsed `serde_json::Value` (what the YAML parser gives) as a tree.
+#[cfg(feature = "yaml")]
 pub(super) fn convert(value: Value) -> FileValue {
     match value {
         Value::Null => FileValue::Unsupported("null"),
@@ -172,7 +177,7 @@ mod tests {
         assert_eq!(entries[0].1.value, FileValue::Scalar("1".into()));
         assert_eq!(
             entries[1].1.value,
-            unlocated([
+            super::super::unlocated([
                 FileValue::Scalar("true".into()),
                 FileValue::Scalar("x".into())
             ])

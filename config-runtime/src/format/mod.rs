@@ -148,6 +148,7 @@ impl FileValue {
 }
 
 /// Items without line numbers (formats whose parser keeps none).
+#[cfg(any(feature = "yaml", test))]
 pub(crate) fn unlocated(items: impl IntoIterator<Item = FileValue>) -> FileValue {
     FileValue::List(
         items
