@@ -210,6 +210,25 @@ mod tests {
     }
 
     #[test]
+    fn every_short_input_parses_or_fails_without_panicking() {
+        const ALPHABET: [char; 13] = [
+            'A', '=', '"', '\'', '\\', '\n', '\r', '#', ' ', '\t', 'é', '$', '{',
+        ];
+        let mut text = String::new();
+        let mut digits = [0usize; 5];
+        loop {
+            text.clear();
+            text.extend(digits.iter().map(|&d| ALPHABET[d]));
+            let _ = parse_dotenv(&text);
+            let Some(position) = digits.iter().position(|&d| d + 1 < ALPHABET.len()) else {
+                break;
+            };
+            digits[position] += 1;
+            digits[..position].fill(0);
+        }
+    }
+
+    #[test]
     fn multi_line_values_parse_in_linear_time() {
         let (ten, twenty) = (steps_for(10_000), steps_for(20_000));
         assert!(ten > 0);
