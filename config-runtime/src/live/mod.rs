@@ -25,6 +25,12 @@
 //! snapshot in place and is reported as [`ReloadEvent::Rejected`]. [`Live::reload`] and
 //! SIGHUP gather everything again (providers answer from their caches).
 //!
+//! Files are read off the async workers on a multi-threaded runtime, regular files only and
+//! within the loader's size cap. A watched file that was emptied while it had content is read
+//! only after [`WatchOptions::empty_file_settle`] (a truncate-then-write must not be applied
+//! while empty). The watcher itself never reads a file: when it polls, the task compares
+//! `stat` stamps (size, modification time, inode).
+//!
 //! Which keys changed is decided by comparing a fingerprint of each leaf's resolved raw value
 //! (a keyed, randomly seeded SipHash: fingerprints reveal nothing about values). `restart`
 //! fields that changed are kept at the value the process started with: the new snapshot is
