@@ -4,6 +4,10 @@
 //!
 //! - `${env:VAR}`, `${file:/run/secrets/db}`, `${vault:secret/app#password}`: `scheme:path`,
 //!   with `#key` (after the last `#`) picking a field of a structured secret.
+//! - `${NAME}`, `${NAME:-default}` and `${NAME:?message}` (`NAME` a variable name: letters,
+//!   digits and `_`, not starting with a digit; no scheme) are the shell forms of
+//!   `${env:NAME}`, as docker compose and the dotenv tools expand them: the default stands in
+//!   for an unset or empty variable, the message explains the error when it is unset or empty.
 //! - `$${` is a literal `${`; a `$` not followed by `{` is literal.
 //! - A reference may sit inside longer text: `postgres://app:${secret:db-pass}@db/app`.
 //!
@@ -36,7 +40,32 @@ impl fmt::Display for Reference {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Segment {
     Text(String),
-    Ref(Reference),
+    /// A reference; the fallback of a shell form (`${NAME:-default}`), `None` otherwise.
+    Ref(Reference, Option<Fallback>),
+}
+
+/// What a shell form (`${NAME}`, `${NAME:-default}`, `${NAME:?message}`) does when its
+/// variable is unset (or, with a default or message, empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Fallback {
+    /// `${NAME}`: unset is an error, as for `${env:NAME}`.
+    Plain,
+    /// `${NAME:-default}`: this text instead.
+    Default(String),
+    /// `${NAME:?message}`: an error with this message.
+    Required(String),
+}
+
+impl Fallback {
+    /// How a message names the reference: the default itself is never shown (it may be a
+    /// secret), only its form.
+    pub(crate) fn show(&self, name: &str) -> String {
+        match self {
+            Fallback::Plain => format!("${{{name}}}"),
+            Fallback::Default(_) => format!("${{{name}:-..}}"),
+            Fallback::Required(_) => format!("${{{name}:?..}}"),
+        }
+    }
 }
 
 /// A value split into literal text and references.
@@ -115,12 +144,18 @@ impl Template {
                     fault: Fault::Unterminated,
                 })?;
                 let body = &body_and_tail[..close];
-                let reference =
-                    parse_body(body).map_err(|fault| ReferenceError { offset, fault })?;
+                let (reference, fallback) = match shell_form(body) {
+                    Some(shell) => shell,
+                    None => {
+                        let reference =
+                            parse_body(body).map_err(|fault| ReferenceError { offset, fault })?;
+                        (reference, None)
+                    }
+                };
                 if !text.is_empty() {
                     segments.push(Segment::Text(std::mem::take(&mut text)));
                 }
-                segments.push(Segment::Ref(reference));
+                segments.push(Segment::Ref(reference, fallback));
                 rest = &body_and_tail[close + 1..];
             } else {
                 text.push('$');
@@ -137,25 +172,58 @@ impl Template {
     /// The references, in order.
     pub fn references(&self) -> impl Iterator<Item = &Reference> {
         self.segments.iter().filter_map(|segment| match segment {
-            Segment::Ref(reference) => Some(reference),
+            Segment::Ref(reference, _) => Some(reference),
             Segment::Text(_) => None,
         })
     }
 
-    /// The value with each reference replaced by what `resolve` returns.
+    /// The value with each reference replaced by what `resolve` returns (given the fallback
+    /// of a shell form).
     pub fn render<E>(
         &self,
-        mut resolve: impl FnMut(&Reference) -> Result<String, E>,
+        mut resolve: impl FnMut(&Reference, Option<&Fallback>) -> Result<String, E>,
     ) -> Result<String, E> {
         let mut out = String::new();
         for segment in &self.segments {
             match segment {
                 Segment::Text(text) => out.push_str(text),
-                Segment::Ref(reference) => out.push_str(&resolve(reference)?),
+                Segment::Ref(reference, fallback) => {
+                    out.push_str(&resolve(reference, fallback.as_ref())?);
+                }
             }
         }
         Ok(out)
     }
+}
+
+/// `NAME`, `NAME:-default` or `NAME:?message`: a shell form of `${env:NAME}`.
+fn shell_form(body: &str) -> Option<(Reference, Option<Fallback>)> {
+    let name_end = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(body.len());
+    let name = &body[..name_end];
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        return None;
+    }
+    let rest = &body[name_end..];
+    let fallback = if rest.is_empty() {
+        Fallback::Plain
+    } else if let Some(default) = rest.strip_prefix(":-") {
+        Fallback::Default(default.to_owned())
+    } else if let Some(message) = rest.strip_prefix(":?") {
+        Fallback::Required(message.to_owned())
+    } else {
+        return None;
+    };
+    if body.contains("${") {
+        return None;
+    }
+    let reference = Reference {
+        scheme: "env".to_owned(),
+        path: name.to_owned(),
+        key: None,
+    };
+    Some((reference, Some(fallback)))
 }
 
 fn parse_body(body: &str) -> Result<Reference, Fault> {
@@ -203,7 +271,7 @@ mod tests {
     fn render(input: &str) -> String {
         Template::parse(input)
             .unwrap()
-            .render(|r| Ok::<_, ()>(format!("<{}>", r.path)))
+            .render(|r, _| Ok::<_, ()>(format!("<{}>", r.path)))
             .unwrap()
     }
 
@@ -248,7 +316,8 @@ mod tests {
         let cases = [
             ("abc${env:X", "never closed", 3),
             ("${}", "no scheme", 0),
-            ("${FOO}", "no scheme", 0),
+            ("${1FOO}", "no scheme", 0),
+            ("${FOO-x}", "no scheme", 0),
             ("x${Env:FOO}", "invalid scheme", 1),
             ("${env:}", "empty path", 0),
             ("${vault:a#}", "empty `#key`", 0),
@@ -259,6 +328,48 @@ mod tests {
             assert!(err.to_string().contains(fault), "{input}: {err}");
             assert_eq!(err.offset(), offset, "{input}");
         }
+    }
+
+    #[test]
+    fn shell_forms_are_env_references_with_a_fallback() {
+        let fallbacks = |input: &str| -> Vec<(String, Option<Fallback>)> {
+            let template = Template::parse(input).unwrap();
+            template
+                .segments
+                .iter()
+                .filter_map(|segment| match segment {
+                    Segment::Ref(r, f) => Some((r.to_string(), f.clone())),
+                    Segment::Text(_) => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            fallbacks("${HOME}/x"),
+            [("${env:HOME}".to_owned(), Some(Fallback::Plain))]
+        );
+        assert_eq!(
+            fallbacks("${db_host:-localhost:5432}"),
+            [(
+                "${env:db_host}".to_owned(),
+                Some(Fallback::Default("localhost:5432".into()))
+            )]
+        );
+        assert_eq!(
+            fallbacks("${_TOKEN:?set the token}"),
+            [(
+                "${env:_TOKEN}".to_owned(),
+                Some(Fallback::Required("set the token".into()))
+            )]
+        );
+        assert_eq!(
+            fallbacks("${A:-}")[0].1,
+            Some(Fallback::Default(String::new()))
+        );
+        // Scheme forms are unchanged.
+        assert_eq!(fallbacks("${env:HOME}"), [("${env:HOME}".to_owned(), None)]);
+        assert_eq!(fallbacks("${vault:a/b#c}")[0].1, None);
+        assert_eq!(render("$${HOME}"), "${HOME}");
+        assert_eq!(Fallback::Default("hunter2".into()).show("A"), "${A:-..}");
     }
 
     #[test]

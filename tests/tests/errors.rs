@@ -101,7 +101,7 @@ fn broken_files_are_reported_with_their_line() {
     let e = &err.errors()[0];
     assert!(matches!(e.kind(), ErrorKind::Source { .. }));
     assert!(
-        e.to_string().contains("bad.toml line 2: invalid Toml file"),
+        e.to_string().contains("bad.toml line 2: invalid TOML file"),
         "{e}"
     );
 
@@ -111,7 +111,7 @@ fn broken_files_are_reported_with_their_line() {
         .vars(required_vars(&[]))
         .load()
         .unwrap_err();
-    assert!(err.to_string().contains("invalid Json file"), "{err}");
+    assert!(err.to_string().contains("invalid JSON file"), "{err}");
 }
 
 #[test]

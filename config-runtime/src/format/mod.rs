@@ -5,6 +5,8 @@
 //! same parser). Lines are 1-based and point at the key.
 
 mod dotenv;
+#[cfg(test)]
+mod dotenv_differential;
 mod json;
 #[cfg(feature = "toml")]
 mod toml;
@@ -78,11 +80,18 @@ pub(crate) struct FormatError {
     pub line: Option<u32>,
 }
 
+/// The text without a leading byte-order mark (editors on Windows write one; every format
+/// accepts it).
+pub(crate) fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// Parses a whole file; its root must be a table.
 pub(crate) fn parse_file(
     format: Format,
     text: &str,
 ) -> Result<Vec<(String, Located<FileValue>)>, FormatError> {
+    let text = strip_bom(text);
     let root = match format {
         #[cfg(feature = "toml")]
         Format::Toml => toml::parse(text)?,
@@ -139,6 +148,7 @@ impl FileValue {
 }
 
 /// Items without line numbers (formats whose parser keeps none).
+#[cfg(any(feature = "yaml", test))]
 pub(crate) fn unlocated(items: impl IntoIterator<Item = FileValue>) -> FileValue {
     FileValue::List(
         items
@@ -158,5 +168,29 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("b.yml")), Some(Format::Yaml));
         assert_eq!(Format::from_path(Path::new("b.json")), Some(Format::Json));
         assert_eq!(Format::from_path(Path::new("b.ini")), None);
+    }
+
+    #[test]
+    fn formats_are_named_in_capitals() {
+        let names: Vec<String> = [Format::Toml, Format::Yaml, Format::Json]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["TOML", "YAML", "JSON"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_by_every_format() {
+        let cases = [
+            (Format::Toml, "\u{feff}a = 1\n"),
+            (Format::Yaml, "\u{feff}a: 1\n"),
+            (Format::Json, "\u{feff}{\"a\": 1}"),
+        ];
+        for (format, text) in cases {
+            let entries = parse_file(format, text).unwrap_or_else(|e| panic!("{format}: {e:?}"));
+            assert_eq!(entries[0].0, "a", "{format}");
+        }
+        let entries = parse_dotenv("\u{feff}A=1\n").unwrap();
+        assert_eq!(entries[0].key, "A");
     }
 }

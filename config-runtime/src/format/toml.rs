@@ -30,7 +30,11 @@ impl Lines {
 
     /// The 1-based line of a byte offset.
     fn line_of(&self, offset: usize) -> u32 {
-        let line = self.0.partition_point(|&start| start <= offset);
+        let line = self.0.partition_point(|&start| {
+            #[cfg(test)]
+            tests::PROBES.with(|probes| probes.set(probes.get() + 1));
+            start <= offset
+        });
         u32::try_from(line.max(1)).unwrap_or(u32::MAX)
     }
 }
@@ -76,20 +80,60 @@ fn convert(lines: &Lines, value: Spanned<DeValue<'_>>) -> FileValue {
     }
 }
 
-/// TOML allows `0x`, `0o`, `0b` and `_` in integers; fields parse plain decimal.
+/// TOML allows `0x`, `0o`, `0b` and `_` in integers; fields parse plain decimal. A number
+/// too big for any field keeps its prefix, so the field's error shows it as written.
 fn decimal(digits: &str, radix: u32) -> String {
     let digits = digits.replace('_', "");
     if radix == 10 {
         return digits;
     }
-    i128::from_str_radix(&digits, radix)
-        .map(|n| n.to_string())
-        .unwrap_or(digits)
+    i128::from_str_radix(&digits, radix).map_or_else(
+        |_| {
+            let prefix = match radix {
+                16 => "0x",
+                8 => "0o",
+                2 => "0b",
+                _ => "",
+            };
+            format!("{prefix}{digits}")
+        },
+        |n| n.to_string(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Line starts looked at while finding lines: the work that must stay near linear.
+        pub(super) static PROBES: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Probes spent loading a file of `keys` keys.
+    fn probes_for(keys: usize) -> u64 {
+        let text: String = (0..keys).map(|i| format!("key_{i} = {i}\n")).collect();
+        PROBES.with(|probes| probes.set(0));
+        let FileValue::Table(entries) = parse(&text).unwrap() else {
+            panic!("not a table")
+        };
+        assert_eq!(entries.len(), keys);
+        assert_eq!(entries[keys - 1].1.line, u32::try_from(keys).ok());
+        PROBES.with(Cell::get)
+    }
+
+    #[test]
+    fn finding_lines_is_near_linear_in_the_key_count() {
+        // Doubling the keys must about double the work (n log n), not quadruple it (a rescan
+        // of the file per key).
+        let (ten, twenty) = (probes_for(10_000), probes_for(20_000));
+        assert!(ten > 0);
+        assert!(
+            twenty * 10 < ten * 25,
+            "10k keys: {ten} probes, 20k keys: {twenty}"
+        );
+    }
 
     #[test]
     fn lines_count_from_one() {
@@ -143,6 +187,20 @@ mod tests {
         };
         assert_eq!(second[0].1.value, FileValue::Scalar("2".into()));
         assert_eq!(second[0].1.line, Some(6));
+    }
+
+    #[test]
+    fn an_overflowing_hex_number_keeps_its_prefix() {
+        let entries = table("big = 0xFFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FF\nsmall = 0b101\n");
+        assert_eq!(
+            entries[0].1.value,
+            FileValue::Scalar("0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF".into())
+        );
+        assert_eq!(entries[1].1.value, FileValue::Scalar("5".into()));
+        assert_eq!(
+            decimal("777777777777777777777777777777777777777777777", 8).get(..2),
+            Some("0o")
+        );
     }
 
     #[test]

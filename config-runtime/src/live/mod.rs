@@ -25,6 +25,12 @@
 //! snapshot in place and is reported as [`ReloadEvent::Rejected`]. [`Live::reload`] and
 //! SIGHUP gather everything again (providers answer from their caches).
 //!
+//! Files are read off the async workers on a multi-threaded runtime, regular files only and
+//! within the loader's size cap. A watched file that was emptied while it had content is read
+//! only after [`WatchOptions::empty_file_settle`] (a truncate-then-write must not be applied
+//! while empty). The watcher itself never reads a file: when it polls, the task compares
+//! `stat` stamps (size, modification time, inode).
+//!
 //! Which keys changed is decided by comparing a fingerprint of each leaf's resolved raw value
 //! (a keyed, randomly seeded SipHash: fingerprints reveal nothing about values). `restart`
 //! fields that changed are kept at the value the process started with: the new snapshot is
@@ -72,7 +78,7 @@ use crate::loader::merge::Outcome;
 use crate::loader::resolve::{Answers, SecretKey};
 use crate::loader::{Loader, Plan};
 use crate::origin::Sourced;
-use crate::source::{GatherContext, Poll, Version, WatchedPath, process_keys};
+use crate::source::{GatherContext, Layering, Poll, Version, WatchedPath, process_keys};
 use crate::value::RawValue;
 use watch::{Stamp, WatchBackend, Watcher, stamp, touches};
 
@@ -98,6 +104,10 @@ pub struct WatchOptions {
     /// each referenced secret, with up to 10 % random jitter; only a secret whose version moved
     /// is fetched again (default 30 s; zero turns polling off).
     pub remote_poll_interval: Duration,
+    /// How long a watched file that became empty (while it had content) must stay empty
+    /// before it is read (default 250 ms): editors and `echo > file` truncate a file and then
+    /// write it, and the empty moment in between must not be applied.
+    pub empty_file_settle: Duration,
 }
 
 impl Default for WatchOptions {
@@ -109,6 +119,7 @@ impl Default for WatchOptions {
             rotation_grace: Duration::from_secs(300),
             reload_on_sighup: false,
             remote_poll_interval: Duration::from_secs(30),
+            empty_file_settle: Duration::from_millis(250),
         }
     }
 }
@@ -147,6 +158,12 @@ impl WatchOptions {
     /// Sets [`remote_poll_interval`](Self::remote_poll_interval).
     pub fn remote_poll_interval(mut self, interval: Duration) -> Self {
         self.remote_poll_interval = interval;
+        self
+    }
+
+    /// Sets [`empty_file_settle`](Self::empty_file_settle).
+    pub fn empty_file_settle(mut self, settle: Duration) -> Self {
+        self.empty_file_settle = settle;
         self
     }
 }
@@ -280,6 +297,8 @@ struct State<T> {
     reported: Vec<u64>,
     /// Store version of each provider secret the running snapshot was loaded with.
     secret_versions: HashMap<SecretKey, Version>,
+    /// See [`WatchOptions::empty_file_settle`].
+    empty_file_settle: Duration,
 }
 
 /// The inputs of the watch task, apart from its state.
@@ -291,6 +310,9 @@ struct Feeds {
     stop: oneshot::Receiver<()>,
     hangup: Hangup,
     poll_interval: Duration,
+    /// While the watcher polls: a look at every input's stamp (`stat` only) on each tick,
+    /// which sees what the polling watcher's whole-second times miss.
+    stamp_ticks: tokio::time::Interval,
 }
 
 impl<T: Config + Send + Sync> Live<T> {
@@ -299,7 +321,7 @@ impl<T: Config + Send + Sync> Live<T> {
         options: WatchOptions,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), ConfigError> {
         let plan = loader.plan();
-        let context = GatherContext::new(T::schema());
+        let context = loader.context();
         let paths: Vec<Vec<WatchedPath>> = plan.sources.iter().map(|s| s.watch_paths()).collect();
         // Watch before the first load, so no change after it can be missed.
         let (files_tx, files_rx) = mpsc::unbounded_channel();
@@ -340,6 +362,7 @@ impl<T: Config + Send + Sync> Live<T> {
             kept: Vec::new(),
             reported: Vec::new(),
             secret_versions: HashMap::new(),
+            empty_file_settle: options.empty_file_settle,
         };
         let first = state.first_load().await?;
         let actor = Actor {
@@ -385,6 +408,7 @@ impl<T: Config + Send + Sync> Live<T> {
             // Listen before returning: a SIGHUP right after `watch()` must not kill the process.
             hangup: Hangup::new(options.reload_on_sighup),
             poll_interval: options.remote_poll_interval,
+            stamp_ticks: stamp_ticks(options.poll_interval),
         };
         let live = Live {
             inner: Arc::new(Handle {
@@ -503,6 +527,9 @@ impl<T: Config + Send + Sync> Actor<T> {
                     (Trigger::Everything, None)
                 }
                 Some(reply) = feeds.requests.recv() => (Trigger::Everything, Some(reply)),
+                _ = feeds.stamp_ticks.tick(), if feeds.watcher.is_polling() => {
+                    (Trigger::Files(Vec::new()), None)
+                }
                 () = expire => {
                     self.rotation_until = None;
                     self.shared.previous.store(None);
@@ -678,10 +705,11 @@ impl<T: Config + Send + Sync> State<T> {
     /// Steps 2 to 5 over the current gatherings: the config, built with the kept values of
     /// `restart` leaves that moved, and every leaf's resolved value (unpinned).
     async fn build(&mut self, running: &[u64]) -> Result<(T, Vec<Option<Sourced>>), ConfigError> {
+        let dotenv = gather::dotenv_vars(&self.plan.sources, &self.outcomes, self.loader.maps());
         let mut merged = self.loader.merge(&self.plan, self.outcomes.clone());
         self.answers = self
             .loader
-            .fetch(&merged, std::mem::take(&mut self.answers))
+            .fetch(&dotenv, &merged, std::mem::take(&mut self.answers))
             .await;
         self.loader.resolve(&mut merged, &self.answers);
         let resolved = merged.values.clone();
@@ -711,7 +739,22 @@ impl<T: Config + Send + Sync> State<T> {
 
     /// Stamps every watched path; gathers again the sources an event or a stamp says moved,
     /// and re-reads the referenced files that moved. Whether any content moved.
+    ///
+    /// A file that had content and is now empty is most likely being rewritten (truncated,
+    /// then written: many editors, `echo > file`): then nothing is read before
+    /// [`WatchOptions::empty_file_settle`] has passed, so the write can land. A file still
+    /// empty after that is read as it is.
     async fn files_changed(&mut self, events: &[PathBuf]) -> bool {
+        let emptied = self
+            .stamps
+            .iter()
+            .flatten()
+            .chain(&self.referenced)
+            .any(|(path, old)| old.has_content() && stamp(path).is_empty_file());
+        if emptied && !self.empty_file_settle.is_zero() {
+            tracing::debug!(settle = ?self.empty_file_settle, "a watched file was emptied; waiting for it to be written");
+            tokio::time::sleep(self.empty_file_settle).await;
+        }
         let mut moved_sources = Vec::new();
         for (index, stamps) in self.stamps.iter().enumerate() {
             let moved = stamps
@@ -728,7 +771,8 @@ impl<T: Config + Send + Sync> State<T> {
                 continue;
             }
             *old = now;
-            let text = gather::read_file(&path.path);
+            let cap = self.loader.file_size_cap();
+            let text = gather::off_workers(|| gather::read_file(&path.path, cap));
             let same = match (self.answers.files.get(&path.path), &text) {
                 (Some(Ok(before)), Ok(after)) => before.expose_secret() == after.expose_secret(),
                 (Some(Err(before)), Err(after)) => before == after,
@@ -762,7 +806,12 @@ impl<T: Config + Send + Sync> State<T> {
             }
             let source = Arc::clone(&self.plan.sources[index]);
             let outcome = gather::gather(&*source, &self.context).await;
-            moved |= version_of(&outcome) != version_of(&self.outcomes[index]);
+            let changed = version_of(&outcome) != version_of(&self.outcomes[index]);
+            if changed && source.layering() == Layering::UnderEnvironment {
+                // `${VAR}` may read a `.env` variable: look every variable up again.
+                self.answers.vars.clear();
+            }
+            moved |= changed;
             self.outcomes[index] = outcome;
         }
         moved
@@ -843,6 +892,14 @@ fn version_of(outcome: &Outcome) -> Option<Version> {
         Outcome::Failed(e) => Some(Version::hash(&e.message)),
         Outcome::NeedsAsync => None,
     }
+}
+
+/// The ticks of the stamp check while polling (the first one after a full interval).
+fn stamp_ticks(interval: Duration) -> tokio::time::Interval {
+    let interval = interval.max(Duration::from_millis(10));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks
 }
 
 /// When the next poll is due: the interval plus up to 10 % jitter, so a fleet does not poll

@@ -31,6 +31,18 @@ pub(crate) struct Stamp(Vec<(PathBuf, Option<FileStat>)>);
 /// Size, modification time and inode of one file.
 type FileStat = (u64, Option<SystemTime>, u64);
 
+impl Stamp {
+    /// Whether the path is a file with content (its size, from `stat`).
+    pub(crate) fn has_content(&self) -> bool {
+        matches!(self.0.first(), Some((_, Some((size, ..)))) if *size > 0)
+    }
+
+    /// Whether the path is an empty file.
+    pub(crate) fn is_empty_file(&self) -> bool {
+        matches!(self.0.first(), Some((_, Some((0, ..)))))
+    }
+}
+
 /// The [`Stamp`] of `input` now.
 pub(crate) fn stamp(input: &WatchedPath) -> Stamp {
     let one = |path: &Path| {
@@ -241,9 +253,13 @@ impl Watcher {
     }
 
     fn poll_backend(&self) -> Option<Backend> {
+        // Content is never read by the watcher (it would open every file of the watched
+        // directories on every poll, whatever their size or kind): the watch task compares
+        // `stat` stamps on each poll interval, which also sees the changes that the polling
+        // watcher's whole-second modification times miss.
         let config = notify::Config::default()
             .with_poll_interval(self.poll_interval)
-            .with_compare_contents(true);
+            .with_compare_contents(false);
         let created = new_debouncer_opt::<_, PollWatcher, RecommendedCache>(
             self.debounce,
             None,

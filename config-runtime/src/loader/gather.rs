@@ -9,11 +9,13 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 
 use super::merge::Outcome;
-use super::resolve::{Answers, Providers, SecretKey};
+use super::resolve::{Answers, Providers, SecretKey, shell_value};
+use crate::format::FileValue;
 use crate::provider::{ProviderError, SecretData};
+use crate::reference::{Template, contains_reference_syntax};
 use crate::secret::Secret;
-use crate::source::file::trim_one_newline;
-use crate::source::{GatherContext, Gathering, Source, Vars, Version};
+use crate::source::file::{ReadFailure, read_limited, trim_one_newline};
+use crate::source::{GatherContext, Gathering, Layering, Name, Source, Trust, Vars, Version};
 
 /// How many provider requests one load keeps in flight at most.
 const MAX_CONCURRENT_FETCHES: usize = 16;
@@ -27,9 +29,25 @@ pub(crate) fn gather_now(source: &dyn Source, context: &GatherContext) -> Outcom
     }
 }
 
-/// Gathers one source, waiting for a network source.
+/// Runs blocking file work so that it does not hold an async worker: on a multi-threaded
+/// tokio runtime the worker hands its other tasks to another thread for the duration
+/// (`block_in_place`); elsewhere (no runtime, a current-thread runtime, no `live` feature) it
+/// simply runs. Reads are bounded anyway (regular files only, a size cap): this keeps a slow
+/// disk from stalling the application's other tasks.
+pub(crate) fn off_workers<R>(work: impl FnOnce() -> R) -> R {
+    #[cfg(feature = "live")]
+    if let Ok(handle) = tokio::runtime::Handle::try_current()
+        && handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        return tokio::task::block_in_place(work);
+    }
+    work()
+}
+
+/// Gathers one source, waiting for a network source. A local source's read runs off the
+/// async workers ([`off_workers`]).
 pub(crate) async fn gather(source: &dyn Source, context: &GatherContext) -> Outcome {
-    let result = match source.gather(context) {
+    let result = match off_workers(|| source.gather(context)) {
         Gathering::Ready(result) => result,
         Gathering::Pending(future) => future.await,
     };
@@ -56,10 +74,74 @@ pub(crate) fn read_var(name: &str, maps: &[Arc<Vars>]) -> Option<Secret<String>>
         .map(Secret::new)
 }
 
+/// The variables the `.env` sources define, for `${env:..}` and the shell forms: they come
+/// after the maps and the process environment, as a `.env` never overrides the environment.
+/// Each value has its own references to variables expanded, against the maps, the process
+/// environment and the `.env` variables defined before it (as dotenvy reads a file); a value
+/// with any other reference (a file, a provider) or one that cannot be expanded is left out.
+pub(crate) fn dotenv_vars(
+    sources: &[Arc<dyn Source>],
+    outcomes: &[Outcome],
+    maps: &[Arc<Vars>],
+) -> HashMap<String, Secret<String>> {
+    let mut defined: HashMap<String, Secret<String>> = HashMap::new();
+    for (source, outcome) in sources.iter().zip(outcomes) {
+        let Outcome::Gathered(gathered) = outcome else {
+            continue;
+        };
+        if source.layering() != Layering::UnderEnvironment {
+            continue;
+        }
+        let literal = source.trust() != Trust::Local;
+        for entry in &gathered.entries {
+            let (Name::Variable(name), FileValue::Scalar(value)) = (&entry.name, &entry.value)
+            else {
+                continue;
+            };
+            let expanded = if literal || !contains_reference_syntax(value) {
+                Some(value.clone())
+            } else {
+                expand_variables(value, maps, &defined)
+            };
+            match expanded {
+                Some(value) => defined.insert(name.clone(), Secret::new(value)),
+                None => defined.remove(name),
+            };
+        }
+    }
+    defined
+}
+
+/// `value` with its variable references expanded; `None` when one cannot be.
+fn expand_variables(
+    value: &str,
+    maps: &[Arc<Vars>],
+    defined: &HashMap<String, Secret<String>>,
+) -> Option<String> {
+    let template = Template::parse(value).ok()?;
+    template
+        .render(|reference, fallback| {
+            if reference.scheme != "env" || reference.key.is_some() {
+                return Err(());
+            }
+            let found =
+                read_var(&reference.path, maps).or_else(|| defined.get(&reference.path).cloned());
+            let found = found.as_ref().map(|v| v.expose_secret().as_str());
+            match fallback {
+                Some(fallback) => shell_value(&reference.path, found, fallback).map_err(drop),
+                None => found.map(str::to_owned).ok_or(()),
+            }
+        })
+        .ok()
+}
+
 /// `${file:..}`: the file's text, one trailing newline trimmed; the error names the path only.
-pub(crate) fn read_file(path: &Path) -> Result<Secret<String>, String> {
-    let mut text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+/// A regular file of at most `max_size` bytes.
+pub(crate) fn read_file(path: &Path, max_size: u64) -> Result<Secret<String>, String> {
+    let mut text = read_limited(path, max_size).map_err(|failure| match failure {
+        ReadFailure::Missing => format!("cannot read {}: file not found", path.display()),
+        ReadFailure::Refused(message) => message,
+    })?;
     trim_one_newline(&mut text);
     Ok(Secret::new(text))
 }
@@ -112,15 +194,20 @@ pub(crate) fn fetch_local(
     answers: &mut Answers,
     wanted: &super::resolve::Wanted,
     maps: &[Arc<Vars>],
+    dotenv: &HashMap<String, Secret<String>>,
+    max_file_size: u64,
 ) {
     for name in &wanted.vars {
         if !answers.vars.contains_key(name) {
-            answers.vars.insert(name.clone(), read_var(name, maps));
+            let value = read_var(name, maps).or_else(|| dotenv.get(name).cloned());
+            answers.vars.insert(name.clone(), value);
         }
     }
     for path in &wanted.files {
         if !answers.files.contains_key(path) {
-            answers.files.insert(path.clone(), read_file(path));
+            answers
+                .files
+                .insert(path.clone(), read_file(path, max_file_size));
         }
     }
 }

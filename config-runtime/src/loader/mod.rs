@@ -25,6 +25,7 @@ use crate::assemble::{Assemble, Placeholders, Rows};
 use crate::error::ConfigError;
 use crate::explain::Explain;
 use crate::provider::SecretProvider;
+use crate::secret::Secret;
 use crate::source::{self, GatherContext, Source, Vars};
 use merge::{Layer, Merged, Outcome};
 use resolve::{Answers, Providers};
@@ -41,6 +42,7 @@ pub struct Loader<T> {
     profile_var: Option<String>,
     profile: Option<String>,
     providers: Providers,
+    max_file_size: u64,
     _config: PhantomData<fn() -> T>,
 }
 
@@ -84,6 +86,7 @@ impl<T: Config> Loader<T> {
             profile_var: None,
             profile: None,
             providers: HashMap::new(),
+            max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             _config: PhantomData,
         }
     }
@@ -175,6 +178,20 @@ impl<T: Config> Loader<T> {
         self
     }
 
+    /// The most bytes read from any one file: a `.file`, a `.dotenv`, an entry of a `.dir`, a
+    /// `${file:..}` target (1 MiB by default). A bigger file is an error naming the path and
+    /// the cap. Whatever the cap, only regular files are read: a FIFO, a device or a socket is
+    /// an error naming the path.
+    pub fn max_file_size(mut self, bytes: u64) -> Self {
+        self.max_file_size = bytes;
+        self
+    }
+
+    /// What the sources are told while they gather.
+    pub(crate) fn context(&self) -> GatherContext {
+        GatherContext::new(T::schema(), self.max_file_size)
+    }
+
     /// Loads, resolves references, validates. Returns every problem at once.
     ///
     /// Network sources and references to secret providers need
@@ -190,7 +207,9 @@ impl<T: Config> Loader<T> {
 
     /// Loads like [`load`](Self::load), reading network sources and fetching every secret the
     /// config references from its provider: each distinct secret once, concurrently (at most
-    /// 16 requests in flight).
+    /// 16 requests in flight). On a multi-threaded tokio runtime (with the `live` feature),
+    /// file reads run outside the async workers (`tokio::task::block_in_place`), so a slow
+    /// disk does not stall the application's other tasks.
     pub async fn load_async(&self) -> Result<T, ConfigError> {
         self.run_async(Rows::Skip).await.map(|done| done.config)
     }
@@ -204,26 +223,34 @@ impl<T: Config> Loader<T> {
 
     fn run_now(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
         let plan = self.plan();
-        let context = GatherContext::new(T::schema());
+        let context = self.context();
         let outcomes: Vec<Outcome> = plan
             .sources
             .iter()
             .map(|source| gather::gather_now(&**source, &context))
             .collect();
+        let dotenv = gather::dotenv_vars(&plan.sources, &outcomes, &self.maps);
         let mut merged = self.merge(&plan, outcomes);
         let wanted = resolve::wanted(&merged, &self.providers);
         let mut answers = Answers::default();
-        gather::fetch_local(&mut answers, &wanted, &self.maps);
+        gather::fetch_local(
+            &mut answers,
+            &wanted,
+            &self.maps,
+            &dotenv,
+            self.max_file_size,
+        );
         self.resolve(&mut merged, &answers);
         self.assemble(merged, plan.profile, rows)
     }
 
     async fn run_async(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
         let plan = self.plan();
-        let context = GatherContext::new(T::schema());
+        let context = self.context();
         let outcomes = gather::gather_all(&plan.sources, &context).await;
+        let dotenv = gather::dotenv_vars(&plan.sources, &outcomes, &self.maps);
         let mut merged = self.merge(&plan, outcomes);
-        let answers = self.fetch(&merged, Answers::default()).await;
+        let answers = self.fetch(&dotenv, &merged, Answers::default()).await;
         self.resolve(&mut merged, &answers);
         self.assemble(merged, plan.profile, rows)
     }
@@ -256,10 +283,19 @@ impl<T: Config> Loader<T> {
         merge::merge(T::schema(), layers, &ignored)
     }
 
-    /// Step 3: fills `answers` with what the merged values reference and it lacks.
-    pub(crate) async fn fetch(&self, merged: &Merged, mut answers: Answers) -> Answers {
+    /// Step 3: fills `answers` with what the merged values reference and it lacks (`dotenv`:
+    /// the variables the `.env` sources define, see [`gather::dotenv_vars`]).
+    pub(crate) async fn fetch(
+        &self,
+        dotenv: &HashMap<String, Secret<String>>,
+        merged: &Merged,
+        mut answers: Answers,
+    ) -> Answers {
         let wanted = resolve::wanted(merged, &self.providers);
-        gather::fetch_local(&mut answers, &wanted, &self.maps);
+        gather::off_workers(|| {
+            let cap = self.max_file_size;
+            gather::fetch_local(&mut answers, &wanted, &self.maps, dotenv, cap);
+        });
         let known = answers.secrets.get_or_insert_with(HashMap::new);
         known.retain(|key, _| wanted.secrets.contains(key));
         let missing: Vec<_> = wanted
@@ -277,7 +313,13 @@ impl<T: Config> Loader<T> {
 
     /// Step 4 (pure): references rendered from the answers.
     pub(crate) fn resolve(&self, merged: &mut Merged, answers: &Answers) {
-        resolve::resolve(T::schema(), merged, &self.providers, answers);
+        resolve::resolve(
+            T::schema(),
+            merged,
+            &self.providers,
+            answers,
+            self.max_file_size,
+        );
     }
 
     /// Step 5 (pure): assembles and validates merged, resolved values.
@@ -318,6 +360,18 @@ impl<T: Config> Loader<T> {
     }
 
     #[cfg(feature = "live")]
+    /// The cap of [`max_file_size`](Self::max_file_size).
+    pub(crate) fn file_size_cap(&self) -> u64 {
+        self.max_file_size
+    }
+
+    #[cfg(feature = "live")]
+    /// The maps among the sources (`${env:..}` looks there first).
+    #[cfg(feature = "live")]
+    pub(crate) fn maps(&self) -> &[Arc<Vars>] {
+        &self.maps
+    }
+
     /// The registered providers.
     pub(crate) fn providers(&self) -> &Providers {
         &self.providers

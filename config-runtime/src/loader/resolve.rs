@@ -11,7 +11,7 @@ use super::merge::Merged;
 use crate::error::{ErrorKind, FieldError};
 use crate::origin::Taint;
 use crate::provider::{OutagePolicy, ProviderError, SecretData, SecretProvider};
-use crate::reference::Reference;
+use crate::reference::{Fallback, Reference};
 use crate::schema::Schema;
 use crate::secret::Secret;
 use crate::source::Version;
@@ -94,11 +94,16 @@ enum Skip {
 
 /// Renders every reference in the merged values from `answers`, recording an error per failed
 /// reference. Pure: no I/O.
+///
+/// `max_file_bytes` bounds what the `${file:..}` references of one value may pull in, all
+/// together (each file is within it already; this stops one value from repeating a file
+/// hundreds of times).
 pub(crate) fn resolve(
     schema: &Schema,
     merged: &mut Merged,
     providers: &Providers,
     answers: &Answers,
+    max_file_bytes: u64,
 ) {
     for index in 0..merged.values.len() {
         let Some(parsed) = merged.parsed[index].take() else {
@@ -111,6 +116,7 @@ pub(crate) fn resolve(
         let mut references = Vec::new();
         let mut taint = sourced.taint;
         let mut rendered = Vec::with_capacity(parsed.len());
+        let mut file_bytes: u64 = 0;
         for template in &parsed {
             let template = match template {
                 Ok(template) => template,
@@ -124,12 +130,28 @@ pub(crate) fn resolve(
                 }
             };
             references.extend(template.references().map(Reference::to_string));
-            let text = template.render(|reference| {
+            let text = template.render(|reference, fallback| {
                 let (value, from) = match reference.scheme.as_str() {
-                    "env" | "file" => (builtin(reference, answers), Taint::Referenced),
+                    "env" | "file" => (builtin(reference, fallback, answers), Taint::Referenced),
                     _ => (provided(reference, providers, answers), Taint::Provider),
                 };
                 taint = taint.max(from);
+                if reference.scheme == "file"
+                    && let Ok(text) = &value
+                {
+                    let size = u64::try_from(text.len()).unwrap_or(u64::MAX);
+                    file_bytes = file_bytes.saturating_add(size);
+                    if file_bytes > max_file_bytes {
+                        return Err(Unresolved {
+                            reference: reference.to_string(),
+                            message: format!(
+                                "the files this value references add up to more than the limit of {} (`Loader::max_file_size`)",
+                                crate::source::file::show_size(max_file_bytes)
+                            ),
+                            skip: Skip::No,
+                        });
+                    }
+                }
                 value
             });
             match text {
@@ -240,13 +262,26 @@ fn provided(
     }
 }
 
-/// One `env:`/`file:` reference's value, or why not: never a value.
-fn builtin(reference: &Reference, answers: &Answers) -> Result<String, Unresolved> {
+/// One `env:`/`file:` reference's value (a shell form's fallback applied), or why not:
+/// never a value.
+fn builtin(
+    reference: &Reference,
+    fallback: Option<&Fallback>,
+    answers: &Answers,
+) -> Result<String, Unresolved> {
     let fail = |message: String| Unresolved {
-        reference: reference.to_string(),
+        reference: fallback.map_or_else(|| reference.to_string(), |f| f.show(&reference.path)),
         message,
         skip: Skip::No,
     };
+    if let Some(fallback) = fallback {
+        let value = answers
+            .vars
+            .get(&reference.path)
+            .and_then(Option::as_ref)
+            .map(|value| value.expose_secret().as_str());
+        return shell_value(&reference.path, value, fallback).map_err(fail);
+    }
     if reference.key.is_some() {
         return Err(fail(format!(
             "`#key` selects a field of a provider secret; `{}:` values have no fields",
@@ -269,5 +304,23 @@ fn builtin(reference: &Reference, answers: &Answers) -> Result<String, Unresolve
         scheme => Err(fail(format!(
             "`{scheme}:` is not a built-in reference kind"
         ))),
+    }
+}
+
+/// A shell form's value: the variable's, or its fallback; the error never holds a value.
+pub(crate) fn shell_value(
+    name: &str,
+    value: Option<&str>,
+    fallback: &Fallback,
+) -> Result<String, String> {
+    match (value, fallback) {
+        (Some(value), Fallback::Plain) => Ok(value.to_owned()),
+        (Some(value), _) if !value.is_empty() => Ok(value.to_owned()),
+        (_, Fallback::Default(default)) => Ok(default.clone()),
+        (_, Fallback::Required(message)) if !message.is_empty() => {
+            Err(format!("variable {name} is not set or empty: {message}"))
+        }
+        (_, Fallback::Required(_)) => Err(format!("variable {name} is not set or empty")),
+        (None, Fallback::Plain) => Err(format!("variable {name} is not set")),
     }
 }

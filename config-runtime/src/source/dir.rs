@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::file::trim_one_newline;
+use super::file::{ReadFailure, read_limited, trim_one_newline};
 use super::{Entry, GatherContext, Gathered, Gathering, Problem, Source, WatchedPath};
 use crate::origin::Origin;
 
@@ -66,12 +66,24 @@ fn read_dir(dir: &Path, context: &GatherContext) -> Gathered {
     let mut problems = Vec::new();
     for (name, path) in found {
         let origin = Origin::Dir { path: path.clone() };
-        match std::fs::read_to_string(&path) {
+        match read_limited(&path, context.max_file_size()) {
             Ok(mut text) => {
                 trim_one_newline(&mut text);
                 entries.push(Entry::key(name, text, origin));
             }
-            Err(e) => problems.push(Problem::new(origin, format!("cannot read the file: {e}"))),
+            // Removed since the listing: as if it had not been there.
+            Err(ReadFailure::Missing) => {}
+            Err(ReadFailure::Refused(message)) => {
+                // Reported as its field's problem, so the field is not also "required".
+                let field = context
+                    .schema
+                    .field(&name)
+                    .or_else(|| context.schema.field_by_env(&name));
+                problems.push(match field {
+                    Some(field) => Problem::of_variable(field.env.clone(), origin, message),
+                    None => Problem::new(origin, message),
+                });
+            }
         }
     }
     problems

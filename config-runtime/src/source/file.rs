@@ -49,8 +49,9 @@ impl Source for File {
         self.path.display().to_string()
     }
 
-    fn gather(&self, _: &GatherContext) -> Gathering<'_> {
-        Gathering::Ready(Ok(read_document(&self.path, self.presence)))
+    fn gather(&self, context: &GatherContext) -> Gathering<'_> {
+        let max = context.max_file_size();
+        Gathering::Ready(Ok(read_document(&self.path, self.presence, max)))
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {
@@ -62,7 +63,7 @@ impl Source for File {
     }
 }
 
-fn read_document(path: &Path, presence: Presence) -> Gathered {
+fn read_document(path: &Path, presence: Presence, max_size: u64) -> Gathered {
     let whole = Origin::File {
         path: path.to_owned(),
         line: None,
@@ -71,7 +72,7 @@ fn read_document(path: &Path, presence: Presence) -> Gathered {
         let message = "unsupported file type; use .toml, .yaml, .yml or .json";
         return Gathered::failed(Problem::new(whole, message));
     };
-    let text = match read_text(path, presence, &whole) {
+    let text = match read_text(path, presence, &whole, max_size) {
         Ok(Some(text)) => text,
         Ok(None) => return Gathered::new(Vec::new()),
         Err(problem) => return Gathered::failed(problem),
@@ -83,7 +84,7 @@ fn read_document(path: &Path, presence: Presence) -> Gathered {
                 path: path.to_owned(),
                 line: e.line,
             };
-            let message = format!("invalid {format:?} file: {}", e.message);
+            let message = format!("invalid {format} file: {}", e.message);
             Gathered::failed(Problem::new(origin, message))
         }
     }
@@ -123,8 +124,9 @@ impl Source for Dotenv {
         Layering::UnderEnvironment
     }
 
-    fn gather(&self, _: &GatherContext) -> Gathering<'_> {
-        Gathering::Ready(Ok(read_dotenv(&self.path, self.presence)))
+    fn gather(&self, context: &GatherContext) -> Gathering<'_> {
+        let max = context.max_file_size();
+        Gathering::Ready(Ok(read_dotenv(&self.path, self.presence, max)))
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {
@@ -138,12 +140,12 @@ impl Source for Dotenv {
     }
 }
 
-fn read_dotenv(path: &Path, presence: Presence) -> Gathered {
+fn read_dotenv(path: &Path, presence: Presence, max_size: u64) -> Gathered {
     let whole = Origin::File {
         path: path.to_owned(),
         line: None,
     };
-    let text = match read_text(path, presence, &whole) {
+    let text = match read_text(path, presence, &whole, max_size) {
         Ok(Some(text)) => text,
         Ok(None) => return Gathered::new(Vec::new()),
         Err(problem) => return Gathered::failed(problem),
@@ -178,17 +180,122 @@ pub(crate) fn read_text(
     path: &Path,
     presence: Presence,
     origin: &Origin,
+    max_size: u64,
 ) -> Result<Option<String>, Problem> {
-    match std::fs::read_to_string(path) {
+    match read_limited(path, max_size) {
         Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match presence {
+        Err(ReadFailure::Missing) => match presence {
             Presence::Optional => Ok(None),
             Presence::Required => Err(Problem::new(origin.clone(), "file not found")),
         },
-        Err(e) => Err(Problem::new(
-            origin.clone(),
-            format!("cannot read the file: {e}"),
-        )),
+        Err(ReadFailure::Refused(message)) => Err(Problem::new(origin.clone(), message)),
+    }
+}
+
+/// The default of `Loader::max_file_size`: 1 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
+
+/// Why [`read_limited`] gave no text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReadFailure {
+    /// Nothing at the path.
+    Missing,
+    /// Not a regular file, too big, unreadable, not UTF-8: the message names the path.
+    Refused(String),
+}
+
+/// The one way every source and reference reads a file: regular files only (a FIFO would
+/// block, a device such as `/dev/zero` never ends), at most `max_size` bytes. The size is
+/// checked from the metadata of the opened file and the read itself stops one byte past the
+/// cap, since a file can grow while it is read. Messages name the path, never the content.
+pub(crate) fn read_limited(path: &Path, max_size: u64) -> Result<String, ReadFailure> {
+    use std::io::Read;
+
+    let shown = path.display();
+    let refuse = |what: String| ReadFailure::Refused(format!("cannot read {shown}: {what}"));
+    let io_error = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ReadFailure::Missing
+        } else {
+            refuse(e.to_string())
+        }
+    };
+    // `metadata` follows symlinks: a link to a device is a device.
+    check_kind(&std::fs::metadata(path).map_err(io_error)?, max_size).map_err(&refuse)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // A FIFO swapped in after the check must not block the open.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(io_error)?;
+    let meta = file.metadata().map_err(|e| refuse(e.to_string()))?;
+    check_kind(&meta, max_size).map_err(&refuse)?;
+    let expected = usize::try_from(meta.len()).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
+    file.take(max_size.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| refuse(e.to_string()))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max_size {
+        return Err(refuse(too_big(max_size)));
+    }
+    String::from_utf8(bytes).map_err(|_| refuse("the file is not valid UTF-8".to_owned()))
+}
+
+/// A regular file within the cap, or what it is instead.
+fn check_kind(meta: &std::fs::Metadata, max_size: u64) -> Result<(), String> {
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else {
+            special_kind(&kind)
+        };
+        return Err(format!("it is {what}, not a regular file"));
+    }
+    if meta.len() > max_size {
+        return Err(too_big(max_size));
+    }
+    Ok(())
+}
+
+fn too_big(max_size: u64) -> String {
+    format!(
+        "the file is larger than the limit of {} (`Loader::max_file_size`)",
+        show_size(max_size)
+    )
+}
+
+#[cfg(unix)]
+fn special_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
+/// `1 MiB`, `64 KiB`, or bytes.
+pub(crate) fn show_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    if bytes >= KIB * KIB && bytes.is_multiple_of(KIB * KIB) {
+        format!("{} MiB", bytes / (KIB * KIB))
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 

@@ -67,7 +67,7 @@ use futures_util::stream::BoxStream;
 pub use crate::format::{FileValue, Located};
 pub use dir::Dir;
 pub use env::Environment;
-pub use file::{Dotenv, File};
+pub use file::{DEFAULT_MAX_FILE_SIZE, Dotenv, File};
 pub use vars::{Overrides, Vars};
 
 use crate::origin::Origin;
@@ -174,11 +174,21 @@ impl fmt::Debug for Gathering<'_> {
 #[derive(Debug, Clone, Copy)]
 pub struct GatherContext {
     pub(crate) schema: &'static Schema,
+    pub(crate) max_file_size: u64,
 }
 
 impl GatherContext {
-    pub(crate) fn new(schema: &'static Schema) -> Self {
-        GatherContext { schema }
+    pub(crate) fn new(schema: &'static Schema, max_file_size: u64) -> Self {
+        GatherContext {
+            schema,
+            max_file_size,
+        }
+    }
+
+    /// The most bytes a source should read from one file (`Loader::max_file_size`, 1 MiB by
+    /// default): the built-in sources refuse bigger files, naming the path and the cap.
+    pub fn max_file_size(&self) -> u64 {
+        self.max_file_size
     }
 
     /// Whether `name` is a key path (`redis.port`) or variable (`APP_REDIS_PORT`) of the
