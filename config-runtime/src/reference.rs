@@ -1,6 +1,7 @@
 //! The `${scheme:path#key}` reference syntax, parsed into a [`Template`] of text and
-//! references. Resolution lives elsewhere (`loader/resolve.rs`, with the targets fetched by `loader/gather.rs`); this module only knows the
-//! syntax, so every kind of reference — built-in or provider — shares one parser.
+//! references. Resolution lives elsewhere (`loader/resolve.rs`, with the targets fetched by
+//! `loader/gather.rs`); this module only knows the syntax, so every kind of reference —
+//! built-in or provider — shares one parser.
 //!
 //! - `${env:VAR}`, `${file:/run/secrets/db}`, `${vault:secret/app#password}`: `scheme:path`,
 //!   with `#key` (after the last `#`) picking a field of a structured secret.
