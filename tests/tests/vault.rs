@@ -207,6 +207,36 @@ fn seconds_of_day(time: &str) -> f64 {
     h * 3600.0 + m * 60.0 + s
 }
 
+/// The most reads of `secret/data/s*` open at once among the server log's next entries after
+/// line `seen` (which it moves past them); there must be `expected` such entries.
+fn most_in_flight(server_log: &std::path::Path, seen: &mut usize, expected: usize) -> i32 {
+    let log = std::fs::read_to_string(server_log).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    let mut events: Vec<(f64, i32)> = Vec::new();
+    for line in &lines[*seen..] {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        let path = entry["request"]["path"].as_str().unwrap_or_default();
+        if !path.starts_with("secret/data/s") || entry["request"]["operation"] != "read" {
+            continue;
+        }
+        let at = seconds_of_day(entry["time"].as_str().unwrap());
+        events.push((at, if entry["type"] == "request" { 1 } else { -1 }));
+    }
+    *seen = lines.len();
+    assert_eq!(
+        events.len(),
+        expected,
+        "one request and one response per secret"
+    );
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+    let (mut open, mut most) = (0, 0);
+    for (_, step) in events {
+        open += step;
+        most = most.max(open);
+    }
+    most
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_references_are_fetched_in_parallel_and_cached() {
     let dir = config_tests::Scratch::new();
@@ -243,27 +273,28 @@ async fn fifty_references_are_fetched_in_parallel_and_cached() {
     assert_eq!(cfg.tokens.expose_secret().len(), 50);
     assert_eq!(cfg.tokens.expose_secret()[7], "canary-token-7");
 
-    // The server saw the reads overlap: sweep over [request, response] windows.
-    let log = std::fs::read_to_string(&server_log).unwrap();
-    let mut events: Vec<(f64, i32)> = Vec::new();
-    for line in log.lines() {
-        let entry: Value = serde_json::from_str(line).unwrap();
-        let path = entry["request"]["path"].as_str().unwrap_or_default();
-        if !path.starts_with("secret/data/s") || entry["request"]["operation"] != "read" {
-            continue;
+    // The server saw the reads overlap: sweep over [request, response] windows. A sequential
+    // load never has two reads open at once; the server answers each in well under a
+    // millisecond, so on a starved machine one load may happen not to overlap: up to four
+    // more loads with a cold cache get their chance, and one overlap is enough.
+    let mut seen = 0;
+    let mut most = most_in_flight(&server_log, &mut seen, 100);
+    for _ in 0..4 {
+        if most >= 2 {
+            break;
         }
-        let at = seconds_of_day(entry["time"].as_str().unwrap());
-        events.push((at, if entry["type"] == "request" { 1 } else { -1 }));
+        let cold = VaultProvider::builder(&server.url)
+            .token(BAO_ROOT_TOKEN)
+            .build()
+            .unwrap();
+        Many::loader()
+            .vars(vars.clone())
+            .provider(cold)
+            .load_async()
+            .await
+            .unwrap();
+        most = most_in_flight(&server_log, &mut seen, 100);
     }
-    assert_eq!(events.len(), 100, "one request and one response per secret");
-    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
-    let (mut open, mut most) = (0, 0);
-    for (_, step) in events {
-        open += step;
-        most = most.max(open);
-    }
-    // A sequential load never has two reads open at once; the server answers each in well
-    // under a millisecond, so two is the honest bound to assert on a loaded machine.
     assert!(most >= 2, "at most {most} reads were in flight at once");
 
     // A second load is answered from the cache: no new provider calls.
