@@ -430,3 +430,34 @@ async fn the_polling_watcher_opens_no_file_of_the_watched_directory() {
     }
     drop(neighbour);
 }
+
+#[derive(Config, Debug)]
+#[config(prefix = "NUL")]
+struct Nullable {
+    /// Unset by a null.
+    sentry_dsn: Option<String>,
+    /// Back to its default when a later file says null.
+    #[config(default = 8080)]
+    port: u16,
+}
+
+#[test]
+fn null_in_json_and_yaml_unsets_a_key() {
+    let dir = Scratch::new();
+    let base = dir.write(
+        "base.json",
+        r#"{"sentry_dsn": "https://dsn", "port": 9000}"#,
+    );
+    for (name, text) in [
+        ("over.json", r#"{"sentry_dsn": null, "port": null}"#),
+        ("over.yaml", "sentry_dsn: ~\nport: null\n"),
+    ] {
+        let over = dir.write(name, text);
+        let loaded = Nullable::loader().file(&base).file(&over).load().unwrap();
+        assert_eq!(loaded.sentry_dsn, None, "{name}");
+        assert_eq!(loaded.port, 8080, "{name}");
+    }
+    let list = dir.write("list.json", r#"{"sentry_dsn": [null]}"#);
+    let error = Nullable::loader().file(&list).load().unwrap_err();
+    assert!(error.to_string().contains("null in a list"), "{error}");
+}

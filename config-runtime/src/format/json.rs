@@ -81,7 +81,7 @@ impl<'de> Visitor<'de> for Node<'_> {
     }
 
     fn visit_unit<E>(self) -> Result<FileValue, E> {
-        Ok(FileValue::Unsupported("null"))
+        Ok(FileValue::Null)
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<FileValue, E> {
@@ -142,7 +142,7 @@ impl<'de> Visitor<'de> for Node<'_> {
 #[cfg(feature = "yaml")]
 pub(super) fn convert(value: Value) -> FileValue {
     match value {
-        Value::Null => FileValue::Unsupported("null"),
+        Value::Null => FileValue::Null,
         Value::Bool(b) => FileValue::Scalar(b.to_string()),
         Value::Number(n) => FileValue::Scalar(n.to_string()),
         Value::String(s) => FileValue::Scalar(s),
@@ -185,7 +185,7 @@ mod tests {
         let FileValue::Table(inner) = &entries[2].1.value else {
             panic!()
         };
-        assert_eq!(inner[0].1.value, FileValue::Unsupported("null"));
+        assert_eq!(inner[0].1.value, FileValue::Null);
     }
 
     #[test]

@@ -29,7 +29,9 @@ pub enum FileValue {
     List(Vec<Located<FileValue>>),
     /// A table, keys in document order.
     Table(Vec<(String, Located<FileValue>)>),
-    /// A shape no field can take (null).
+    /// An explicit null (`null` in JSON, `~` or `null` in YAML): the key is unset.
+    Null,
+    /// A shape no field can take.
     Unsupported(&'static str),
 }
 
@@ -128,6 +130,7 @@ impl FileValue {
                 FileValue::Scalar(text) => Ok(text.clone()),
                 FileValue::Table(_) => Err("an array of tables"),
                 FileValue::List(_) => Err("a nested array"),
+                FileValue::Null => Err("null in a list"),
                 FileValue::Unsupported(what) => Err(*what),
             })
             .collect()
@@ -142,6 +145,7 @@ impl FileValue {
                 Err(what) => what,
             },
             FileValue::Table(_) => "a table",
+            FileValue::Null => "null",
             FileValue::Unsupported(what) => what,
         }
     }

@@ -228,6 +228,13 @@ impl<'s> State<'s> {
                 let items = FileValue::scalars(&items).unwrap_or_default();
                 self.keyed(&key, RawValue::List(items), origin);
             }
+            (Name::Key(key), FileValue::Null) => {
+                let index = self.schema.by_path.get(key.as_str());
+                match index.or_else(|| self.schema.by_env.get(key.as_str())) {
+                    Some(&index) => self.values[index] = None,
+                    None => self.unknown_key(&key, None, origin),
+                }
+            }
             (Name::Key(key) | Name::Variable(key), other) => {
                 let index = self.schema.by_path.get(key.as_str());
                 let index = index.or_else(|| self.schema.by_env.get(key.as_str()));
@@ -370,6 +377,12 @@ impl<'s> State<'s> {
             if let Some(&index) = self.schema.by_path.get(&key_path) {
                 let raw = match located.value {
                     FileValue::Scalar(text) => RawValue::Str(text),
+                    FileValue::Null => {
+                        // An explicit null unsets the key: an `Option` is `None`, a field
+                        // with a default takes it, a required one is reported missing.
+                        self.values[index] = None;
+                        continue;
+                    }
                     FileValue::List(items) => match FileValue::scalars(&items) {
                         Ok(items) => RawValue::List(items),
                         Err(what) => {

@@ -460,6 +460,7 @@ fn hash_value(value: &FileValue, hasher: &mut impl Hasher) {
                 hash_value(&located.value, hasher);
             }
         }
+        FileValue::Null => 4u8.hash(hasher),
         FileValue::Unsupported(what) => (3u8, what).hash(hasher),
     }
 }
