@@ -113,6 +113,18 @@ pub(crate) struct Sourced {
     pub interpolation: Interpolation,
 }
 
+/// Merged texts may be secrets (a `Secret<T>` field's, a provider's): wiped when dropped,
+/// which covers every load's slots and what `Live` keeps between reloads.
+impl Drop for Sourced {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        match &mut self.raw {
+            RawValue::Str(text) => text.zeroize(),
+            RawValue::List(items) => items.iter_mut().for_each(Zeroize::zeroize),
+        }
+    }
+}
+
 impl Sourced {
     pub fn new(raw: RawValue, origin: Origin) -> Self {
         Sourced {

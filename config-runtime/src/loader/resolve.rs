@@ -17,6 +17,7 @@ use crate::secret::Secret;
 use crate::source::Version;
 use crate::value::RawValue;
 use crate::warning::Warning;
+use zeroize::Zeroize;
 
 /// The registered providers, by scheme.
 pub(crate) type Providers = std::collections::HashMap<String, Arc<dyn SecretProvider>>;
@@ -162,10 +163,15 @@ pub(crate) fn resolve(
         sourced.references = references;
         sourced.taint = taint;
         if failures.is_empty() {
-            sourced.raw = match &sourced.raw {
+            let new = match &sourced.raw {
                 RawValue::Str(_) => RawValue::Str(rendered.pop().unwrap_or_default()),
                 RawValue::List(_) => RawValue::List(rendered),
             };
+            // The template text goes the way every merged text goes: wiped.
+            match std::mem::replace(&mut sourced.raw, new) {
+                RawValue::Str(mut text) => text.zeroize(),
+                RawValue::List(mut items) => items.iter_mut().for_each(Zeroize::zeroize),
+            }
             continue;
         }
         let origin = sourced.origin.clone();
