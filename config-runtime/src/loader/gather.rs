@@ -15,7 +15,7 @@ use crate::provider::{ProviderError, SecretData};
 use crate::reference::{Template, contains_reference_syntax};
 use crate::secret::Secret;
 use crate::source::file::{ReadFailure, read_limited, trim_one_newline};
-use crate::source::{GatherContext, Gathering, Layering, Name, Source, Trust, Vars, Version};
+use crate::source::{GatherContext, Gathering, Layering, Name, Source, Trust, Vars};
 
 /// How many provider requests one load keeps in flight at most.
 const MAX_CONCURRENT_FETCHES: usize = 16;
@@ -169,7 +169,7 @@ pub(crate) async fn fetch_secrets(
 pub(crate) async fn secret_versions(
     keys: impl IntoIterator<Item = SecretKey>,
     providers: &Providers,
-) -> Vec<(SecretKey, Option<Version>)> {
+) -> Vec<(SecretKey, Option<crate::source::Version>)> {
     futures_util::stream::iter(keys)
         .map(|(scheme, path)| {
             let provider = Arc::clone(&providers[&scheme]);

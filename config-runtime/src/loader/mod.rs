@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use crate::Config;
 use crate::assemble::{Assemble, Placeholders, Rows};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Subject};
 use crate::explain::Explain;
 use crate::provider::SecretProvider;
 use crate::secret::Secret;
@@ -352,6 +352,12 @@ impl<T: Config> Loader<T> {
                 Ok(Assembled { config, explain })
             }
             _ => {
+                // Problems found while merging and while assembling, in declaration order
+                // (stable: a field's own problems keep the order they were found in).
+                errors.sort_by_key(|e| match e.subject() {
+                    Subject::Key(path) => schema.by_path.get(path).copied().unwrap_or(usize::MAX),
+                    _ => usize::MAX,
+                });
                 let mut error = ConfigError::new(errors, warnings);
                 error.scrub(&merge::secret_texts(schema, &values));
                 Err(error)

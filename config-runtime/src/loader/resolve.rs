@@ -14,7 +14,6 @@ use crate::provider::{OutagePolicy, ProviderError, SecretData, SecretProvider};
 use crate::reference::{Fallback, Reference};
 use crate::schema::Schema;
 use crate::secret::Secret;
-use crate::source::Version;
 use crate::value::RawValue;
 use crate::warning::Warning;
 use zeroize::Zeroize;
@@ -70,7 +69,7 @@ pub(crate) struct Answers {
 impl Answers {
     #[cfg(feature = "live")]
     /// The store version of each secret fetched successfully.
-    pub fn versions(&self) -> HashMap<SecretKey, Version> {
+    pub fn versions(&self) -> HashMap<SecretKey, crate::source::Version> {
         self.secrets
             .iter()
             .flatten()
