@@ -379,6 +379,7 @@ impl<T: Config> Loader<T> {
     }
 
     /// The registered providers.
+    #[cfg(feature = "live")]
     pub(crate) fn providers(&self) -> &Providers {
         &self.providers
     }
