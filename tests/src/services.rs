@@ -264,7 +264,8 @@ fn version_key(dir: &std::path::Path) -> Vec<u64> {
 
 /// The directory holding `initdb` and `postgres`: the newest of Debian's
 /// `/usr/lib/postgresql/*/bin`, else `pg_config --bindir`, else the directory `initdb` on
-/// `PATH` really lives in (Debian links it from elsewhere, next to no `postgres`).
+/// `PATH` really lives in (an `initdb` on `PATH` is often a link into that directory, and
+/// `postgres` sits only there).
 pub fn postgres_bin() -> Option<PathBuf> {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
