@@ -1,6 +1,7 @@
 //! Reading a live config: `Live::get` (an `Arc` clone through arc-swap), `Live::load` (a guard)
-//! and `LiveCache::load` (a generation check) against the usual `RwLock<Arc<T>>`, with 1 and 2
-//! reader threads, in the same run.
+//! and `LiveCache::load` (a generation check) against the usual `RwLock<Arc<T>>`, read the
+//! same way: `rwlock_arc_clone` clones the `Arc` as `get` does, `rwlock_read_guard` reads
+//! through the guard as `load` and the cache do. With 1 and 2 reader threads, in the same run.
 //!
 //! Run: `cargo bench -p config-benches --bench live`
 
@@ -57,8 +58,18 @@ fn live_cache(bencher: divan::Bencher) {
         .bench_refs(|cache| divan::black_box(cache).load().port);
 }
 
+/// The lock baseline of `live_get`: a read lock, then a clone of the `Arc` (an owned snapshot,
+/// as `get` returns).
 #[divan::bench(threads = [1, 2])]
 fn rwlock_arc_clone(bencher: divan::Bencher) {
     let lock = &*LOCKED;
     bencher.bench(|| Arc::clone(&divan::black_box(lock).read().unwrap()).port);
+}
+
+/// The lock baseline of `live_load_guard` and `live_cache`: a read through the lock's guard,
+/// no clone (neither of them clones an `Arc` either).
+#[divan::bench(threads = [1, 2])]
+fn rwlock_read_guard(bencher: divan::Bencher) {
+    let lock = &*LOCKED;
+    bencher.bench(|| divan::black_box(lock).read().unwrap().port);
 }

@@ -66,12 +66,14 @@ impl AppConfig {
     }
 }
 
-/// The README's examples, compiled as doc tests so they cannot rot.
-#[cfg(doctest)]
+/// The README's examples, compiled as doc tests so they cannot rot (they use every provider:
+/// `--features doc-examples`, or `--all-features` as the README's test command does).
+#[cfg(all(doctest, feature = "doc-examples"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-/// ARCHITECTURE.md's "write your own source" example, compiled and run as a doc test.
-#[cfg(doctest)]
+/// ARCHITECTURE.md's "write your own source" example, compiled and run as a doc test (it
+/// drives a tokio runtime: `--features doc-examples`).
+#[cfg(all(doctest, feature = "doc-examples"))]
 #[doc = include_str!("../ARCHITECTURE.md")]
 pub struct ArchitectureDoctests;

@@ -2,7 +2,7 @@
 //! runs and the answers change, without a restart.
 //!
 //! ```sh
-//! cargo run -p config-examples --example live_server          # uses examples/live_server.toml
+//! cargo run -p config-examples --features live-server --example live_server   # examples/live_server.toml
 //! curl http://127.0.0.1:3000/              # "hello from live_server (config version 1)"
 //! sed -i 's/"hello"/"bonjour"/' examples/live_server.toml
 //! curl http://127.0.0.1:3000/              # "bonjour from live_server (config version 2)"

@@ -4,7 +4,7 @@
 //! ```sh
 //! scripts/dev-services start
 //! eval "$(scripts/dev-services env)"
-//! cargo run -p config-examples --example vault
+//! cargo run -p config-examples --features vault --example vault
 //! scripts/dev-services stop
 //! ```
 

@@ -19,7 +19,8 @@ pub struct EtcdCluster {
 }
 
 impl EtcdCluster {
-    /// Starts `size` members; `None` when etcd is not installed outside CI.
+    /// Starts `size` members. When etcd is not installed the test fails; `None` only under
+    /// the [`SKIP_SERVERS_VAR`](crate::services::SKIP_SERVERS_VAR) opt-out.
     pub fn start(size: usize) -> Option<EtcdCluster> {
         let etcd = require_tool("etcd")?;
         let data = tempfile::tempdir().expect("etcd data directory");

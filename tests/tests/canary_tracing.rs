@@ -45,8 +45,12 @@ async fn no_secret_reaches_tracing_output() {
         .with_ansi(false)
         .init();
 
-    // A local config rejected with its secrets in play.
-    let _ = AppConfig::from_map([("APP_STRIPE_KEY", CANARY), ("APP_OLD", CANARY)]);
+    // A local config rejected with its secrets in play: a key too short, an unknown variable.
+    let rejected = AppConfig::from_map([("APP_STRIPE_KEY", CANARY), ("APP_OLD", CANARY)])
+        .expect_err("a 22-character key and no database URL are rejected");
+    let paths: Vec<&str> = rejected.errors().iter().map(|e| e.path()).collect();
+    assert!(paths.contains(&"stripe_key"), "{rejected}");
+    assert!(!rejected.to_string().contains(CANARY), "{rejected}");
 
     let Some(mut server) = start_openbao() else {
         return;
@@ -85,11 +89,14 @@ async fn no_secret_reaches_tracing_output() {
         .token("s.wrong")
         .build()
         .unwrap();
-    let _ = Tokens::loader()
+    let refused = Tokens::loader()
         .vars([vars[0]])
         .provider(wrong)
         .load_async()
-        .await;
+        .await
+        .expect_err("a wrong token is refused");
+    assert_eq!(refused.errors()[0].path(), "token", "{refused}");
+    assert!(!refused.to_string().contains(CANARY), "{refused}");
 
     let url = server.url.clone();
     server.stop();
@@ -114,6 +121,10 @@ async fn no_secret_reaches_tracing_output() {
     assert!(
         text.contains("outcome=fallback"),
         "the fallback is audited:\n{text}"
+    );
+    assert!(
+        text.contains("outcome=failed"),
+        "the refused read is audited:\n{text}"
     );
     assert!(
         text.contains("last-known-good"),

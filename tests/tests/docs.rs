@@ -10,16 +10,25 @@ const SNAPSHOT: &str = concat!(
     "/snapshots/app_config.env.example"
 );
 
+/// Compares the generated `.env.example` with the committed snapshot. `UPDATE_SNAPSHOTS=1`
+/// (and no other value) rewrites a stale snapshot, and the run still fails, so the new text
+/// is reviewed before a run passes; CI never rewrites it.
 #[test]
 fn env_example_matches_the_reviewed_snapshot() {
     let generated = AppConfig::env_example();
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(SNAPSHOT, &generated).unwrap();
+    let reviewed = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
+    if generated == reviewed {
+        return;
     }
-    let reviewed = std::fs::read_to_string(SNAPSHOT).unwrap();
+    let update = std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if update && !ci {
+        std::fs::write(SNAPSHOT, &generated).unwrap();
+        panic!("{SNAPSHOT} was stale and has been rewritten: review the diff, then run again");
+    }
     assert_eq!(
         generated, reviewed,
-        "run with UPDATE_SNAPSHOTS=1, then review the diff"
+        "the snapshot is stale: run with UPDATE_SNAPSHOTS=1 (outside CI), then review the diff"
     );
 }
 

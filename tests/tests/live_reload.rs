@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use config_runtime::Config;
 use config_runtime::live::{Applied, ReloadEvent, ReloadOutcome, WatchOptions};
+use config_runtime::source::{self, GatherContext, Gathering, Source};
 use config_tests::events::{WAIT, applied, next};
 use config_tests::files::save;
 use config_tests::{AppConfig, STRIPE_KEY, Scratch, required_vars, watch_file};
@@ -272,20 +273,40 @@ async fn explicit_reload_and_the_rotation_grace_period() {
     assert!(live.previous().is_none());
 }
 
+/// A TOML file the `Live` config is never told to watch (it names no watch paths): only a
+/// full reload (SIGHUP, [`Live::reload`](config_runtime::live::Live::reload)) reads it again.
+struct Unwatched(source::File);
+
+impl Source for Unwatched {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+
+    fn gather(&self, context: &GatherContext) -> Gathering<'_> {
+        self.0.gather(context)
+    }
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn sighup_reloads_when_enabled() {
     let dir = Scratch::new();
-    let path = dir.write("config.toml", &key_file(&dir, STRIPE_KEY));
+    let path = dir.write("config.toml", &format!("stripe_key = \"{STRIPE_KEY}\"\n"));
     let live = AppConfig::loader()
         .vars(required_vars(&[]))
-        .file(&path)
+        .source(Unwatched(source::File::required(&path)))
         .watch_with(WatchOptions::default().reload_on_sighup(true))
         .await
         .unwrap();
     let mut events = live.subscribe();
 
-    key_file(&dir, "sk_test_rotated_0123456789abcdef01234567");
+    let rotated = "sk_test_rotated_0123456789abcdef01234567";
+    save(&path, &format!("stripe_key = \"{rotated}\"\n"));
+    // Nothing watches the file, so nothing but the signal can bring the change in.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(matches!(events.try_recv(), Err(TryRecvError::Empty)));
+    assert_eq!(live.get().stripe_key.expose_secret(), STRIPE_KEY);
+
     let status = std::process::Command::new("kill")
         .args(["-HUP", &std::process::id().to_string()])
         .status()
@@ -295,6 +316,7 @@ async fn sighup_reloads_when_enabled() {
         applied(&mut events).await,
         (2, vec!["stripe_key".to_owned()], vec![])
     );
+    assert_eq!(live.get().stripe_key.expose_secret(), rotated);
 }
 
 #[tokio::test]

@@ -334,9 +334,11 @@ async fn proactive_refresh_picks_up_a_new_version() {
     admin
         .write_secret("rotating", json!({"password": "before-rotation"}))
         .await;
+    // Refreshed in the last three quarters of an 8 s TTL: from 2 s after a fetch to 8 s, a
+    // window wide enough for a busy machine on both of its ends.
     let policy = config_providers::cache::CachePolicy {
-        ttl: std::time::Duration::from_secs(2),
-        refresh_ahead: 0.5,
+        ttl: std::time::Duration::from_secs(8),
+        refresh_ahead: 0.75,
         ..Default::default()
     };
     let vault = VaultProvider::builder(&server.url)
@@ -355,8 +357,9 @@ async fn proactive_refresh_picks_up_a_new_version() {
     admin
         .write_secret("rotating", json!({"password": "after-rotation"}))
         .await;
-    // Inside the TTL but in its last half: answered from memory, refreshed in the background.
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // Inside the TTL but in its refresh window (a sleep only ever lasts longer, and the TTL
+    // leaves almost 6 s after it): answered from memory, refreshed in the background.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     assert_eq!(
         load().await.unwrap().password.expose_secret(),
         "before-rotation"
@@ -558,9 +561,9 @@ async fn approle_tokens_are_renewed_then_replaced_by_a_new_login() {
     for name in ["a", "b", "c"] {
         admin.write_secret(name, json!({"password": name})).await;
     }
-    // Tokens live 3 s and can be renewed up to 5 s in total.
+    // Tokens live 9 s and can be renewed up to 12 s in total.
     let (role_id, secret_id) = admin
-        .approle("short", json!({"token_ttl": "3s", "token_max_ttl": "5s"}))
+        .approle("short", json!({"token_ttl": "9s", "token_max_ttl": "12s"}))
         .await;
     let vault = VaultProvider::builder(&server.url)
         .approle(role_id, secret_id)
@@ -583,12 +586,13 @@ async fn approle_tokens_are_renewed_then_replaced_by_a_new_login() {
     };
     assert_eq!(read("a").await, "a");
     assert_eq!(vault.auth_counts(), (1, 0));
-    // Two thirds of 3 s have passed: the next read renews first (a new path: not cached).
-    tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
+    // Two thirds of 9 s have passed, and the token has almost 3 s to live: the next read
+    // renews first (a new path: not cached).
+    tokio::time::sleep(std::time::Duration::from_millis(6200)).await;
     assert_eq!(read("b").await, "b");
     assert_eq!(vault.auth_counts(), (1, 1), "renewed, not logged in again");
-    // Past the 5 s maximum the token cannot be renewed: the provider logs in again.
-    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    // Past the 12 s maximum the token cannot be renewed: the provider logs in again.
+    tokio::time::sleep(std::time::Duration::from_millis(6500)).await;
     assert_eq!(read("c").await, "c");
     assert_eq!(
         vault.auth_counts().0,

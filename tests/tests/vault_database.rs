@@ -61,6 +61,7 @@ async fn dynamic_credentials_connect_renew_and_are_revoked() {
         .load_async()
         .await
         .unwrap();
+    let leased = std::time::Instant::now();
     let (user, password) = (cfg.user.expose_secret(), cfg.password.expose_secret());
     assert_eq!(
         vault.leases().len(),
@@ -76,8 +77,19 @@ async fn dynamic_credentials_connect_renew_and_are_revoked() {
         "passwords are checked"
     );
 
-    // Past the 6 s TTL: still usable, because the lease was renewed at two thirds.
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    // The lease is renewed at two thirds of its 6 s TTL, before it runs out (a renewal that
+    // came too late would be refused and the credentials re-fetched: the old ones would fail
+    // below).
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while vault.leases()[0].renewals == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the lease is renewed");
+    // A second past the first 6 s TTL (counted from after the lease existed): still usable,
+    // because of the renewal.
+    tokio::time::sleep_until((leased + Duration::from_secs(7)).into()).await;
     let lease = &vault.leases()[0];
     assert!(lease.renewals >= 1, "{lease:?}");
     assert_eq!(psql(pg.port, user, password, "select 1").unwrap(), "1");

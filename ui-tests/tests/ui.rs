@@ -1,37 +1,45 @@
 //! Runs the `ui/` cases with trybuild.
 //!
-//! The `.stderr` snapshots were made with rustc 1.95.0 (59807616e 2026-04-14). Compilers word
-//! and lay out diagnostics differently between releases, so the compile-fail cases run only
-//! on that release; the pass cases run everywhere. To refresh the snapshots after a change to
-//! the macro: `TRYBUILD=overwrite cargo test -p ui-tests`, then read every changed `.stderr`.
+//! The `.stderr` snapshots are the exact text of rustc 1.95.0 (59807616e 2026-04-14), the
+//! toolchain `rust-toolchain.toml` pins. Compilers word and lay out diagnostics differently
+//! between releases, so on any other compiler this test fails at once, saying so, rather than
+//! comparing against text no other compiler prints (or skipping the cases unseen). To refresh
+//! the snapshots after a change to the macro: `TRYBUILD=overwrite cargo test -p ui-tests`,
+//! then read every changed `.stderr`.
 
-/// The compiler the snapshots were made with.
-const SNAPSHOT_RUSTC: &str = "rustc 1.95.0";
+/// The compiler the snapshots were made with (the pinned toolchain).
+const SNAPSHOT_RUSTC: &str = "rustc 1.95.0 ";
 
 #[test]
 fn ui() {
+    let version = compiler_version();
+    assert!(
+        version.starts_with(SNAPSHOT_RUSTC),
+        "the compile-fail snapshots under ui/ need {SNAPSHOT_RUSTC}(pinned by \
+         rust-toolchain.toml), but this compiler is {version:?}; run the tests with the pinned \
+         toolchain (no `+toolchain` override, no RUSTUP_TOOLCHAIN)"
+    );
     let cases = trybuild::TestCases::new();
     cases.pass("ui/pass/*.rs");
-    if snapshot_compiler() {
-        for category in [
-            "attributes",
-            "rules",
-            "defaults",
-            "nested",
-            "shape",
-            "values",
-        ] {
-            cases.compile_fail(format!("ui/{category}/*.rs"));
-        }
-    } else {
-        eprintln!("ui: skipping compile-fail snapshots (made with {SNAPSHOT_RUSTC})");
+    for category in [
+        "attributes",
+        "rules",
+        "defaults",
+        "nested",
+        "shape",
+        "values",
+    ] {
+        cases.compile_fail(format!("ui/{category}/*.rs"));
     }
 }
 
-fn snapshot_compiler() -> bool {
+/// `rustc --version` of the compiler trybuild will use (`RUSTC`, else `rustc` as cargo finds
+/// it, which honours the toolchain override of this run).
+fn compiler_version() -> String {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
-    std::process::Command::new(rustc)
+    let output = std::process::Command::new(&rustc)
         .arg("--version")
         .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).starts_with(SNAPSHOT_RUSTC))
+        .unwrap_or_else(|e| panic!("cannot run {rustc}: {e}"));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
