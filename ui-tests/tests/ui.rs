@@ -1,13 +1,13 @@
 //! Runs the `ui/` cases with trybuild.
 //!
 //! The `.stderr` snapshots are the exact text of rustc 1.95.0 (59807616e 2026-04-14), the
-//! toolchain `rust-toolchain.toml` pins. Compilers word and lay out diagnostics differently
+//! declared MSRV and the toolchain CI runs. Compilers word and lay out diagnostics differently
 //! between releases, so on any other compiler this test fails at once, saying so, rather than
 //! comparing against text no other compiler prints (or skipping the cases unseen). To refresh
 //! the snapshots after a change to the macro: `TRYBUILD=overwrite cargo test -p ui-tests`,
 //! then read every changed `.stderr`.
 
-/// The compiler the snapshots were made with (the pinned toolchain).
+/// The compiler the snapshots were made with.
 const SNAPSHOT_RUSTC: &str = "rustc 1.95.0 ";
 
 #[test]
@@ -15,9 +15,8 @@ fn ui() {
     let version = compiler_version();
     assert!(
         version.starts_with(SNAPSHOT_RUSTC),
-        "the compile-fail snapshots under ui/ need {SNAPSHOT_RUSTC}(pinned by \
-         rust-toolchain.toml), but this compiler is {version:?}; run the tests with the pinned \
-         toolchain (no `+toolchain` override, no RUSTUP_TOOLCHAIN)"
+        "the compile-fail snapshots under ui/ need {SNAPSHOT_RUSTC}(the declared MSRV), but \
+         this compiler is {version:?}; run the tests with that toolchain"
     );
     let cases = trybuild::TestCases::new();
     cases.pass("ui/pass/*.rs");
