@@ -27,6 +27,9 @@ pub mod fuzz {
     /// A parser's error: its message and the 1-based line it names, if any.
     pub type ParseFailure = (String, Option<u32>);
 
+    /// A parsed file: its top-level keys in document order.
+    pub type Document = Vec<(String, Located<FileValue>)>;
+
     /// Parses `input` as a value that may hold `${scheme:path#key}` references. On success,
     /// the references in order and the value rendered with each reference written back as
     /// its own text (`Reference`'s `Display`).
@@ -53,10 +56,7 @@ pub mod fuzz {
 
     /// Parses a whole configuration file of the format named by `extension` (`toml`, `yaml`,
     /// `yml`, `json`) into the value tree every source speaks. `None` for another extension.
-    pub fn parse_file(
-        extension: &str,
-        text: &str,
-    ) -> Option<Result<Vec<(String, Located<FileValue>)>, ParseFailure>> {
+    pub fn parse_file(extension: &str, text: &str) -> Option<Result<Document, ParseFailure>> {
         let format = Format::from_path(std::path::Path::new(&format!("fuzz.{extension}")))?;
         Some(format::parse_file(format, text).map_err(|error| (error.message, error.line)))
     }

@@ -12,8 +12,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The body of a fuzz target: one input's bytes.
+pub type Body = fn(&[u8]);
+
 /// The targets, by the name of their directory under `fuzz/corpus/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("reference", reference),
     ("dotenv", dotenv),
     ("toml", toml),
@@ -24,7 +27,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The body of the target called `name`.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Body> {
     TARGETS
         .iter()
         .find(|(target, _)| *target == name)
@@ -47,7 +50,7 @@ pub fn reference(data: &[u8]) {
                     .unwrap_or_else(|e| panic!("{text:?} written back does not parse: {e}"));
                 assert_eq!(
                     again,
-                    [reference.clone()],
+                    std::slice::from_ref(reference),
                     "{text:?} changed when parsed again"
                 );
             }
@@ -355,7 +358,7 @@ const GUARDED_SECRETS: &[&str] = &[
 
 #[allow(clippy::ptr_arg)] // the signature `custom = ..` takes
 fn quote_it(value: &String) -> Result<(), String> {
-    if value.len() % 3 == 0 {
+    if value.len().is_multiple_of(3) {
         Err(format!("the token {value} is not allowed"))
     } else {
         Ok(())
