@@ -16,3 +16,48 @@ pub mod rules {
         custom, duration_range, max_len, min_len, non_empty, one_of, pattern, range, url_scheme,
     };
 }
+
+/// Thin entry points into the crate-private parsers, for the fuzz targets (`fuzz/`) and the
+/// test that replays their corpus (`tests/tests/fuzz_corpus.rs`). Not a public API: names and
+/// shapes here change without notice.
+pub mod fuzz {
+    use crate::format::{self, FileValue, Format, Located};
+    use crate::reference::{Reference, ReferenceError, Template};
+
+    /// A parser's error: its message and the 1-based line it names, if any.
+    pub type ParseFailure = (String, Option<u32>);
+
+    /// A parsed file: its top-level keys in document order.
+    pub type Document = Vec<(String, Located<FileValue>)>;
+
+    /// Parses `input` as a value that may hold `${scheme:path#key}` references. On success,
+    /// the references in order and the value rendered with each reference written back as
+    /// its own text (`Reference`'s `Display`).
+    pub fn parse_template(input: &str) -> Result<(Vec<Reference>, String), ReferenceError> {
+        let template = Template::parse(input)?;
+        let references = template.references().cloned().collect();
+        let rendered = template
+            .render(|reference| Ok::<_, std::convert::Infallible>(reference.to_string()))
+            .unwrap_or_else(|never| match never {});
+        Ok((references, rendered))
+    }
+
+    /// Parses a `.env` file: each variable as (key, value, the line it starts on).
+    pub fn parse_dotenv(text: &str) -> Result<Vec<(String, String, u32)>, ParseFailure> {
+        format::parse_dotenv(text)
+            .map(|entries| {
+                entries
+                    .into_iter()
+                    .map(|entry| (entry.key, entry.value, entry.line))
+                    .collect()
+            })
+            .map_err(|error| (error.message, error.line))
+    }
+
+    /// Parses a whole configuration file of the format named by `extension` (`toml`, `yaml`,
+    /// `yml`, `json`) into the value tree every source speaks. `None` for another extension.
+    pub fn parse_file(extension: &str, text: &str) -> Option<Result<Document, ParseFailure>> {
+        let format = Format::from_path(std::path::Path::new(&format!("fuzz.{extension}")))?;
+        Some(format::parse_file(format, text).map_err(|error| (error.message, error.line)))
+    }
+}

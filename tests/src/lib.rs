@@ -12,6 +12,7 @@ pub mod etcd;
 pub mod events;
 pub mod files;
 pub mod fixtures;
+pub mod fuzz;
 pub mod moto;
 pub mod services;
 

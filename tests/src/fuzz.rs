@@ -1,0 +1,445 @@
+//! The bodies of the fuzz targets (`fuzz/fuzz_targets/`), shared with the test that replays
+//! their corpus (`tests/tests/fuzz_corpus.rs`) so CI checks every saved input on stable.
+//!
+//! Each function takes the raw bytes of one input, runs it through the code under test and
+//! panics when an invariant breaks. The fuzz crate includes this file by path; it depends on
+//! nothing but `config_runtime` and `url`.
+
+use config_runtime::__private::fuzz;
+use config_runtime::source::{FileValue, Located};
+use config_runtime::{Config, ConfigValue, RawValue, Secret};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The body of a fuzz target: one input's bytes.
+pub type Body = fn(&[u8]);
+
+/// The targets, by the name of their directory under `fuzz/corpus/`.
+pub const TARGETS: &[(&str, Body)] = &[
+    ("reference", reference),
+    ("dotenv", dotenv),
+    ("toml", toml),
+    ("yaml", yaml),
+    ("json", json),
+    ("values", values),
+    ("load", load),
+];
+
+/// The body of the target called `name`.
+pub fn target(name: &str) -> Option<Body> {
+    TARGETS
+        .iter()
+        .find(|(target, _)| *target == name)
+        .map(|(_, body)| *body)
+}
+
+/// The reference parser: references written back parse to themselves, and an error points at
+/// a `${` of the input.
+pub fn reference(data: &[u8]) {
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
+    match fuzz::parse_template(input) {
+        Ok((references, rendered)) => {
+            for reference in &references {
+                assert!(!reference.scheme.is_empty(), "a reference without a scheme");
+                assert!(!reference.path.is_empty(), "a reference without a path");
+                let text = reference.to_string();
+                let (again, _) = fuzz::parse_template(&text)
+                    .unwrap_or_else(|e| panic!("{text:?} written back does not parse: {e}"));
+                assert_eq!(
+                    again,
+                    std::slice::from_ref(reference),
+                    "{text:?} changed when parsed again"
+                );
+            }
+            // Rendering writes references back and `$${` as `${`: never longer than the input
+            // by more than the `#` a written-back reference may not have had.
+            assert!(rendered.len() <= input.len(), "rendering grew the value");
+        }
+        Err(error) => {
+            let at = error.offset();
+            assert!(
+                input.is_char_boundary(at) && input[at..].starts_with("${"),
+                "the error offset {at} is not at a `${{`"
+            );
+            assert!(!error.to_string().is_empty());
+        }
+    }
+}
+
+/// The `.env` parser: variables come in line order with valid names; an error names a line
+/// of the file.
+pub fn dotenv(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX);
+    match fuzz::parse_dotenv(text) {
+        Ok(entries) => {
+            let mut previous = 0;
+            for (key, _value, line) in &entries {
+                assert!(!key.is_empty(), "an empty key");
+                assert!(
+                    *line > previous && *line <= lines,
+                    "line {line} out of order (after {previous}, of {lines})"
+                );
+                previous = *line;
+            }
+        }
+        Err((message, line)) => {
+            assert!(!message.is_empty(), "an empty error message");
+            if let Some(line) = line {
+                assert!(
+                    line >= 1 && line <= lines.max(1),
+                    "error on line {line} of {lines}"
+                );
+            }
+        }
+    }
+}
+
+/// TOML files into the value tree.
+pub fn toml(data: &[u8]) {
+    file("toml", data);
+}
+
+/// YAML files into the value tree.
+pub fn yaml(data: &[u8]) {
+    file("yaml", data);
+}
+
+/// JSON files into the value tree.
+pub fn json(data: &[u8]) {
+    file("json", data);
+}
+
+fn file(extension: &str, data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let lines = u32::try_from(text.lines().count())
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let parsed = fuzz::parse_file(extension, text).expect("a known extension");
+    match parsed {
+        Ok(root) => {
+            for (_, value) in &root {
+                walk(value, lines);
+            }
+        }
+        Err((message, line)) => {
+            assert!(!message.is_empty(), "an empty error message");
+            if let Some(line) = line {
+                assert!(line >= 1, "error on line 0");
+            }
+        }
+    }
+}
+
+/// Every line a node reports is in the file, and every list of scalars reads as a list field.
+fn walk(node: &Located<FileValue>, lines: u32) {
+    if let Some(line) = node.line {
+        assert!(
+            line >= 1 && line <= lines,
+            "a node on line {line} of {lines}"
+        );
+    }
+    match &node.value {
+        FileValue::Scalar(_) | FileValue::Unsupported(_) => {}
+        FileValue::List(items) => {
+            let scalars = items
+                .iter()
+                .all(|item| matches!(item.value, FileValue::Scalar(_)));
+            if scalars {
+                let raw = RawValue::List(
+                    items
+                        .iter()
+                        .filter_map(|item| match &item.value {
+                            FileValue::Scalar(text) => Some(text.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                );
+                let _ = Vec::<String>::from_raw(&raw);
+            }
+            for item in items {
+                walk(item, lines);
+            }
+        }
+        FileValue::Table(entries) => {
+            for (_, value) in entries {
+                walk(value, lines);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One field of every built-in value type, read from the same text.
+#[derive(Config, Debug)]
+#[config(prefix = "V")]
+#[allow(dead_code)]
+pub struct EveryType {
+    flag: bool,
+    u_8: u8,
+    u_16: u16,
+    u_32: u32,
+    u_64: u64,
+    u_128: u128,
+    u_size: usize,
+    i_8: i8,
+    i_16: i16,
+    i_32: i32,
+    i_64: i64,
+    i_128: i128,
+    i_size: isize,
+    f_32: f32,
+    f_64: f64,
+    text: String,
+    path: PathBuf,
+    url: url::Url,
+    timeout: Duration,
+    ip: IpAddr,
+    ip_v4: Ipv4Addr,
+    ip_v6: Ipv6Addr,
+    socket: SocketAddr,
+    maybe: Option<u16>,
+    list: Vec<Duration>,
+    hidden: Secret<url::Url>,
+}
+
+const EVERY_TYPE_VARS: &[&str] = &[
+    "V_FLAG",
+    "V_U_8",
+    "V_U_16",
+    "V_U_32",
+    "V_U_64",
+    "V_U_128",
+    "V_U_SIZE",
+    "V_I_8",
+    "V_I_16",
+    "V_I_32",
+    "V_I_64",
+    "V_I_128",
+    "V_I_SIZE",
+    "V_F_32",
+    "V_F_64",
+    "V_TEXT",
+    "V_PATH",
+    "V_URL",
+    "V_TIMEOUT",
+    "V_IP",
+    "V_IP_V4",
+    "V_IP_V6",
+    "V_SOCKET",
+    "V_MAYBE",
+    "V_LIST",
+    "V_HIDDEN",
+];
+
+/// Parses `text` as `T` and, when it parses, checks that the value written back reads the same.
+fn round_trip<T>(text: &str)
+where
+    T: ConfigValue + ToString + PartialEq + std::fmt::Debug,
+{
+    if let Ok(value) = T::parse_str(text) {
+        let again = T::parse_str(&value.to_string());
+        assert_eq!(
+            again.as_ref().ok(),
+            Some(&value),
+            "{text:?} does not read back"
+        );
+    }
+}
+
+/// Every built-in value parser, called directly and through a derived struct loaded from a
+/// map.
+pub fn values(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    round_trip::<bool>(text);
+    round_trip::<u8>(text);
+    round_trip::<u16>(text);
+    round_trip::<u32>(text);
+    round_trip::<u64>(text);
+    round_trip::<u128>(text);
+    round_trip::<usize>(text);
+    round_trip::<i8>(text);
+    round_trip::<i16>(text);
+    round_trip::<i32>(text);
+    round_trip::<i64>(text);
+    round_trip::<i128>(text);
+    round_trip::<isize>(text);
+    round_trip::<IpAddr>(text);
+    round_trip::<Ipv4Addr>(text);
+    round_trip::<Ipv6Addr>(text);
+    round_trip::<SocketAddr>(text);
+    let _ = url::Url::parse_str(text);
+    let _ = f32::parse_str(text);
+    let _ = f64::parse_str(text);
+    let _ = String::parse_str(text);
+    let _ = PathBuf::parse_str(text);
+    if let Ok(duration) = Duration::parse_str(text) {
+        // Whole seconds always read back.
+        let seconds = duration.as_secs().to_string();
+        assert_eq!(
+            Duration::parse_str(&seconds).map(|d| d.as_secs()).ok(),
+            Some(duration.as_secs())
+        );
+    }
+    let _ = Option::<u32>::parse_str(text);
+    let _ = Vec::<u16>::parse_str(text);
+    let _ = Vec::<Duration>::from_raw(&RawValue::List(text.lines().map(str::to_owned).collect()));
+    let _ = Secret::<url::Url>::parse_str(text);
+
+    let loaded = EveryType::from_map(EVERY_TYPE_VARS.iter().map(|name| (*name, text)));
+    match loaded {
+        Ok(config) => {
+            let _ = format!("{config:?}");
+        }
+        Err(error) => {
+            assert!(!error.errors().is_empty() || !error.warnings().is_empty());
+            let _ = format!("{error}{error:?}");
+        }
+    }
+}
+
+/// A secret text no input may contain: every secret of [`Guarded`] starts with it, so any
+/// output that shows it leaked a secret. Letters and digits only, so a URL may start with it.
+pub const CANARY: &str = "zqcanarywx7";
+
+/// A fixed config with secrets, rules that fail on them, and callbacks that quote them.
+#[derive(Config, Debug)]
+#[config(prefix = "FZ", validate = Guarded::check)]
+#[allow(dead_code)]
+pub struct Guarded {
+    #[config(default = 8080, validate(range(min = 1, max = 65535)))]
+    port: u16,
+    #[config(default = "info", validate(one_of("error", "warn", "info", "debug")))]
+    level: String,
+    name: Option<String>,
+    #[config(default = "30s")]
+    timeout: Duration,
+    #[config(default = "a,b")]
+    tags: Vec<String>,
+    endpoint: Option<url::Url>,
+    #[config(validate(min_len = 16, max_len = 40))]
+    api_key: Secret<String>,
+    #[config(validate(custom = quote_it))]
+    token: Secret<String>,
+    password: Option<Secret<String>>,
+    dsn: Option<Secret<url::Url>>,
+    #[config(nested)]
+    db: GuardedDb,
+}
+
+/// The nested section of [`Guarded`].
+#[derive(Config, Debug)]
+#[allow(dead_code)]
+pub struct GuardedDb {
+    #[config(default = "localhost")]
+    host: String,
+    #[config(default = 5432)]
+    port: u16,
+    password: Secret<String>,
+}
+
+/// The secret variables of [`Guarded`]: each is the canary followed by what the input gives.
+const GUARDED_SECRETS: &[&str] = &[
+    "FZ_API_KEY",
+    "FZ_TOKEN",
+    "FZ_PASSWORD",
+    "FZ_DSN",
+    "FZ_DB_PASSWORD",
+];
+
+#[allow(clippy::ptr_arg)] // the signature `custom = ..` takes
+fn quote_it(value: &String) -> Result<(), String> {
+    if value.len().is_multiple_of(3) {
+        Err(format!("the token {value} is not allowed"))
+    } else {
+        Ok(())
+    }
+}
+
+impl Guarded {
+    fn check(&self) -> Result<(), String> {
+        if self.port == 1 {
+            return Err(format!(
+                "port 1 with key {} and db password {}",
+                self.api_key.expose_secret(),
+                self.db.password.expose_secret()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The variables a `load` input stands for: one `KEY=VALUE` per line (lines without `=` are
+/// skipped); every secret of [`Guarded`] is the canary followed by the input's value, or the
+/// canary alone when the input does not set it. `None` when the input cannot be used: it holds
+/// the canary itself, or a `${file:..}` reference (file system reads are not part of this
+/// target).
+pub fn load_vars(data: &[u8]) -> Option<Vec<(String, String)>> {
+    let text = std::str::from_utf8(data).ok()?;
+    let lower = text.to_ascii_lowercase();
+    if lower.contains(CANARY) || lower.contains("file:") {
+        return None;
+    }
+    let mut vars: Vec<(String, String)> = text
+        .split('\n')
+        .filter_map(|line| line.split_once('='))
+        .map(|(key, value)| {
+            let value = if GUARDED_SECRETS.contains(&key) {
+                format!("{CANARY}{value}")
+            } else {
+                value.to_owned()
+            };
+            (key.to_owned(), value)
+        })
+        .collect();
+    for secret in GUARDED_SECRETS {
+        if !vars.iter().any(|(key, _)| key == secret) {
+            vars.push(((*secret).to_owned(), CANARY.to_owned()));
+        }
+    }
+    Some(vars)
+}
+
+/// A whole load of [`Guarded`] from arbitrary variables: the canary never shows in the
+/// error (`Display`, `Debug`, each field error), the explain report or `Debug` of the config.
+pub fn load(data: &[u8]) {
+    let Some(vars) = load_vars(data) else {
+        return;
+    };
+    let mut outputs = Vec::new();
+    match Guarded::from_map(vars.iter().cloned()) {
+        Ok(config) => outputs.push(format!("{config:?}")),
+        Err(error) => {
+            outputs.push(error.to_string());
+            outputs.push(format!("{error:?}"));
+            for field in error.errors() {
+                outputs.push(format!("{field} {:?}", field.kind()));
+            }
+            for warning in error.warnings() {
+                outputs.push(warning.to_string());
+            }
+        }
+    }
+    match Guarded::loader().vars(vars.iter().cloned()).explain() {
+        Ok(explain) => {
+            outputs.push(explain.to_string());
+            outputs.push(format!("{explain:?}"));
+        }
+        Err(error) => outputs.push(format!("{error} {error:?}")),
+    }
+    for output in outputs {
+        assert!(
+            !output.to_ascii_lowercase().contains(CANARY),
+            "a secret leaked: {output}"
+        );
+    }
+}
