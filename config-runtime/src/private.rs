@@ -37,7 +37,7 @@ pub mod fuzz {
         let template = Template::parse(input)?;
         let references = template.references().cloned().collect();
         let rendered = template
-            .render(|reference| Ok::<_, std::convert::Infallible>(reference.to_string()))
+            .render(|reference, _| Ok::<_, std::convert::Infallible>(reference.to_string()))
             .unwrap_or_else(|never| match never {});
         Ok((references, rendered))
     }
