@@ -465,6 +465,42 @@ impl OpenBaoAdmin {
         serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
     }
 
+    /// Mounts the database engine on PostgreSQL at `pg_port` (superuser `postgres`, checked
+    /// with scram-sha-256) with a role `app` whose credentials live `default_ttl` at first and
+    /// `max_ttl` at most (Vault durations, like `"6s"`).
+    pub async fn mount_postgres_role(&self, pg_port: u16, default_ttl: &str, max_ttl: &str) {
+        self.put(
+            "sys/mounts/database",
+            serde_json::json!({"type": "database"}),
+        )
+        .await;
+        let connection_url = format!(
+            "postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{pg_port}/postgres?sslmode=disable"
+        );
+        self.put(
+            "database/config/pg",
+            serde_json::json!({
+                "plugin_name": "postgresql-database-plugin",
+                "connection_url": connection_url,
+                "username": "postgres",
+                "password": PG_SUPERUSER_PASSWORD,
+                "password_authentication": "scram-sha-256",
+                "allowed_roles": "app",
+            }),
+        )
+        .await;
+        self.put(
+            "database/roles/app",
+            serde_json::json!({
+                "db_name": "pg",
+                "creation_statements": ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"],
+                "default_ttl": default_ttl,
+                "max_ttl": max_ttl,
+            }),
+        )
+        .await;
+    }
+
     /// POST (Vault treats writes by POST and PUT alike).
     pub async fn put(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
         self.call(reqwest::Method::POST, path, body).await

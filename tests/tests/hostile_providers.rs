@@ -16,9 +16,7 @@ use config_providers::safeguards::Safeguards;
 use config_providers::vault::VaultProvider;
 use config_runtime::{Config, Secret};
 use config_tests::etcd::{EtcdCluster, next_change};
-use config_tests::services::{
-    BAO_ROOT_TOKEN, OpenBaoAdmin, PG_SUPERUSER_PASSWORD, psql, start_openbao, start_postgres,
-};
+use config_tests::services::{BAO_ROOT_TOKEN, OpenBaoAdmin, psql, start_openbao, start_postgres};
 use serde_json::json;
 
 /// One request as a fake server saw it.
@@ -573,29 +571,7 @@ async fn cache_refreshes_reuse_the_lease_instead_of_minting_more() {
     let Some(pg) = start_postgres() else { return };
     let Some(bao) = start_openbao() else { return };
     let admin = OpenBaoAdmin::new(&bao);
-    admin
-        .put("sys/mounts/database", json!({"type": "database"}))
-        .await;
-    admin.put("database/config/pg",
-        json!({
-            "plugin_name": "postgresql-database-plugin",
-            "connection_url": format!("postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{}/postgres?sslmode=disable", pg.port),
-            "username": "postgres",
-            "password": PG_SUPERUSER_PASSWORD,
-            "password_authentication": "scram-sha-256",
-            "allowed_roles": "app",
-        }),
-    )
-    .await;
-    admin.put("database/roles/app",
-        json!({
-            "db_name": "pg",
-            "creation_statements": ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"],
-            "default_ttl": "1h",
-            "max_ttl": "2h",
-        }),
-    )
-    .await;
+    admin.mount_postgres_role(pg.port, "1h", "2h").await;
 
     // A one-second cache: every load below past it goes back to the provider.
     let safeguards = Safeguards::default().cache(CachePolicy {

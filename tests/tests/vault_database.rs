@@ -7,7 +7,6 @@ use config_runtime::{Config, Secret};
 use config_tests::services::{
     BAO_ROOT_TOKEN, OpenBaoAdmin, PG_SUPERUSER_PASSWORD, psql, start_openbao, start_postgres,
 };
-use serde_json::json;
 use std::time::Duration;
 
 #[derive(Config, Debug)]
@@ -24,29 +23,7 @@ async fn dynamic_credentials_connect_renew_and_are_revoked() {
     psql(pg.port, "postgres", PG_SUPERUSER_PASSWORD, "select 1").expect("superuser connects");
     let admin = OpenBaoAdmin::new(&bao);
 
-    admin
-        .put("sys/mounts/database", json!({"type": "database"}))
-        .await;
-    admin.put("database/config/pg",
-        json!({
-            "plugin_name": "postgresql-database-plugin",
-            "connection_url": format!("postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{}/postgres?sslmode=disable", pg.port),
-            "username": "postgres",
-            "password": PG_SUPERUSER_PASSWORD,
-            "password_authentication": "scram-sha-256",
-            "allowed_roles": "app",
-        }),
-    )
-    .await;
-    admin.put("database/roles/app",
-        json!({
-            "db_name": "pg",
-            "creation_statements": ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"],
-            "default_ttl": "6s",
-            "max_ttl": "1h",
-        }),
-    )
-    .await;
+    admin.mount_postgres_role(pg.port, "6s", "1h").await;
 
     let vault = VaultProvider::builder(&bao.url)
         .token(BAO_ROOT_TOKEN)
