@@ -13,6 +13,7 @@ pub mod events;
 pub mod files;
 pub mod fixtures;
 pub mod fuzz;
+pub mod logs;
 pub mod moto;
 pub mod services;
 

@@ -5,27 +5,12 @@
 use config_providers::lkg::LastKnownGood;
 use config_providers::vault::VaultProvider;
 use config_runtime::{Config, Secret};
+use config_tests::logs::Captured;
 use config_tests::services::{BAO_ROOT_TOKEN, OpenBaoAdmin, start_openbao};
 use config_tests::{AppConfig, Scratch};
 use serde_json::json;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 const CANARY: &str = "CANARY-tracing-5d1e0c";
-
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[derive(Config, Debug)]
 #[config(prefix = "TC")]
@@ -113,7 +98,7 @@ async fn no_secret_reaches_tracing_output() {
         .unwrap();
     assert_eq!(fallback.token.expose_secret(), CANARY);
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(
         text.contains("config_runtime::audit"),
         "audit events are emitted:\n{text}"

@@ -206,6 +206,15 @@ fn slow_disk() -> (WaitsForTheRuntime, mpsc::Sender<()>) {
     (source, tx)
 }
 
+/// Another task lets the slow disk answer after 100 ms: it can run only while the read does
+/// not hold the runtime's one worker.
+fn release_later(go: mpsc::Sender<()>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = go.send(());
+    })
+}
+
 #[test]
 fn load_async_and_watch_read_files_off_the_async_workers() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -215,10 +224,7 @@ fn load_async_and_watch_read_files_off_the_async_workers() {
         .unwrap();
     runtime.block_on(async {
         let (source, go) = slow_disk();
-        let helper = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let _ = go.send(());
-        });
+        let helper = release_later(go);
         let loaded = tokio::spawn(async move {
             Small::loader()
                 .set("token", "t")
@@ -230,10 +236,7 @@ fn load_async_and_watch_read_files_off_the_async_workers() {
         helper.await.unwrap();
 
         let (source, go) = slow_disk();
-        let helper = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let _ = go.send(());
-        });
+        let helper = release_later(go);
         let live = tokio::spawn(async move {
             Small::loader()
                 .set("token", "t")

@@ -14,8 +14,9 @@ use config_providers::cache::CachePolicy;
 use config_providers::etcd::EtcdSource;
 use config_providers::safeguards::Safeguards;
 use config_providers::vault::VaultProvider;
-use config_runtime::{Config, Secret};
 use config_tests::etcd::{EtcdCluster, next_change};
+use config_tests::fixtures::Database;
+use config_tests::logs::Captured;
 use config_tests::services::{BAO_ROOT_TOKEN, OpenBaoAdmin, psql, start_openbao, start_postgres};
 use serde_json::json;
 
@@ -232,20 +233,6 @@ async fn vault_follows_no_redirect_and_sends_no_credentials_elsewhere() {
     );
 }
 
-/// Collects what a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn cleartext_vault_address_to_another_host_warns_once() {
     use tracing_subscriber::util::SubscriberInitExt;
@@ -270,7 +257,7 @@ fn cleartext_vault_address_to_another_host_warns_once() {
             .build()
             .unwrap();
     }
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let warnings: Vec<&str> = text.lines().filter(|l| l.contains("WARN")).collect();
     assert_eq!(warnings.len(), 1, "{text}");
     assert!(
@@ -527,25 +514,6 @@ async fn a_lease_superseded_after_a_refused_renewal_is_revoked() {
     vault.shutdown().await.unwrap();
 }
 
-#[derive(Config, Debug)]
-#[config(prefix = "DB")]
-struct Database {
-    user: Secret<String>,
-    password: Secret<String>,
-}
-
-async fn load(vault: &VaultProvider) -> Database {
-    Database::loader()
-        .vars([
-            ("DB_USER", "${vault:database/creds/app#username}"),
-            ("DB_PASSWORD", "${vault:database/creds/app#password}"),
-        ])
-        .provider(vault.clone())
-        .load_async()
-        .await
-        .unwrap()
-}
-
 /// The leases OpenBao holds under `prefix` (`database/creds/app/`).
 async fn server_leases(url: &str, prefix: &str) -> Vec<String> {
     let response = reqwest::Client::new()
@@ -583,10 +551,10 @@ async fn cache_refreshes_reuse_the_lease_instead_of_minting_more() {
         .safeguards(safeguards)
         .build()
         .unwrap();
-    let first = load(&vault).await;
+    let first = Database::from_vault(&vault).await;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        let again = load(&vault).await;
+        let again = Database::from_vault(&vault).await;
         assert_eq!(
             again.user.expose_secret(),
             first.user.expose_secret(),

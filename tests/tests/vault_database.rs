@@ -3,18 +3,11 @@
 //! and `shutdown` revokes it (the role is gone).
 
 use config_providers::vault::VaultProvider;
-use config_runtime::{Config, Secret};
+use config_tests::fixtures::Database;
 use config_tests::services::{
     BAO_ROOT_TOKEN, OpenBaoAdmin, PG_SUPERUSER_PASSWORD, psql, start_openbao, start_postgres,
 };
 use std::time::Duration;
-
-#[derive(Config, Debug)]
-#[config(prefix = "DB")]
-struct Database {
-    user: Secret<String>,
-    password: Secret<String>,
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_credentials_connect_renew_and_are_revoked() {
@@ -29,15 +22,7 @@ async fn dynamic_credentials_connect_renew_and_are_revoked() {
         .token(BAO_ROOT_TOKEN)
         .build()
         .unwrap();
-    let cfg = Database::loader()
-        .vars([
-            ("DB_USER", "${vault:database/creds/app#username}"),
-            ("DB_PASSWORD", "${vault:database/creds/app#password}"),
-        ])
-        .provider(vault.clone())
-        .load_async()
-        .await
-        .unwrap();
+    let cfg = Database::from_vault(&vault).await;
     let leased = std::time::Instant::now();
     let (user, password) = (cfg.user.expose_secret(), cfg.password.expose_secret());
     assert_eq!(
