@@ -9,7 +9,11 @@ use syn::{Attribute, Expr, ExprLit, Generics, Ident, Lit, LitStr, Meta, Path, Ty
 
 /// `#[config(..)]` on the struct.
 #[derive(FromDeriveInput)]
-#[darling(attributes(config), forward_attrs(doc), supports(struct_named))]
+#[darling(
+    attributes(config),
+    forward_attrs(doc),
+    supports(struct_named, enum_any)
+)]
 pub struct ContainerAttrs {
     /// The struct's name.
     pub ident: Ident,
@@ -26,6 +30,36 @@ pub struct ContainerAttrs {
     /// `crate = "path"`.
     #[darling(default, rename = "crate")]
     pub krate: Option<CratePath>,
+    /// `env_separator = "__"`: between nesting levels in variable names.
+    #[darling(default)]
+    pub env_separator: Option<SpannedValue<String>>,
+    /// `prefix_separator = "_"`: after the prefix (the `env_separator` by default).
+    #[darling(default)]
+    pub prefix_separator: Option<SpannedValue<String>>,
+    /// `rename_all = "kebab-case"`: how field keys (or variant names) are spelt in files.
+    #[darling(default)]
+    pub rename_all: Option<SpannedValue<String>>,
+    /// `unknown = "warn" | "ignore"`: keys of this section that name no field.
+    #[darling(default)]
+    pub unknown: Option<SpannedValue<String>>,
+    /// `tag = "type"`: the key naming an enum's variant.
+    #[darling(default)]
+    pub tag: Option<SpannedValue<String>>,
+}
+
+/// `#[config(..)]` on an enum variant.
+#[derive(darling::FromVariant)]
+#[darling(attributes(config), forward_attrs(doc))]
+pub struct VariantAttrs {
+    /// The variant's name.
+    pub ident: Ident,
+    /// Its fields (none, or one: the struct of its settings).
+    pub fields: darling::ast::Fields<syn::Type>,
+    /// The doc comment, among other forwarded attributes.
+    pub attrs: Vec<Attribute>,
+    /// `rename = ".."`: its name in files.
+    #[darling(default)]
+    pub rename: Option<SpannedValue<String>>,
 }
 
 /// `#[config(..)]` on a field.
@@ -62,6 +96,15 @@ pub struct FieldAttrs {
     /// `skip`.
     #[darling(default)]
     pub skip: Flag,
+    /// `flatten`: the fields of another `Config` struct at this level.
+    #[darling(default)]
+    pub flatten: Flag,
+    /// `rename = ".."`: the key in files (and so the variable) differs from the field name.
+    #[darling(default)]
+    pub rename: Option<Keyed<LitStr>>,
+    /// `file_alias = "old_key"`, repeatable: an old file key still accepted.
+    #[darling(multiple)]
+    pub file_alias: Vec<Keyed<LitStr>>,
 }
 
 /// `validate(..)`: the rules, with darling's "unknown field" called an unknown rule.

@@ -8,8 +8,8 @@ use darling::error::Accumulator;
 use proc_macro2::Span;
 use quote::ToTokens;
 
-use crate::attr::{ContainerAttrs, DefaultValue, FieldAttrs, Rules};
-use crate::shape::{LeafKind, Shape, Wrapper};
+use crate::attr::{ContainerAttrs, DefaultValue, FieldAttrs, Rules, VariantAttrs};
+use crate::shape::{LeafKind, Shape};
 use crate::tokens;
 
 pub use literal::parse_duration;
@@ -20,8 +20,8 @@ fn error(span: Span, message: impl std::fmt::Display) -> darling::Error {
     darling::Error::from(syn::Error::new(span, message))
 }
 
-/// Checks on the struct's own attributes and shape.
-pub fn container(attrs: &ContainerAttrs, errors: &mut Accumulator) {
+/// Checks on the struct's (or enum's) own attributes and shape.
+pub fn container(attrs: &ContainerAttrs, is_enum: bool, errors: &mut Accumulator) {
     if let Some(param) = attrs.generics.params.first() {
         errors.push(error(
             first_span(param),
@@ -34,6 +34,150 @@ pub fn container(attrs: &ContainerAttrs, errors: &mut Accumulator) {
     }
     if let Some(prefix) = &attrs.prefix {
         names::check_prefix(prefix, errors);
+    }
+    for separator in [&attrs.env_separator, &attrs.prefix_separator]
+        .into_iter()
+        .flatten()
+    {
+        let fits = !separator.is_empty() && separator.chars().all(|c| c == '_');
+        if !fits {
+            errors.push(error(
+                separator.span(),
+                "a separator in variable names is made of underscores: `_` (the default) or `__`",
+            ));
+        }
+    }
+    if let Some(style) = &attrs.rename_all
+        && crate::case::rename(style, "x").is_none()
+    {
+        errors.push(error(
+            style.span(),
+            format!(
+                "unknown `rename_all` style `{}`; use one of: {}",
+                style.as_str(),
+                crate::case::STYLES.join(", ")
+            ),
+        ));
+    }
+    if let Some(unknown) = &attrs.unknown
+        && !["error", "warn", "ignore"].contains(&unknown.as_str())
+    {
+        errors.push(error(
+            unknown.span(),
+            "`unknown` is `\"error\"` (the default), `\"warn\"` or `\"ignore\"`",
+        ));
+    }
+    if is_enum {
+        let struct_only = [
+            ("prefix", attrs.prefix.as_ref().map(|p| p.span())),
+            ("validate", attrs.validate.as_ref().map(first_span)),
+            (
+                "env_separator",
+                attrs.env_separator.as_ref().map(|p| p.span()),
+            ),
+            (
+                "prefix_separator",
+                attrs.prefix_separator.as_ref().map(|p| p.span()),
+            ),
+            ("unknown", attrs.unknown.as_ref().map(|p| p.span())),
+        ];
+        for (name, span) in struct_only {
+            if let Some(span) = span {
+                errors.push(error(
+                    span,
+                    format!(
+                        "`{name}` applies to a struct; on an enum, set it on the variants' structs"
+                    ),
+                ));
+            }
+        }
+        if attrs.tag.is_none() {
+            errors.push(error(
+                attrs.ident.span(),
+                "an enum deriving `Config` needs `#[config(tag = \"type\")]`: the key whose value names the variant",
+            ));
+        }
+    } else if let Some(tag) = &attrs.tag {
+        errors.push(error(
+            tag.span(),
+            "`tag` names the key that picks an enum's variant; a struct has no variants: remove `tag`",
+        ));
+    }
+}
+
+/// An enum's variants: unit or one unnamed field (the struct of its settings), with distinct
+/// names.
+pub fn variants(variants: &[VariantAttrs], style: Option<&str>, errors: &mut Accumulator) {
+    let mut seen: Vec<String> = Vec::new();
+    for variant in variants {
+        let fields = &variant.fields;
+        let fits = match fields.style {
+            darling::ast::Style::Unit => true,
+            darling::ast::Style::Tuple => fields.fields.len() == 1,
+            darling::ast::Style::Struct => false,
+        };
+        if !fits {
+            errors.push(error(
+                variant.ident.span(),
+                format!(
+                    "variant `{}` must be a unit variant or hold one struct deriving `Config` \
+                     (`{}(Settings)`): its keys sit beside the tag",
+                    variant.ident, variant.ident
+                ),
+            ));
+        }
+        let plain = variant.ident.to_string();
+        let (name, span) = match (&variant.rename, style) {
+            (Some(rename), _) => (rename.as_str().to_owned(), rename.span()),
+            (None, Some(style)) => (
+                crate::case::rename(style, &plain).unwrap_or(plain),
+                variant.ident.span(),
+            ),
+            (None, None) => (plain, variant.ident.span()),
+        };
+        if seen.contains(&name) {
+            errors.push(error(
+                span,
+                format!("two variants are named `{name}`: the tag could not tell them apart; `rename` one"),
+            ));
+        }
+        seen.push(name);
+    }
+}
+
+/// No two fields of a struct have one key in files (after `rename`, `rename_all`,
+/// `file_alias`).
+pub fn keys(fields: &[FieldAttrs], style: Option<&str>, errors: &mut Accumulator) {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for field in fields {
+        if field.skip.is_present() || field.flatten.is_present() {
+            continue;
+        }
+        let Some(ident) = &field.ident else { continue };
+        let key = crate::model::field_key(field, style);
+        let primary = (
+            key,
+            field
+                .rename
+                .as_ref()
+                .map_or(ident.span(), |r| r.value.span()),
+        );
+        let aliases = field
+            .file_alias
+            .iter()
+            .map(|alias| (alias.value.value(), alias.value.span()));
+        for (key, span) in std::iter::once(primary).chain(aliases) {
+            match seen.iter().find(|(k, _)| *k == key) {
+                Some((_, owner)) => errors.push(error(
+                    span,
+                    format!(
+                        "the key `{key}` is already the key of field `{owner}`; each key feeds one field, \
+                         so `rename` one of them"
+                    ),
+                )),
+                None => seen.push((key, ident.to_string())),
+            }
+        }
     }
 }
 
@@ -70,6 +214,8 @@ pub fn field(attrs: &FieldAttrs, errors: &mut Accumulator) {
     let shape = Shape::of(&attrs.ty);
     if attrs.skip.is_present() {
         check_skip(attrs, errors);
+    } else if attrs.flatten.is_present() {
+        check_flatten(attrs, errors);
     } else if attrs.nested.is_present() {
         check_nested(attrs, &shape, errors);
     } else {
@@ -89,6 +235,30 @@ fn other_attributes(attrs: &FieldAttrs) -> Vec<(&'static str, Span)> {
         present.push(("restart", attrs.restart.span()));
     }
     present
+}
+
+fn check_flatten(attrs: &FieldAttrs, errors: &mut Accumulator) {
+    let mut others = other_attributes(attrs);
+    if attrs.nested.is_present() {
+        others.push(("nested", attrs.nested.span()));
+    }
+    others.extend(attrs.rename.as_ref().map(|r| ("rename", r.key)));
+    for (name, span) in others {
+        errors.push(error(
+            span,
+            format!(
+                "`{name}` cannot be used with `flatten`: the flattened struct's fields keep their own settings; \
+                 set `{name}` on them"
+            ),
+        ));
+    }
+    let shape = Shape::of(&attrs.ty);
+    if shape.outer().is_some() || crate::shape::map_value(&attrs.ty).is_some() {
+        errors.push(error(
+            first_span(&attrs.ty),
+            "`flatten` needs a struct that derives `Config`, not an `Option`, `Vec`, map or `Secret`",
+        ));
+    }
 }
 
 fn check_skip(attrs: &FieldAttrs, errors: &mut Accumulator) {
@@ -127,43 +297,59 @@ fn check_nested(attrs: &FieldAttrs, shape: &Shape, errors: &mut Accumulator) {
             format!("`{name}` cannot be used with `nested`: {hint}"),
         ));
     }
-    if let Some(outer) = shape.outer() {
-        // `Option<Secret<..>>` is about secrecy first.
-        let wrapper = if shape.is_secret() {
-            Wrapper::Secret
-        } else {
-            outer
-        };
-        let hint = match wrapper {
-            Wrapper::Option => {
-                "an optional section is not supported; give the nested struct's fields defaults instead"
-            }
-            Wrapper::Vec => "a list of sections is not supported",
-            Wrapper::Secret => {
-                "make the secret fields inside the nested struct `Secret<..>` instead"
-            }
-        };
+    if shape.is_secret() {
+        errors.push(error(
+            first_span(&attrs.ty),
+            "`nested` needs a struct that derives `Config`, not `Secret<..>`: make the secret fields \
+             inside the nested struct `Secret<..>` instead",
+        ));
+        return;
+    }
+    let element = crate::shape::map_value(&attrs.ty)
+        .or_else(|| crate::shape::unwrap_one(&attrs.ty, "Option"))
+        .or_else(|| crate::shape::unwrap_one(&attrs.ty, "Vec"))
+        .unwrap_or(&attrs.ty);
+    let inner = Shape::of(element);
+    if inner.kind != LeafKind::Other || inner.outer().is_some() {
         errors.push(error(
             first_span(&attrs.ty),
             format!(
-                "`nested` needs a struct that derives `Config`, not `{}<..>`: {hint}",
-                wrapper.name()
+                "`nested` needs a struct or enum that derives `Config`, and `{}` holds plain values: \
+                 remove `nested` (a map or list of values is a plain field)",
+                tokens::text(&attrs.ty)
             ),
         ));
     }
 }
 
 fn check_leaf(attrs: &FieldAttrs, shape: &Shape, errors: &mut Accumulator) {
-    if let Some(default) = &attrs.default {
-        if shape.is_optional() {
-            errors.push(error(
-                default.key,
-                "`default` on an `Option<..>` field: an `Option` already defaults to `None`; \
-                 remove `default`, or drop the `Option` if the field always has a value",
-            ));
-        } else if let DefaultValue::Raw(text) = &default.value {
-            literal::check_default(text, shape, errors);
+    if let Some(value) = crate::shape::map_value(&attrs.ty) {
+        // A map of plain values: rules apply to each value; its variables come from its key.
+        let value_shape = Shape::of(value);
+        for (name, span) in [
+            ("env", attrs.env.as_ref().map(|e| e.key)),
+            ("alias", attrs.alias.first().map(|a| a.key)),
+        ] {
+            if let Some(span) = span {
+                errors.push(error(
+                    span,
+                    format!(
+                        "`{name}` does not apply to a map: each entry's variable is named from the map's \
+                         key and the entry's key (`<PREFIX>_<FIELD>_<KEY>`), and the whole map can be \
+                         given as JSON in `<PREFIX>_<FIELD>`"
+                    ),
+                ));
+            }
         }
+        if let Some(rules) = &attrs.validate {
+            check_rules(&rules.value.0, rules.key, &value_shape, errors);
+        }
+        return;
+    }
+    if let Some(default) = &attrs.default
+        && let DefaultValue::Raw(text) = &default.value
+    {
+        literal::check_default(text, shape, errors);
     }
     if let Some(env) = &attrs.env {
         names::check_variable(&env.value, "env", errors);

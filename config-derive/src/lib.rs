@@ -6,6 +6,7 @@
 //! the token at fault, together with a stub impl so those are the only errors the user sees.
 
 mod attr;
+mod case;
 mod check;
 // `gen` is a reserved word in edition 2024; the folder keeps the short name.
 #[path = "gen/mod.rs"]

@@ -24,15 +24,6 @@ impl Wrapper {
             _ => None,
         }
     }
-
-    /// The wrapper's name, for messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Wrapper::Option => "Option",
-            Wrapper::Vec => "Vec",
-            Wrapper::Secret => "Secret",
-        }
-    }
 }
 
 /// What kind of value the leaf type is, as far as the rules and defaults care.
@@ -198,6 +189,51 @@ fn split_wrapper(ty: &Type) -> Option<(Wrapper, &Type)> {
         (Some(inner), None) => Some((wrapper, inner)),
         _ => None,
     }
+}
+
+/// `HashMap<String, V>` / `BTreeMap<String, V>` (any path to them) → `V`.
+pub fn map_value(ty: &Type) -> Option<&Type> {
+    let (name, args) = generic_args(ungroup(ty))?;
+    if name != "HashMap" && name != "BTreeMap" {
+        return None;
+    }
+    match args.as_slice() {
+        [key, value] | [key, value, _]
+            if last_segment_name(ungroup(key)).as_deref() == Some("String") =>
+        {
+            Some(value)
+        }
+        _ => None,
+    }
+}
+
+/// `Option<T>` → `T` when `wrapper` is `"Option"`, `Vec<T>` → `T` for `"Vec"`.
+pub fn unwrap_one<'t>(ty: &'t Type, wrapper: &str) -> Option<&'t Type> {
+    match generic_args(ungroup(ty))? {
+        (name, args) if name == wrapper && args.len() == 1 => Some(args[0]),
+        _ => None,
+    }
+}
+
+/// The last segment's name and type arguments.
+fn generic_args(ty: &Type) -> Option<(String, Vec<&Type>)> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let segment = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    let types = args
+        .args
+        .iter()
+        .filter_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+        .collect();
+    Some((segment.ident.to_string(), types))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use crate::error::{ErrorKind, FieldError};
 use crate::origin::{Origin, Sourced, Taint};
 use crate::rules::{Checks, Exposure};
-use crate::schema::{FieldSchema, RuleSpec, Schema};
+use crate::schema::{FieldSchema, NodeKind, NodeSchema, RuleSpec, Schema};
 use crate::secret::REDACTED;
 use crate::value::{ConfigValue, ValueKind};
 
@@ -80,7 +80,10 @@ pub struct Assemble<'a> {
     values: &'a [Option<Sourced>],
     failed: &'a [bool],
     cursor: usize,
-    section_path: Vec<&'static str>,
+    /// The next node (map, list, optional section, tagged enum) in declaration order.
+    node_cursor: usize,
+    /// Key paths of the structs being assembled, innermost last.
+    section_path: Vec<String>,
     placeholders: Placeholders,
     pub(crate) errors: Vec<FieldError>,
     pub(crate) rows: Vec<Row>,
@@ -105,6 +108,7 @@ impl<'a> Assemble<'a> {
             values,
             failed,
             cursor: 0,
+            node_cursor: 0,
             section_path: Vec::new(),
             placeholders,
             errors: Vec::new(),
@@ -219,7 +223,127 @@ impl<'a> Assemble<'a> {
 
     /// Assembles a `nested` struct.
     pub fn nested<T: crate::Config>(&mut self, name: &'static str) -> Option<T> {
-        self.section_path.push(name);
+        let parent = self.section_path.last().map_or("", String::as_str);
+        let path = crate::describe::join_path(parent, name);
+        self.within(path)
+    }
+
+    /// Assembles a `flatten` struct (its fields sit in the current one), or a variant's.
+    pub fn flatten<T: crate::Config>(&mut self) -> Option<T> {
+        T::__assemble(self)
+    }
+
+    /// Assembles an `Option<Nested>`: `Some` when the sources gave any key of it.
+    pub fn optional<T: crate::Config>(&mut self, name: &'static str) -> Option<Option<T>> {
+        let node = self.next_node(name);
+        if node.entries.is_empty() {
+            return Some(None);
+        }
+        self.within(node.path.clone()).map(Some)
+    }
+
+    /// Assembles a map of `nested` structs (or tagged enums), one per key.
+    pub fn map<M, T>(&mut self, name: &'static str) -> Option<M>
+    where
+        M: FromIterator<(String, T)>,
+        T: crate::Config,
+    {
+        let node = self.next_node(name);
+        self.sections(node)
+            .map(|entries| entries.into_iter().collect())
+    }
+
+    /// Assembles a list of `nested` structs, one per item.
+    pub fn list<T: crate::Config>(&mut self, name: &'static str) -> Option<Vec<T>> {
+        let node = self.next_node(name);
+        let items = self.sections(node)?;
+        Some(items.into_iter().map(|(_, item)| item).collect())
+    }
+
+    /// Each entry of a map or list of sections, keyed; `None` when any has an error (all of
+    /// them are assembled, so every error is recorded).
+    fn sections<T: crate::Config>(&mut self, node: &NodeSchema) -> Option<Vec<(String, T)>> {
+        let mut entries = Vec::with_capacity(node.entries.len());
+        let mut complete = true;
+        for key in &node.entries {
+            let (path, _) = self.entry_names(node, key);
+            match self.within(path) {
+                Some(value) => entries.push((key.clone(), value)),
+                None => complete = false,
+            }
+        }
+        complete.then_some(entries)
+    }
+
+    /// Assembles a map of plain values: each entry is a leaf with the field's rules. An
+    /// expression `default` applies when no source names any entry.
+    pub fn map_values<M, V>(
+        &mut self,
+        name: &'static str,
+        default: Option<fn() -> M>,
+        check: impl Fn(&V, &mut Checks),
+    ) -> Option<M>
+    where
+        M: FromIterator<(String, V)>,
+        V: ConfigValue,
+    {
+        let node = self.next_node(name);
+        if node.entries.is_empty()
+            && let Some(default) = default
+        {
+            return Some(default());
+        }
+        let mut entries = Vec::with_capacity(node.entries.len());
+        let mut complete = true;
+        for key in &node.entries {
+            match self.leaf::<V>(name, None, |value, checks| check(value, checks)) {
+                Some(value) => entries.push((key.clone(), value)),
+                None => complete = false,
+            }
+        }
+        complete.then(|| entries.into_iter().collect())
+    }
+
+    /// Reads a tagged enum's `tag` and gives the index of the variant it names (its fields
+    /// are assembled next by the generated code).
+    pub fn variant(&mut self, tag: &'static str) -> Option<usize> {
+        let node = self.next_node(tag);
+        let NodeKind::Tagged { variants, .. } = node.kind else {
+            unreachable!("__describe and __assemble disagree about a tagged enum");
+        };
+        let names = match self.schema.fields.get(self.cursor).map(|f| f.rules) {
+            Some([RuleSpec::OneOf(names)]) => *names,
+            _ => &[],
+        };
+        let named = self.leaf::<String>(tag, None, |value, checks| {
+            checks.push(crate::rules::one_of(value, names));
+        })?;
+        let chosen = node.entries.first()?;
+        debug_assert_eq!(
+            &named, chosen,
+            "the scan and the merge agree on the variant"
+        );
+        variants.iter().position(|variant| variant.name == chosen)
+    }
+
+    fn next_node(&mut self, name: &str) -> &'a NodeSchema {
+        let schema = self.schema;
+        let node = &schema.nodes[self.node_cursor];
+        self.node_cursor += 1;
+        debug_assert!(
+            node.path.ends_with(name) || matches!(node.kind, NodeKind::Tagged { .. }),
+            "__describe and __assemble disagree about {name}"
+        );
+        node
+    }
+
+    fn entry_names(&self, node: &NodeSchema, key: &str) -> (String, String) {
+        let separators = self.schema.separators;
+        crate::describe::entry_names(node.kind, &node.path, &node.env, key, separators)
+    }
+
+    fn within<T: crate::Config>(&mut self, path: String) -> Option<T> {
+        self.section_path.push(path);
         let value = T::__assemble(self);
         self.section_path.pop();
         value
@@ -229,7 +353,7 @@ impl<'a> Assemble<'a> {
     pub fn finish<T>(&mut self, value: T, validate: Option<CrossCheck<T>>) -> Option<T> {
         match validate.map(|f| f(&value)) {
             Some(Err(message)) => {
-                let path = self.section_path.join(".");
+                let path = self.section_path.last().cloned().unwrap_or_default();
                 self.errors
                     .push(FieldError::section(path, ErrorKind::Check { message }));
                 None

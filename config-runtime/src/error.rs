@@ -444,6 +444,10 @@ impl FieldError {
     fn label(&self) -> Option<&str> {
         let by_variable = self.origin.as_ref().is_none_or(Origin::is_variable);
         match (&self.env, by_variable, self.subject.path()) {
+            // An item of a list of sections is named by its path: `data_dirs[1].path`.
+            (Some(_), true, Some(path)) if self.origin.is_none() && path.contains('[') => {
+                Some(path)
+            }
             (Some(env), true, _) => Some(env),
             (_, _, Some(path)) => Some(path),
             (Some(env), false, None) => Some(env),

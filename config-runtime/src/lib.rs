@@ -46,6 +46,7 @@
 
 mod assemble;
 pub mod build;
+mod describe;
 mod env_example;
 mod error;
 mod explain;
@@ -76,7 +77,10 @@ pub use provider::{
     BoxFuture, OutagePolicy, Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
 };
 pub use reference::{Reference, ReferenceError};
-pub use schema::{FieldSchema, RuleSpec, Schema, Section};
+pub use schema::{
+    Element, FieldSchema, NodeKind, NodeSchema, RuleSpec, Schema, Section, Separators, UnknownKeys,
+    Variant,
+};
 pub use secret::{REDACTED, Secret};
 pub use value::{ConfigValue, RawValue, ValueError, ValueKind};
 pub use warning::Warning;
@@ -98,6 +102,12 @@ pub use warning::Warning;
 pub use config_derive::Config;
 
 /// A configuration type. Derive it; do not implement it by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a configuration section: it does not derive `Config`",
+    label = "`{Self}` does not derive `Config`",
+    note = "`nested` and `flatten` need a struct (or a tagged enum) with `#[derive(Config)]`",
+    note = "for a map or list of plain values, remove `nested`"
+)]
 pub trait Config: Sized + 'static {
     /// The declared shape: every field with its key, variable, type, default and docs.
     fn schema() -> &'static Schema;
@@ -129,7 +139,7 @@ pub trait Config: Sized + 'static {
     }
 
     #[doc(hidden)]
-    fn __describe(describe: &mut __private::Describe);
+    fn __describe(describe: &mut __private::Describe<'_>);
 
     #[doc(hidden)]
     fn __assemble(assemble: &mut __private::Assemble<'_>) -> Option<Self>;

@@ -1,8 +1,9 @@
 //! What generated code calls. Not a public API: names here change without notice.
 
 pub use crate::assemble::Assemble;
+pub use crate::describe::{Describe, LeafSpec, ValueElement, schema_of};
 pub use crate::rules::{AsText, Checks, Exposure, Got, HasLen, Inner, Violation};
-pub use crate::schema::{DefaultSpec, Describe, LeafSpec, schema_of};
+pub use crate::schema::{DefaultSpec, Separators, UnknownKeys, Variant};
 pub use crate::value::serde_enum::{parse_serde_enum, serde_enum_expected, serde_enum_variants};
 pub use regex::Regex;
 pub use serde;

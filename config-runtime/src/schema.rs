@@ -40,8 +40,12 @@ pub struct FieldSchema {
     pub rules: &'static [RuleSpec],
     /// Index into [`Schema::sections`] of the struct holding this field.
     pub section: usize,
+    /// Old file keys also accepted (`file_alias = ".."`), as full key paths.
+    pub file_aliases: Vec<String>,
     pub(crate) default_raw: Option<&'static str>,
     pub(crate) name: &'static str,
+    /// An explicit `null` (or an empty variable) means "none" rather than "use the default".
+    pub(crate) nullable: bool,
 }
 
 impl std::fmt::Debug for FieldSchema {
@@ -66,37 +70,211 @@ impl std::fmt::Debug for FieldSchema {
             .field("example", &self.example)
             .field("rules", &self.rules)
             .field("section", &self.section)
+            .field("file_aliases", &self.file_aliases)
             .field("default_raw", &redacted(self.default_raw, self.secret))
             .field("name", &self.name)
             .finish()
     }
 }
 
-/// One struct of the tree: the root, or a `nested` field.
+/// One struct of the tree: the root, or a `nested` field, or one entry of a map or list of
+/// sections.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Section {
     /// Key path of the struct (`""` for the root).
     pub path: String,
-    /// Prefix of its variables, without the trailing `_` (may be empty).
+    /// Prefix of its variables, without the trailing separator (may be empty).
     pub env_prefix: String,
     /// The doc comment of the struct or of the nested field.
     pub doc: &'static str,
+    /// What a key in this section that names no field is.
+    pub unknown: UnknownKeys,
+}
+
+/// What a key or variable that names no field is (`#[config(unknown = "..")]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownKeys {
+    /// An error with a did-you-mean suggestion (the default).
+    #[default]
+    Error,
+    /// Accepted, with a warning in the report.
+    Warn,
+    /// Accepted silently.
+    Ignore,
+}
+
+/// How nested variable names are joined: `APP_REDIS_HOST` (the default `_`), or
+/// `QDRANT__SERVICE__HTTP_PORT` with `env_separator = "__"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Separators {
+    /// Between the prefix and the first name (`prefix_separator`; the `env_separator` by default).
+    pub prefix: &'static str,
+    /// Between nesting levels (`env_separator`).
+    pub nesting: &'static str,
+}
+
+impl Default for Separators {
+    fn default() -> Self {
+        Separators {
+            prefix: "_",
+            nesting: "_",
+        }
+    }
 }
 
 /// The declared shape of a config type. Get it with `AppConfig::schema()`.
+///
+/// A config with maps, lists or optional sections of `nested` structs, or tagged enums, has
+/// leaves that only the data can name (`sinks.http.uri`): `fields` holds the leaves every
+/// load has, and `nodes` the places where the data decides. Each load expands them into a
+/// schema of its own, with one leaf per key the sources gave.
 #[derive(Debug)]
 pub struct Schema {
     /// Every leaf, depth first, in declaration order.
     pub fields: Vec<FieldSchema>,
     /// The root struct first, then each nested struct.
     pub sections: Vec<Section>,
+    /// Maps, lists and optional sections, and tagged enums, in declaration order.
+    pub nodes: Vec<NodeSchema>,
     pub(crate) type_name: &'static str,
     pub(crate) prefix: Option<&'static str>,
+    pub(crate) separators: Separators,
     pub(crate) by_env: NameMap,
     pub(crate) by_path: NameMap,
+    /// Whole-node names: a node's key path and variable (a JSON value for all of it).
+    pub(crate) node_by_path: NameMap,
+    pub(crate) node_by_env: NameMap,
     /// Inconsistencies found while building (reported by every load).
     pub(crate) problems: Vec<String>,
+    /// Key paths (and variable prefixes) under which unknown names are not errors: sections
+    /// with `unknown = ".."`, entries a later source dropped, a variant not yet known.
+    pub(crate) relaxed: Vec<Relaxed>,
+    /// The type's `__describe`, to expand the nodes for a load.
+    pub(crate) describe: Option<DescribeFn>,
+}
+
+/// The schema one load works with: the type's declared schema, or one expanded with the
+/// entries of this load's maps, lists and optional sections.
+#[derive(Debug, Clone)]
+pub(crate) enum SchemaRef {
+    Declared(&'static Schema),
+    Expanded(std::sync::Arc<Schema>),
+}
+
+impl std::ops::Deref for SchemaRef {
+    type Target = Schema;
+
+    fn deref(&self) -> &Schema {
+        match self {
+            SchemaRef::Declared(schema) => schema,
+            SchemaRef::Expanded(schema) => schema,
+        }
+    }
+}
+
+/// A subtree whose unknown names are not errors.
+#[derive(Debug, Clone)]
+pub(crate) struct Relaxed {
+    pub path: String,
+    pub env: String,
+    pub unknown: UnknownKeys,
+}
+
+/// A place in the tree where the data decides what is there: a map, list or optional section,
+/// a map of values, or a tagged enum (which variant).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct NodeSchema {
+    /// Key path (`sinks`, `data_dirs`, `tls`).
+    pub path: String,
+    /// The variable that holds all of it as JSON (`QDRANT__SINKS`).
+    pub env: String,
+    /// What kind of place it is.
+    pub kind: NodeKind,
+    /// The doc comment of the field.
+    pub doc: &'static str,
+    /// What one entry is (for maps, lists and optional sections).
+    pub element: Element,
+    /// Not applied by hot reloads.
+    pub restart: bool,
+    /// The entries of this load (map keys; list indices; `""` for a present optional
+    /// section; the variant's name for an enum). Empty in the declared schema.
+    pub entries: Vec<String>,
+    /// Index into [`Schema::sections`] of the struct holding this node.
+    pub section: usize,
+    /// The default as written (a map of values: `""`, `"a=b,c=d"` or JSON).
+    pub default: Option<&'static str>,
+}
+
+/// The kind of a [`NodeSchema`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// `HashMap`/`BTreeMap<String, _>`: `[sinks.console]`, `QDRANT__SINKS__CONSOLE__TARGET`.
+    Map,
+    /// `Vec<Nested>`: `[[data_dirs]]`, a JSON array in `QDRANT__DATA_DIRS`.
+    List,
+    /// `Option<Nested>`: present when a key of it is set.
+    Optional,
+    /// A tagged enum: the value of `tag` picks the variant.
+    Tagged {
+        /// The key naming the variant (`type`).
+        tag: &'static str,
+        /// The variants, as their names are written.
+        variants: &'static [Variant],
+    },
+}
+
+/// One variant of a tagged enum.
+#[derive(Clone, Copy)]
+pub struct Variant {
+    /// Its name as written in files (`console`).
+    pub name: &'static str,
+    /// The doc comment.
+    pub doc: &'static str,
+    /// The fields of its struct; `None` for a unit variant.
+    pub describe: Option<DescribeFn>,
+}
+
+impl PartialEq for Variant {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.describe.is_none() == other.describe.is_none()
+    }
+}
+
+impl Eq for Variant {}
+
+impl std::fmt::Debug for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Variant")
+            .field("name", &self.name)
+            .field("unit", &self.describe.is_none())
+            .finish()
+    }
+}
+
+/// A type's `__describe`.
+pub type DescribeFn = fn(&mut crate::describe::Describe<'_>);
+
+/// What one entry of a map, list or optional section is.
+#[derive(Clone, Copy)]
+pub enum Element {
+    /// A `Config` struct or tagged enum.
+    Section(DescribeFn),
+    /// A plain value (a map of values): its leaf spec and type.
+    Value(crate::describe::ValueElement),
+    /// Nothing (a tagged enum's node).
+    None,
+}
+
+impl std::fmt::Debug for Element {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Element::Section(_) => f.write_str("Section"),
+            Element::Value(value) => f.debug_tuple("Value").field(&value.type_name()).finish(),
+            Element::None => f.write_str("None"),
+        }
+    }
 }
 
 /// How a field's `default` was written.
@@ -154,159 +332,34 @@ impl RuleSpec {
     }
 }
 
-/// What the derive declares for one leaf field.
-#[derive(Debug, Clone, Copy)]
-pub struct LeafSpec {
-    /// The Rust field name (the key in files).
-    pub name: &'static str,
-    /// An explicit variable name (no prefix added).
-    pub env: Option<&'static str>,
-    /// Deprecated variable names also accepted.
-    pub aliases: &'static [&'static str],
-    /// The doc comment.
-    pub doc: &'static str,
-    /// The default.
-    pub default: DefaultSpec,
-    /// The example for `.env.example`.
-    pub example: Option<&'static str>,
-    /// Not applied by hot reloads.
-    pub restart: bool,
-    /// Declared rules.
-    pub rules: &'static [RuleSpec],
-}
-
-/// Collects the schema while the derive's `__describe` walks the fields.
-pub struct Describe {
-    fields: Vec<FieldSchema>,
-    sections: Vec<Section>,
-    current: usize,
-}
-
-impl Describe {
-    /// Records one leaf of type `T` in the current struct.
-    pub fn leaf<T: ConfigValue>(&mut self, spec: LeafSpec) {
-        let section = &self.sections[self.current];
-        let path = join_path(&section.path, spec.name);
-        let env = match spec.env {
-            Some(env) => env.to_owned(),
-            None => join_env(&section.env_prefix, spec.name),
-        };
-        let (default, default_raw) = match spec.default {
-            DefaultSpec::None => (None, None),
-            DefaultSpec::Raw(raw) => (Some(raw.to_owned()), Some(raw)),
-            DefaultSpec::Expr(expr) => (Some(expr.to_owned()), None),
-        };
-        self.fields.push(FieldSchema {
-            path,
-            env,
-            aliases: spec.aliases.iter().map(|a| (*a).to_owned()).collect(),
-            type_name: T::type_name().into_owned(),
-            kind: T::kind(),
-            required: default.is_none() && T::when_missing().is_none(),
-            default,
-            doc: spec.doc,
-            secret: T::SECRET,
-            restart: spec.restart,
-            example: spec.example,
-            rules: spec.rules,
-            section: self.current,
-            default_raw,
-            name: spec.name,
-        });
-    }
-
-    /// Records a `#[config(nested, restart)]` struct: like [`nested`](Self::nested), with every
-    /// field inside read at start only.
-    pub fn nested_restart<T: crate::Config>(&mut self, name: &'static str, doc: &'static str) {
-        let first = self.fields.len();
-        self.nested::<T>(name, doc);
-        for field in &mut self.fields[first..] {
-            field.restart = true;
-        }
-    }
-
-    /// Records a `nested` struct: its fields are described under `name`.
-    pub fn nested<T: crate::Config>(&mut self, name: &'static str, doc: &'static str) {
-        let parent = &self.sections[self.current];
-        let section = Section {
-            path: join_path(&parent.path, name),
-            env_prefix: join_env(&parent.env_prefix, name),
-            doc,
-        };
-        let saved = self.current;
-        self.sections.push(section);
-        self.current = self.sections.len() - 1;
-        T::__describe(self);
-        self.current = saved;
-    }
-}
-
-fn join_path(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{parent}.{name}")
-    }
-}
-
-fn join_env(prefix: &str, name: &str) -> String {
-    let name = name.to_ascii_uppercase();
-    if prefix.is_empty() {
-        name
-    } else {
-        format!("{prefix}_{name}")
-    }
-}
-
-/// Builds the schema of `T`; called once per type by the generated `schema()`.
-pub fn schema_of<T: crate::Config>(
-    type_name: &'static str,
-    prefix: Option<&'static str>,
-    doc: &'static str,
-) -> Schema {
-    let mut describe = Describe {
-        fields: Vec::new(),
-        sections: vec![Section {
-            path: String::new(),
-            env_prefix: prefix.unwrap_or("").to_owned(),
-            doc,
-        }],
-        current: 0,
-    };
-    T::__describe(&mut describe);
-    let Describe {
-        fields, sections, ..
-    } = describe;
-
-    let mut by_env = NameMap::default();
-    let mut by_path = NameMap::default();
-    let mut problems = Vec::new();
-    for (index, field) in fields.iter().enumerate() {
-        by_path.insert(field.path.clone(), index);
-        for name in std::iter::once(&field.env).chain(&field.aliases) {
-            if let Some(previous) = by_env.insert(name.clone(), index) {
-                problems.push(format!(
-                    "variable {name} is used by both `{}` and `{}`; give one of them another `env`",
-                    fields[previous].path, field.path
-                ));
-            }
-        }
-    }
-    Schema {
-        fields,
-        sections,
-        type_name,
-        prefix,
-        by_env,
-        by_path,
-        problems,
-    }
-}
-
 impl Schema {
     /// The field with this key path (`"redis.port"`).
     pub fn field(&self, path: &str) -> Option<&FieldSchema> {
         self.by_path.get(path).map(|&i| &self.fields[i])
+    }
+
+    /// The subtree rules for a name that matches no field: the most specific section with
+    /// `unknown = ".."` (or an entry a later source dropped) holding `path`, or `variable`.
+    pub(crate) fn unknown_policy(&self, path: Option<&str>, variable: Option<&str>) -> UnknownKeys {
+        let under = |name: &str, root: &str, separators: &[&str]| {
+            name == root
+                || root.is_empty()
+                || separators.iter().any(|sep| {
+                    name.strip_prefix(root)
+                        .is_some_and(|rest| rest.starts_with(sep))
+                })
+        };
+        let nesting = self.separators.nesting;
+        self.relaxed
+            .iter()
+            .filter(|r| {
+                path.is_some_and(|p| under(p, &r.path, &[".", "["]))
+                    || variable
+                        .is_some_and(|v| !r.env.is_empty() && under(v, &r.env, &[nesting, "_"]))
+            })
+            .max_by_key(|r| r.path.len())
+            .map(|r| r.unknown)
+            .unwrap_or_default()
     }
 
     /// The field read from this variable (its name or an alias).

@@ -22,6 +22,30 @@ pub enum Warning {
         /// Where the deprecated name was set.
         origin: Origin,
     },
+    /// An old file key (`file_alias = ".."`) was used.
+    DeprecatedKey {
+        /// The old key path that was set.
+        key: String,
+        /// The current key path.
+        replacement: String,
+        /// Where the old key was set.
+        origin: Origin,
+    },
+    /// A key that names no field, in a section declared `unknown = "warn"`.
+    UnknownKey {
+        /// The key path.
+        key: String,
+        /// Where it was set.
+        origin: Origin,
+    },
+    /// A variable with the prefix that names no field, in a section declared
+    /// `unknown = "warn"`.
+    UnknownVariable {
+        /// The variable.
+        name: String,
+        /// Where it was set.
+        origin: Origin,
+    },
     /// A secret provider with [`OutagePolicy::Optional`](crate::OutagePolicy::Optional) could
     /// not answer, so the value that referenced it was dropped (the field falls back to its
     /// default, or `None`).
@@ -54,7 +78,10 @@ impl Warning {
     /// values can be scrubbed from it.
     pub(crate) fn for_each_text(&mut self, mut f: impl FnMut(&mut String)) {
         match self {
-            Warning::DeprecatedAlias { .. } => {}
+            Warning::DeprecatedAlias { .. }
+            | Warning::DeprecatedKey { .. }
+            | Warning::UnknownKey { .. }
+            | Warning::UnknownVariable { .. } => {}
             Warning::ProviderUnavailable { reason, .. } => f(reason),
             Warning::ProviderNote { note, .. } => f(note),
         }
@@ -82,6 +109,20 @@ impl fmt::Display for Warning {
                 f,
                 "{env} ({origin}): {reference} is unavailable ({reason}); starting without it"
             ),
+            Warning::DeprecatedKey {
+                key,
+                replacement,
+                origin,
+            } => write!(
+                f,
+                "{key} is an old key; rename it to {replacement} ({origin})"
+            ),
+            Warning::UnknownKey { key, origin } => {
+                write!(f, "{key} ({origin}): unknown key, ignored")
+            }
+            Warning::UnknownVariable { name, origin } => {
+                write!(f, "{name} ({origin}): unknown variable, ignored")
+            }
             Warning::ProviderNote { scheme, path, note } => {
                 write!(f, "${{{scheme}:{path}}}: {note}")
             }

@@ -27,6 +27,7 @@ fn ui() {
         "nested",
         "shape",
         "values",
+        "shapes",
     ] {
         cases.compile_fail(format!("ui/{category}/*.rs"));
     }

@@ -60,10 +60,15 @@ pub fn check_variable(name: &LitStr, attribute: &str, errors: &mut Accumulator) 
 
 /// No two leaf fields of one struct may read the same variable, whether by the implicit name
 /// (`<PREFIX>_<FIELD>`), an explicit `env` or an `alias`.
-pub fn env_names(prefix: Option<&str>, fields: &[FieldAttrs], errors: &mut Accumulator) {
+pub fn env_names(
+    prefix: Option<&str>,
+    style: Option<&str>,
+    fields: &[FieldAttrs],
+    errors: &mut Accumulator,
+) {
     let mut seen: HashMap<String, String> = HashMap::new();
     for field in fields {
-        if field.skip.is_present() || field.nested.is_present() {
+        if field.skip.is_present() || field.nested.is_present() || field.flatten.is_present() {
             continue;
         }
         let Some(ident) = &field.ident else { continue };
@@ -71,7 +76,9 @@ pub fn env_names(prefix: Option<&str>, fields: &[FieldAttrs], errors: &mut Accum
         let primary = match &field.env {
             Some(env) => (env.value.value(), env.value.span()),
             None => {
-                let upper = field_name.to_ascii_uppercase();
+                let upper = crate::model::field_key(field, style)
+                    .to_ascii_uppercase()
+                    .replace(['-', '.'], "_");
                 let name = prefix.map_or(upper.clone(), |prefix| format!("{prefix}_{upper}"));
                 (name, ident.span())
             }

@@ -7,24 +7,40 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Lit, LitFloat, UnOp};
 
-use crate::model::{Bound, Container, Default, FieldKind, Leaf, Rule};
+use crate::model::{Bound, Container, Default, FieldKind, Leaf, NestedShape, Rule, Tagged};
 use crate::shape::LeafKind;
 
 /// The `__assemble` function.
 pub fn assemble(container: &Container) -> TokenStream {
+    if let Some(tagged) = &container.tagged {
+        return assemble_enum(tagged);
+    }
     let vars: Vec<_> = (0..container.fields.len())
         .map(|i| format_ident!("__field{}", i))
         .collect();
     let reads = container.fields.iter().zip(&vars).map(|(field, var)| {
         let name = &field.name;
+        let key = &field.key;
         let ty = &field.ty;
         let read = match &field.kind {
             FieldKind::Skipped => quote!(::core::default::Default::default()),
-            FieldKind::Nested { .. } => quote!(__a.nested::<#ty>(#name)),
+            FieldKind::Flatten => quote!(__a.flatten::<#ty>()),
+            FieldKind::Nested { shape, .. } => match &**shape {
+                NestedShape::Plain => quote!(__a.nested::<#ty>(#key)),
+                NestedShape::Optional(inner) => quote!(__a.optional::<#inner>(#key)),
+                NestedShape::List(inner) => quote!(__a.list::<#inner>(#key)),
+                NestedShape::Map(inner) => quote!(__a.map::<#ty, #inner>(#key)),
+            },
             FieldKind::Leaf(leaf) => {
                 let default = default_fn(ty, leaf);
                 let check = check_closure(leaf);
                 quote!(__a.leaf::<#ty>(#name, #default, #check))
+            }
+            FieldKind::MapValues(leaf) => {
+                let value = crate::shape::map_value(ty).expect("a map of values has a value type");
+                let default = default_fn(ty, leaf);
+                let check = check_closure(leaf);
+                quote!(__a.map_values::<#ty, #value>(#name, #default, #check))
             }
         };
         quote! { let #var = #read; }
@@ -53,10 +69,37 @@ pub fn assemble(container: &Container) -> TokenStream {
     }
 }
 
+/// An enum: the tag picks the variant, whose struct is assembled in place.
+fn assemble_enum(tagged: &Tagged) -> TokenStream {
+    let tag = &tagged.tag;
+    let arms = tagged.variants.iter().enumerate().map(|(index, variant)| {
+        let ident = &variant.ident;
+        match &variant.ty {
+            Some(ty) => quote! {
+                #index => ::core::option::Option::Some(Self::#ident(__a.flatten::<#ty>()?)),
+            },
+            None => quote! { #index => ::core::option::Option::Some(Self::#ident), },
+        }
+    });
+    quote! {
+        fn __assemble(__a: &mut _config::__private::Assemble<'_>) -> ::core::option::Option<Self> {
+            match __a.variant(#tag)? {
+                #(#arms)*
+                _ => ::core::option::Option::None,
+            }
+        }
+    }
+}
+
 /// `Some(|| -> T { expr })` for an expression default. The expression keeps its own span,
 /// so `default = true` on a `u16` is reported by rustc on `true`.
 fn default_fn(ty: &syn::Type, leaf: &Leaf) -> TokenStream {
     match &leaf.default {
+        // `default = 3600` on an `Option<u64>`: the value inside (`Some(..)` also works).
+        Default::Expr { expr, .. } if leaf.shape.is_optional() => {
+            let body = quote_spanned!(expr.span()=> { ::core::convert::From::from(#expr) });
+            quote!(::core::option::Option::Some(|| -> #ty #body))
+        }
         Default::Expr { expr, .. } => {
             let body = quote_spanned!(expr.span()=> { #expr });
             quote!(::core::option::Option::Some(|| -> #ty #body))

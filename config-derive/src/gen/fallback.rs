@@ -29,7 +29,7 @@ pub fn fallback(input: &DeriveInput, errors: darling::Error) -> TokenStream {
             fn schema() -> &'static _config::Schema {
                 ::core::unreachable!("#[derive(Config)] failed to compile")
             }
-            fn __describe(_: &mut _config::__private::Describe) {}
+            fn __describe(_: &mut _config::__private::Describe<'_>) {}
             fn __assemble(_: &mut _config::__private::Assemble<'_>) -> ::core::option::Option<Self> {
                 ::core::option::Option::None
             }

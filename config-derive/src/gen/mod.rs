@@ -53,10 +53,17 @@ fn schema(container: &Container) -> TokenStream {
     let name = container.ident.to_string();
     let prefix = option_str(container.prefix.as_deref());
     let doc = &container.doc;
+    let (prefix_separator, nesting) = (&container.separators.prefix, &container.separators.nesting);
     quote! {
         fn schema() -> &'static _config::Schema {
             static SCHEMA: _config::__private::OnceLock<_config::Schema> = _config::__private::OnceLock::new();
-            SCHEMA.get_or_init(|| _config::__private::schema_of::<Self>(#name, #prefix, #doc))
+            SCHEMA.get_or_init(|| {
+                let separators = _config::__private::Separators {
+                    prefix: #prefix_separator,
+                    nesting: #nesting,
+                };
+                _config::__private::schema_of::<Self>(#name, #prefix, #doc, separators)
+            })
         }
     }
 }

@@ -120,6 +120,11 @@ pub(crate) fn parse_file(
     }
 }
 
+/// One JSON value of any shape (a variable holding a whole map or list).
+pub(crate) fn parse_json_value(text: &str) -> Result<FileValue, FormatError> {
+    json::parse(strip_bom(text))
+}
+
 impl FileValue {
     /// A list of scalars, as a list field takes it; otherwise the shape found, for a message
     /// ("a nested array", "an array of tables").

@@ -78,6 +78,7 @@ use crate::loader::merge::Outcome;
 use crate::loader::resolve::{Answers, SecretKey};
 use crate::loader::{Loader, Plan};
 use crate::origin::Sourced;
+use crate::schema::SchemaRef;
 use crate::source::{GatherContext, Layering, Poll, Version, WatchedPath, process_keys};
 use crate::value::RawValue;
 use watch::{Stamp, WatchBackend, Watcher, stamp, touches};
@@ -289,12 +290,13 @@ struct State<T> {
     /// The files `${file:..}` references name, with their stamps.
     referenced: Vec<(WatchedPath, Stamp)>,
     answers: Answers,
-    /// Fingerprint of each leaf of the running snapshot (`restart` leaves: the running value).
-    running: Vec<u64>,
-    /// Raw values of the `restart` leaves the process runs with (index, value).
-    kept: Vec<(usize, Option<Sourced>)>,
+    /// Fingerprint of each leaf of the running snapshot, by key path (`restart` leaves: the
+    /// running value). Keyed by path: a map's entries come and go between loads.
+    running: HashMap<String, u64>,
+    /// Raw values of the `restart` leaves the process runs with.
+    kept: HashMap<String, Option<Sourced>>,
     /// Latest fingerprint reported as needing a restart, per leaf.
-    reported: Vec<u64>,
+    reported: HashMap<String, u64>,
     /// Store version of each provider secret the running snapshot was loaded with.
     secret_versions: HashMap<SecretKey, Version>,
     /// See [`WatchOptions::empty_file_settle`].
@@ -358,9 +360,9 @@ impl<T: Config + Send + Sync> Live<T> {
             stamps,
             referenced: Vec::new(),
             answers: Answers::default(),
-            running: Vec::new(),
-            kept: Vec::new(),
-            reported: Vec::new(),
+            running: HashMap::new(),
+            kept: HashMap::new(),
+            reported: HashMap::new(),
             secret_versions: HashMap::new(),
             empty_file_settle: options.empty_file_settle,
         };
@@ -580,7 +582,6 @@ impl<T: Config + Send + Sync> Actor<T> {
 
     /// Runs the pipeline over the current gatherings and swaps in a valid result.
     async fn reload(&mut self) -> Result<ReloadOutcome, ConfigError> {
-        let schema = T::schema();
         let state = &mut self.state;
         let running = state.running.clone();
         let result = state.build(&running).await;
@@ -597,18 +598,33 @@ impl<T: Config + Send + Sync> Actor<T> {
         let mut changed = Vec::new();
         let mut restart_required = Vec::new();
         let mut secret_changed = false;
-        for (i, field) in schema.fields.iter().enumerate() {
-            let new = fingerprint(&resolved[i]);
-            if field.restart {
-                if new != state.running[i] && new != state.reported[i] {
+        for (field, value) in resolved.schema.fields.iter().zip(&resolved.values) {
+            let new = fingerprint(value);
+            let old = state.running.get(&field.path).copied();
+            if field.restart && old.is_some() {
+                if old != Some(new) && state.reported.get(&field.path) != Some(&new) {
                     restart_required.push(field.path.clone());
                 }
-                state.reported[i] = new;
-            } else if new != state.running[i] {
+                state.reported.insert(field.path.clone(), new);
+            } else if old != Some(new) {
                 changed.push(field.path.clone());
                 secret_changed |= field.secret;
-                state.running[i] = new;
+                state.running.insert(field.path.clone(), new);
             }
+        }
+        // Leaves of map entries and list items that are gone.
+        let schema = &resolved.schema;
+        let gone: Vec<String> = state
+            .running
+            .keys()
+            .filter(|path| !schema.by_path.contains_key(path.as_str()))
+            .cloned()
+            .collect();
+        for path in gone {
+            state.running.remove(&path);
+            state.reported.remove(&path);
+            state.kept.remove(&path);
+            changed.push(path);
         }
         let now = SystemTime::now();
         if changed.is_empty() && restart_required.is_empty() {
@@ -692,19 +708,25 @@ impl<T: Config + Send + Sync> Actor<T> {
 impl<T: Config + Send + Sync> State<T> {
     /// The first load: the result is returned (a failure is the caller's error, not an event).
     async fn first_load(&mut self) -> Result<T, ConfigError> {
-        let (config, resolved) = self.build(&[]).await?;
-        self.running = resolved.iter().map(fingerprint).collect();
+        let (config, resolved) = self.build(&HashMap::new()).await?;
+        let leaves = resolved.schema.fields.iter().zip(&resolved.values);
+        for (field, value) in leaves {
+            self.running.insert(field.path.clone(), fingerprint(value));
+            if field.restart {
+                self.kept.insert(field.path.clone(), value.clone());
+            }
+        }
         self.reported = self.running.clone();
-        self.kept = restart_indices::<T>()
-            .map(|i| (i, resolved[i].clone()))
-            .collect();
         self.referenced = self.referenced_now();
         Ok(config)
     }
 
     /// Steps 2 to 5 over the current gatherings: the config, built with the kept values of
     /// `restart` leaves that moved, and every leaf's resolved value (unpinned).
-    async fn build(&mut self, running: &[u64]) -> Result<(T, Vec<Option<Sourced>>), ConfigError> {
+    async fn build(
+        &mut self,
+        running: &HashMap<String, u64>,
+    ) -> Result<(T, Resolved), ConfigError> {
         let dotenv = gather::dotenv_vars(&self.plan.sources, &self.outcomes, self.loader.maps());
         let mut merged = self.loader.merge(&self.plan, self.outcomes.clone());
         self.answers = self
@@ -712,16 +734,23 @@ impl<T: Config + Send + Sync> State<T> {
             .fetch(&dotenv, &merged, std::mem::take(&mut self.answers))
             .await;
         self.loader.resolve(&mut merged, &self.answers);
-        let resolved = merged.values.clone();
-        let pins: Vec<(usize, Option<Sourced>)> = self
-            .kept
+        let resolved = Resolved {
+            schema: merged.schema.clone(),
+            values: merged.values.clone(),
+        };
+        let pins: Vec<(usize, Option<Sourced>)> = resolved
+            .schema
+            .fields
             .iter()
-            .filter(|(i, _)| {
-                running
-                    .get(*i)
-                    .is_some_and(|r| fingerprint(&resolved[*i]) != *r)
+            .enumerate()
+            .filter(|(_, field)| field.restart)
+            .filter_map(|(index, field)| {
+                let kept = self.kept.get(&field.path)?;
+                let moved = running
+                    .get(&field.path)
+                    .is_some_and(|r| fingerprint(&resolved.values[index]) != *r);
+                moved.then(|| (index, kept.clone()))
             })
-            .cloned()
             .collect();
         let profile = self.plan.profile.clone();
         if !pins.is_empty() {
@@ -963,13 +992,10 @@ impl Hangup {
 }
 
 /// Indices of the `restart` leaves.
-fn restart_indices<T: Config>() -> impl Iterator<Item = usize> {
-    T::schema()
-        .fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.restart)
-        .map(|(i, _)| i)
+/// The schema of one build and each of its leaves' resolved value (before pinning).
+struct Resolved {
+    schema: SchemaRef,
+    values: Vec<Option<Sourced>>,
 }
 
 /// A keyed fingerprint of one resolved leaf value (unset included).

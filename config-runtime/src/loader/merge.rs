@@ -9,7 +9,7 @@ use crate::format::{FileValue, Located};
 use crate::origin::{Interpolation, Origin, Sourced, Taint};
 use crate::provider::ProviderError;
 use crate::reference::{ReferenceError, Template, contains_reference_syntax};
-use crate::schema::Schema;
+use crate::schema::{NodeKind, Schema, SchemaRef, UnknownKeys};
 use crate::source::{Entry, Gathered, Layering, Name, Problem, Source, Trust};
 use crate::suggest;
 use crate::value::RawValue;
@@ -37,6 +37,9 @@ pub(crate) type Parsed = Vec<Result<Template, ReferenceError>>;
 /// The outcome of merging: what resolution and assembly read.
 #[derive(Clone)]
 pub(crate) struct Merged {
+    /// The schema of this load: the declared one, or (for a config with maps, lists,
+    /// optional sections or tagged enums) one expanded with the entries the sources gave.
+    pub schema: SchemaRef,
     pub values: Vec<Option<Sourced>>,
     /// Parsed references of each slot that has any (local values only).
     pub parsed: Vec<Option<Parsed>>,
@@ -47,7 +50,47 @@ pub(crate) struct Merged {
 }
 
 /// Merges the layers, in order, over the schema's defaults.
-pub(crate) fn merge(schema: &Schema, layers: Vec<Layer<'_>>, ignored_vars: &[&str]) -> Merged {
+pub(crate) fn merge(
+    declared: &'static Schema,
+    layers: Vec<Layer<'_>>,
+    ignored_vars: &[&str],
+) -> Merged {
+    let schema = if declared.nodes.is_empty() {
+        SchemaRef::Declared(declared)
+    } else {
+        let sources = super::expand::Sources::new(declared, &layers);
+        SchemaRef::Expanded(std::sync::Arc::new(crate::describe::expand(
+            declared, &sources,
+        )))
+    };
+    let filled = fill(&schema, layers, ignored_vars);
+    let Filled {
+        values,
+        parsed,
+        failed,
+        errors,
+        warnings,
+    } = filled;
+    Merged {
+        schema,
+        values,
+        parsed,
+        failed,
+        errors,
+        warnings,
+    }
+}
+
+/// What the merge fills, before it is paired with its schema.
+struct Filled {
+    values: Vec<Option<Sourced>>,
+    parsed: Vec<Option<Parsed>>,
+    failed: Vec<bool>,
+    errors: Vec<FieldError>,
+    warnings: Vec<Warning>,
+}
+
+fn fill(schema: &Schema, layers: Vec<Layer<'_>>, ignored_vars: &[&str]) -> Filled {
     let mut state = State::new(schema, ignored_vars);
     let environment = environment_names(&layers);
     for (seq, layer) in layers.into_iter().enumerate() {
@@ -163,7 +206,7 @@ impl<'s> State<'s> {
     }
 
     /// The merged values, with the references of local values parsed.
-    fn finish(self) -> Merged {
+    fn finish(self) -> Filled {
         let parsed = self
             .values
             .iter()
@@ -177,7 +220,7 @@ impl<'s> State<'s> {
                 Some(sourced.raw.texts().map(Template::parse).collect())
             })
             .collect();
-        Merged {
+        Filled {
             values: self.values,
             parsed,
             failed: self.failed,
@@ -221,29 +264,133 @@ impl<'s> State<'s> {
             (Name::Variable(name), FileValue::Scalar(value)) => {
                 self.variable(&name, value, origin);
             }
-            (Name::Key(key), FileValue::Scalar(value)) => {
-                self.keyed(&key, RawValue::Str(value), origin);
-            }
-            (Name::Key(key), FileValue::List(items)) if FileValue::scalars(&items).is_ok() => {
-                let items = FileValue::scalars(&items).unwrap_or_default();
-                self.keyed(&key, RawValue::List(items), origin);
-            }
-            (Name::Key(key), FileValue::Null) => {
-                let index = self.schema.by_path.get(key.as_str());
-                match index.or_else(|| self.schema.by_env.get(key.as_str())) {
-                    Some(&index) => self.values[index] = None,
-                    None => self.unknown_key(&key, None, origin),
+            (Name::Key(key), value) => {
+                let schema = self.schema;
+                let name = key.as_str();
+                if let Some(&index) = schema.by_path.get(name).or(schema.by_env.get(name)) {
+                    self.value(index, &key, value, origin);
+                } else if let Some(&node) = schema
+                    .node_by_path
+                    .get(name)
+                    .or(schema.node_by_env.get(name))
+                {
+                    let path = schema.nodes[node].path.clone();
+                    self.node_value(node, &path, value, &origin);
+                } else {
+                    let paths = schema.fields.iter().map(|f| f.path.as_str());
+                    let suggestion = suggest::closest(name, paths).map(str::to_owned);
+                    self.unknown_key(name, suggestion, origin);
                 }
             }
-            (Name::Key(key) | Name::Variable(key), other) => {
-                let index = self.schema.by_path.get(key.as_str());
-                let index = index.or_else(|| self.schema.by_env.get(key.as_str()));
-                match index {
-                    Some(&index) => self.invalid_shape(index, origin, other.shape()),
-                    None => self.unknown_key(&key, None, origin),
+            (Name::Variable(key), _) => match self.schema.by_env.get(key.as_str()) {
+                Some(&index) => self.invalid_shape(index, origin, "a table"),
+                None => self.unknown_key(&key, None, origin),
+            },
+        }
+    }
+
+    /// A value (from a file, a key or a whole-node JSON) for the leaf `index`.
+    fn value(&mut self, index: usize, key: &str, value: FileValue, origin: Origin) {
+        let raw = match value {
+            FileValue::Scalar(text) => RawValue::Str(text),
+            FileValue::Null => {
+                // An explicit null unsets the key: an `Option` is `None` (even with a
+                // default), a field with a default takes it, a required one is missing.
+                let field = &self.schema.fields[index];
+                self.values[index] = field
+                    .nullable
+                    .then(|| Sourced::new(RawValue::Str(String::new()), origin));
+                return;
+            }
+            FileValue::List(items) => match FileValue::scalars(&items) {
+                Ok(items) => RawValue::List(items),
+                Err(what) => return self.invalid_shape(index, origin, what),
+            },
+            other => return self.invalid_shape(index, origin, other.shape()),
+        };
+        let field = &self.schema.fields[index];
+        if field.path != key && field.file_aliases.iter().any(|alias| alias == key) {
+            self.warnings.push(Warning::DeprecatedKey {
+                key: key.to_owned(),
+                replacement: field.path.clone(),
+                origin: origin.clone(),
+            });
+        }
+        self.set(index, raw, origin);
+    }
+
+    /// A value for a whole map, list, optional section or tagged section at `path`.
+    fn node_value(&mut self, node: usize, path: &str, value: FileValue, origin: &Origin) {
+        let schema = self.schema;
+        let node = &schema.nodes[node];
+        let value = match value {
+            FileValue::Scalar(text) => super::expand::parse_whole(&text, node.kind, node.element),
+            other => other,
+        };
+        match (node.kind, value) {
+            (_, FileValue::Null) => self.clear_under(path),
+            (NodeKind::List, FileValue::List(items)) => {
+                // A list given whole replaces the one before it.
+                self.clear_under(path);
+                for (index, item) in items.into_iter().enumerate() {
+                    let item_path = format!("{path}[{index}]");
+                    let origin = at_line(origin, item.line);
+                    match item.value {
+                        FileValue::Table(table) => self.table(&origin, &item_path, table),
+                        _ => self.not_a_table(item_path, origin),
+                    }
                 }
+            }
+            (NodeKind::List, _) => self.invalid_node(path, origin, "a list of tables"),
+            (_, FileValue::Table(table)) => self.table(origin, path, table),
+            (NodeKind::Tagged { tag, .. }, FileValue::Scalar(word)) => {
+                // A unit variant written as a bare word.
+                let tag_path = crate::describe::join_path(path, tag);
+                if let Some(&index) = schema.by_path.get(&tag_path) {
+                    self.set(index, RawValue::Str(word), origin.clone());
+                }
+            }
+            (_, _) => self.invalid_node(path, origin, "a table of settings"),
+        }
+    }
+
+    /// Unsets every leaf under `path` (a `null`, or a list given whole).
+    fn clear_under(&mut self, path: &str) {
+        for (index, field) in self.schema.fields.iter().enumerate() {
+            let below = field
+                .path
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['));
+            if below {
+                self.values[index] = None;
             }
         }
+    }
+
+    fn not_a_table(&mut self, path: String, origin: Origin) {
+        self.errors.push(FieldError::key(
+            path,
+            None,
+            Some(origin),
+            ErrorKind::Invalid {
+                expected: "a table of settings".to_owned(),
+                got: None,
+                detail: Some("got a single value".to_owned()),
+            },
+        ));
+    }
+
+    fn invalid_node(&mut self, path: &str, origin: &Origin, expected: &str) {
+        self.errors.push(FieldError::key(
+            path,
+            None,
+            Some(origin.clone()),
+            ErrorKind::Invalid {
+                expected: expected.to_owned(),
+                got: None,
+                detail: None,
+            },
+        ));
     }
 
     /// A problem a source reported: of a field's variable, of another variable, or of the
@@ -267,25 +414,18 @@ impl<'s> State<'s> {
         self.errors.push(error);
     }
 
-    /// One value named by key path or variable name (overrides, remote sources); an unknown
-    /// key is an error with a suggestion.
-    fn keyed(&mut self, key: &str, raw: RawValue, origin: Origin) {
-        let index = self
-            .schema
-            .by_path
-            .get(key)
-            .or_else(|| self.schema.by_env.get(key));
-        match index {
-            Some(&index) => self.set(index, raw, origin),
-            None => {
-                let paths = self.schema.fields.iter().map(|f| f.path.as_str());
-                let suggestion = suggest::closest(key, paths).map(str::to_owned);
-                self.unknown_key(key, suggestion, origin);
-            }
-        }
-    }
-
     fn unknown_key(&mut self, key: &str, suggestion: Option<String>, origin: Origin) {
+        match self.schema.unknown_policy(Some(key), None) {
+            UnknownKeys::Ignore => return,
+            UnknownKeys::Warn => {
+                self.warnings.push(Warning::UnknownKey {
+                    key: key.to_owned(),
+                    origin,
+                });
+                return;
+            }
+            UnknownKeys::Error => {}
+        }
         self.errors.push(FieldError::key(
             key,
             None,
@@ -317,6 +457,11 @@ impl<'s> State<'s> {
             self.set(index, RawValue::Str(value), origin);
             return;
         }
+        if let Some(&node) = self.schema.node_by_env.get(name) {
+            let path = self.schema.nodes[node].path.clone();
+            self.node_value(node, &path, FileValue::Scalar(value), &origin);
+            return;
+        }
         let Some(prefix) = self.schema.prefix else {
             return;
         };
@@ -325,6 +470,17 @@ impl<'s> State<'s> {
             && name.as_bytes()[prefix.len()] == b'_';
         if !is_prefixed || self.ignored_vars.contains(&name) {
             return;
+        }
+        match self.schema.unknown_policy(None, Some(name)) {
+            UnknownKeys::Ignore => return,
+            UnknownKeys::Warn => {
+                self.warnings.push(Warning::UnknownVariable {
+                    name: name.to_owned(),
+                    origin,
+                });
+                return;
+            }
+            UnknownKeys::Error => {}
         }
         let suggestion = self.suggest_var(name, prefix);
         self.errors.push(FieldError::variable(
@@ -375,40 +531,14 @@ impl<'s> State<'s> {
             };
             let origin = at_line(whole, located.line);
             if let Some(&index) = self.schema.by_path.get(&key_path) {
-                let raw = match located.value {
-                    FileValue::Scalar(text) => RawValue::Str(text),
-                    FileValue::Null => {
-                        // An explicit null unsets the key: an `Option` is `None`, a field
-                        // with a default takes it, a required one is reported missing.
-                        self.values[index] = None;
-                        continue;
-                    }
-                    FileValue::List(items) => match FileValue::scalars(&items) {
-                        Ok(items) => RawValue::List(items),
-                        Err(what) => {
-                            self.invalid_shape(index, origin, what);
-                            continue;
-                        }
-                    },
-                    other => {
-                        self.invalid_shape(index, origin, other.shape());
-                        continue;
-                    }
-                };
-                self.set(index, raw, origin);
+                self.value(index, &key_path, located.value, origin);
+            } else if let Some(&node) = self.schema.node_by_path.get(&key_path) {
+                self.node_value(node, &key_path, located.value, &origin);
             } else if self.is_section(&key_path) {
                 match located.value {
                     FileValue::Table(inner) => self.table(whole, &key_path, inner),
-                    _ => self.errors.push(FieldError::key(
-                        key_path,
-                        None,
-                        Some(origin),
-                        ErrorKind::Invalid {
-                            expected: "a table of settings".to_owned(),
-                            got: None,
-                            detail: Some("got a single value".to_owned()),
-                        },
-                    )),
+                    FileValue::Null => self.clear_under(&key_path),
+                    _ => self.not_a_table(key_path, origin),
                 }
             } else {
                 let suggestion = self.suggest_key(table_path, &key);

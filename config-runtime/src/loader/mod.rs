@@ -11,6 +11,7 @@
 //! Steps 2, 4 and 5 are pure functions of what steps 1 and 3 gave (`merge.rs`, `resolve.rs`,
 //! [`Assemble`]); `Live` runs the same steps and re-gathers only what changed.
 
+mod expand;
 pub(crate) mod gather;
 pub(crate) mod merge;
 pub(crate) mod resolve;
@@ -313,8 +314,9 @@ impl<T: Config> Loader<T> {
 
     /// Step 4 (pure): references rendered from the answers.
     pub(crate) fn resolve(&self, merged: &mut Merged, answers: &Answers) {
+        let schema = merged.schema.clone();
         resolve::resolve(
-            T::schema(),
+            &schema,
             merged,
             &self.providers,
             answers,
@@ -329,15 +331,16 @@ impl<T: Config> Loader<T> {
         profile: Option<String>,
         rows: Rows,
     ) -> Result<Assembled<T>, ConfigError> {
-        let schema = T::schema();
         let placeholders = Placeholders::for_profile(profile.as_deref());
         let Merged {
+            schema,
             values,
             failed,
             mut errors,
             warnings,
             ..
         } = merged;
+        let schema = &*schema;
         let mut assemble = Assemble::new(schema, &values, &failed, placeholders, rows);
         let config = T::__assemble(&mut assemble);
         errors.append(&mut assemble.errors);

@@ -1,16 +1,12 @@
 use config_runtime::{Config, Secret};
-
-#[derive(Config)]
-struct Redis {
-    host: String,
-}
+use std::collections::HashMap;
 
 #[derive(Config)]
 struct Settings {
     #[config(nested)]
-    cache: Option<Redis>,
+    labels: HashMap<String, String>,
     #[config(nested)]
-    replicas: Vec<Redis>,
+    hosts: Vec<String>,
     #[config(nested)]
     password: Secret<String>,
 }

@@ -1,0 +1,412 @@
+//! Before the merge of a config with maps, lists, optional sections or tagged enums: which
+//! entries each of them has in this load, read from what the sources gave (pure). The
+//! schema is then described again with those entries ([`crate::describe::expand`]), so the
+//! merge, resolution and assembly see plain leaves such as `sinks.http.uri`.
+//!
+//! Maps take the union of the keys every source names; a list given whole (a file's array,
+//! a JSON variable) replaces the earlier ones; `null` drops what came before; the last
+//! source to name a tagged section's variant decides it.
+
+use std::borrow::Cow;
+
+use crate::describe::{Found, NodeAt, Scan, relative_names};
+use crate::format::{FileValue, Located, parse_json_value};
+use crate::schema::{Element, NodeKind, Schema, Separators};
+use crate::source::Name;
+
+use super::merge::Layer;
+
+/// One thing a source said, in load order, as the scan reads it.
+enum Said<'a> {
+    /// A tree of keys rooted at `root` (a document: `""`; a whole node given as JSON).
+    Tree {
+        root: &'a str,
+        value: Cow<'a, FileValue>,
+    },
+    /// One value by key path (overrides, remote keys).
+    Key { path: &'a str, value: &'a FileValue },
+    /// One variable.
+    Var { name: &'a str, value: &'a str },
+}
+
+/// What the sources of one load said, ready for the schema's questions.
+pub(crate) struct Sources<'a> {
+    said: Vec<Said<'a>>,
+}
+
+impl<'a> Sources<'a> {
+    pub(crate) fn new(declared: &'a Schema, layers: &'a [Layer<'a>]) -> Self {
+        let mut said = Vec::new();
+        for layer in layers {
+            let super::merge::Outcome::Gathered(gathered) = &layer.outcome else {
+                continue;
+            };
+            for entry in &gathered.entries {
+                match (&entry.name, &entry.value) {
+                    (Name::Document, value) => said.push(Said::Tree {
+                        root: "",
+                        value: Cow::Borrowed(value),
+                    }),
+                    (Name::Key(path), value) => match declared.node_by_path.get(path.as_str()) {
+                        Some(&node) => {
+                            let node = &declared.nodes[node];
+                            said.push(Said::Tree {
+                                root: &node.path,
+                                value: whole(value, node.kind, node.element),
+                            });
+                        }
+                        None => said.push(Said::Key { path, value }),
+                    },
+                    (Name::Variable(name), FileValue::Scalar(text)) => {
+                        match declared.node_by_env.get(name.as_str()) {
+                            Some(&node) => {
+                                let node = &declared.nodes[node];
+                                let value = parse_whole(text, node.kind, node.element);
+                                said.push(Said::Tree {
+                                    root: &node.path,
+                                    value: Cow::Owned(value),
+                                });
+                            }
+                            None => said.push(Said::Var { name, value: text }),
+                        }
+                    }
+                    (Name::Variable(_), _) => {}
+                }
+            }
+        }
+        Sources { said }
+    }
+}
+
+/// A whole node's value as given by key: a text is JSON (or `a=b,c=d`), a tree is itself.
+fn whole(value: &FileValue, kind: NodeKind, element: Element) -> Cow<'_, FileValue> {
+    match value {
+        FileValue::Scalar(text) => Cow::Owned(parse_whole(text, kind, element)),
+        other => Cow::Borrowed(other),
+    }
+}
+
+/// The text of a whole node (a variable, an override, a default): JSON for maps, lists and
+/// sections; `a=b,c=d` for a map of values; for a tagged section, a bare word names a unit
+/// variant. An empty text is `null` (nothing). What does not parse stays a scalar, which the
+/// merge reports against the node's key.
+pub(crate) fn parse_whole(text: &str, kind: NodeKind, element: Element) -> FileValue {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return FileValue::Null;
+    }
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return parse_json_value(trimmed).unwrap_or_else(|_| FileValue::Scalar(text.to_owned()));
+    }
+    match (kind, element) {
+        (NodeKind::Map, Element::Value(_)) => pairs(trimmed),
+        _ => FileValue::Scalar(text.to_owned()),
+    }
+}
+
+/// `a=b,c=d` as a table of texts.
+fn pairs(text: &str) -> FileValue {
+    let mut table = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = pair.split_once('=') else {
+            return FileValue::Scalar(text.to_owned());
+        };
+        let value = FileValue::Scalar(value.trim().to_owned());
+        table.push((key.trim().to_owned(), Located { value, line: None }));
+    }
+    FileValue::Table(table)
+}
+
+/// One step of a key path: `data_dirs[1].path` is `data_dirs`, `[1]`, `path`.
+#[derive(Debug, PartialEq, Eq)]
+enum Step<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+fn steps(path: &str) -> impl Iterator<Item = Option<Step<'_>>> {
+    path.split('.')
+        .filter(|segment| !segment.is_empty())
+        .flat_map(|segment| {
+            let (key, indices) = match segment.find('[') {
+                Some(at) => segment.split_at(at),
+                None => (segment, ""),
+            };
+            let key = (!key.is_empty()).then_some(Some(Step::Key(key)));
+            let indices = indices.split('[').filter(|i| !i.is_empty()).map(|i| {
+                i.strip_suffix(']')
+                    .and_then(|n| n.parse().ok())
+                    .map(Step::Index)
+            });
+            key.into_iter().chain(indices)
+        })
+}
+
+/// The value at `path` inside `value` (rooted at `root`), if the tree has one.
+fn navigate<'v>(value: &'v FileValue, root: &str, path: &str) -> Option<&'v FileValue> {
+    let rest = if root.is_empty() {
+        path
+    } else if path == root {
+        ""
+    } else {
+        let rest = path.strip_prefix(root)?;
+        if !(rest.starts_with('.') || rest.starts_with('[')) {
+            return None;
+        }
+        rest
+    };
+    let mut at = value;
+    for step in steps(rest) {
+        at = match (step?, at) {
+            (Step::Key(key), FileValue::Table(table)) => {
+                &table.iter().rev().find(|(k, _)| k == key)?.1.value
+            }
+            (Step::Index(index), FileValue::List(items)) => &items.get(index)?.value,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
+/// The entries of one node, gathered in load order.
+struct Entries {
+    kind: NodeKind,
+    keys: Vec<String>,
+    dropped: Vec<String>,
+}
+
+impl Entries {
+    fn add(&mut self, key: String) {
+        if !self.keys.contains(&key) {
+            self.keys.push(key);
+        }
+    }
+
+    fn clear(&mut self) {
+        for key in self.keys.drain(..) {
+            if !self.dropped.contains(&key) {
+                self.dropped.push(key);
+            }
+        }
+    }
+
+    /// A value given for the whole node.
+    fn whole(&mut self, value: &FileValue) {
+        match (self.kind, value) {
+            (_, FileValue::Null) => self.clear(),
+            (NodeKind::Map, FileValue::Table(table)) => {
+                for (key, _) in table {
+                    self.add(key.clone());
+                }
+            }
+            (NodeKind::List, FileValue::List(items)) => {
+                self.clear();
+                for index in 0..items.len() {
+                    self.dropped.retain(|k| *k != index.to_string());
+                    self.add(index.to_string());
+                }
+            }
+            (NodeKind::Optional, FileValue::Table(_)) => self.add(String::new()),
+            _ => {} // the wrong shape: the merge reports it
+        }
+    }
+
+    fn finish(mut self) -> Found {
+        match self.kind {
+            NodeKind::Map => self.keys.sort(),
+            NodeKind::List => self
+                .keys
+                .sort_by_key(|k| k.parse::<usize>().unwrap_or(usize::MAX)),
+            _ => {}
+        }
+        self.dropped.retain(|k| !self.keys.contains(k));
+        Found {
+            keys: self.keys,
+            dropped: self.dropped,
+        }
+    }
+}
+
+impl Scan for Sources<'_> {
+    fn entries(&self, node: &NodeAt<'_>) -> Found {
+        let mut entries = Entries {
+            kind: node.kind,
+            keys: Vec::new(),
+            dropped: Vec::new(),
+        };
+        if let Some(raw) = node.default_raw {
+            entries.whole(&parse_whole(raw, node.kind, node.element));
+        }
+        let suffixes = match (node.kind, node.element) {
+            (NodeKind::Map, Element::Section(describe)) if node.separators.nesting == "_" => {
+                let mut names = relative_names(describe, node.separators);
+                names.sort_by_key(|name| std::cmp::Reverse(name.len()));
+                names
+            }
+            _ => Vec::new(),
+        };
+        let sep = node.separators.nesting;
+        for said in &self.said {
+            match said {
+                Said::Tree { root, value } => {
+                    if let Some(value) = navigate(value, root, node.path) {
+                        entries.whole(value);
+                    }
+                }
+                Said::Key { path, value } => {
+                    if *path == node.path {
+                        entries.whole(&whole(value, node.kind, node.element));
+                    } else if let Some(rest) = path.strip_prefix(node.path)
+                        && let Some(key) = key_in_path(rest, node.kind)
+                    {
+                        entries.add(key);
+                    }
+                }
+                Said::Var { name, value } => {
+                    if *name == node.env {
+                        entries.whole(&parse_whole(value, node.kind, node.element));
+                    } else if let Some(rest) = name.strip_prefix(node.env)
+                        && let Some(rest) = rest.strip_prefix(sep)
+                        && let Some(key) = key_in_variable(rest, node, sep, &suffixes)
+                    {
+                        entries.add(key);
+                    }
+                }
+            }
+        }
+        entries.finish()
+    }
+
+    fn variant(&self, path: &str, env: &str, tag: &str, separators: Separators) -> Option<String> {
+        let tag_path = crate::describe::join_path(path, tag);
+        let tag_env = crate::describe::join_env(env, separators.nesting, tag);
+        let mut chosen = None;
+        for said in &self.said {
+            let named = match said {
+                Said::Tree { root, value } => {
+                    navigate(value, root, path).and_then(|v| variant_named(v, tag))
+                }
+                Said::Key { path: key, value } if *key == tag_path || *key == path => {
+                    variant_named(value, tag)
+                }
+                Said::Var { name, value } if *name == tag_env => {
+                    Some(Some(value.trim().to_owned()))
+                }
+                Said::Var { name, value } if *name == env => {
+                    variant_named(&parse_whole(value, NodeKind::Optional, Element::None), tag)
+                }
+                _ => None,
+            };
+            if let Some(named) = named {
+                chosen = named;
+            }
+        }
+        chosen
+    }
+}
+
+/// The variant a value names: `type = "http"` in a table, or a bare word (a unit variant);
+/// `Some(None)` for a `null` that unsets it; `None` when the value says nothing about it.
+fn variant_named(value: &FileValue, tag: &str) -> Option<Option<String>> {
+    match value {
+        FileValue::Scalar(text) if !text.trim().is_empty() => Some(Some(text.trim().to_owned())),
+        FileValue::Table(table) => match &table.iter().rev().find(|(k, _)| k == tag)?.1.value {
+            FileValue::Scalar(text) => Some(Some(text.trim().to_owned())),
+            FileValue::Null => Some(None),
+            _ => None,
+        },
+        FileValue::Null => Some(None),
+        _ => None,
+    }
+}
+
+/// The entry key in the rest of a key path after the node's path: `.console.target` →
+/// `console`; `[1].path` → `1`; for an optional section anything below it.
+fn key_in_path(rest: &str, kind: NodeKind) -> Option<String> {
+    match kind {
+        NodeKind::Map => {
+            let rest = rest.strip_prefix('.')?;
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            (end > 0).then(|| rest[..end].to_owned())
+        }
+        NodeKind::List => {
+            let rest = rest.strip_prefix('[')?;
+            let (index, _) = rest.split_once(']')?;
+            index.parse::<usize>().ok().map(|i| i.to_string())
+        }
+        NodeKind::Optional => (rest.starts_with('.') || rest.starts_with('[')).then(String::new),
+        NodeKind::Tagged { .. } => None,
+    }
+}
+
+/// The entry key in the rest of a variable after the node's variable and separator:
+/// `CONSOLE__TARGET` → `console` (with `__`); with `_`, the entry's own variable names are
+/// matched from the end (`MY_SINK_TARGET` → `my_sink`).
+fn key_in_variable(
+    rest: &str,
+    node: &NodeAt<'_>,
+    sep: &str,
+    suffixes: &[String],
+) -> Option<String> {
+    let key = match (node.kind, node.element) {
+        (NodeKind::Optional, _) => return Some(String::new()),
+        (NodeKind::List, _) => {
+            let index = rest.split(sep).next()?;
+            return index.parse::<usize>().ok().map(|i| i.to_string());
+        }
+        (NodeKind::Map, Element::Value(_)) => rest,
+        (NodeKind::Map, _) if sep != "_" => rest.split(sep).next()?,
+        (NodeKind::Map, _) => suffixes.iter().find_map(|suffix| {
+            rest.strip_suffix(suffix.as_str())
+                .and_then(|key| key.strip_suffix('_'))
+                .filter(|key| !key.is_empty())
+        })?,
+        (NodeKind::Tagged { .. }, _) => return None,
+    };
+    (!key.is_empty()).then(|| key.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_read_keys_and_indices() {
+        let read: Vec<_> = steps("data_dirs[1].path").collect();
+        assert_eq!(
+            read,
+            vec![
+                Some(Step::Key("data_dirs")),
+                Some(Step::Index(1)),
+                Some(Step::Key("path"))
+            ]
+        );
+        assert_eq!(steps("a[x]").nth(1), Some(None));
+    }
+
+    #[test]
+    fn whole_values_parse_as_json_or_pairs() {
+        let value = parse_whole(r#"{"a": 1}"#, NodeKind::Map, Element::None);
+        assert!(matches!(value, FileValue::Table(ref t) if t.len() == 1));
+        assert_eq!(
+            parse_whole("  ", NodeKind::Map, Element::None),
+            FileValue::Null
+        );
+        let text = parse_whole("a=b", NodeKind::Map, Element::None);
+        assert_eq!(text, FileValue::Scalar("a=b".to_owned()));
+    }
+
+    #[test]
+    fn keys_in_paths() {
+        assert_eq!(
+            key_in_path(".console.target", NodeKind::Map).as_deref(),
+            Some("console")
+        );
+        assert_eq!(
+            key_in_path("[2].path", NodeKind::List).as_deref(),
+            Some("2")
+        );
+        assert_eq!(key_in_path("_other", NodeKind::Map), None);
+        assert_eq!(key_in_path(".x", NodeKind::Optional).as_deref(), Some(""));
+    }
+}

@@ -1,0 +1,381 @@
+//! The shapes of real services' configs: maps, lists and optional sections of `nested`
+//! structs, maps of values, tagged enums, `env_separator`, renames, `flatten`, `unknown`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use config_runtime::{Config, Secret};
+
+#[derive(Config, Debug)]
+#[config(prefix = "QD", env_separator = "__")]
+struct Settings {
+    #[config(nested)]
+    service: Service,
+    #[config(nested)]
+    tls: Option<Tls>,
+    #[config(nested)]
+    sinks: BTreeMap<String, Sink>,
+    #[config(nested)]
+    data_dirs: Vec<DataDir>,
+    #[config(default = "")]
+    labels: HashMap<String, String>,
+    #[config(default = 3600)]
+    cert_ttl: Option<u64>,
+    #[config(
+        rename = "indexing_threshold",
+        file_alias = "indexing_threshold_kb",
+        default = 20000
+    )]
+    indexing_threshold_kb: usize,
+    #[config(flatten)]
+    common: Common,
+}
+
+#[derive(Config, Debug)]
+struct Service {
+    #[config(default = 6333)]
+    http_port: u16,
+    api_key: Option<Secret<String>>,
+}
+
+#[derive(Config, Debug)]
+struct Tls {
+    cert: String,
+    #[config(default = "key.pem")]
+    key: String,
+}
+
+#[derive(Config, Debug)]
+#[config(tag = "type", rename_all = "snake_case")]
+enum Sink {
+    Console(ConsoleSink),
+    Http(HttpSink),
+    Blackhole,
+}
+
+#[derive(Config, Debug, PartialEq)]
+struct ConsoleSink {
+    #[config(default = "stdout")]
+    target: String,
+}
+
+#[derive(Config, Debug)]
+struct HttpSink {
+    uri: url::Url,
+    token: Option<Secret<String>>,
+}
+
+#[derive(Config, Debug)]
+struct DataDir {
+    path: std::path::PathBuf,
+    #[config(default = 1)]
+    weight: u32,
+}
+
+#[derive(Config, Debug)]
+struct Common {
+    #[config(default = "info")]
+    log_level: String,
+}
+
+const TOML: &str = r#"
+cert_ttl = 60
+indexing_threshold_kb = 100
+log_level = "debug"
+
+[service]
+http_port = 7000
+
+[sinks.console]
+type = "console"
+
+[sinks.http]
+type = "http"
+uri = "https://logs.example.com/in"
+
+[sinks.void]
+type = "blackhole"
+
+[[data_dirs]]
+path = "/a"
+
+[[data_dirs]]
+path = "/b"
+weight = 3
+
+[labels]
+team = "search"
+"#;
+
+fn write(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("shapes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_file_with_every_shape_loads() {
+    let path = write("every.toml", TOML);
+    let cfg = Settings::loader().file(&path).load().unwrap();
+    assert_eq!(cfg.service.http_port, 7000);
+    assert!(cfg.tls.is_none());
+    assert_eq!(cfg.sinks.len(), 3);
+    assert!(matches!(&cfg.sinks["console"], Sink::Console(c) if c.target == "stdout"));
+    assert!(
+        matches!(&cfg.sinks["http"], Sink::Http(h) if h.uri.as_str() == "https://logs.example.com/in")
+    );
+    assert!(matches!(cfg.sinks["void"], Sink::Blackhole));
+    assert_eq!(cfg.data_dirs.len(), 2);
+    assert_eq!(cfg.data_dirs[1].weight, 3);
+    assert_eq!(cfg.data_dirs[0].weight, 1);
+    assert_eq!(cfg.labels["team"], "search");
+    assert_eq!(cfg.cert_ttl, Some(60));
+    assert_eq!(cfg.indexing_threshold_kb, 100);
+    assert_eq!(cfg.common.log_level, "debug");
+}
+
+#[test]
+fn variables_with_double_underscores_reach_every_shape() {
+    let cfg = Settings::from_map([
+        ("QD__SERVICE__HTTP_PORT", "7001"),
+        ("QD__TLS__CERT", "c.pem"),
+        ("QD__SINKS__OUT__TYPE", "console"),
+        ("QD__SINKS__OUT__TARGET", "stderr"),
+        ("QD__DATA_DIRS", r#"[{"path": "/x"}]"#),
+        ("QD__LABELS", "a=1,b=2"),
+        ("QD__CERT_TTL", ""),
+        ("QD__LOG_LEVEL", "warn"),
+    ])
+    .unwrap();
+    assert_eq!(cfg.service.http_port, 7001);
+    assert_eq!(cfg.tls.as_ref().unwrap().cert, "c.pem");
+    assert_eq!(cfg.tls.as_ref().unwrap().key, "key.pem");
+    assert!(matches!(&cfg.sinks["out"], Sink::Console(c) if c.target == "stderr"));
+    assert_eq!(cfg.data_dirs[0].path, std::path::PathBuf::from("/x"));
+    assert_eq!(cfg.labels.len(), 2);
+    assert_eq!(cfg.cert_ttl, None);
+    assert_eq!(cfg.common.log_level, "warn");
+}
+
+#[test]
+fn errors_name_the_entry_path() {
+    let path = write(
+        "bad.toml",
+        "[sinks.http]\ntype = \"http\"\nuri = \"not a url\"\n\n[[data_dirs]]\npath = \"/a\"\n\n[[data_dirs]]\nweight = 2\n\n[sinks.x]\ntype = \"kafka\"\n",
+    );
+    let err = Settings::loader().file(&path).load().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("sinks.http.uri"), "{text}");
+    assert!(text.contains("data_dirs[1].path"), "{text}");
+    assert!(text.contains("sinks.x.type"), "{text}");
+    let uri = err.errors().iter().find(|e| e.path() == "sinks.http.uri");
+    assert_eq!(uri.and_then(|e| e.env()), Some("QD__SINKS__HTTP__URI"));
+}
+
+const CANARY: &str = "canary-7f3a-never-shown";
+
+#[test]
+fn secrets_inside_maps_and_variants_are_never_shown() {
+    let vars = [
+        ("QD__SERVICE__API_KEY", CANARY),
+        ("QD__SINKS__H__TYPE", "http"),
+        ("QD__SINKS__H__URI", "https://in.example"),
+        ("QD__SINKS__H__TOKEN", CANARY),
+    ];
+    let cfg = Settings::from_map(vars).unwrap();
+    let Sink::Http(http) = &cfg.sinks["h"] else {
+        panic!("an http sink");
+    };
+    assert_eq!(http.token.as_ref().unwrap().expose_secret(), CANARY);
+    assert_eq!(
+        cfg.service.api_key.as_ref().unwrap().expose_secret(),
+        CANARY
+    );
+    assert!(!format!("{cfg:?}").contains(CANARY));
+    let explain = Settings::loader().vars(vars).explain().unwrap();
+    let shown = format!("{explain}\n{explain:?}");
+    assert!(!shown.contains(CANARY), "{shown}");
+    assert_eq!(explain.row("sinks.h.token").unwrap().value, "[REDACTED]");
+
+    // The same secrets beside an error: still not shown.
+    let mut bad = vars.to_vec();
+    bad.push(("QD__SINKS__H__URI", "::bad"));
+    let err = Settings::from_map(bad).unwrap_err();
+    let shown = format!("{err}\n{err:?}");
+    assert!(shown.contains("sinks.h.uri"), "{shown}");
+    assert!(!shown.contains(CANARY), "{shown}");
+}
+
+#[test]
+fn null_makes_an_option_none_even_with_a_default() {
+    let path = write("null.toml", "cert_ttl = \"~\"\n");
+    // A quoted "~" is text, not null: it does not parse as a number.
+    assert!(Settings::loader().file(&path).load().is_err());
+    let path = write("null.yaml", "cert_ttl: ~\n");
+    let cfg = Settings::loader().file(&path).load().unwrap();
+    assert_eq!(cfg.cert_ttl, None);
+    let cfg = Settings::from_map([("QD__CERT_TTL", "12")]).unwrap();
+    assert_eq!(cfg.cert_ttl, Some(12));
+    let cfg = Settings::from_map([("QD__LOG_LEVEL", "x")]).unwrap();
+    assert_eq!(cfg.cert_ttl, Some(3600));
+}
+
+#[test]
+fn a_list_given_whole_replaces_and_maps_merge_by_key() {
+    let path = write("layers.toml", TOML);
+    let cfg = Settings::loader()
+        .file(&path)
+        .vars([
+            ("QD__DATA_DIRS", r#"[{"path": "/only"}]"#),
+            ("QD__SINKS__EXTRA__TYPE", "blackhole"),
+        ])
+        .load()
+        .unwrap();
+    assert_eq!(cfg.data_dirs.len(), 1);
+    assert_eq!(cfg.data_dirs[0].path, std::path::PathBuf::from("/only"));
+    assert_eq!(
+        cfg.data_dirs[0].weight, 1,
+        "nothing of the replaced items is kept"
+    );
+    assert_eq!(cfg.sinks.len(), 4);
+    assert!(matches!(cfg.sinks["extra"], Sink::Blackhole));
+    // A later null drops a whole map.
+    let cfg = Settings::loader()
+        .file(&path)
+        .set("sinks", "")
+        .load()
+        .unwrap();
+    assert!(cfg.sinks.is_empty());
+}
+
+#[test]
+fn unknown_keys_inside_entries_are_errors_with_suggestions() {
+    let path = write(
+        "unknown.toml",
+        "[sinks.c]\ntype = \"console\"\ntargt = \"x\"\n\n[[data_dirs]]\npath = \"/a\"\nwieght = 2\n",
+    );
+    let err = Settings::loader().file(&path).load().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("sinks.c.targt"), "{text}");
+    assert!(text.contains("did you mean target"), "{text}");
+    assert!(text.contains("data_dirs[0].wieght"), "{text}");
+}
+
+#[test]
+fn an_old_file_key_still_loads_with_a_warning() {
+    let path = write("old-key.toml", "indexing_threshold_kb = 5\n");
+    let explain = Settings::loader().file(&path).explain().unwrap();
+    assert_eq!(explain.row("indexing_threshold").unwrap().value, "5");
+    let warnings: Vec<String> = explain.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("indexing_threshold_kb is an old key")),
+        "{warnings:?}"
+    );
+    let path = write("new-key.toml", "indexing_threshold = 6\n");
+    assert_eq!(
+        Settings::loader()
+            .file(&path)
+            .load()
+            .unwrap()
+            .indexing_threshold_kb,
+        6
+    );
+}
+
+#[test]
+fn a_unit_variant_is_a_bare_word() {
+    let path = write("bare.toml", "[sinks]\nvoid = \"blackhole\"\n");
+    let cfg = Settings::loader().file(&path).load().unwrap();
+    assert!(matches!(cfg.sinks["void"], Sink::Blackhole));
+    let cfg = Settings::from_map([("QD__SINKS__VOID", "blackhole")]).unwrap();
+    assert!(matches!(cfg.sinks["void"], Sink::Blackhole));
+}
+
+#[test]
+fn explain_names_every_entry() {
+    let path = write("explain.toml", TOML);
+    let explain = Settings::loader().file(&path).explain().unwrap();
+    let row = explain.row("sinks.http.uri").unwrap();
+    assert_eq!(row.env, "QD__SINKS__HTTP__URI");
+    assert_eq!(row.value, "https://logs.example.com/in");
+    assert!(row.source().contains("line 14"), "{}", row.source());
+    assert_eq!(explain.row("data_dirs[1].weight").unwrap().value, "3");
+    assert_eq!(explain.row("labels.team").unwrap().value, "search");
+}
+
+/// The default `_` separator: entries' variables end with the entry's own names.
+#[derive(Config, Debug)]
+#[config(prefix = "APP")]
+struct Underscored {
+    #[config(nested)]
+    upstreams: HashMap<String, Upstream>,
+    #[config(default = "", validate(range(min = 1)))]
+    weights: BTreeMap<String, u32>,
+}
+
+#[derive(Config, Debug)]
+struct Upstream {
+    url: url::Url,
+    #[config(default = "1s")]
+    connect_timeout: std::time::Duration,
+}
+
+#[test]
+fn single_underscore_names_find_the_entry_by_its_fields() {
+    let cfg = Underscored::from_map([
+        ("APP_UPSTREAMS_MY_API_URL", "http://a.example"),
+        ("APP_UPSTREAMS_MY_API_CONNECT_TIMEOUT", "5s"),
+        ("APP_WEIGHTS_BLUE", "3"),
+    ])
+    .unwrap();
+    let upstream = &cfg.upstreams["my_api"];
+    assert_eq!(upstream.url.as_str(), "http://a.example/");
+    assert_eq!(upstream.connect_timeout.as_secs(), 5);
+    assert_eq!(cfg.weights["blue"], 3);
+
+    // Rules apply to each value of a map of values.
+    let err = Underscored::from_map([("APP_WEIGHTS_RED", "0")]).unwrap_err();
+    assert!(err.to_string().contains("APP_WEIGHTS_RED"), "{err}");
+    assert_eq!(err.errors()[0].path(), "weights.red");
+}
+
+/// A section written for a newer version of the app: its unknown keys are warnings.
+#[derive(Config, Debug)]
+struct Tolerant {
+    #[config(nested)]
+    cluster: Cluster,
+}
+
+#[derive(Config, Debug)]
+#[config(unknown = "warn")]
+struct Cluster {
+    #[config(default = false)]
+    enabled: bool,
+}
+
+#[test]
+fn unknown_warn_accepts_new_keys_with_a_warning() {
+    let path = write(
+        "tolerant.toml",
+        "[cluster]\nenabled = true\nconsensus = \"raft\"\n",
+    );
+    assert!(
+        Tolerant::loader()
+            .file(&path)
+            .load()
+            .unwrap()
+            .cluster
+            .enabled
+    );
+    let explain = Tolerant::loader().file(&path).explain().unwrap();
+    let warnings: Vec<String> = explain.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("cluster.consensus")),
+        "{warnings:?}"
+    );
+    let path = write("intolerant.toml", "other = 1\n[cluster]\nenabled = true\n");
+    assert!(Tolerant::loader().file(&path).load().is_err());
+}
