@@ -47,12 +47,24 @@ pub struct ValueElement {
     spec: LeafSpec,
     leaf: fn(&mut Describe<'_>, &LeafSpec, &str),
     type_name: fn() -> Cow<'static, str>,
+    kind: fn() -> crate::value::ValueKind,
+    secret: bool,
 }
 
 impl ValueElement {
     /// The entries' type, for docs.
     pub fn type_name(&self) -> Cow<'static, str> {
         (self.type_name)()
+    }
+
+    /// The entries' shape, for the JSON Schema.
+    pub fn kind(&self) -> crate::value::ValueKind {
+        (self.kind)()
+    }
+
+    /// Whether the entries are secrets (`Secret<T>` values).
+    pub fn secret(&self) -> bool {
+        self.secret
     }
 
     /// The field's declaration (doc, rules, default).
@@ -126,6 +138,19 @@ impl<'s> Describe<'s> {
     /// Records one leaf of type `T` in the current struct.
     pub fn leaf<T: ConfigValue>(&mut self, spec: LeafSpec) {
         self.leaf_keyed::<T>(&spec, spec.key);
+    }
+
+    /// One entry of a map of values: it exists only when a source gives it a value, so it
+    /// has no default and is never "required".
+    fn map_entry<T: ConfigValue>(&mut self, spec: &LeafSpec, key: &str) {
+        let entry = LeafSpec {
+            default: DefaultSpec::None,
+            ..*spec
+        };
+        self.leaf_keyed::<T>(&entry, key);
+        if let Some(field) = self.fields.last_mut() {
+            field.required = false;
+        }
     }
 
     fn leaf_keyed<T: ConfigValue>(&mut self, spec: &LeafSpec, key: &str) {
@@ -237,8 +262,10 @@ impl<'s> Describe<'s> {
     pub fn map_values<V: ConfigValue>(&mut self, spec: LeafSpec) {
         let element = Element::Value(ValueElement {
             spec,
-            leaf: |describe, spec, key| describe.leaf_keyed::<V>(spec, key),
+            leaf: |describe, spec, key| describe.map_entry::<V>(spec, key),
             type_name: V::type_name,
+            kind: V::kind,
+            secret: V::SECRET,
         });
         let default = match spec.default {
             DefaultSpec::Raw(raw) => Some(raw),
@@ -431,7 +458,8 @@ pub(crate) fn join_env(prefix: &str, separator: &str, key: &str) -> String {
         .chars()
         .map(|c| match c {
             'a'..='z' => c.to_ascii_uppercase(),
-            'A'..='Z' | '0'..='9' | '_' => c,
+            // `<` `>`: the placeholder of an entry's key in docs (`QD__SINKS__<NAME>__URI`).
+            'A'..='Z' | '0'..='9' | '_' | '<' | '>' => c,
             _ => '_',
         })
         .collect();
@@ -471,22 +499,41 @@ pub(crate) fn expand(declared: &Schema, scan: &dyn Scan) -> Schema {
     )
 }
 
-/// The leaves, sections and nodes of one struct described on its own (keys and variables
-/// relative to it): how the variables of a map's entries end (`TARGET`, `TLS_CERT`).
+/// The declared schema of one entry type on its own (keys relative to it): what docs show
+/// for each entry of a map, list or optional section.
+pub(crate) fn declared_element(describe: DescribeFn, separators: Separators) -> Schema {
+    let mut element = Describe::new("", "", separators);
+    describe(&mut element);
+    finish(element, "", None, Some(describe))
+}
+
+/// The variables of one entry type described on its own (relative to the entry):
+/// how the variables of a map's entries end (`TARGET`, `TLS_CERT`).
 pub(crate) fn relative_names(describe: DescribeFn, separators: Separators) -> Vec<String> {
-    let separators = Separators {
-        prefix: separators.nesting,
-        nesting: separators.nesting,
-    };
-    let mut relative = Describe::new("", "", separators);
-    describe(&mut relative);
-    relative
+    let element = declared_element(describe, separators);
+    element
         .fields
         .into_iter()
         .map(|f| f.env)
-        .chain(relative.nodes.into_iter().map(|n| n.env))
+        .chain(element.nodes.into_iter().map(|n| n.env))
         .filter(|env| !env.is_empty())
         .collect()
+}
+
+/// The schema of `describe`'s fields placed at `path` / `env` (a variant's fields inside a
+/// tagged section), with `scan` naming the entries of its nodes.
+pub(crate) fn describe_at(
+    path: &str,
+    env: &str,
+    separators: Separators,
+    scan: &dyn Scan,
+    describe: DescribeFn,
+) -> Schema {
+    let mut at = Describe::new(env, "", separators);
+    at.sections[0].path = path.to_owned();
+    at.scan = Some(scan);
+    describe(&mut at);
+    finish(at, "", None, Some(describe))
 }
 
 fn finish(

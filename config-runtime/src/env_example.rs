@@ -4,14 +4,48 @@
 
 use std::fmt::Write;
 
-use crate::schema::{FieldSchema, RuleSpec, Schema};
+use crate::describe::{Found, NodeAt, Scan};
+use crate::schema::{FieldSchema, NodeKind, RuleSpec, Schema, Separators};
 use crate::value::ValueKind;
 
 /// The placeholder written for a secret without an `example`.
 pub const SECRET_PLACEHOLDER: &str = "<secret>";
 
-/// Renders the `.env.example` text of a schema.
-pub fn render(schema: &Schema) -> String {
+/// Answers the docs' questions about entries: one placeholder entry per map (`<name>`), one
+/// item per list (`0`), every optional section present, and (when asked for one) a variant.
+struct Placeholders<'v> {
+    variant: Option<&'v str>,
+}
+
+impl Scan for Placeholders<'_> {
+    fn entries(&self, node: &NodeAt<'_>) -> Found {
+        let key = match node.kind {
+            NodeKind::Map => "<name>",
+            NodeKind::List => "0",
+            NodeKind::Optional => "",
+            NodeKind::Tagged { .. } => return Found::default(),
+        };
+        Found {
+            keys: vec![key.to_owned()],
+            dropped: Vec::new(),
+        }
+    }
+
+    fn variant(&self, _: &str, _: &str, _: &str, _: Separators) -> Option<String> {
+        self.variant.map(str::to_owned)
+    }
+}
+
+/// Renders the `.env.example` text of a schema. Maps, lists and optional sections show one
+/// placeholder entry (`QD__SINKS__<NAME>__URI`); a tagged enum shows each variant's fields.
+pub fn render(declared: &Schema) -> String {
+    let expanded;
+    let schema = if declared.nodes.is_empty() {
+        declared
+    } else {
+        expanded = crate::describe::expand(declared, &Placeholders { variant: None });
+        &expanded
+    };
     let mut out = String::new();
     let root = &schema.sections[0];
     let _ = writeln!(out, "# Environment of {}.", schema.type_name);
@@ -31,19 +65,83 @@ pub fn render(schema: &Schema) -> String {
             continue;
         }
         if index > 0 {
-            out.push_str("\n# ---------------------------------------------------------------\n");
-            let _ = writeln!(out, "# [{}]", section.path);
-            for line in section.doc.lines() {
-                let _ = writeln!(out, "# {line}");
-            }
-            out.push_str("# ---------------------------------------------------------------\n");
+            let whole = whole_node(schema, &section.path);
+            write_header(&mut out, &section.path, section.doc, whole.as_deref());
         }
         for field in fields {
             out.push('\n');
             write_field(&mut out, field);
         }
     }
+    for node in &schema.nodes {
+        let NodeKind::Tagged { tag, variants } = node.kind else {
+            continue;
+        };
+        for variant in variants {
+            let Some(describe) = variant.describe else {
+                continue;
+            };
+            let scan = Placeholders {
+                variant: Some(variant.name),
+            };
+            let fields = crate::describe::describe_at(
+                &node.path,
+                &node.env,
+                schema.separators,
+                &scan,
+                describe,
+            );
+            let title = format!("{} with {tag} = \"{}\"", node.path, variant.name);
+            write_header(&mut out, &title, variant.doc, None);
+            for field in &fields.fields {
+                out.push('\n');
+                write_field(&mut out, field);
+            }
+        }
+    }
     out
+}
+
+/// The line telling that a map's or list's entries can also come as one JSON variable.
+fn whole_node(schema: &Schema, section_path: &str) -> Option<String> {
+    schema.nodes.iter().find_map(|node| {
+        if node.path == section_path && matches!(node.element, crate::schema::Element::Value(_)) {
+            return Some(format!(
+                "a map of values: one variable per key, or all of it in {} (`a=b,c=d` or JSON)",
+                node.env
+            ));
+        }
+        if node.path == section_path && node.kind == NodeKind::Optional {
+            return Some(
+                "an optional section: present when any of its keys or variables is set".to_owned(),
+            );
+        }
+        let entry = match node.kind {
+            NodeKind::Map => format!("{}.<name>", node.path),
+            NodeKind::List => format!("{}[0]", node.path),
+            _ => return None,
+        };
+        (entry == section_path).then(|| {
+            let what = if node.kind == NodeKind::Map {
+                "map"
+            } else {
+                "list"
+            };
+            format!(
+                "one entry of the {what} `{}`; or all of it as JSON in {}",
+                node.path, node.env
+            )
+        })
+    })
+}
+
+fn write_header(out: &mut String, title: &str, doc: &str, note: Option<&str>) {
+    out.push_str("\n# ---------------------------------------------------------------\n");
+    let _ = writeln!(out, "# [{title}]");
+    for line in doc.lines().chain(note) {
+        let _ = writeln!(out, "# {line}");
+    }
+    out.push_str("# ---------------------------------------------------------------\n");
 }
 
 fn write_field(out: &mut String, field: &FieldSchema) {

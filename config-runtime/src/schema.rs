@@ -380,28 +380,127 @@ impl Schema {
     /// A JSON Schema (draft 2020-12) of the file form: nested tables are objects, unknown keys
     /// are not allowed, secrets are `writeOnly`.
     pub fn json_schema(&self) -> Value {
-        let mut root = object_schema(self.sections[0].doc);
+        let mut root = self.json_object();
         root.insert(
             "$schema".into(),
             json!("https://json-schema.org/draft/2020-12/schema"),
         );
         root.insert("title".into(), json!(self.type_name));
+        Value::Object(root)
+    }
+
+    /// The object schema of this struct's file form, its maps, lists, optional sections and
+    /// tagged enums included.
+    fn json_object(&self) -> Map<String, Value> {
+        let mut root = object_schema(self.sections[0].doc);
+        let open = |section: &Section, object: &mut Map<String, Value>| {
+            if section.unknown != UnknownKeys::Error {
+                object.insert("additionalProperties".into(), json!(true));
+            }
+        };
+        open(&self.sections[0], &mut root);
         for section in &self.sections[1..] {
+            let mut object = object_schema(section.doc);
+            open(section, &mut object);
             let parent = parent_object(&mut root, &section.path);
-            let name = section.path.rsplit('.').next().unwrap_or(&section.path);
-            properties(parent).insert(name.to_owned(), Value::Object(object_schema(section.doc)));
+            properties(parent).insert(last_key(&section.path).to_owned(), Value::Object(object));
         }
         for field in &self.fields {
             let parent = parent_object(&mut root, &field.path);
+            let key = last_key(&field.path);
             if field.required
                 && let Some(Value::Array(required)) = parent.get_mut("required")
             {
-                required.push(json!(field.name));
+                required.push(json!(key));
             }
-            properties(parent).insert(field.name.to_owned(), Value::Object(field_schema(field)));
+            properties(parent).insert(key.to_owned(), Value::Object(field_schema(field)));
         }
-        Value::Object(root)
+        for node in &self.nodes {
+            let schema = node_schema(node, self.separators);
+            if node.path.is_empty() {
+                root = schema;
+                continue;
+            }
+            let parent = parent_object(&mut root, &node.path);
+            properties(parent).insert(last_key(&node.path).to_owned(), Value::Object(schema));
+        }
+        root
     }
+}
+
+/// The last key of a path (`port` of `redis.port`).
+fn last_key(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+/// A map (`additionalProperties`), a list (`items`), an optional section (the section), or
+/// a tagged enum (`oneOf`, one object per variant with the tag as a `const`).
+fn node_schema(node: &NodeSchema, separators: Separators) -> Map<String, Value> {
+    let element = |describe| crate::describe::declared_element(describe, separators).json_object();
+    let mut schema = match (node.kind, node.element) {
+        (NodeKind::Map, Element::Section(describe)) => {
+            let mut map = Map::new();
+            map.insert("type".into(), json!("object"));
+            map.insert(
+                "additionalProperties".into(),
+                Value::Object(element(describe)),
+            );
+            map
+        }
+        (NodeKind::Map, Element::Value(value)) => {
+            let mut item = kind_schema(&value.kind());
+            for rule in value.spec().rules {
+                apply_rule(&mut item, rule);
+            }
+            if value.secret() {
+                item.insert("writeOnly".into(), json!(true));
+            }
+            let mut map = Map::new();
+            map.insert("type".into(), json!("object"));
+            map.insert("additionalProperties".into(), Value::Object(item));
+            map
+        }
+        (NodeKind::List, Element::Section(describe)) => {
+            let mut list = Map::new();
+            list.insert("type".into(), json!("array"));
+            list.insert("items".into(), Value::Object(element(describe)));
+            list
+        }
+        (NodeKind::Optional, Element::Section(describe)) => element(describe),
+        (NodeKind::Tagged { tag, variants }, _) => {
+            let one_of = variants
+                .iter()
+                .flat_map(|variant| {
+                    let mut object = match variant.describe {
+                        Some(describe) => element(describe),
+                        None => object_schema(""),
+                    };
+                    if !variant.doc.is_empty() {
+                        object.insert("description".into(), json!(variant.doc));
+                    }
+                    properties(&mut object)
+                        .insert(tag.to_owned(), json!({ "const": variant.name }));
+                    if let Some(Value::Array(required)) = object.get_mut("required") {
+                        required.insert(0, json!(tag));
+                    }
+                    // A unit variant may also be written as its bare name.
+                    let bare = variant
+                        .describe
+                        .is_none()
+                        .then(|| json!({ "const": variant.name }));
+                    std::iter::once(Value::Object(object)).chain(bare)
+                })
+                .collect::<Vec<_>>();
+            let mut schema = Map::new();
+            schema.insert("oneOf".into(), Value::Array(one_of));
+            schema
+        }
+        _ => Map::new(),
+    };
+    if !node.doc.is_empty() && !schema.contains_key("description") {
+        schema.insert("description".into(), json!(node.doc));
+    }
+    schema
 }
 
 fn object_schema(doc: &str) -> Map<String, Value> {

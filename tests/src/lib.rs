@@ -16,6 +16,7 @@ pub mod fuzz;
 pub mod logs;
 pub mod moto;
 pub mod services;
+pub mod snapshot;
 
 use config_runtime::live::Live;
 use config_runtime::{Config, Secret};

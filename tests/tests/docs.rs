@@ -5,31 +5,10 @@ use config_runtime::Config;
 use config_runtime::build::{check_env_example, write_env_example};
 use config_tests::{AppConfig, Scratch};
 
-const SNAPSHOT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/snapshots/app_config.env.example"
-);
-
-/// Compares the generated `.env.example` with the committed snapshot. `UPDATE_SNAPSHOTS=1`
-/// (and no other value) rewrites a stale snapshot, and the run still fails, so the new text
-/// is reviewed before a run passes; CI never rewrites it.
+/// The generated `.env.example` is the reviewed snapshot (`UPDATE_SNAPSHOTS=1` to refresh).
 #[test]
 fn env_example_matches_the_reviewed_snapshot() {
-    let generated = AppConfig::env_example();
-    let reviewed = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
-    if generated == reviewed {
-        return;
-    }
-    let update = std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    if update && !ci {
-        std::fs::write(SNAPSHOT, &generated).unwrap();
-        panic!("{SNAPSHOT} was stale and has been rewritten: review the diff, then run again");
-    }
-    assert_eq!(
-        generated, reviewed,
-        "the snapshot is stale: run with UPDATE_SNAPSHOTS=1 (outside CI), then review the diff"
-    );
+    config_tests::snapshot::assert_snapshot("app_config.env.example", &AppConfig::env_example());
 }
 
 #[test]

@@ -379,3 +379,62 @@ fn unknown_warn_accepts_new_keys_with_a_warning() {
     let path = write("intolerant.toml", "other = 1\n[cluster]\nenabled = true\n");
     assert!(Tolerant::loader().file(&path).load().is_err());
 }
+
+#[test]
+fn env_example_shows_one_placeholder_entry_and_every_variant() {
+    let text = Settings::env_example();
+    config_tests::snapshot::assert_snapshot("shapes.env.example", &text);
+    assert!(
+        text.contains("# QD__SINKS__<NAME>__TARGET=stdout"),
+        "{text}"
+    );
+    assert!(text.contains("QD__SINKS__<NAME>__URI="), "{text}");
+    assert!(text.contains("QD__DATA_DIRS__0__PATH="), "{text}");
+    assert!(text.contains("all of it as JSON in QD__SINKS"), "{text}");
+}
+
+#[test]
+fn json_schema_has_maps_lists_and_tagged_variants() {
+    let schema = Settings::schema().json_schema();
+    let text = serde_json::to_string_pretty(&schema).unwrap();
+    config_tests::snapshot::assert_snapshot("shapes.schema.json", &text);
+    let sinks = &schema["properties"]["sinks"];
+    assert_eq!(sinks["type"], "object");
+    let variants = sinks["additionalProperties"]["oneOf"].as_array().unwrap();
+    assert_eq!(variants[0]["properties"]["type"]["const"], "console");
+    assert_eq!(variants[1]["required"][0], "type");
+    assert_eq!(variants[1]["required"][1], "uri");
+    assert_eq!(schema["properties"]["data_dirs"]["type"], "array");
+    assert_eq!(
+        schema["properties"]["data_dirs"]["items"]["properties"]["weight"]["default"],
+        1
+    );
+    assert_eq!(
+        schema["properties"]["labels"]["additionalProperties"]["type"],
+        "string"
+    );
+    assert!(schema["properties"]["tls"]["properties"]["cert"].is_object());
+    assert!(schema["properties"]["indexing_threshold"].is_object());
+    assert!(schema["properties"]["log_level"].is_object(), "flattened");
+}
+
+#[tokio::test]
+async fn a_live_reload_names_the_map_key_and_list_index_that_changed() {
+    use config_tests::events::applied;
+    let path = write("live.toml", TOML);
+    let live = Settings::loader().file(&path).watch().await.unwrap();
+    let mut events = live.subscribe();
+    let changed = TOML
+        .replace("https://logs.example.com/in", "https://logs.example.com/v2")
+        .replace("weight = 3", "weight = 4");
+    config_tests::files::save(&path, &changed);
+    let (_, paths, _) = applied(&mut events).await;
+    assert_eq!(paths, ["sinks.http.uri", "data_dirs[1].weight"]);
+
+    // An entry removed is a change of its leaves.
+    let removed = changed.replace("[sinks.void]\ntype = \"blackhole\"\n", "");
+    config_tests::files::save(&path, &removed);
+    let (_, paths, _) = applied(&mut events).await;
+    assert_eq!(paths, ["sinks.void.type"]);
+    assert!(!live.get().sinks.contains_key("void"));
+}

@@ -194,7 +194,18 @@ impl GatherContext {
     /// Whether `name` is a key path (`redis.port`) or variable (`APP_REDIS_PORT`) of the
     /// config: lets a source skip what cannot matter (a directory need not read every file).
     pub fn names_a_field(&self, name: &str) -> bool {
-        self.schema.by_path.contains_key(name) || self.schema.by_env.contains_key(name)
+        self.schema.by_path.contains_key(name)
+            || self.schema.by_env.contains_key(name)
+            || self.in_a_node(name)
+    }
+
+    /// Whether `name` is a map's, list's or optional section's key path or variable, or
+    /// starts like one (its entries are known only once the sources are read).
+    fn in_a_node(&self, name: &str) -> bool {
+        self.schema.nodes.iter().any(|node| {
+            let under = |root: &str| !root.is_empty() && name.starts_with(root);
+            under(&node.path) || under(&node.env)
+        })
     }
 
     /// Whether `name` is a variable the loader looks at: a field's variable or one with the
@@ -205,7 +216,7 @@ impl GatherContext {
                 && name.starts_with(prefix)
                 && name.as_bytes()[prefix.len()] == b'_'
         });
-        prefixed || self.schema.by_env.contains_key(name)
+        prefixed || self.schema.by_env.contains_key(name) || self.in_a_node(name)
     }
 }
 
