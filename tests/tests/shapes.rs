@@ -438,3 +438,72 @@ async fn a_live_reload_names_the_map_key_and_list_index_that_changed() {
     assert_eq!(paths, ["sinks.void.type"]);
     assert!(!live.get().sinks.contains_key("void"));
 }
+
+#[test]
+fn yaml_json_and_overrides_give_the_same_shapes() {
+    let yaml = write(
+        "every.yaml",
+        "sinks:\n  http:\n    type: http\n    uri: https://y.example/\n  void: blackhole\n\
+         data_dirs:\n  - path: /a\n  - path: /b\n    weight: 3\nlabels:\n  team: search\ntls:\n  cert: c.pem\n",
+    );
+    let json = write(
+        "every.json",
+        r#"{"sinks": {"http": {"type": "http", "uri": "https://y.example/"}, "void": {"type": "blackhole"}},
+            "data_dirs": [{"path": "/a"}, {"path": "/b", "weight": 3}],
+            "labels": {"team": "search"}, "tls": {"cert": "c.pem"}}"#,
+    );
+    for path in [yaml, json] {
+        let cfg = Settings::loader()
+            .file(&path)
+            .set("data_dirs[0].weight", "7")
+            .set("sinks.http.token", "t")
+            .load()
+            .unwrap();
+        assert!(matches!(&cfg.sinks["http"], Sink::Http(h) if h.token.is_some()));
+        assert!(matches!(cfg.sinks["void"], Sink::Blackhole));
+        assert_eq!(cfg.data_dirs[0].weight, 7, "{}", path.display());
+        assert_eq!(cfg.data_dirs[1].weight, 3);
+        assert_eq!(cfg.labels["team"], "search");
+        assert_eq!(cfg.tls.unwrap().cert, "c.pem");
+    }
+}
+
+/// `prefix_separator` on its own, as config-rs has it: `ATUIN_SYNC__RECORDS`.
+#[derive(Config, Debug)]
+#[config(prefix = "ATUIN", env_separator = "__", prefix_separator = "_")]
+struct Atuin {
+    #[config(nested)]
+    sync: Sync,
+    #[config(default = "127.0.0.1")]
+    host: String,
+}
+
+#[derive(Config, Debug)]
+struct Sync {
+    #[config(default = false)]
+    records: bool,
+}
+
+#[test]
+fn the_prefix_separator_can_differ_from_the_nesting_one() {
+    let cfg = Atuin::from_map([("ATUIN_SYNC__RECORDS", "true"), ("ATUIN_HOST", "0.0.0.0")]).unwrap();
+    assert!(cfg.sync.records);
+    assert_eq!(cfg.host, "0.0.0.0");
+    let err = Atuin::from_map([("ATUIN_SYNC__RECORD", "true")]).unwrap_err();
+    assert!(err.to_string().contains("did you mean ATUIN_SYNC__RECORDS"), "{err}");
+}
+
+#[test]
+fn bad_shapes_are_reported_against_the_node() {
+    let err = Settings::from_map([("QD__DATA_DIRS", "{\"path\": 1}")]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("QD__DATA_DIRS (environment): expected a list of tables (got a table)"),
+        "{err}"
+    );
+    let err = Settings::from_map([("QD__SINKS", "[1, 2]")]).unwrap_err();
+    assert!(err.to_string().contains("QD__SINKS"), "{err}");
+    let path = write("scalar-list.toml", "data_dirs = [\"/a\"]\n");
+    let err = Settings::loader().file(&path).load().unwrap_err();
+    assert!(err.to_string().contains("data_dirs[0]"), "{err}");
+}

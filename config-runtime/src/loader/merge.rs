@@ -9,7 +9,7 @@ use crate::format::{FileValue, Located};
 use crate::origin::{Interpolation, Origin, Sourced, Taint};
 use crate::provider::ProviderError;
 use crate::reference::{ReferenceError, Template, contains_reference_syntax};
-use crate::schema::{NodeKind, Schema, SchemaRef, UnknownKeys};
+use crate::schema::{NodeKind, NodeSchema, Schema, SchemaRef, UnknownKeys};
 use crate::source::{Entry, Gathered, Layering, Name, Problem, Source, Trust};
 use crate::suggest;
 use crate::value::RawValue;
@@ -341,7 +341,9 @@ impl<'s> State<'s> {
                     }
                 }
             }
-            (NodeKind::List, _) => self.invalid_node(path, origin, "a list of tables"),
+            (NodeKind::List, other) => {
+                self.invalid_node(node, path, origin, "a list of tables", other.shape());
+            }
             (_, FileValue::Table(table)) => self.table(origin, path, table),
             (NodeKind::Tagged { tag, .. }, FileValue::Scalar(word)) => {
                 // A unit variant written as a bare word.
@@ -350,7 +352,9 @@ impl<'s> State<'s> {
                     self.set(index, RawValue::Str(word), origin.clone());
                 }
             }
-            (_, _) => self.invalid_node(path, origin, "a table of settings"),
+            (_, other) => {
+                self.invalid_node(node, path, origin, "a table of settings", other.shape());
+            }
         }
     }
 
@@ -380,15 +384,22 @@ impl<'s> State<'s> {
         ));
     }
 
-    fn invalid_node(&mut self, path: &str, origin: &Origin, expected: &str) {
+    fn invalid_node(
+        &mut self,
+        node: &NodeSchema,
+        path: &str,
+        origin: &Origin,
+        expected: &str,
+        got: &str,
+    ) {
         self.errors.push(FieldError::key(
             path,
-            None,
+            Some(node.env.clone()),
             Some(origin.clone()),
             ErrorKind::Invalid {
                 expected: expected.to_owned(),
                 got: None,
-                detail: None,
+                detail: Some(format!("got {got}")),
             },
         ));
     }
