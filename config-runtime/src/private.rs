@@ -4,6 +4,8 @@ pub use crate::assemble::Assemble;
 pub use crate::rules::{AsText, Checks, Exposure, Got, HasLen, Inner, Violation};
 pub use crate::schema::{DefaultSpec, Describe, LeafSpec, schema_of};
 pub use crate::value::serde_enum::{parse_serde_enum, serde_enum_expected, serde_enum_variants};
+pub use crate::value::{NonZeroInt, non_zero_bound};
+pub use bytesize::ByteSize;
 pub use regex::Regex;
 pub use serde;
 pub use std::borrow::Cow;
@@ -13,7 +15,8 @@ pub use std::time::Duration;
 /// The `validate(..)` rules, each a function of the value (and the rule's arguments).
 pub mod rules {
     pub use crate::rules::{
-        custom, duration_range, max_len, min_len, non_empty, one_of, pattern, range, url_scheme,
+        byte_size_range, custom, duration_range, max_len, min_len, non_empty, one_of, pattern,
+        range, url_scheme,
     };
 }
 
