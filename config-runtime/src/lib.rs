@@ -62,6 +62,7 @@ mod secret;
 pub mod source;
 mod suggest;
 mod value;
+mod var_pattern;
 mod warning;
 
 #[doc(hidden)]
@@ -70,6 +71,7 @@ pub mod __private;
 
 pub use error::{ConfigError, ErrorKind, FieldError, Subject, UnknownName};
 pub use explain::{Explain, ExplainRow};
+pub use format::Format;
 pub use loader::Loader;
 pub use origin::Origin;
 pub use provider::{

@@ -24,6 +24,7 @@ use crate::Config;
 use crate::assemble::{Assemble, Placeholders, Rows};
 use crate::error::{ConfigError, Subject};
 use crate::explain::Explain;
+use crate::format::Format;
 use crate::provider::SecretProvider;
 use crate::secret::Secret;
 use crate::source::{self, GatherContext, Source, Vars};
@@ -41,6 +42,8 @@ pub struct Loader<T> {
     maps: Vec<Arc<Vars>>,
     profile_var: Option<String>,
     profile: Option<String>,
+    /// Variables the application reads itself (`*` globs): never unknown.
+    allowed_vars: Vec<String>,
     providers: Providers,
     max_file_size: u64,
     _config: PhantomData<fn() -> T>,
@@ -85,6 +88,7 @@ impl<T: Config> Loader<T> {
             maps: Vec::new(),
             profile_var: None,
             profile: None,
+            allowed_vars: Vec::new(),
             providers: HashMap::new(),
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             _config: PhantomData,
@@ -120,6 +124,50 @@ impl<T: Config> Loader<T> {
     /// Sets the profile directly (wins over [`profile_env`](Self::profile_env)).
     pub fn profile(mut self, name: impl Into<String>) -> Self {
         self.profile = Some(name.into());
+        self
+    }
+
+    /// A TOML, YAML or JSON document given as text: a default file shipped in the binary.
+    /// It is read by the same parser as a file of its format; values and errors name it
+    /// `embedded YAML line 3` (use [`string_named`](Self::string_named) to name it yourself).
+    ///
+    /// ```
+    /// use config_runtime::{Config, Format};
+    ///
+    /// #[derive(Config)]
+    /// struct App {
+    ///     port: u16,
+    /// }
+    ///
+    /// const DEFAULTS: &str = "port: 8080\n"; // include_str!("defaults.yaml") in an application
+    /// let app = App::loader().string(DEFAULTS, Format::Yaml).load().unwrap();
+    /// assert_eq!(app.port, 8080);
+    /// ```
+    pub fn string(self, text: impl Into<String>, format: Format) -> Self {
+        self.source(source::Text::new(text, format))
+    }
+
+    /// Like [`string`](Self::string), with the name provenance and errors give the document
+    /// (`defaults.yaml (built in) line 3`).
+    pub fn string_named(
+        self,
+        name: impl Into<String>,
+        text: impl Into<String>,
+        format: Format,
+    ) -> Self {
+        self.source(source::Text::named(name, text, format))
+    }
+
+    /// Variables the application reads itself, so a name with the config's prefix among them
+    /// is not reported as unknown (`LEMMY_CONFIG_LOCATION`, read before the config is
+    /// loaded). A `*` matches any run of characters: `"ATUIN_*"`, `"*_LOCATION"`. They are
+    /// only left alone: a name that is also a field's variable still sets the field.
+    pub fn allow_vars<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_vars.extend(names.into_iter().map(Into::into));
         self
     }
 
@@ -279,7 +327,12 @@ impl<T: Config> Loader<T> {
                 outcome,
             })
             .collect();
-        let ignored: Vec<&str> = self.profile_var.as_deref().into_iter().collect();
+        let ignored: Vec<&str> = self
+            .profile_var
+            .as_deref()
+            .into_iter()
+            .chain(self.allowed_vars.iter().map(String::as_str))
+            .collect();
         merge::merge(T::schema(), layers, &ignored)
     }
 

@@ -54,6 +54,7 @@
 mod dir;
 mod env;
 pub(crate) mod file;
+mod text;
 mod vars;
 
 use std::collections::hash_map::RandomState;
@@ -68,6 +69,7 @@ pub use crate::format::{FileValue, Located};
 pub use dir::Dir;
 pub use env::Environment;
 pub use file::{DEFAULT_MAX_FILE_SIZE, Dotenv, File};
+pub use text::Text;
 pub use vars::{Overrides, Vars};
 
 use crate::origin::Origin;
