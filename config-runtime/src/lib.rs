@@ -50,6 +50,7 @@ mod env_example;
 mod error;
 mod explain;
 mod format;
+mod help;
 #[cfg(feature = "live")]
 pub mod live;
 mod loader;

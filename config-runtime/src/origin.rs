@@ -46,6 +46,12 @@ pub enum Origin {
         /// 1-based line of the key, when the format reports it.
         line: Option<u32>,
     },
+    /// The command line (`Loader::args`).
+    Arg {
+        /// The flag as it was written, without its value (`--redis.port`), or `argument 3`
+        /// for an argument that is not a flag.
+        flag: String,
+    },
     /// One key of a remote source (`.source(..)`): etcd and the like.
     Remote {
         /// The source, as it describes itself (`etcd /app/`).
@@ -73,6 +79,7 @@ impl fmt::Display for Origin {
                 line: Some(line),
             } => write!(f, "{name} line {line}"),
             Origin::Text { name, line: None } => f.write_str(name),
+            Origin::Arg { flag } => write!(f, "command line {flag}"),
             Origin::Remote {
                 source,
                 key: Some(key),

@@ -16,6 +16,7 @@ pub(crate) mod merge;
 pub(crate) mod resolve;
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
@@ -25,8 +26,10 @@ use crate::assemble::{Assemble, Placeholders, Rows};
 use crate::error::{ConfigError, Subject};
 use crate::explain::Explain;
 use crate::format::Format;
+use crate::help;
 use crate::provider::SecretProvider;
 use crate::secret::Secret;
+use crate::source::args::Request;
 use crate::source::{self, GatherContext, Source, Vars};
 use merge::{Layer, Merged, Outcome};
 use resolve::{Answers, Providers};
@@ -44,6 +47,10 @@ pub struct Loader<T> {
     profile: Option<String>,
     /// Variables the application reads itself (`*` globs): never unknown.
     allowed_vars: Vec<String>,
+    /// The program's name, from the command line given to `args`.
+    program: Option<String>,
+    /// Whether that command line asked for help.
+    request: Request,
     providers: Providers,
     max_file_size: u64,
     _config: PhantomData<fn() -> T>,
@@ -89,6 +96,8 @@ impl<T: Config> Loader<T> {
             profile_var: None,
             profile: None,
             allowed_vars: Vec::new(),
+            program: None,
+            request: Request::Load,
             providers: HashMap::new(),
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             _config: PhantomData,
@@ -169,6 +178,71 @@ impl<T: Config> Loader<T> {
     {
         self.allowed_vars.extend(names.into_iter().map(Into::into));
         self
+    }
+
+    /// Command-line flags, e.g. `std::env::args_os()`: `--key.path value` or
+    /// `--key.path=value`, key paths in kebab-case (`--redis.port 9000`, `--log-level debug`,
+    /// `--service.http-port 80`). A `bool` flag alone (`--verbose`) means true. The first
+    /// item is the program and is skipped; `--` ends the flags (what follows is the
+    /// application's own); any other argument that is not a flag is an error, and so is an
+    /// unknown flag, with a suggestion. Values from flags are trusted like
+    /// [`set`](Self::set) and, like every source, win over the sources added before.
+    ///
+    /// `--help` (or `-h`) stops the load: [`load`](Self::load) returns an error whose
+    /// [`help`](ConfigError::help) is [`help`](Self::help)'s text and whose `Display` is that
+    /// text alone. A library does not exit the process: print it and exit with success.
+    ///
+    /// ```
+    /// use config_runtime::Config;
+    ///
+    /// #[derive(Config, Debug)]
+    /// struct App {
+    ///     /// Port of the HTTP server.
+    ///     #[config(default = 8080)]
+    ///     port: u16,
+    ///     /// Log every request.
+    ///     #[config(default = false)]
+    ///     verbose: bool,
+    /// }
+    ///
+    /// let app = App::loader().args(["app", "--port", "9000", "--verbose"]).load().unwrap();
+    /// assert_eq!((app.port, app.verbose), (9000, true));
+    ///
+    /// let help = App::loader().args(["app", "--help"]).load().unwrap_err();
+    /// assert!(help.to_string().contains("--port <u16>  Port of the HTTP server. [default: 8080]"));
+    /// ```
+    pub fn args<I, A>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = A>,
+        A: Into<OsString>,
+    {
+        let parsed = source::args::parse(T::schema(), args);
+        if parsed.request == Request::Help {
+            self.request = Request::Help;
+        }
+        self.program = parsed.program.or(self.program);
+        self.source(parsed.flags)
+    }
+
+    /// The `--help` text of the flags [`args`](Self::args) reads: the root struct's doc, a
+    /// usage line, then one aligned line per flag with its doc comment, type, default (never
+    /// a secret's) and variable. The program name is the one `args` was given, else this
+    /// process's.
+    pub fn help(&self) -> String {
+        let program = self.program.clone().or_else(|| {
+            let first = std::env::args_os().next()?;
+            let name = Path::new(&first).file_name()?;
+            Some(name.to_string_lossy().into_owned())
+        });
+        help::render(T::schema(), program.as_deref().unwrap_or("app"))
+    }
+
+    /// The load stops here when the command line asked for help.
+    fn stop_for_help(&self) -> Result<(), ConfigError> {
+        match self.request {
+            Request::Load => Ok(()),
+            Request::Help => Err(ConfigError::help_requested(self.help())),
+        }
     }
 
     /// A `.env` file. Its values never override variables of the real environment. A missing
@@ -270,6 +344,7 @@ impl<T: Config> Loader<T> {
     }
 
     fn run_now(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
+        self.stop_for_help()?;
         let plan = self.plan();
         let context = self.context();
         let outcomes: Vec<Outcome> = plan
@@ -293,6 +368,7 @@ impl<T: Config> Loader<T> {
     }
 
     async fn run_async(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
+        self.stop_for_help()?;
         let plan = self.plan();
         let context = self.context();
         let outcomes = gather::gather_all(&plan.sources, &context).await;
@@ -382,6 +458,7 @@ impl<T: Config> Loader<T> {
         profile: Option<String>,
         rows: Rows,
     ) -> Result<Assembled<T>, ConfigError> {
+        self.stop_for_help()?; // a `Live` config assembles without `run_now`
         let schema = T::schema();
         let placeholders = Placeholders::for_profile(profile.as_deref());
         let Merged {

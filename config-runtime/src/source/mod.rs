@@ -51,6 +51,7 @@
 //! assert_eq!(app.motd, "${env:HOME}"); // remote data is never resolved against this machine
 //! ```
 
+pub(crate) mod args;
 mod dir;
 mod env;
 pub(crate) mod file;
