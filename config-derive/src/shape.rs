@@ -158,8 +158,11 @@ impl Shape {
             wrappers.push(wrapper);
             current = ungroup(inner);
         }
-        let kind =
-            last_segment_name(current).map_or(LeafKind::Other, |name| LeafKind::from_name(&name));
+        let kind = match non_zero_argument(current) {
+            Some(int) => LeafKind::from_name(&format!("NonZero{int}")),
+            None => last_segment_name(current)
+                .map_or(LeafKind::Other, |name| LeafKind::from_name(&name)),
+        };
         Shape {
             wrappers,
             leaf: current.clone(),
@@ -208,6 +211,22 @@ fn last_segment_name(ty: &Type) -> Option<String> {
         Type::Path(path) if path.qself.is_none() => {
             path.path.segments.last().map(|s| s.ident.to_string())
         }
+        _ => None,
+    }
+}
+
+/// `NonZero<u16>` → `u16`: the generic spelling of `NonZeroU16`.
+fn non_zero_argument(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path.path.segments.last()?;
+    if segment.ident != "NonZero" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) if args.args.len() == 1 => last_segment_name(ungroup(inner)),
         _ => None,
     }
 }
@@ -265,6 +284,11 @@ mod tests {
         };
         assert_eq!((int.name, int.min, int.max), ("NonZeroU16", 0, 65535));
         assert!(matches!(shape("NonZeroUsize").kind, LeafKind::NonZero(_)));
+        assert_eq!(shape("NonZero<u16>").kind, shape("NonZeroU16").kind);
+        assert_eq!(
+            shape("Option<std::num::NonZero<usize>>").kind,
+            shape("NonZeroUsize").kind
+        );
         assert_eq!(shape("NonZeroFoo").kind, LeafKind::Other);
     }
 }

@@ -3,7 +3,7 @@
 
 use config_runtime::{ByteSize, Config, Secret};
 use config_tests::Scratch;
-use std::num::{NonZeroI32, NonZeroU16, NonZeroUsize};
+use std::num::{NonZero, NonZeroI32, NonZeroU16, NonZeroUsize};
 
 #[derive(Config, Debug)]
 #[config(prefix = "Q")]
@@ -27,6 +27,9 @@ struct Limits {
     shards: NonZeroU16,
     /// Clock skew allowed, never zero.
     offset: Option<NonZeroI32>,
+    /// Replicas, in the generic spelling.
+    #[config(default = 3, validate(range(max = 5)))]
+    replicas: NonZero<u32>,
 }
 
 #[test]
@@ -123,6 +126,14 @@ fn range_rules_compare_the_non_zero_value() {
         "{err}"
     );
     assert!(Limits::from_map([("Q_WORKERS", "64")]).is_ok());
+    let err = Limits::from_map([("Q_REPLICAS", "6")]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Q_REPLICAS (environment): must be at most 5, got \"6\""),
+        "{err}"
+    );
+    let limits = Limits::from_map([("Q_REPLICAS", "5")]).unwrap();
+    assert_eq!(limits.replicas.get(), 5);
 }
 
 #[test]

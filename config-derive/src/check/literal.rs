@@ -217,7 +217,6 @@ struct TextBounds<T> {
     /// Both bounds, for messages.
     both: &'static str,
     parse: fn(&str) -> Result<T, String>,
-    show: fn(&T) -> String,
 }
 
 const DURATION_BOUNDS: TextBounds<std::time::Duration> = TextBounds {
@@ -226,7 +225,6 @@ const DURATION_BOUNDS: TextBounds<std::time::Duration> = TextBounds {
     not_text: "a `range` bound on a `Duration` is a duration text: `{name} = \"1s\"`, `{name} = \"1h\"`",
     both: "range(min = \"1s\", max = \"1h\")",
     parse: parse_duration,
-    show: |d| humantime::format_duration(*d).to_string(),
 };
 
 const BYTE_SIZE_BOUNDS: TextBounds<u64> = TextBounds {
@@ -235,7 +233,6 @@ const BYTE_SIZE_BOUNDS: TextBounds<u64> = TextBounds {
     not_text: "a `range` bound on a `ByteSize` is a size text: `{name} = \"1 MB\"`, `{name} = \"1 GiB\"`",
     both: "range(min = \"1 MB\", max = \"1 GiB\")",
     parse: parse_byte_size,
-    show: |bytes| format!("{bytes} bytes"),
 };
 
 fn check_text_range<T: PartialOrd>(
@@ -245,12 +242,13 @@ fn check_text_range<T: PartialOrd>(
     errors: &mut Accumulator,
 ) {
     let what = bounds.what;
-    let mut bound = |expr: &Option<Expr>, name: &str| -> Option<T> {
+    // Each bound with its text as written, which is how a message shows it.
+    let mut bound = |expr: &Option<Expr>, name: &str| -> Option<(T, String)> {
         let expr = expr.as_ref()?;
         match strip(expr) {
             Expr::Lit(lit) => match &lit.lit {
                 Lit::Str(text) => match (bounds.parse)(&text.value()) {
-                    Ok(value) => Some(value),
+                    Ok(value) => Some((value, text.value().trim().to_owned())),
                     Err(detail) => {
                         errors.push(error(
                             text.span(),
@@ -280,15 +278,14 @@ fn check_text_range<T: PartialOrd>(
             format!("`range` needs `min`, `max` or both: `{}`", bounds.both),
         ));
     }
-    if let (Some(low), Some(high), Some(min)) = (min, max, &range.min)
+    if let (Some((low, low_text)), Some((high, high_text)), Some(min)) = (min, max, &range.min)
         && low > high
     {
         errors.push(error(
             super::first_span(min),
             format!(
-                "`range` has `min` greater than `max` ({} > {}): no value can pass; swap them",
-                (bounds.show)(&low),
-                (bounds.show)(&high)
+                "`range` has `min` greater than `max` ({low_text} > {high_text}): no value can \
+                 pass; swap them"
             ),
         ));
     }
