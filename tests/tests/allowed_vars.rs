@@ -73,3 +73,24 @@ fn a_pattern_that_covers_a_field_does_not_hide_it() {
         .unwrap();
     assert_eq!(lemmy.port, 9001);
 }
+
+#[test]
+fn a_dotenv_file_may_hold_them_too() {
+    let scratch = config_tests::Scratch::new();
+    let path = scratch.write(
+        ".env",
+        "LEMMY_CONFIG_LOCATION=/config.hjson\nLEMMY_PORT=9002\n",
+    );
+    let lemmy = Lemmy::loader()
+        .dotenv(&path)
+        .allow_vars(["*_CONFIG_LOCATION"])
+        .load()
+        .unwrap();
+    assert_eq!(lemmy.port, 9002);
+    let err = Lemmy::loader().dotenv(&path).load().unwrap_err();
+    assert!(
+        err.to_string().contains("LEMMY_CONFIG_LOCATION (")
+            && err.to_string().contains(".env line 1): unknown variable"),
+        "{err}"
+    );
+}

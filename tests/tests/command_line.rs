@@ -265,3 +265,13 @@ fn an_argument_that_is_not_utf8_is_named_never_shown() {
     );
     assert!(!shown.contains("stray") && !shown.contains("90"), "{shown}");
 }
+
+#[test]
+fn help_without_a_command_line_names_this_program() {
+    let help = Search::loader().help();
+    let program = std::env::args_os().next().unwrap();
+    let program = std::path::Path::new(&program).file_name().unwrap();
+    let usage = format!("Usage: {} [OPTIONS]", program.to_string_lossy());
+    assert!(help.contains(&usage), "{help}");
+    assert!(help.contains("  -h, --help"), "{help}");
+}
