@@ -236,13 +236,17 @@ Options:
 }
 
 #[test]
-fn help_works_with_an_async_load_too() {
+fn help_stops_an_async_load_and_a_live_config_too() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let err = runtime
         .block_on(Search::loader().args(args(&["--help"])).load_async())
         .unwrap_err();
+    assert!(err.help().is_some_and(|h| h.contains("--redis.port <u16>")));
+    let Err(err) = runtime.block_on(Search::loader().args(args(&["-h"])).watch()) else {
+        panic!("a live config does not start for --help");
+    };
     assert!(err.help().is_some_and(|h| h.contains("--redis.port <u16>")));
 }
 
