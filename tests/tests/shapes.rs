@@ -486,11 +486,15 @@ struct Sync {
 
 #[test]
 fn the_prefix_separator_can_differ_from_the_nesting_one() {
-    let cfg = Atuin::from_map([("ATUIN_SYNC__RECORDS", "true"), ("ATUIN_HOST", "0.0.0.0")]).unwrap();
+    let cfg =
+        Atuin::from_map([("ATUIN_SYNC__RECORDS", "true"), ("ATUIN_HOST", "0.0.0.0")]).unwrap();
     assert!(cfg.sync.records);
     assert_eq!(cfg.host, "0.0.0.0");
     let err = Atuin::from_map([("ATUIN_SYNC__RECORD", "true")]).unwrap_err();
-    assert!(err.to_string().contains("did you mean ATUIN_SYNC__RECORDS"), "{err}");
+    assert!(
+        err.to_string().contains("did you mean ATUIN_SYNC__RECORDS"),
+        "{err}"
+    );
 }
 
 #[test]
