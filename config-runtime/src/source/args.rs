@@ -111,7 +111,27 @@ where
         let flag = format!("--{name}");
         let path = path_of_flag(name);
         let next_is_value = |items: &mut std::iter::Peekable<_>| matches!(items.peek(), Some((_, next)) if !is_flag_like(next));
-        let Some(field) = schema.by_path.get(&path).map(|&i| &schema.fields[i]) else {
+        let field = schema.by_path.get(&path).map(|&i| &schema.fields[i]);
+        if field.is_none() && under_a_node(schema, &path) {
+            // An entry of a map or list (`--sinks.http.uri`): its keys are known only once
+            // every source is read, so the merge checks it.
+            let value = match inline {
+                Some(value) => Some(value),
+                None if next_is_value(&mut items) => {
+                    items.next().and_then(|(_, next)| next.into_string().ok())
+                }
+                None => Some("true".to_owned()),
+            };
+            match value {
+                Some(value) => parsed.flags.flags.push(Flag { flag, path, value }),
+                None => {
+                    let message = "the value is not valid UTF-8".to_owned();
+                    parsed.flags.problem(flag, message);
+                }
+            }
+            continue;
+        }
+        let Some(field) = field else {
             // Its value, if it has one, belongs to it: not a second error.
             if inline.is_none() && next_is_value(&mut items) {
                 items.next();
@@ -147,6 +167,15 @@ where
         parsed.flags.flags.push(Flag { flag, path, value });
     }
     parsed
+}
+
+/// Whether `path` lies inside a map, list or optional section (`sinks.http.uri`,
+/// `data_dirs[0].path`).
+fn under_a_node(schema: &Schema, path: &str) -> bool {
+    schema.nodes.iter().any(|node| {
+        path.strip_prefix(node.path.as_str())
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    })
 }
 
 /// `--name`: what cannot be a flag's value when it follows a flag (write `--name=--x`).
