@@ -24,6 +24,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("json", json),
     ("values", values),
     ("load", load),
+    ("shapes", shapes),
 ];
 
 /// The body of the target called `name`.
@@ -438,6 +439,97 @@ pub fn load(data: &[u8]) {
             outputs.push(format!("{explain:?}"));
         }
         Err(error) => outputs.push(format!("{error} {error:?}")),
+    }
+    for output in outputs {
+        assert!(
+            !output.to_ascii_lowercase().contains(CANARY),
+            "a secret leaked: {output}"
+        );
+    }
+}
+
+/// A config with every shape a load expands: a map of tagged sections holding a secret, a
+/// list of sections, an optional section and a map of values.
+#[derive(Config, Debug)]
+#[config(prefix = "SH", env_separator = "__")]
+#[allow(dead_code)]
+pub struct Shaped {
+    #[config(nested)]
+    sinks: std::collections::BTreeMap<String, ShapedSink>,
+    #[config(nested)]
+    dirs: Vec<ShapedDir>,
+    #[config(nested)]
+    tls: Option<ShapedDir>,
+    #[config(default = "", validate(max_len = 8))]
+    labels: std::collections::HashMap<String, String>,
+    #[config(default = 3)]
+    retries: Option<u8>,
+}
+
+/// A tagged section of [`Shaped`].
+#[derive(Config, Debug)]
+#[config(tag = "type", rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ShapedSink {
+    Http(ShapedHttp),
+    Null,
+}
+
+/// The `http` variant of [`ShapedSink`].
+#[derive(Config, Debug)]
+#[allow(dead_code)]
+pub struct ShapedHttp {
+    uri: url::Url,
+    #[config(validate(min_len = 40))]
+    token: Secret<String>,
+}
+
+/// An item of [`Shaped`]'s list.
+#[derive(Config, Debug)]
+#[allow(dead_code)]
+pub struct ShapedDir {
+    path: PathBuf,
+    #[config(default = 1, validate(range(min = 1, max = 9)))]
+    weight: u8,
+}
+
+/// Arbitrary variables (one `KEY=VALUE` per line) over a map entry that holds the canary as
+/// a secret: whatever the input makes of the maps, lists and variants, the canary never shows
+/// in an error, a warning, the explain report or `Debug` of the config.
+pub fn shapes(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let lower = text.to_ascii_lowercase();
+    if lower.contains(CANARY) || lower.contains("file:") {
+        return;
+    }
+    let mut vars = vec![
+        ("SH__SINKS__A__TYPE".to_owned(), "http".to_owned()),
+        ("SH__SINKS__A__TOKEN".to_owned(), CANARY.to_owned()),
+    ];
+    vars.extend(
+        text.split('\n')
+            .filter_map(|line| line.split_once('='))
+            .map(|(key, value)| {
+                let value = if key.ends_with("TOKEN") {
+                    format!("{CANARY}{value}")
+                } else {
+                    value.to_owned()
+                };
+                (key.to_owned(), value)
+            }),
+    );
+    let mut outputs = Vec::new();
+    match Shaped::from_map(vars.iter().cloned()) {
+        Ok(config) => outputs.push(format!("{config:?}")),
+        Err(error) => {
+            outputs.push(format!("{error} {error:?}"));
+            outputs.extend(error.warnings().iter().map(ToString::to_string));
+        }
+    }
+    if let Ok(explain) = Shaped::loader().vars(vars).explain() {
+        outputs.push(format!("{explain} {explain:?}"));
     }
     for output in outputs {
         assert!(
