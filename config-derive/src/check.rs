@@ -12,7 +12,7 @@ use crate::attr::{ContainerAttrs, DefaultValue, FieldAttrs, Rules, VariantAttrs}
 use crate::shape::{LeafKind, Shape};
 use crate::tokens;
 
-pub use literal::parse_duration;
+pub use literal::{parse_byte_size, parse_duration};
 pub use names::env_names;
 
 /// An error at `span`.
@@ -346,10 +346,11 @@ fn check_leaf(attrs: &FieldAttrs, shape: &Shape, errors: &mut Accumulator) {
         }
         return;
     }
-    if let Some(default) = &attrs.default
-        && let DefaultValue::Raw(text) = &default.value
-    {
-        literal::check_default(text, shape, errors);
+    if let Some(default) = &attrs.default {
+        match &default.value {
+            DefaultValue::Raw(text) => literal::check_default(text, shape, errors),
+            DefaultValue::Expr(expr) => literal::check_default_expr(expr, shape, errors),
+        }
     }
     if let Some(env) = &attrs.env {
         names::check_variable(&env.value, "env", errors);
@@ -389,7 +390,14 @@ fn check_rules(rules: &Rules, key: Span, shape: &Shape, errors: &mut Accumulator
         found.push(fit(
             "range",
             range.key,
-            kind.is_number() || matches!(kind, LeafKind::Other | LeafKind::Duration),
+            kind.is_number()
+                || matches!(
+                    kind,
+                    LeafKind::Other
+                        | LeafKind::Duration
+                        | LeafKind::ByteSize
+                        | LeafKind::NonZero(_)
+                ),
             why,
         ));
         literal::check_range(&range.value, range.key, kind, errors);

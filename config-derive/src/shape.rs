@@ -43,6 +43,11 @@ pub enum LeafKind {
     Url,
     /// `Duration`.
     Duration,
+    /// `ByteSize` (`"100 MB"`, `"1MiB"`, whole bytes).
+    ByteSize,
+    /// `NonZeroU8` .. `NonZeroUsize`, `NonZeroI8` .. `NonZeroIsize`: the bounds of the plain
+    /// integer; zero is refused on top.
+    NonZero(IntKind),
     /// `IpAddr`, `Ipv4Addr`, `Ipv6Addr`, `SocketAddr`, `SocketAddrV4`, `SocketAddrV6`: the name.
     Address(&'static str),
     /// Anything else (user types through `ConfigValue`): the runtime's traits decide.
@@ -63,6 +68,14 @@ pub struct IntKind {
 impl LeafKind {
     fn from_name(name: &str) -> Self {
         let int = |name, min: i128, max: i128| LeafKind::Int(IntKind { name, min, max });
+        if let Some(plain) = name.strip_prefix("NonZero") {
+            let plain = plain.to_ascii_lowercase();
+            if let (LeafKind::Int(int), Some(name)) =
+                (LeafKind::from_name(&plain), non_zero_name(&plain))
+            {
+                return LeafKind::NonZero(IntKind { name, ..int });
+            }
+        }
         match name {
             "i8" => int("i8", i8::MIN.into(), i8::MAX.into()),
             "i16" => int("i16", i16::MIN.into(), i16::MAX.into()),
@@ -80,6 +93,7 @@ impl LeafKind {
             "PathBuf" => LeafKind::Path,
             "Url" => LeafKind::Url,
             "Duration" => LeafKind::Duration,
+            "ByteSize" => LeafKind::ByteSize,
             "IpAddr" => LeafKind::Address("IpAddr"),
             "Ipv4Addr" => LeafKind::Address("Ipv4Addr"),
             "Ipv6Addr" => LeafKind::Address("Ipv6Addr"),
@@ -94,6 +108,25 @@ impl LeafKind {
     pub fn is_number(self) -> bool {
         matches!(self, LeafKind::Int(_) | LeafKind::Float)
     }
+}
+
+/// `u16` → `NonZeroU16`, for messages.
+fn non_zero_name(int: &str) -> Option<&'static str> {
+    Some(match int {
+        "i8" => "NonZeroI8",
+        "i16" => "NonZeroI16",
+        "i32" => "NonZeroI32",
+        "i64" => "NonZeroI64",
+        "i128" => "NonZeroI128",
+        "isize" => "NonZeroIsize",
+        "u8" => "NonZeroU8",
+        "u16" => "NonZeroU16",
+        "u32" => "NonZeroU32",
+        "u64" => "NonZeroU64",
+        "u128" => "NonZeroU128",
+        "usize" => "NonZeroUsize",
+        _ => return None,
+    })
 }
 
 /// A field type taken apart: `Option<Secret<String>>` is wrappers `[Option, Secret]`, leaf `String`.
@@ -116,8 +149,11 @@ impl Shape {
             wrappers.push(wrapper);
             current = ungroup(inner);
         }
-        let kind =
-            last_segment_name(current).map_or(LeafKind::Other, |name| LeafKind::from_name(&name));
+        let kind = match non_zero_argument(current) {
+            Some(int) => LeafKind::from_name(&format!("NonZero{int}")),
+            None => last_segment_name(current)
+                .map_or(LeafKind::Other, |name| LeafKind::from_name(&name)),
+        };
         Shape {
             wrappers,
             leaf: current.clone(),
@@ -166,6 +202,22 @@ fn last_segment_name(ty: &Type) -> Option<String> {
         Type::Path(path) if path.qself.is_none() => {
             path.path.segments.last().map(|s| s.ident.to_string())
         }
+        _ => None,
+    }
+}
+
+/// `NonZero<u16>` → `u16`: the generic spelling of `NonZeroU16`.
+fn non_zero_argument(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path.path.segments.last()?;
+    if segment.ident != "NonZero" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) if args.args.len() == 1 => last_segment_name(ungroup(inner)),
         _ => None,
     }
 }
@@ -262,5 +314,17 @@ mod tests {
         assert_eq!(shape("url::Url").kind, LeafKind::Url);
         assert_eq!(shape("std::time::Duration").kind, LeafKind::Duration);
         assert_eq!(shape("MyLevel").kind, LeafKind::Other);
+        assert_eq!(shape("config_runtime::ByteSize").kind, LeafKind::ByteSize);
+        let LeafKind::NonZero(int) = shape("std::num::NonZeroU16").kind else {
+            panic!("NonZeroU16 is a non-zero integer")
+        };
+        assert_eq!((int.name, int.min, int.max), ("NonZeroU16", 0, 65535));
+        assert!(matches!(shape("NonZeroUsize").kind, LeafKind::NonZero(_)));
+        assert_eq!(shape("NonZero<u16>").kind, shape("NonZeroU16").kind);
+        assert_eq!(
+            shape("Option<std::num::NonZero<usize>>").kind,
+            shape("NonZeroUsize").kind
+        );
+        assert_eq!(shape("NonZeroFoo").kind, LeafKind::Other);
     }
 }

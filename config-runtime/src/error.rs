@@ -24,6 +24,8 @@ use crate::warning::Warning;
 pub struct ConfigError {
     errors: Vec<FieldError>,
     warnings: Vec<Warning>,
+    /// The help text, when the load stopped for `--help`.
+    help: Option<String>,
 }
 
 impl ConfigError {
@@ -37,7 +39,43 @@ impl ConfigError {
         for warning in &mut warnings {
             warning.for_each_text(mask_in_place);
         }
-        ConfigError { errors, warnings }
+        ConfigError {
+            errors,
+            warnings,
+            help: None,
+        }
+    }
+
+    /// A load that stopped because `--help` (or `-h`) was among the command-line flags.
+    pub(crate) fn help_requested(text: String) -> Self {
+        ConfigError {
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            help: Some(text),
+        }
+    }
+
+    /// The flags' help text, when the load stopped because `--help` (or `-h`) was among
+    /// `Loader::args`; then [`errors`](Self::errors) is empty and `Display` shows the help
+    /// alone. An application prints it and exits with success:
+    ///
+    /// ```no_run
+    /// # #[derive(config_runtime::Config)] struct App { port: u16 }
+    /// use config_runtime::Config;
+    /// let app = match App::loader().env().args(std::env::args_os()).load() {
+    ///     Ok(app) => app,
+    ///     Err(e) if e.help().is_some() => {
+    ///         print!("{e}");
+    ///         std::process::exit(0)
+    ///     }
+    ///     Err(e) => {
+    ///         eprintln!("{e}");
+    ///         std::process::exit(2)
+    ///     }
+    /// };
+    /// ```
+    pub fn help(&self) -> Option<&str> {
+        self.help.as_deref()
     }
 
     /// A `Live` config's watch task is gone (it ended with a panic): nothing can be reloaded.
@@ -280,6 +318,9 @@ pub(crate) fn escape_controls(text: &str) -> Cow<'_, str> {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(help) = &self.help {
+            return f.write_str(help);
+        }
         let count = self.errors.len();
         writeln!(
             f,

@@ -51,6 +51,7 @@ mod env_example;
 mod error;
 mod explain;
 mod format;
+mod help;
 #[cfg(feature = "live")]
 pub mod live;
 mod loader;
@@ -63,6 +64,7 @@ mod secret;
 pub mod source;
 mod suggest;
 mod value;
+mod var_pattern;
 mod warning;
 
 #[doc(hidden)]
@@ -71,6 +73,7 @@ pub mod __private;
 
 pub use error::{ConfigError, ErrorKind, FieldError, Subject, UnknownName};
 pub use explain::{Explain, ExplainRow};
+pub use format::Format;
 pub use loader::Loader;
 pub use origin::Origin;
 pub use provider::{
@@ -83,6 +86,30 @@ pub use schema::{
 };
 pub use secret::{REDACTED, Secret};
 pub use value::{ConfigValue, RawValue, ValueError, ValueKind};
+
+/// A number of bytes, read from `"100 MB"`, `"1MiB"`, `"1M"` or whole bytes (`"512"`).
+///
+/// A bare unit letter is decimal: `1M` is `1 MB` (1 000 000 bytes), as the `bytesize` crate,
+/// Kubernetes and Garage read it; write `1Mi` or `1MiB` for 1 048 576 bytes. Units ignore
+/// case. This is the `bytesize` crate's type: its constructors (`ByteSize::mib(1)`), `as_u64`
+/// and arithmetic are yours to use.
+///
+/// ```
+/// use config_runtime::{ByteSize, Config};
+///
+/// #[derive(Config, Debug)]
+/// struct Limits {
+///     /// Largest request body.
+///     #[config(default = "100 MB", validate(range(min = "1 KiB", max = "1 GiB")))]
+///     max_payload: ByteSize,
+/// }
+///
+/// let limits = Limits::from_map([("MAX_PAYLOAD", "1M")]).unwrap();
+/// assert_eq!(limits.max_payload, ByteSize::mb(1));
+/// let err = Limits::from_map([("MAX_PAYLOAD", "2GiB")]).unwrap_err();
+/// assert!(err.to_string().contains("must be in 1 KiB..=1 GiB, got \"2 GiB\""), "{err}");
+/// ```
+pub use bytesize::ByteSize;
 pub use warning::Warning;
 
 /// Derives [`Config`] for a struct with named fields.

@@ -38,6 +38,20 @@ pub enum Origin {
     },
     /// An explicit `.set(key, value)` on the loader.
     Override,
+    /// A document given as text (`Loader::string`), e.g. a default file built in with
+    /// `include_str!`.
+    Text {
+        /// The name given with `Loader::string_named`, or `embedded TOML`/`YAML`/`JSON`.
+        name: String,
+        /// 1-based line of the key, when the format reports it.
+        line: Option<u32>,
+    },
+    /// The command line (`Loader::args`).
+    Arg {
+        /// The flag as it was written, without its value (`--redis.port`), or `argument 3`
+        /// for an argument that is not a flag.
+        flag: String,
+    },
     /// One key of a remote source (`.source(..)`): etcd and the like.
     Remote {
         /// The source, as it describes itself (`etcd /app/`).
@@ -60,6 +74,12 @@ impl fmt::Display for Origin {
             Origin::Env { .. } => f.write_str("environment"),
             Origin::Dir { path } => write!(f, "file {}", path.display()),
             Origin::Override => f.write_str("override"),
+            Origin::Text {
+                name,
+                line: Some(line),
+            } => write!(f, "{name} line {line}"),
+            Origin::Text { name, line: None } => f.write_str(name),
+            Origin::Arg { flag } => write!(f, "command line {flag}"),
             Origin::Remote {
                 source,
                 key: Some(key),

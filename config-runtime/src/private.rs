@@ -5,6 +5,8 @@ pub use crate::describe::{Describe, LeafSpec, ValueElement, schema_of};
 pub use crate::rules::{AsText, Checks, Exposure, Got, HasLen, Inner, Violation};
 pub use crate::schema::{DefaultSpec, Separators, UnknownKeys, Variant};
 pub use crate::value::serde_enum::{parse_serde_enum, serde_enum_expected, serde_enum_variants};
+pub use crate::value::{NonZeroInt, non_zero_bound};
+pub use bytesize::ByteSize;
 pub use regex::Regex;
 pub use serde;
 pub use std::borrow::Cow;
@@ -14,7 +16,8 @@ pub use std::time::Duration;
 /// The `validate(..)` rules, each a function of the value (and the rule's arguments).
 pub mod rules {
     pub use crate::rules::{
-        custom, duration_range, max_len, min_len, non_empty, one_of, pattern, range, url_scheme,
+        byte_size_range, custom, duration_range, max_len, min_len, non_empty, one_of, pattern,
+        range, url_scheme,
     };
 }
 

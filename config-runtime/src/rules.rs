@@ -217,6 +217,21 @@ pub fn duration_range(
     Err(Violation::new(requirement, Got::Value(show(value))))
 }
 
+/// `range(min = "1 MB", max = "1 GiB")` on a [`ByteSize`](bytesize::ByteSize), both bounds
+/// inclusive; sizes are shown exactly, in the unit they divide (`100 MB`, not `95.4 MiB`).
+pub fn byte_size_range(
+    value: &bytesize::ByteSize,
+    min: Option<bytesize::ByteSize>,
+    max: Option<bytesize::ByteSize>,
+) -> Result<(), Violation> {
+    if within(value, min.as_ref(), max.as_ref()) {
+        return Ok(());
+    }
+    let show = |size: &bytesize::ByteSize| crate::value::exact_byte_size(*size);
+    let requirement = bounds_requirement(min.as_ref(), max.as_ref(), show);
+    Err(Violation::new(requirement, Got::Value(show(value))))
+}
+
 /// Whether `value` is within the bounds; a value that does not compare with a bound is not.
 fn within<T: PartialOrd>(value: &T, min: Option<&T>, max: Option<&T>) -> bool {
     use std::cmp::Ordering::{Greater, Less};
@@ -375,6 +390,23 @@ mod tests {
         );
         let v = duration_range(&Duration::from_secs(7200), None, Some(max)).unwrap_err();
         assert_eq!(v.message(Exposure::Plain), "must be at most 1h, got \"2h\"");
+    }
+
+    #[test]
+    fn byte_sizes_are_bounded_and_shown_exactly() {
+        use bytesize::ByteSize;
+        let (min, max) = (Some(ByteSize::mb(1)), Some(ByteSize::gib(1)));
+        assert!(byte_size_range(&ByteSize::mb(100), min, max).is_ok());
+        let v = byte_size_range(&ByteSize::kb(5), min, max).unwrap_err();
+        assert_eq!(
+            v.message(Exposure::Plain),
+            "must be in 1 MB..=1 GiB, got \"5 kB\""
+        );
+        let v = byte_size_range(&ByteSize::gb(2), None, max).unwrap_err();
+        assert_eq!(
+            v.message(Exposure::Secret),
+            "must be at most 1 GiB (value not shown: secret)"
+        );
     }
 
     #[test]

@@ -13,6 +13,12 @@ use std::time::Duration;
 
 use crate::secret::Secret;
 
+mod byte_size;
+mod non_zero;
+
+pub(crate) use byte_size::exact as exact_byte_size;
+pub use non_zero::{NonZeroInt, non_zero_bound};
+
 /// A value as a source gave it, before it is parsed by the field's type.
 #[derive(Clone, PartialEq, Eq)]
 pub enum RawValue {
@@ -87,8 +93,9 @@ pub enum ValueKind {
 
 /// A type a configuration field can have.
 ///
-/// Implemented for `bool`, all integers and floats, `String`, `PathBuf`, [`url::Url`],
-/// [`Duration`], [`IpAddr`], [`SocketAddr`], and the wrappers `Option<T>`, `Vec<T>` and
+/// Implemented for `bool`, all integers and floats, the `NonZero*` integers, `String`,
+/// `PathBuf`, [`url::Url`], [`Duration`], [`ByteSize`](crate::ByteSize), [`IpAddr`],
+/// [`SocketAddr`], and the wrappers `Option<T>`, `Vec<T>` and
 /// [`Secret<T>`]. For your own types, implement it, or opt in with one line:
 ///
 /// - [`impl_from_str!`](crate::impl_from_str) for any type with a `FromStr` impl;

@@ -486,11 +486,15 @@ struct Sync {
 
 #[test]
 fn the_prefix_separator_can_differ_from_the_nesting_one() {
-    let cfg = Atuin::from_map([("ATUIN_SYNC__RECORDS", "true"), ("ATUIN_HOST", "0.0.0.0")]).unwrap();
+    let cfg =
+        Atuin::from_map([("ATUIN_SYNC__RECORDS", "true"), ("ATUIN_HOST", "0.0.0.0")]).unwrap();
     assert!(cfg.sync.records);
     assert_eq!(cfg.host, "0.0.0.0");
     let err = Atuin::from_map([("ATUIN_SYNC__RECORD", "true")]).unwrap_err();
-    assert!(err.to_string().contains("did you mean ATUIN_SYNC__RECORDS"), "{err}");
+    assert!(
+        err.to_string().contains("did you mean ATUIN_SYNC__RECORDS"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -506,4 +510,32 @@ fn bad_shapes_are_reported_against_the_node() {
     let path = write("scalar-list.toml", "data_dirs = [\"/a\"]\n");
     let err = Settings::loader().file(&path).load().unwrap_err();
     assert!(err.to_string().contains("data_dirs[0]"), "{err}");
+}
+
+#[test]
+fn flags_and_embedded_text_reach_entries() {
+    let defaults = "sinks:\n  http:\n    type: http\n    uri: https://default.example/\n";
+    let cfg = Settings::loader()
+        .string(defaults, config_runtime::Format::Yaml)
+        .args([
+            "app",
+            "--sinks.http.uri=https://flag.example/",
+            "--data-dirs[0].path",
+            "/flag",
+            "--service.http-port",
+            "7002",
+        ])
+        .load()
+        .unwrap();
+    assert!(
+        matches!(&cfg.sinks["http"], Sink::Http(h) if h.uri.as_str() == "https://flag.example/")
+    );
+    assert_eq!(cfg.data_dirs[0].path, std::path::PathBuf::from("/flag"));
+    assert_eq!(cfg.service.http_port, 7002);
+
+    let err = Settings::loader()
+        .args(["app", "--sinks.http.type=http", "--sinks.http.urii", "x"])
+        .load()
+        .unwrap_err();
+    assert!(err.to_string().contains("--sinks.http.urii"), "{err}");
 }

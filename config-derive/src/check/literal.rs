@@ -40,6 +40,21 @@ pub fn check_default(text: &LitStr, shape: &Shape, errors: &mut Accumulator) {
     }
 }
 
+/// A number default of a `NonZero*` field (`default = 4`) becomes a value of that type; a
+/// literal `0` cannot.
+pub fn check_default_expr(expr: &Expr, shape: &Shape, errors: &mut Accumulator) {
+    if let LeafKind::NonZero(int) = shape.kind
+        && number(expr) == Some(0.0)
+    {
+        let message = format!(
+            "`default = 0`: a `{}` is never 0; name a non-zero number, or declare the plain \
+             integer type if 0 is valid",
+            int.name
+        );
+        errors.push(error(super::first_span(expr), message));
+    }
+}
+
 /// Why a default text is not a value of the field's type.
 struct Problem {
     message: String,
@@ -65,6 +80,23 @@ fn parse_problem(text: &str, kind: LeafKind) -> Option<Problem> {
                 Some("write the number itself, e.g. `default = 8080`"),
             ),
         },
+        LeafKind::NonZero(int) => match text.parse::<i128>() {
+            Ok(0) => problem(
+                format!("0 is not a value of `{}`", int.name),
+                Some("name a non-zero number, or declare the plain integer type if 0 is valid"),
+            ),
+            Ok(_) => parse_problem(text, LeafKind::Int(int)),
+            Err(_) => problem(
+                format!("{text:?} is not an integer (`{}`)", int.name),
+                Some("write the number itself, e.g. `default = 4`"),
+            ),
+        },
+        LeafKind::ByteSize => parse_byte_size(text).err().and_then(|detail| {
+            problem(
+                format!("{text:?} is not a byte size ({detail})"),
+                Some(BYTE_SIZE_HINT),
+            )
+        }),
         LeafKind::Float if text.parse::<f64>().is_err() => problem(
             format!("{text:?} is not a number"),
             Some("write the number itself, e.g. `default = 0.5`"),
@@ -121,12 +153,35 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|e| e.to_string())
 }
 
+const BYTE_SIZE_HINT: &str = "write a size like \"100 MB\", \"64 KiB\", \"1M\", or whole bytes";
+
+/// A byte size as the runtime parses it (the `bytesize` crate, a size past `u64::MAX` refused).
+pub fn parse_byte_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let size: bytesize::ByteSize = text
+        .parse()
+        .map_err(|_| "expected a number and a unit such as MB, MiB or M".to_owned())?;
+    if size.as_u64() == u64::MAX && text.parse::<u64>() != Ok(u64::MAX) {
+        return Err("larger than 16 EiB".to_owned());
+    }
+    Ok(size.as_u64())
+}
+
 /// `range` needs a bound, and `min` must not exceed `max`. On a `Duration` each literal
-/// bound is a duration text (`min = "1s"`).
+/// bound is a duration text (`min = "1s"`), on a `ByteSize` a size text (`min = "1 MB"`); on
+/// a `NonZero*` integer no bound is 0.
 pub fn check_range(range: &Range, key: Span, kind: LeafKind, errors: &mut Accumulator) {
-    if kind == LeafKind::Duration {
-        check_duration_range(range, key, errors);
-        return;
+    match kind {
+        LeafKind::Duration => {
+            check_text_range(range, key, &DURATION_BOUNDS, errors);
+            return;
+        }
+        LeafKind::ByteSize => {
+            check_text_range(range, key, &BYTE_SIZE_BOUNDS, errors);
+            return;
+        }
+        LeafKind::NonZero(int) => check_non_zero_bounds(range, int.name, errors),
+        _ => {}
     }
     match (&range.min, &range.max) {
         (None, None) => errors.push(error(
@@ -151,31 +206,63 @@ pub fn check_range(range: &Range, key: Span, kind: LeafKind, errors: &mut Accumu
     }
 }
 
-fn check_duration_range(range: &Range, key: Span, errors: &mut Accumulator) {
-    let mut bound = |expr: &Option<Expr>, name: &str| -> Option<std::time::Duration> {
+/// How the bounds of a type whose bounds are texts are read and shown.
+struct TextBounds<T> {
+    /// The type, for messages: "a duration".
+    what: &'static str,
+    /// How to write one, for messages.
+    write: &'static str,
+    /// The message for a bound that is a literal but not a text (`{name}`: `min` or `max`).
+    not_text: &'static str,
+    /// Both bounds, for messages.
+    both: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+}
+
+const DURATION_BOUNDS: TextBounds<std::time::Duration> = TextBounds {
+    what: "a duration",
+    write: "write a duration like \"30s\", \"5m\" or \"1h 30m\"",
+    not_text: "a `range` bound on a `Duration` is a duration text: `{name} = \"1s\"`, `{name} = \"1h\"`",
+    both: "range(min = \"1s\", max = \"1h\")",
+    parse: parse_duration,
+};
+
+const BYTE_SIZE_BOUNDS: TextBounds<u64> = TextBounds {
+    what: "a byte size",
+    write: BYTE_SIZE_HINT,
+    not_text: "a `range` bound on a `ByteSize` is a size text: `{name} = \"1 MB\"`, `{name} = \"1 GiB\"`",
+    both: "range(min = \"1 MB\", max = \"1 GiB\")",
+    parse: parse_byte_size,
+};
+
+fn check_text_range<T: PartialOrd>(
+    range: &Range,
+    key: Span,
+    bounds: &TextBounds<T>,
+    errors: &mut Accumulator,
+) {
+    let what = bounds.what;
+    // Each bound with its text as written, which is how a message shows it.
+    let mut bound = |expr: &Option<Expr>, name: &str| -> Option<(T, String)> {
         let expr = expr.as_ref()?;
         match strip(expr) {
             Expr::Lit(lit) => match &lit.lit {
-                Lit::Str(text) => match parse_duration(&text.value()) {
-                    Ok(duration) => Some(duration),
+                Lit::Str(text) => match (bounds.parse)(&text.value()) {
+                    Ok(value) => Some((value, text.value().trim().to_owned())),
                     Err(detail) => {
                         errors.push(error(
                             text.span(),
                             format!(
-                                "`{name} = {:?}` is not a duration ({detail}); write a duration like \"30s\", \"5m\" or \"1h 30m\"",
-                                text.value()
+                                "`{name} = {:?}` is not {what} ({detail}); {}",
+                                text.value(),
+                                bounds.write
                             ),
                         ));
                         None
                     }
                 },
                 other => {
-                    errors.push(error(
-                        other.span(),
-                        format!(
-                            "a `range` bound on a `Duration` is a duration text: `{name} = \"1s\"`, `{name} = \"1h\"`"
-                        ),
-                    ));
+                    errors.push(error(other.span(), bounds.not_text.replace("{name}", name)));
                     None
                 }
             },
@@ -188,20 +275,36 @@ fn check_duration_range(range: &Range, key: Span, errors: &mut Accumulator) {
     if range.min.is_none() && range.max.is_none() {
         errors.push(error(
             key,
-            "`range` needs `min`, `max` or both: `range(min = \"1s\", max = \"1h\")`",
+            format!("`range` needs `min`, `max` or both: `{}`", bounds.both),
         ));
     }
-    if let (Some(low), Some(high), Some(min)) = (min, max, &range.min)
+    if let (Some((low, low_text)), Some((high, high_text)), Some(min)) = (min, max, &range.min)
         && low > high
     {
         errors.push(error(
             super::first_span(min),
             format!(
-                "`range` has `min` greater than `max` ({} > {}): no value can pass; swap them",
-                humantime::format_duration(low),
-                humantime::format_duration(high)
+                "`range` has `min` greater than `max` ({low_text} > {high_text}): no value can \
+                 pass; swap them"
             ),
         ));
+    }
+}
+
+/// A literal `0` bound on a `NonZero*` field is not a value of the type.
+fn check_non_zero_bounds(range: &Range, type_name: &str, errors: &mut Accumulator) {
+    for (bound, name) in [(&range.min, "min"), (&range.max, "max")] {
+        if let Some(expr) = bound
+            && number(expr) == Some(0.0)
+        {
+            errors.push(error(
+                super::first_span(expr),
+                format!(
+                    "`{name} = 0`: a `{type_name}` is never 0; bound it from 1 (`{name} = 1`), \
+                     or drop the bound"
+                ),
+            ));
+        }
     }
 }
 
@@ -268,6 +371,21 @@ mod tests {
         assert!(parse_problem("0.0.0.0", kind("SocketAddr")).is_some());
         assert!(parse_problem("", kind("PathBuf")).is_some());
         assert!(parse_problem("/etc", kind("PathBuf")).is_none());
+    }
+
+    #[test]
+    fn judges_byte_size_and_non_zero_texts() {
+        assert!(parse_problem("100 MB", kind("ByteSize")).is_none());
+        assert!(parse_problem("1M", kind("config_runtime::ByteSize")).is_none());
+        assert!(parse_problem("512", kind("ByteSize")).is_none());
+        assert!(parse_problem("lots", kind("ByteSize")).is_some());
+        assert!(parse_problem("20 EiB", kind("ByteSize")).is_some());
+        assert_eq!(parse_byte_size("1MiB"), Ok(1 << 20));
+        assert!(parse_problem("4", kind("NonZeroUsize")).is_none());
+        let zero = parse_problem("0", kind("std::num::NonZeroU16")).unwrap();
+        assert_eq!(zero.message, "0 is not a value of `NonZeroU16`");
+        assert!(parse_problem("256", kind("NonZeroU8")).is_some());
+        assert!(parse_problem("-1", kind("NonZeroI8")).is_none());
     }
 
     #[test]

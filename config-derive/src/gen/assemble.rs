@@ -101,7 +101,17 @@ fn default_fn(ty: &syn::Type, leaf: &Leaf) -> TokenStream {
             quote!(::core::option::Option::Some(|| -> #ty #body))
         }
         Default::Expr { expr, .. } => {
-            let body = quote_spanned!(expr.span()=> { #expr });
+            // `default = 4` on a `NonZeroUsize` reads as it is written (0 is refused by the checks).
+            let is_number = matches!(expr, Expr::Lit(lit) if matches!(lit.lit, Lit::Int(_)))
+                || matches!(expr, Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)));
+            let body = if matches!(leaf.shape.kind, LeafKind::NonZero(_))
+                && leaf.shape.wrappers.is_empty()
+                && is_number
+            {
+                quote_spanned!(expr.span()=> { _config::__private::non_zero_bound(#expr) })
+            } else {
+                quote_spanned!(expr.span()=> { #expr })
+            };
             quote!(::core::option::Option::Some(|| -> #ty #body))
         }
         Default::None | Default::Raw(_) => quote!(::core::option::Option::None),
@@ -154,10 +164,10 @@ fn rule_call(rule: &Rule, kind: LeafKind) -> TokenStream {
                 None => quote!(::core::option::Option::None),
             };
             let (min, max) = (bound(min), bound(max));
-            if kind == LeafKind::Duration {
-                quote!(#rules::duration_range(__v, #min, #max))
-            } else {
-                quote!(#rules::range(__v, #min, #max))
+            match kind {
+                LeafKind::Duration => quote!(#rules::duration_range(__v, #min, #max)),
+                LeafKind::ByteSize => quote!(#rules::byte_size_range(__v, #min, #max)),
+                _ => quote!(#rules::range(__v, #min, #max)),
             }
         }
         Rule::MinLen(n) => quote!(#rules::min_len(__v, #n)),
@@ -174,8 +184,9 @@ fn rule_call(rule: &Rule, kind: LeafKind) -> TokenStream {
 }
 
 /// A bound as Rust code. On a float field an integer literal becomes a float literal, so
-/// `range(min = 1)` works on an `f64` as it reads; on a `Duration` a text (checked to parse)
-/// becomes the duration it names.
+/// `range(min = 1)` works on an `f64` as it reads; on a `Duration` or a `ByteSize` a text
+/// (checked to parse) becomes the duration or size it names; on a `NonZero*` integer a plain
+/// number becomes a bound of that type.
 fn bound_expr(expr: &Expr, kind: LeafKind) -> TokenStream {
     if kind == LeafKind::Duration
         && let Expr::Lit(lit) = expr
@@ -184,6 +195,16 @@ fn bound_expr(expr: &Expr, kind: LeafKind) -> TokenStream {
     {
         let (secs, nanos) = (duration.as_secs(), duration.subsec_nanos());
         return quote_spanned!(text.span()=> _config::__private::Duration::new(#secs, #nanos));
+    }
+    if kind == LeafKind::ByteSize
+        && let Expr::Lit(lit) = expr
+        && let Lit::Str(text) = &lit.lit
+        && let Ok(bytes) = crate::check::parse_byte_size(&text.value())
+    {
+        return quote_spanned!(text.span()=> _config::__private::ByteSize::b(#bytes));
+    }
+    if let LeafKind::NonZero(_) = kind {
+        return quote!(_config::__private::non_zero_bound(#expr));
     }
     if kind == LeafKind::Float {
         match expr {

@@ -44,11 +44,16 @@ pub struct Located<T> {
     pub line: Option<u32>,
 }
 
-/// A file format, chosen by extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
+/// A document format: what a file's extension names, or what the text given to
+/// `Loader::string` is written in. Every source of a format is read by the same parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// TOML (feature `toml`, on by default).
     Toml,
+    /// YAML (feature `yaml`, on by default).
     Yaml,
+    /// JSON.
     Json,
 }
 
@@ -64,7 +69,7 @@ impl fmt::Display for Format {
 
 impl Format {
     /// `.toml`, `.yaml`/`.yml`, `.json`.
-    pub fn from_path(path: &Path) -> Option<Format> {
+    pub(crate) fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "toml" => Some(Format::Toml),
             "yaml" | "yml" => Some(Format::Yaml),

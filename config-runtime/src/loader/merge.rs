@@ -479,7 +479,7 @@ impl<'s> State<'s> {
         let is_prefixed = name.len() > prefix.len()
             && name.starts_with(prefix)
             && name.as_bytes()[prefix.len()] == b'_';
-        if !is_prefixed || self.ignored_vars.contains(&name) {
+        if !is_prefixed || crate::var_pattern::any_matches(self.ignored_vars, name) {
             return;
         }
         match self.schema.unknown_policy(None, Some(name)) {
@@ -604,6 +604,10 @@ fn at_line(whole: &Origin, line: Option<u32>) -> Origin {
     match whole {
         Origin::File { path, .. } => Origin::File {
             path: path.clone(),
+            line,
+        },
+        Origin::Text { name, .. } => Origin::Text {
+            name: name.clone(),
             line,
         },
         other => other.clone(),

@@ -17,6 +17,7 @@ pub(crate) mod merge;
 pub(crate) mod resolve;
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
@@ -25,8 +26,11 @@ use crate::Config;
 use crate::assemble::{Assemble, Placeholders, Rows};
 use crate::error::{ConfigError, Subject};
 use crate::explain::Explain;
+use crate::format::Format;
+use crate::help;
 use crate::provider::SecretProvider;
 use crate::secret::Secret;
+use crate::source::args::Request;
 use crate::source::{self, GatherContext, Source, Vars};
 use merge::{Layer, Merged, Outcome};
 use resolve::{Answers, Providers};
@@ -42,6 +46,12 @@ pub struct Loader<T> {
     maps: Vec<Arc<Vars>>,
     profile_var: Option<String>,
     profile: Option<String>,
+    /// Variables the application reads itself (`*` globs): never unknown.
+    allowed_vars: Vec<String>,
+    /// The program's name, from the command line given to `args`.
+    program: Option<String>,
+    /// Whether that command line asked for help.
+    request: Request,
     providers: Providers,
     max_file_size: u64,
     _config: PhantomData<fn() -> T>,
@@ -86,6 +96,9 @@ impl<T: Config> Loader<T> {
             maps: Vec::new(),
             profile_var: None,
             profile: None,
+            allowed_vars: Vec::new(),
+            program: None,
+            request: Request::Load,
             providers: HashMap::new(),
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             _config: PhantomData,
@@ -122,6 +135,115 @@ impl<T: Config> Loader<T> {
     pub fn profile(mut self, name: impl Into<String>) -> Self {
         self.profile = Some(name.into());
         self
+    }
+
+    /// A TOML, YAML or JSON document given as text: a default file shipped in the binary.
+    /// It is read by the same parser as a file of its format; values and errors name it
+    /// `embedded YAML line 3` (use [`string_named`](Self::string_named) to name it yourself).
+    ///
+    /// ```
+    /// use config_runtime::{Config, Format};
+    ///
+    /// #[derive(Config)]
+    /// struct App {
+    ///     port: u16,
+    /// }
+    ///
+    /// const DEFAULTS: &str = "port: 8080\n"; // include_str!("defaults.yaml") in an application
+    /// let app = App::loader().string(DEFAULTS, Format::Yaml).load().unwrap();
+    /// assert_eq!(app.port, 8080);
+    /// ```
+    pub fn string(self, text: impl Into<String>, format: Format) -> Self {
+        self.source(source::Text::new(text, format))
+    }
+
+    /// Like [`string`](Self::string), with the name provenance and errors give the document
+    /// (`defaults.yaml (built in) line 3`).
+    pub fn string_named(
+        self,
+        name: impl Into<String>,
+        text: impl Into<String>,
+        format: Format,
+    ) -> Self {
+        self.source(source::Text::named(name, text, format))
+    }
+
+    /// Variables the application reads itself, so a name with the config's prefix among them
+    /// is not reported as unknown (`LEMMY_CONFIG_LOCATION`, read before the config is
+    /// loaded). A `*` matches any run of characters: `"ATUIN_*"`, `"*_LOCATION"`. They are
+    /// only left alone: a name that is also a field's variable still sets the field.
+    pub fn allow_vars<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_vars.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Command-line flags, e.g. `std::env::args_os()`: `--key.path value` or
+    /// `--key.path=value`, key paths in kebab-case (`--redis.port 9000`, `--log-level debug`,
+    /// `--service.http-port 80`). A `bool` flag alone (`--verbose`) means true. The first
+    /// item is the program and is skipped; `--` ends the flags (what follows is the
+    /// application's own); any other argument that is not a flag is an error, and so is an
+    /// unknown flag, with a suggestion. Values from flags are trusted like
+    /// [`set`](Self::set) and, like every source, win over the sources added before.
+    ///
+    /// `--help` (or `-h`) stops the load: [`load`](Self::load) returns an error whose
+    /// [`help`](ConfigError::help) is [`help`](Self::help)'s text and whose `Display` is that
+    /// text alone. A library does not exit the process: print it and exit with success.
+    ///
+    /// ```
+    /// use config_runtime::Config;
+    ///
+    /// #[derive(Config, Debug)]
+    /// struct App {
+    ///     /// Port of the HTTP server.
+    ///     #[config(default = 8080)]
+    ///     port: u16,
+    ///     /// Log every request.
+    ///     #[config(default = false)]
+    ///     verbose: bool,
+    /// }
+    ///
+    /// let app = App::loader().args(["app", "--port", "9000", "--verbose"]).load().unwrap();
+    /// assert_eq!((app.port, app.verbose), (9000, true));
+    ///
+    /// let help = App::loader().args(["app", "--help"]).load().unwrap_err();
+    /// assert!(help.to_string().contains("--port <u16>  Port of the HTTP server. [default: 8080]"));
+    /// ```
+    pub fn args<I, A>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = A>,
+        A: Into<OsString>,
+    {
+        let parsed = source::args::parse(T::schema(), args);
+        if parsed.request == Request::Help {
+            self.request = Request::Help;
+        }
+        self.program = parsed.program.or(self.program);
+        self.source(parsed.flags)
+    }
+
+    /// The `--help` text of the flags [`args`](Self::args) reads: the root struct's doc, a
+    /// usage line, then one aligned line per flag with its doc comment, type, default (never
+    /// a secret's) and variable. The program name is the one `args` was given, else this
+    /// process's.
+    pub fn help(&self) -> String {
+        let program = self.program.clone().or_else(|| {
+            let first = std::env::args_os().next()?;
+            let name = Path::new(&first).file_name()?;
+            Some(name.to_string_lossy().into_owned())
+        });
+        help::render(T::schema(), program.as_deref().unwrap_or("app"))
+    }
+
+    /// The load stops here when the command line asked for help.
+    fn stop_for_help(&self) -> Result<(), ConfigError> {
+        match self.request {
+            Request::Load => Ok(()),
+            Request::Help => Err(ConfigError::help_requested(self.help())),
+        }
     }
 
     /// A `.env` file. Its values never override variables of the real environment. A missing
@@ -223,6 +345,7 @@ impl<T: Config> Loader<T> {
     }
 
     fn run_now(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
+        self.stop_for_help()?;
         let plan = self.plan();
         let context = self.context();
         let outcomes: Vec<Outcome> = plan
@@ -246,6 +369,7 @@ impl<T: Config> Loader<T> {
     }
 
     async fn run_async(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
+        self.stop_for_help()?;
         let plan = self.plan();
         let context = self.context();
         let outcomes = gather::gather_all(&plan.sources, &context).await;
@@ -280,7 +404,12 @@ impl<T: Config> Loader<T> {
                 outcome,
             })
             .collect();
-        let ignored: Vec<&str> = self.profile_var.as_deref().into_iter().collect();
+        let ignored: Vec<&str> = self
+            .profile_var
+            .as_deref()
+            .into_iter()
+            .chain(self.allowed_vars.iter().map(String::as_str))
+            .collect();
         merge::merge(T::schema(), layers, &ignored)
     }
 
@@ -331,6 +460,7 @@ impl<T: Config> Loader<T> {
         profile: Option<String>,
         rows: Rows,
     ) -> Result<Assembled<T>, ConfigError> {
+        self.stop_for_help()?; // a `Live` config assembles without `run_now`
         let placeholders = Placeholders::for_profile(profile.as_deref());
         let Merged {
             schema,

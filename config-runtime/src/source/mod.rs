@@ -51,9 +51,11 @@
 //! assert_eq!(app.motd, "${env:HOME}"); // remote data is never resolved against this machine
 //! ```
 
+pub(crate) mod args;
 mod dir;
 mod env;
 pub(crate) mod file;
+mod text;
 mod vars;
 
 use std::collections::hash_map::RandomState;
@@ -68,6 +70,7 @@ pub use crate::format::{FileValue, Located};
 pub use dir::Dir;
 pub use env::Environment;
 pub use file::{DEFAULT_MAX_FILE_SIZE, Dotenv, File};
+pub use text::Text;
 pub use vars::{Overrides, Vars};
 
 use crate::origin::Origin;
