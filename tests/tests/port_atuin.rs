@@ -7,8 +7,9 @@
 //!
 //! The shapes it needs: Atuin's variable names (config-rs with `prefix_separator("_")` and
 //! `separator("__")`: `ATUIN_DB_URI`, `ATUIN_METRICS__ENABLE`), the database settings
-//! flattened into the top level (`db_uri`, not `[db] uri`), and an old file key kept
-//! (`enabled` for `metrics.enable`).
+//! flattened into the top level (`db_uri`, not `[db] uri`), an old file key kept
+//! (`enabled` for `metrics.enable`), and a variable the server reads itself
+//! (`ATUIN_CONFIG_DIR`, where it looks for `server.toml`) that must not count as unknown.
 
 use config_runtime::{Config, Origin, Secret};
 use config_tests::Scratch;
@@ -181,6 +182,27 @@ fn the_old_metrics_key_is_still_read() {
     let config = Settings::loader().file(&file).load().unwrap();
     assert!(config.metrics.enable);
     assert_eq!(config.metrics.port, 9002);
+}
+
+#[test]
+fn the_config_directory_variable_is_the_servers_own() {
+    let vars = [
+        ("ATUIN_DB_URI", "sqlite:///config/atuin.db"),
+        ("ATUIN_CONFIG_DIR", "/config"),
+    ];
+    let err = Settings::loader().vars(vars).load().unwrap_err();
+    assert!(
+        err.errors()
+            .iter()
+            .any(|e| e.env() == Some("ATUIN_CONFIG_DIR")),
+        "unknown until allowed: {err}"
+    );
+    let config = Settings::loader()
+        .vars(vars)
+        .allow_vars(["ATUIN_CONFIG_DIR"])
+        .load()
+        .unwrap();
+    assert_eq!(config.port, 8888);
 }
 
 #[test]

@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 
-use config_runtime::{Config, Origin, Secret};
+use config_runtime::{Config, Format, Origin, Secret};
 use config_tests::Scratch;
 use config_tests::ports::{assert_hidden, data, error_at};
 use serde::Deserialize;
@@ -622,5 +622,37 @@ fn a_section_set_to_null_in_the_file_can_be_given_in_another() {
     assert_eq!(
         collection.replication_factor, 1,
         "the section's other keys stay"
+    );
+}
+
+#[test]
+fn the_built_in_default_is_the_same_file_as_text() {
+    // Qdrant builds `config/config.yaml` into its binary (`include_str!`) and layers the
+    // optional files and the variables over it.
+    const DEFAULT_CONFIG: &str = include_str!("../data/ports/qdrant/config.yaml");
+    let scratch = Scratch::new();
+    let local = scratch.write("config/local.yaml", "service:\n  max_workers: 8\n");
+    let loader = Settings::loader()
+        .string_named(
+            "config/config.yaml (built in)",
+            DEFAULT_CONFIG,
+            Format::Yaml,
+        )
+        .file_optional(scratch.path().join("config/development.yaml"))
+        .file_optional(&local)
+        .vars([("QDRANT__SERVICE__HTTP_PORT", "7000")]);
+    let settings = loader.load().unwrap();
+    assert_eq!(settings.service.http_port, 7000);
+    assert_eq!(settings.service.max_workers, Some(8));
+    assert_eq!(settings.service.grpc_port, Some(6334));
+
+    let explain = loader.explain().unwrap();
+    let grpc = explain.row("service.grpc_port").expect("a row per key");
+    assert_eq!(
+        grpc.origin,
+        Some(Origin::Text {
+            name: "config/config.yaml (built in)".to_owned(),
+            line: None
+        })
     );
 }
