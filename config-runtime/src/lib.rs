@@ -37,6 +37,10 @@
 //! - Declare the struct with `#[derive(Config)]` (attributes: see the [`Config`] derive).
 //! - Load with [`Config::from_env`], [`Config::from_map`] or [`Config::loader`].
 //! - Keep `.env.example` fresh with [`build::write_env_example`] / [`build::check_env_example`].
+//! - Real services' shapes: a `nested` field may be an `Option`, a `Vec` or a
+//!   `HashMap`/`BTreeMap<String, _>` of a `Config` struct or of a tagged `Config` enum
+//!   (`#[config(tag = "type")]`); a map of plain values is a plain field; `flatten`, `rename`,
+//!   `file_alias`, `rename_all`, `unknown = "warn"`, `env_separator = "__"` (see the README).
 //!
 //! # For library authors
 //! - A field type needs [`ConfigValue`]; opt a `FromStr` type in with [`impl_from_str!`] and a

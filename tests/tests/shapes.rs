@@ -539,3 +539,35 @@ fn flags_and_embedded_text_reach_entries() {
         .unwrap_err();
     assert!(err.to_string().contains("--sinks.http.urii"), "{err}");
 }
+
+#[test]
+fn a_misspelt_map_key_is_suggested() {
+    let path = write("misspelt.toml", "[sink.console]\ntype = \"console\"\n");
+    let err = Settings::loader().file(&path).load().unwrap_err();
+    assert!(err.to_string().contains("did you mean sinks"), "{err}");
+}
+
+/// `unknown = "ignore"`: a section written for another tool's keys too.
+#[derive(Config, Debug)]
+struct Shared {
+    #[config(nested)]
+    mine: Mine,
+}
+
+#[derive(Config, Debug)]
+#[config(unknown = "ignore")]
+struct Mine {
+    #[config(default = 1)]
+    level: u8,
+}
+
+#[test]
+fn unknown_ignore_accepts_new_keys_silently() {
+    let path = write(
+        "ignore.toml",
+        "[mine]\nlevel = 2\ntheirs = true\n[mine.deeper]\nx = 1\n",
+    );
+    let explain = Shared::loader().file(&path).explain().unwrap();
+    assert!(explain.warnings().is_empty());
+    assert_eq!(Shared::loader().file(&path).load().unwrap().mine.level, 2);
+}

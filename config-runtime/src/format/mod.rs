@@ -131,6 +131,17 @@ pub(crate) fn parse_json_value(text: &str) -> Result<FileValue, FormatError> {
 }
 
 impl FileValue {
+    /// Overwrites every text of the tree (values a source gave may be secrets).
+    pub(crate) fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        match self {
+            FileValue::Scalar(text) => text.zeroize(),
+            FileValue::List(items) => items.iter_mut().for_each(|item| item.value.wipe()),
+            FileValue::Table(entries) => entries.iter_mut().for_each(|(_, v)| v.value.wipe()),
+            FileValue::Null | FileValue::Unsupported(_) => {}
+        }
+    }
+
     /// A list of scalars, as a list field takes it; otherwise the shape found, for a message
     /// ("a nested array", "an array of tables").
     pub(crate) fn scalars(items: &[Located<FileValue>]) -> Result<Vec<String>, &'static str> {
@@ -175,6 +186,33 @@ pub(crate) fn unlocated(items: impl IntoIterator<Item = FileValue>) -> FileValue
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wipe_clears_every_text_of_a_tree() {
+        let leaf = |text: &str| Located {
+            value: FileValue::Scalar(text.to_owned()),
+            line: None,
+        };
+        let mut tree = FileValue::Table(vec![
+            ("a".to_owned(), leaf("secret-one")),
+            (
+                "b".to_owned(),
+                Located {
+                    value: FileValue::List(vec![leaf("secret-two")]),
+                    line: None,
+                },
+            ),
+        ]);
+        tree.wipe();
+        let FileValue::Table(entries) = &tree else {
+            unreachable!()
+        };
+        assert_eq!(entries[0].1.value, FileValue::Scalar(String::new()));
+        let FileValue::List(items) = &entries[1].1.value else {
+            unreachable!()
+        };
+        assert_eq!(items[0].value, FileValue::Scalar(String::new()));
+    }
 
     #[test]
     fn formats_by_extension() {

@@ -822,7 +822,8 @@ impl<T: Config + Send + Sync> State<T> {
                 *old = stamp(path);
             }
             let source = Arc::clone(&self.plan.sources[index]);
-            self.outcomes[index] = gather::gather(&*source, &self.context).await;
+            let outcome = gather::gather(&*source, &self.context).await;
+            wipe(std::mem::replace(&mut self.outcomes[index], outcome));
         }
     }
 
@@ -841,7 +842,7 @@ impl<T: Config + Send + Sync> State<T> {
                 self.answers.vars.clear();
             }
             moved |= changed;
-            self.outcomes[index] = outcome;
+            wipe(std::mem::replace(&mut self.outcomes[index], outcome));
         }
         moved
     }
@@ -992,6 +993,22 @@ impl Hangup {
 }
 
 /// Indices of the `restart` leaves.
+/// Overwrites the texts a source gave before they are dropped: `Live` keeps each source's
+/// last gathering, secrets included, for as long as it runs.
+fn wipe(mut outcome: Outcome) {
+    if let Outcome::Gathered(gathered) = &mut outcome {
+        for entry in &mut gathered.entries {
+            entry.value.wipe();
+        }
+    }
+}
+
+impl<T> Drop for State<T> {
+    fn drop(&mut self) {
+        self.outcomes.drain(..).for_each(wipe);
+    }
+}
+
 /// The schema of one build and each of its leaves' resolved value (before pinning).
 struct Resolved {
     schema: SchemaRef,

@@ -587,6 +587,7 @@ impl<'s> State<'s> {
             .iter()
             .map(|f| f.path.as_str())
             .chain(self.schema.sections.iter().map(|s| s.path.as_str()))
+            .chain(self.schema.nodes.iter().map(|n| n.path.as_str()))
             .filter_map(|p| {
                 let rest = if table_path.is_empty() {
                     Some(p)

@@ -23,16 +23,16 @@ impl Source for Environment {
             Vec::with_capacity(vars.size_hint().0.min(context.schema.fields.len() * 2));
         let mut problems = Vec::new();
         for (name, value) in vars {
-            let Some(name) = name.to_str() else { continue };
-            if !context.wants_variable(name) {
+            let Ok(name) = name.into_string() else {
+                continue;
+            };
+            if !context.wants_variable(&name) {
                 continue;
             }
-            let origin = Origin::Env {
-                var: name.to_owned(),
-            };
+            let origin = Origin::Env { var: name.clone() };
             match value.into_string() {
                 Ok(value) => entries.push(Entry::variable(name, value, origin)),
-                Err(_) if context.names_a_field(name) => problems.push(Problem::of_variable(
+                Err(_) if context.names_a_field(&name) => problems.push(Problem::of_variable(
                     name,
                     origin,
                     "the value is not valid UTF-8",
