@@ -51,8 +51,13 @@ struct Settings {
 
 #[derive(Config, Debug)]
 struct Metrics {
-    /// Serve metrics; `enabled` is accepted too.
-    #[config(file_alias = "enabled", default = false)]
+    /// Serve metrics; `enabled` is accepted too (serde's `alias` in Atuin, which config-rs
+    /// applies to files and variables alike).
+    #[config(
+        file_alias = "enabled",
+        alias = "ATUIN_METRICS__ENABLED",
+        default = false
+    )]
     enable: bool,
     /// Address of the metrics server.
     #[config(default = "127.0.0.1")]
@@ -179,9 +184,34 @@ fn the_old_metrics_key_is_still_read() {
         "server.toml",
         "db_uri = \"sqlite:///config/atuin.db\"\n\n[metrics]\nenabled = true\nport = 9002\n",
     );
-    let config = Settings::loader().file(&file).load().unwrap();
+    let loader = Settings::loader().file(&file);
+    let config = loader.load().unwrap();
     assert!(config.metrics.enable);
     assert_eq!(config.metrics.port, 9002);
+    assert!(
+        loader
+            .explain()
+            .unwrap()
+            .warnings()
+            .iter()
+            .any(|w| w.to_string().contains("enabled")),
+        "the old key is deprecated"
+    );
+
+    let loader = Settings::loader().vars([
+        ("ATUIN_DB_URI", "sqlite:///config/atuin.db"),
+        ("ATUIN_METRICS__ENABLED", "true"),
+    ]);
+    assert!(loader.load().unwrap().metrics.enable);
+    let warnings = loader.explain().unwrap();
+    assert!(
+        warnings
+            .warnings()
+            .iter()
+            .any(|w| w.to_string().contains("ATUIN_METRICS__ENABLED")),
+        "the old variable is deprecated: {:?}",
+        warnings.warnings()
+    );
 }
 
 #[test]
