@@ -6,7 +6,9 @@
 
 use config_runtime::Config;
 
+mod sections;
 mod wide;
+pub use sections::{Backend, Sections, Service, sections_toml};
 pub use wide::{HundredConfique, Thousand};
 
 /// The framework's version: every field from `BENCH_<FIELD>`.

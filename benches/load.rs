@@ -9,10 +9,15 @@
 //! variables into values the way its `Env` provider does; figment extracts from them
 //! directly). Every one gets owned copies of the same variables in each iteration.
 //!
+//! From TOML text with a map of ten sections and an array of ten sections (`sections_`): this
+//! framework (`.string(text, Format::Toml)`: provenance per key, unknown-key checks), `figment`
+//! (`Toml::string`) and `config` (`File::from_str`), filling the same types (they derive both
+//! `Config` and `Deserialize`), each parsing the same text in each iteration.
+//!
 //! Run: `cargo bench -p config-benches --bench load`
 
-use config_benches::{Hundred, HundredConfique, HundredSerde, variables};
-use config_runtime::Config;
+use config_benches::{Hundred, HundredConfique, HundredSerde, Sections, sections_toml, variables};
+use config_runtime::{Config, Format};
 
 /// Set in the re-run child: the variables are in its environment.
 const CHILD: &str = "CONFIG_BENCH_CHILD";
@@ -117,5 +122,49 @@ fn map_figment(bencher: divan::Bencher) {
         figment::Figment::from(provider)
             .extract::<HundredSerde>()
             .unwrap()
+    });
+}
+
+#[divan::bench]
+fn sections_typed_config(bencher: divan::Bencher) {
+    let text = sections_toml();
+    bencher.bench_local(|| {
+        let sections = Sections::loader()
+            .string(divan::black_box(text.as_str()), Format::Toml)
+            .load()
+            .unwrap();
+        assert_eq!((sections.services.len(), sections.backends.len()), (10, 10));
+        sections
+    });
+}
+
+#[divan::bench]
+fn sections_figment(bencher: divan::Bencher) {
+    use figment::providers::{Format as _, Toml};
+    let text = sections_toml();
+    bencher.bench_local(|| {
+        let sections = figment::Figment::from(Toml::string(divan::black_box(text.as_str())))
+            .extract::<Sections>()
+            .unwrap();
+        assert_eq!((sections.services.len(), sections.backends.len()), (10, 10));
+        sections
+    });
+}
+
+#[divan::bench]
+fn sections_config_rs(bencher: divan::Bencher) {
+    let text = sections_toml();
+    bencher.bench_local(|| {
+        let sections = config::Config::builder()
+            .add_source(config::File::from_str(
+                divan::black_box(text.as_str()),
+                config::FileFormat::Toml,
+            ))
+            .build()
+            .unwrap()
+            .try_deserialize::<Sections>()
+            .unwrap();
+        assert_eq!((sections.services.len(), sections.backends.len()), (10, 10));
+        sections
     });
 }

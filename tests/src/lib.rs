@@ -4,7 +4,8 @@
 //!
 //! Real servers and their seeding are in [`services`] (OpenBao, PostgreSQL), [`moto`] (AWS)
 //! and [`etcd`]; other config structs in [`fixtures`]; writing watched files in [`files`];
-//! waiting for reload events in [`events`].
+//! waiting for reload events in [`events`]; the ports of real services' configs share
+//! [`ports`].
 
 #![allow(missing_docs)]
 
@@ -15,6 +16,7 @@ pub mod fixtures;
 pub mod fuzz;
 pub mod logs;
 pub mod moto;
+pub mod ports;
 pub mod services;
 pub mod snapshot;
 
