@@ -363,8 +363,11 @@ impl<'a> Assemble<'a> {
     }
 
     fn error(&mut self, field: &FieldSchema, origin: Option<&Origin>, kind: ErrorKind) {
+        // The variable that set it (an alias, say); not the one holding a whole map or list.
         let env = match origin {
-            Some(Origin::Env { var }) => var.clone(),
+            Some(Origin::Env { var }) if *var == field.env || field.aliases.contains(var) => {
+                var.clone()
+            }
             _ => field.env.clone(),
         };
         self.errors.push(FieldError::key(

@@ -484,6 +484,11 @@ impl FieldError {
     /// the key path for files; `None` when the origin (or nothing) names it.
     fn label(&self) -> Option<&str> {
         let by_variable = self.origin.as_ref().is_none_or(Origin::is_variable);
+        if self.through_a_whole_variable().is_some()
+            && let Some(path) = self.subject.path()
+        {
+            return Some(path);
+        }
         match (&self.env, by_variable, self.subject.path()) {
             // An item of a list of sections is named by its path: `data_dirs[1].path`.
             (Some(_), true, Some(path)) if self.origin.is_none() && path.contains('[') => {
@@ -497,11 +502,25 @@ impl FieldError {
     }
 }
 
+impl FieldError {
+    /// The variable that held this key inside a whole map or list given as JSON
+    /// (`QD__DATA_DIRS='[..]'` for `data_dirs[1].path`), when that is where it came from.
+    fn through_a_whole_variable(&self) -> Option<&str> {
+        match &self.origin {
+            Some(Origin::Env { var }) if self.env.as_ref() != Some(var) => Some(var),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for FieldError {
     /// One line: control characters in names, origins and messages are escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let line = match (&self.origin, self.label()) {
-            (Some(origin), Some(label)) => format!("{label} ({origin}): {}", self.kind),
+            (Some(origin), Some(label)) => match self.through_a_whole_variable() {
+                Some(var) => format!("{label} ({origin}, in {var}): {}", self.kind),
+                None => format!("{label} ({origin}): {}", self.kind),
+            },
             (Some(origin), None) => format!("{origin}: {}", self.kind),
             (None, Some(label)) => format!("{label}: {}", self.kind),
             (None, None) => self.kind.to_string(),

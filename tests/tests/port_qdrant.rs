@@ -663,7 +663,6 @@ fn the_built_in_default_is_the_same_file_as_text() {
 }
 
 #[test]
-#[ignore = "an empty variable of an optional section makes the section present: `.env.example` writes QDRANT__TLS__CERT= uncommented, so a `.env` copied from it turns TLS on with empty paths"]
 fn empty_variables_of_an_optional_section_leave_it_off() {
     // As for an `Option` field, an empty variable is no value: a `.env` copied from
     // `.env.example` with the TLS lines left empty keeps TLS off.

@@ -571,3 +571,30 @@ fn unknown_ignore_accepts_new_keys_silently() {
     assert!(explain.warnings().is_empty());
     assert_eq!(Shared::loader().file(&path).load().unwrap().mine.level, 2);
 }
+
+#[test]
+fn an_error_inside_a_json_variable_names_the_item_and_the_variable() {
+    let err = Settings::from_map([(
+        "QD__DATA_DIRS",
+        r#"[{"path": "/a"}, {"path": "/b", "weight": "x"}]"#,
+    )])
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("data_dirs[1].weight (environment, in QD__DATA_DIRS): expected"),
+        "{text}"
+    );
+    let err = Settings::from_map([("QD__DATA_DIRS", r#"[{"pth": "/a"}]"#)]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("data_dirs[0].pth (environment, in QD__DATA_DIRS): unknown key"),
+        "{text}"
+    );
+}
+
+#[test]
+fn empty_variables_name_no_entry() {
+    let cfg = Settings::from_map([("QD__TLS__CERT", ""), ("QD__SINKS__X__URI", "")]).unwrap();
+    assert!(cfg.tls.is_none());
+    assert!(cfg.sinks.is_empty());
+}

@@ -5,7 +5,8 @@
 //!
 //! Maps take the union of the keys every source names; a list given whole (a file's array,
 //! a JSON variable) replaces the earlier ones; `null` drops what came before; the last
-//! source to name a tagged section's variant decides it.
+//! source to name a tagged section's variant decides it. An empty variable names no entry
+//! (a `.env` copied from `.env.example` leaves optional sections off).
 
 use std::borrow::Cow;
 
@@ -265,7 +266,8 @@ impl Scan for Sources<'_> {
                 Said::Var { name, value } => {
                     if *name == node.env {
                         entries.whole(&parse_whole(value, node.kind, node.element));
-                    } else if let Some(rest) = name.strip_prefix(node.env)
+                    } else if !value.trim().is_empty()
+                        && let Some(rest) = name.strip_prefix(node.env)
                         && let Some(rest) = rest.strip_prefix(sep)
                         && let Some(key) = key_in_variable(rest, node, sep, &suffixes)
                     {

@@ -482,6 +482,11 @@ impl<'s> State<'s> {
         if !is_prefixed || crate::var_pattern::any_matches(self.ignored_vars, name) {
             return;
         }
+        // An empty variable of a map's, list's or optional section's entry names no entry
+        // (see expand.rs), so it names no field either: nothing to report.
+        if value.trim().is_empty() && self.under_a_node(name) {
+            return;
+        }
         match self.schema.unknown_policy(None, Some(name)) {
             UnknownKeys::Ignore => return,
             UnknownKeys::Warn => {
@@ -502,6 +507,15 @@ impl<'s> State<'s> {
                 suggestion,
             },
         ));
+    }
+
+    /// Whether `name` starts with the variable of a map, list or optional section.
+    fn under_a_node(&self, name: &str) -> bool {
+        let separator = self.schema.separators.nesting;
+        self.schema.nodes.iter().any(|node| {
+            name.strip_prefix(node.env.as_str())
+                .is_some_and(|rest| rest.starts_with(separator))
+        })
     }
 
     /// The known variable closest to `name`, comparing with and without the prefix, so
