@@ -132,6 +132,7 @@ pub(crate) fn parse_json_value(text: &str) -> Result<FileValue, FormatError> {
 
 impl FileValue {
     /// Overwrites every text of the tree (values a source gave may be secrets).
+    #[cfg(any(feature = "live", test))]
     pub(crate) fn wipe(&mut self) {
         use zeroize::Zeroize;
         match self {
