@@ -512,7 +512,8 @@ pub fn shapes(data: &[u8]) {
         text.split('\n')
             .filter_map(|line| line.split_once('='))
             .map(|(key, value)| {
-                let value = if key.ends_with("TOKEN") {
+                // A token field's variable (`SH__SINKS__<KEY>__TOKEN`): the value is a secret.
+                let value = if key.ends_with("__TOKEN") {
                     format!("{CANARY}{value}")
                 } else {
                     value.to_owned()
