@@ -173,7 +173,11 @@ impl<'s> Describe<'s> {
         self.fields.push(FieldSchema {
             path,
             env,
-            aliases: spec.aliases.iter().map(|a| (*a).to_owned()).collect(),
+            // Like an explicit `env`, a deprecated name would be shared by every entry.
+            aliases: match self.in_entry {
+                true => Vec::new(),
+                false => spec.aliases.iter().map(|a| (*a).to_owned()).collect(),
+            },
             type_name: T::type_name().into_owned(),
             kind: T::kind(),
             required: default.is_none() && T::when_missing().is_none(),
@@ -503,6 +507,7 @@ pub(crate) fn expand(declared: &Schema, scan: &dyn Scan) -> Schema {
 /// for each entry of a map, list or optional section.
 pub(crate) fn declared_element(describe: DescribeFn, separators: Separators) -> Schema {
     let mut element = Describe::new("", "", separators);
+    element.in_entry = true;
     describe(&mut element);
     finish(element, "", None, Some(describe))
 }

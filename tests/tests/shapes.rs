@@ -598,3 +598,38 @@ fn empty_variables_name_no_entry() {
     assert!(cfg.tls.is_none());
     assert!(cfg.sinks.is_empty());
 }
+
+/// A struct used both on its own and as the entries of a map: its explicit `env` and
+/// `alias` names apply where it stands alone; in the map each entry's variables come from
+/// its key.
+#[derive(Config, Debug)]
+#[config(prefix = "REUSE")]
+struct Reused {
+    #[config(nested)]
+    main: Endpoint,
+    #[config(nested)]
+    others: BTreeMap<String, Endpoint>,
+}
+
+#[derive(Config, Debug)]
+struct Endpoint {
+    #[config(
+        env = "ENDPOINT_HOST",
+        alias = "OLD_ENDPOINT_HOST",
+        default = "localhost"
+    )]
+    host: String,
+}
+
+#[test]
+fn explicit_names_do_not_reach_map_entries() {
+    let cfg = Reused::from_map([
+        ("ENDPOINT_HOST", "main.example"),
+        ("REUSE_OTHERS_A_HOST", "a.example"),
+        ("REUSE_OTHERS_B_HOST", "b.example"),
+    ])
+    .unwrap();
+    assert_eq!(cfg.main.host, "main.example");
+    assert_eq!(cfg.others["a"].host, "a.example");
+    assert_eq!(cfg.others["b"].host, "b.example");
+}
