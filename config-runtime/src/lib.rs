@@ -56,6 +56,8 @@ mod explain;
 mod fingerprint;
 mod format;
 mod help;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "live")]
 pub mod live;
 mod loader;
