@@ -138,7 +138,7 @@ pub(crate) struct Leaf {
     /// Where the value came from; `None` when unset.
     pub source: Option<String>,
     /// The value as text, for a value that may be shown: not a secret, and not taken through
-    /// a reference or out of an encrypted file.
+    /// a reference or out of an encrypted file; URL passwords masked.
     pub shown: Option<String>,
     pub digest: Digest,
 }
@@ -155,9 +155,13 @@ pub(crate) fn leaves(schema: &crate::schema::Schema, values: &[Option<Sourced>])
             let shown = value
                 .as_ref()
                 .filter(|v| !field.secret && v.taint == Taint::Plain)
-                .map(|v| match &v.raw {
-                    RawValue::Str(text) => text.clone(),
-                    RawValue::List(items) => items.join(", "),
+                .map(|v| {
+                    let text = match &v.raw {
+                        RawValue::Str(text) => text.clone(),
+                        RawValue::List(items) => items.join(", "),
+                    };
+                    // As explain shows it: a password in a URL is masked.
+                    crate::error::mask_url_passwords(&text).into_owned()
                 });
             Leaf {
                 path: field.path.clone(),

@@ -290,7 +290,10 @@ fn report(out: &Printer, from: &Path, to: &Target, mode: Mode, plan: &Plan, back
             .collect();
         print!("{}", table(&rows));
     }
-    println!("  {} other values stay as they are", plan.kept);
+    match plan.kept {
+        1 => println!("  1 other value stays as it is"),
+        kept => println!("  {kept} other values stay as they are"),
+    }
     for var in &plan.by_hand {
         println!(
             "  {} {var} spans several lines: move it by hand",
