@@ -1,27 +1,27 @@
-//! An HTTP server whose handlers read a [`Live`] configuration: edit the TOML file while it
-//! runs and the answers change, without a restart.
+//! An HTTP server whose handlers read a [`Live`] configuration, with the admin routes of
+//! `config_runtime::http` nested under `/admin`: edit the TOML file while it runs and the
+//! answers change; override a key with curl and every change is audited.
 //!
 //! ```sh
 //! cargo run -p config-examples --features live-server --example live_server   # examples/live_server.toml
-//! curl http://127.0.0.1:3000/              # "hello from live_server (config version 1)"
+//! curl http://127.0.0.1:3000/                       # "hello from live_server (config version 1)"
 //! sed -i 's/"hello"/"bonjour"/' examples/live_server.toml
-//! curl http://127.0.0.1:3000/              # "bonjour from live_server (config version 2)"
-//! curl http://127.0.0.1:3000/config        # where each value came from; the API key [REDACTED]
-//! sed -i 's/"info"/"loud"/' examples/live_server.toml   # not one of error/warn/info/debug
-//! curl http://127.0.0.1:3000/health        # rejected: 1, last_error names log_level
-//! curl http://127.0.0.1:3000/              # still "bonjour …": the invalid change was not applied
+//! curl http://127.0.0.1:3000/                       # "bonjour from live_server (config version 2)"
+//! curl http://127.0.0.1:3000/admin/config           # where each value came from; secrets [REDACTED]
+//! curl -X PUT -H 'Authorization: Bearer demo-admin-token-0123456789' -H 'X-Actor: alice' \
+//!      -H 'Content-Type: application/json' -d '{"value": "salut"}' \
+//!      http://127.0.0.1:3000/admin/config/overrides/greeting
+//! curl http://127.0.0.1:3000/                       # "salut from live_server (config version 3)"
+//! curl -H 'Authorization: Bearer demo-admin-token-0123456789' http://127.0.0.1:3000/admin/config/audit
+//! curl http://127.0.0.1:3000/admin/config/health    # version, reloads applied and rejected, overrides
 //! ```
 //!
-//! `port` is a `restart` field: a changed port is listed as needing a restart and the server
-//! keeps listening where it started. The explain table of `/config` is computed per request
-//! from the same sources (`Live` keeps only the typed snapshot), so while the file holds an
-//! invalid change, `/config` shows that error and the version still served.
+//! `port` and `admin_token` are `restart` fields: a changed port or token is listed as needing
+//! a restart and the server keeps what it started with; overriding them is refused (409).
 
 use std::path::PathBuf;
-use std::time::UNIX_EPOCH;
 
 use axum::extract::State;
-use axum::response::Json;
 use axum::routing::get;
 use config_runtime::live::Live;
 use config_runtime::{Config, Loader, Secret};
@@ -42,6 +42,9 @@ pub struct Settings {
     /// Key for an upstream API (never shown).
     #[config(example = "key-...", validate(min_len = 16))]
     pub api_key: Secret<String>,
+    /// Bearer token of the admin routes that change or compare (`/admin/config/overrides/..`).
+    #[config(example = "a-long-random-token", validate(min_len = 16), restart)]
+    pub admin_token: Secret<String>,
 }
 
 /// The sources: the TOML file, then the environment (`LIVE_GREETING=…` wins over the file).
@@ -49,56 +52,23 @@ fn loader(path: &PathBuf) -> Loader<Settings> {
     Settings::loader().file(path).env()
 }
 
-#[derive(Clone)]
-struct App {
-    live: Live<Settings>,
-    path: PathBuf,
-}
-
-/// The routes: `/`, `/config`, `/health`.
-fn router(live: Live<Settings>, path: PathBuf) -> axum::Router {
+/// The routes: `/`, and the admin routes under `/admin`.
+fn router(live: Live<Settings>) -> axum::Router {
+    let token = live.get().admin_token.clone();
     axum::Router::new()
         .route("/", get(greet))
-        .route("/config", get(explain))
-        .route("/health", get(health))
-        .with_state(App { live, path })
+        .with_state(live.clone())
+        .nest("/admin", config_runtime::http::router(live, token))
 }
 
-async fn greet(State(app): State<App>) -> String {
+async fn greet(State(live): State<Live<Settings>>) -> String {
     // A guard: no reference counting on the hot path.
-    let settings = app.live.load();
+    let settings = live.load();
     format!(
         "{} from live_server (config version {})\n",
         settings.greeting,
-        app.live.version()
+        live.version()
     )
-}
-
-async fn explain(State(app): State<App>) -> String {
-    match loader(&app.path).explain() {
-        Ok(report) => report.to_string(),
-        Err(error) => format!(
-            "the sources hold an invalid change; still serving config version {}:\n{error}",
-            app.live.version()
-        ),
-    }
-}
-
-async fn health(State(app): State<App>) -> Json<serde_json::Value> {
-    let metrics = app.live.metrics();
-    let seconds = |time: Option<std::time::SystemTime>| {
-        time.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_secs())
-    };
-    Json(serde_json::json!({
-        "version": app.live.version(),
-        "applied": metrics.applied,
-        "rejected": metrics.rejected,
-        "restart_blocked": metrics.restart_blocked,
-        "last_error": metrics.last_error,
-        "last_error_at": seconds(metrics.last_error_at),
-        "last_success": seconds(metrics.last_success),
-    }))
 }
 
 #[tokio::main]
@@ -132,7 +102,7 @@ async fn main() {
             println!("{event}");
         }
     });
-    if let Err(error) = axum::serve(listener, router(live, path)).await {
+    if let Err(error) = axum::serve(listener, router(live)).await {
         eprintln!("server error: {error}");
     }
 }
@@ -143,10 +113,12 @@ mod tests {
     use std::time::Duration;
 
     const KEY: &str = "live-server-canary-key-0123";
+    const TOKEN: &str = "live-server-admin-token-0123";
 
     fn write(path: &PathBuf, greeting: &str, level: &str) {
         let text = format!(
-            "greeting = \"{greeting}\"\nlog_level = \"{level}\"\nport = 3000\napi_key = \"{KEY}\"\n"
+            "greeting = \"{greeting}\"\nlog_level = \"{level}\"\nport = 3000\napi_key = \"{KEY}\"\n\
+             admin_token = \"{TOKEN}\"\n"
         );
         let temp = path.with_extension("tmp");
         std::fs::write(&temp, text).unwrap();
@@ -154,12 +126,14 @@ mod tests {
     }
 
     async fn get_text(base: &str, route: &str) -> String {
-        reqwest::get(format!("{base}{route}"))
+        let text = reqwest::get(format!("{base}{route}"))
             .await
             .unwrap()
             .text()
             .await
-            .unwrap()
+            .unwrap();
+        assert!(!text.contains(KEY) && !text.contains(TOKEN), "{text}");
+        text
     }
 
     /// Polls `route` until its answer contains `wanted` (10 s at most: no timing assertion).
@@ -179,7 +153,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn edits_change_answers_and_invalid_edits_are_rejected() {
+    async fn edits_and_overrides_change_answers_and_invalid_edits_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("settings.toml");
         write(&path, "hello", "info");
@@ -188,32 +162,34 @@ mod tests {
             .await
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(axum::serve(listener, router(live, path.clone())).into_future());
+        tokio::spawn(axum::serve(listener, router(live)).into_future());
 
         assert_eq!(
             get_text(&base, "/").await,
             "hello from live_server (config version 1)\n"
         );
-        let table = get_text(&base, "/config").await;
-        assert!(
-            table.contains("api_key") && table.contains("[REDACTED]") && !table.contains(KEY),
-            "{table}"
-        );
+        let report = get_text(&base, "/admin/config").await;
+        assert!(report.contains("\"[REDACTED]\""), "{report}");
 
         write(&path, "bonjour", "info");
         until(&base, "/", "bonjour from live_server (config version 2)").await;
 
+        let answer = reqwest::Client::new()
+            .put(format!("{base}/admin/config/overrides/greeting"))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({ "value": "salut" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        until(&base, "/", "salut from live_server (config version 3)").await;
+
         write(&path, "hola", "loud");
-        let health = until(&base, "/health", "\"rejected\":1").await;
+        let health = until(&base, "/admin/config/health", "\"rejected\":1").await;
         assert!(health.contains("log_level"), "{health}");
         assert!(
-            get_text(&base, "/").await.starts_with("bonjour"),
-            "the invalid change was not applied"
-        );
-        let config = get_text(&base, "/config").await;
-        assert!(
-            config.contains("still serving config version 2") && !config.contains(KEY),
-            "{config}"
+            get_text(&base, "/").await.starts_with("salut"),
+            "the invalid change was not applied; the override stays"
         );
     }
 }

@@ -87,6 +87,15 @@ impl ConfigError {
         ConfigError::new(vec![problem], Vec::new())
     }
 
+    /// The error for machines: `{"errors": [..], "warnings": [..]}`, each error as
+    /// [`FieldError::to_json`] gives it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "errors": self.errors().iter().map(FieldError::to_json).collect::<Vec<_>>(),
+            "warnings": crate::explain::warnings_json(self.warnings()),
+        })
+    }
+
     /// Every problem found, one per key (or per source that could not be read).
     pub fn errors(&self) -> &[FieldError] {
         &self.errors
@@ -467,6 +476,17 @@ impl FieldError {
     /// What is wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.kind
+    }
+
+    /// The problem for machines: `{"key", "env", "source", "message"}` (`key` empty and the
+    /// others `null` when the problem has none; `message` is this error's one line).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "key": self.path(),
+            "env": self.env(),
+            "source": self.origin().map(ToString::to_string),
+            "message": self.to_string(),
+        })
     }
 
     /// Where the problem goes in a report: what spoils the whole load first, then the keys,

@@ -81,10 +81,44 @@ impl Explain {
         &self.warnings
     }
 
+    /// The name of the configuration type (`AppConfig`).
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
     /// The active profile, if any.
     pub fn profile(&self) -> Option<&str> {
         self.profile.as_deref()
     }
+
+    /// The report for machines: `{"config", "profile", "keys": [{"key", "env", "source",
+    /// "references", "value"}], "warnings"}`; the same redacted values as the table.
+    pub fn to_json(&self) -> serde_json::Value {
+        let keys: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|row| {
+                serde_json::json!({
+                    "key": row.key,
+                    "env": row.env,
+                    "source": row.origin.as_ref().map(ToString::to_string),
+                    "references": row.references,
+                    "value": row.value,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "config": self.type_name,
+            "profile": self.profile,
+            "keys": keys,
+            "warnings": warnings_json(&self.warnings),
+        })
+    }
+}
+
+/// Warnings as a list of their texts, for the JSON forms.
+pub(crate) fn warnings_json(warnings: &[Warning]) -> Vec<String> {
+    warnings.iter().map(ToString::to_string).collect()
 }
 
 impl ExplainRow {

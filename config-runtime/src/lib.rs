@@ -50,12 +50,18 @@
 
 mod assemble;
 pub mod build;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod describe;
 mod env_example;
 mod error;
 mod explain;
+#[cfg(any(feature = "cli", feature = "live"))]
+mod fingerprint;
 mod format;
 mod help;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "live")]
 pub mod live;
 mod loader;
@@ -77,11 +83,14 @@ pub mod __private;
 
 pub use error::{ConfigError, ErrorKind, FieldError, Subject, UnknownName};
 pub use explain::{Explain, ExplainRow};
+#[cfg(any(feature = "cli", feature = "live"))]
+pub use fingerprint::{BadHex, Fingerprint, FingerprintKey};
 pub use format::Format;
 pub use loader::Loader;
 pub use origin::Origin;
 pub use provider::{
     BoxFuture, OutagePolicy, Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
+    SecretWriter,
 };
 pub use reference::{Reference, ReferenceError};
 pub use schema::{

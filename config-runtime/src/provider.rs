@@ -234,6 +234,22 @@ impl fmt::Display for ProviderError {
 
 impl std::error::Error for ProviderError {}
 
+/// A secret store that takes writes: where `migrate` moves plaintext secrets to. A store that
+/// implements it also answers references of the same [`scheme`](Self::scheme), so what it
+/// wrote reads back through `${<scheme>:<path>#<field>}`.
+pub trait SecretWriter: Send + Sync + 'static {
+    /// The scheme of the references that read what it writes (`vault`).
+    fn scheme(&self) -> &str;
+
+    /// Sets `fields` of the secret at `path` (`secret/app`), keeping the fields it already
+    /// has; creates the secret when there is none.
+    fn write_fields<'a>(
+        &'a self,
+        path: &'a str,
+        fields: &'a [(String, crate::Secret<String>)],
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,11 @@
 //! Real servers and their seeding are in [`services`] (OpenBao, PostgreSQL), [`moto`] (AWS)
 //! and [`etcd`]; other config structs in [`fixtures`]; writing watched files in [`files`];
 //! waiting for reload events in [`events`]; the ports of real services' configs share
-//! [`ports`].
+//! [`ports`]; running the `config_cli` example in [`cli`].
 
 #![allow(missing_docs)]
 
+pub mod cli;
 pub mod etcd;
 pub mod events;
 pub mod files;

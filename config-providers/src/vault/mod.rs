@@ -26,7 +26,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use config_runtime::{ProviderError, ProviderErrorKind, SecretData};
+use config_runtime::{
+    BoxFuture, ProviderError, ProviderErrorKind, Secret, SecretData, SecretProvider, SecretWriter,
+};
 use serde_json::Value;
 
 use crate::body::WipedJson;
@@ -362,7 +364,87 @@ impl SecretStore for VaultStore {
     }
 }
 
+/// `migrate --to vault:<mount>/<path>` writes here: the fields are added to the secret (its
+/// other fields kept), as a new KV v2 version checked-and-set against the version read, so a
+/// write that raced with another fails instead of dropping its fields; or into a KV v1 path.
+impl SecretWriter for VaultProvider {
+    fn scheme(&self) -> &str {
+        &self.inner.scheme
+    }
+
+    fn write_fields<'a>(
+        &'a self,
+        path: &'a str,
+        fields: &'a [(String, Secret<String>)],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let path = path.trim_matches('/');
+            self.inner.write_fields(path, fields).await?;
+            // Later reads in this process see what was written.
+            SecretProvider::invalidate(self, path);
+            Ok(())
+        })
+    }
+}
+
 impl VaultStore {
+    /// Adds `fields` to the KV secret at `path`.
+    async fn write_fields(
+        &self,
+        path: &str,
+        fields: &[(String, Secret<String>)],
+    ) -> Result<(), ProviderError> {
+        let (mount, engine) = self.mount_of(path).await?;
+        let rest = path.strip_prefix(mount.as_str()).unwrap_or(path);
+        let (read_path, kv_version) = match engine {
+            Engine::KvV2 => (format!("{mount}data/{rest}"), 2),
+            Engine::KvV1 => (path.to_owned(), 1),
+            Engine::Leased => {
+                return Err(ProviderError::new(
+                    ProviderErrorKind::Invalid,
+                    format!("`{path}` is not in a KV mount: secrets cannot be written there"),
+                ));
+            }
+        };
+        let (mut data, version) = match self.api_get(&read_path, path).await {
+            Ok(body) => {
+                let (data, version) = match kv_version {
+                    2 => (
+                        &body["data"]["data"],
+                        body["data"]["metadata"]["version"].as_u64(),
+                    ),
+                    _ => (&body["data"], None),
+                };
+                (
+                    data.as_object().cloned().unwrap_or_default(),
+                    version.unwrap_or(0),
+                )
+            }
+            Err(e) if e.kind == ProviderErrorKind::NotFound => (serde_json::Map::new(), 0),
+            Err(e) => return Err(e),
+        };
+        for (field, value) in fields {
+            data.insert(field.clone(), Value::String(value.expose_secret().clone()));
+        }
+        let mut body = match kv_version {
+            2 => serde_json::json!({ "options": { "cas": version }, "data": data }),
+            _ => Value::Object(data),
+        };
+        let token = self.token.current(&self.http).await?;
+        let written = self
+            .http
+            .write(
+                reqwest::Method::POST,
+                &read_path,
+                Some(token.as_str()),
+                &body,
+                path,
+            )
+            .await;
+        crate::body::wipe(&mut body);
+        written.map(drop)
+    }
+
     /// Renews one lease; the new lease duration.
     async fn renew_lease(
         &self,

@@ -51,6 +51,7 @@
 
 mod event;
 mod metrics;
+mod overrides;
 mod watch;
 
 use std::collections::HashMap;
@@ -69,10 +70,13 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use arc_swap::Guard;
 pub use event::{Applied, ReloadEvent, ReloadOutcome};
 pub use metrics::ReloadMetrics;
+pub use overrides::{OverrideChange, OverrideError, OverrideRecord};
 
 use crate::Config;
 use crate::assemble::Rows;
 use crate::error::ConfigError;
+use crate::explain::Explain;
+use crate::fingerprint::{Digest, Fingerprint, FingerprintKey};
 use crate::loader::gather;
 use crate::loader::merge::Outcome;
 use crate::loader::resolve::{Answers, SecretKey};
@@ -235,8 +239,18 @@ struct Handle<T> {
     _stop: oneshot::Sender<()>,
 }
 
-/// A [`Live::reload`] request: where to send the outcome.
-type Request = oneshot::Sender<Result<ReloadOutcome, ConfigError>>;
+/// What the handles ask of the watch task, each with where to send the answer.
+enum Request {
+    /// [`Live::reload`].
+    Reload(oneshot::Sender<Result<ReloadOutcome, ConfigError>>),
+    /// [`Live::set_override`] (`value: Some`) and [`Live::clear_override`] (`None`).
+    Override {
+        key: String,
+        value: Option<String>,
+        actor: String,
+        reply: oneshot::Sender<Result<ReloadOutcome, OverrideError>>,
+    },
+}
 
 /// What readers and the watch task share.
 struct Shared<T> {
@@ -245,6 +259,37 @@ struct Shared<T> {
     events: broadcast::Sender<ReloadEvent>,
     metrics: Mutex<ReloadMetrics>,
     previous: ArcSwapOption<Rotated<T>>,
+    /// What the running snapshot was built from, for reports: swapped with it.
+    report: ArcSwap<Report>,
+    audit: Mutex<overrides::Audit>,
+    /// The key of the audit's fingerprints (random per process).
+    audit_key: FingerprintKey,
+}
+
+/// The running snapshot described: its explain rows, each leaf's digest, the overrides.
+struct Report {
+    explain: Explain,
+    leaves: Vec<Printed>,
+    overridden: Vec<String>,
+}
+
+/// One leaf of the running snapshot: its digest (`None` when unset), never its value.
+struct Printed {
+    key: String,
+    secret: bool,
+    digest: Option<Digest>,
+}
+
+/// One key of [`Live::fingerprints`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyFingerprint {
+    /// The key path.
+    pub key: String,
+    /// Whether the field is a secret.
+    pub secret: bool,
+    /// The fingerprint of its running value under the key asked for; `None` when unset.
+    pub fingerprint: Option<Fingerprint>,
 }
 
 /// The snapshot that a secret change replaced, and until when it is offered.
@@ -299,6 +344,12 @@ struct State<T> {
     reported: HashMap<String, u64>,
     /// Store version of each provider secret the running snapshot was loaded with.
     secret_versions: HashMap<SecretKey, Version>,
+    /// Runtime overrides: merged over every source.
+    overrides: overrides::Layer,
+    /// The schema of the running snapshot (with the entries of its maps and lists).
+    schema: SchemaRef,
+    /// The digest of each running leaf (`None`: unset), for the audit of overrides.
+    digests: HashMap<String, Option<Digest>>,
     /// See [`WatchOptions::empty_file_settle`].
     empty_file_settle: Duration,
 }
@@ -364,9 +415,12 @@ impl<T: Config + Send + Sync> Live<T> {
             kept: HashMap::new(),
             reported: HashMap::new(),
             secret_versions: HashMap::new(),
+            overrides: overrides::Layer::default(),
+            schema: SchemaRef::Declared(schema),
+            digests: HashMap::new(),
             empty_file_settle: options.empty_file_settle,
         };
-        let first = state.first_load().await?;
+        let (first, report) = state.first_load().await?;
         let actor = Actor {
             state,
             shared: Arc::new(Shared {
@@ -378,6 +432,9 @@ impl<T: Config + Send + Sync> Live<T> {
                     ..ReloadMetrics::default()
                 }),
                 previous: ArcSwapOption::empty(),
+                report: ArcSwap::from_pointee(report),
+                audit: Mutex::default(),
+                audit_key: FingerprintKey::random(),
             }),
             rotation_grace: options.rotation_grace,
             rotation_until: None,
@@ -432,10 +489,57 @@ impl<T: Config + Send + Sync> Live<T> {
         let stopped = || ConfigError::stopped();
         self.inner
             .requests
-            .send(reply)
+            .send(Request::Reload(reply))
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Overrides `key` (a key path, `log_level`, `redis.port`) with `value`, over every
+    /// source, until [`clear_override`](Self::clear_override): file changes and reloads keep
+    /// it. The value is read like a variable's (`"30s"`, `"a,b"`), and the whole
+    /// configuration is validated with it before it is swapped in; subscribers get the
+    /// [`ReloadEvent::Applied`]. `actor` names who asked, in the audit record (see
+    /// [`audit`](Self::audit)). Refused, with the snapshot unchanged, for an unknown key, a
+    /// `restart` field or a value that does not validate.
+    pub async fn set_override(
+        &self,
+        key: &str,
+        value: impl Into<String>,
+        actor: &str,
+    ) -> Result<ReloadOutcome, OverrideError> {
+        self.change_override(key, Some(value.into()), actor).await
+    }
+
+    /// Removes the override of `key`: its value comes from the sources again (validated like
+    /// any change).
+    pub async fn clear_override(
+        &self,
+        key: &str,
+        actor: &str,
+    ) -> Result<ReloadOutcome, OverrideError> {
+        self.change_override(key, None, actor).await
+    }
+
+    async fn change_override(
+        &self,
+        key: &str,
+        value: Option<String>,
+        actor: &str,
+    ) -> Result<ReloadOutcome, OverrideError> {
+        let (reply, answer) = oneshot::channel();
+        let request = Request::Override {
+            key: key.to_owned(),
+            value,
+            actor: actor.to_owned(),
+            reply,
+        };
+        self.inner
+            .requests
+            .send(request)
+            .await
+            .map_err(|_| OverrideError::Stopped)?;
+        answer.await.map_err(|_| OverrideError::Stopped)?
     }
 }
 
@@ -487,6 +591,40 @@ impl<T> Live<T> {
     pub fn metrics(&self) -> ReloadMetrics {
         lock(&self.inner.shared.metrics).clone()
     }
+
+    /// The explain report of the running snapshot (secrets redacted; overridden keys show
+    /// `override` as their source). Kept with each swap: no source is read again.
+    pub fn explain(&self) -> Explain {
+        self.inner.shared.report.load().explain.clone()
+    }
+
+    /// The keys with a runtime override, in order.
+    pub fn overridden(&self) -> Vec<String> {
+        self.inner.shared.report.load().overridden.clone()
+    }
+
+    /// Every override change so far (the latest 1024), oldest first.
+    pub fn audit(&self) -> Vec<OverrideRecord> {
+        lock(&self.inner.shared.audit).records()
+    }
+
+    /// A fingerprint of each running value under `key`, for comparing with another
+    /// environment (`app diff`) without showing any value. Fingerprints under a key the
+    /// caller picked let the caller test guesses: serve them to operators only.
+    pub fn fingerprints(&self, key: &FingerprintKey) -> Vec<KeyFingerprint> {
+        self.inner
+            .shared
+            .report
+            .load()
+            .leaves
+            .iter()
+            .map(|leaf| KeyFingerprint {
+                key: leaf.key.clone(),
+                secret: leaf.secret,
+                fingerprint: leaf.digest.map(|d| d.under(key)),
+            })
+            .collect()
+    }
 }
 
 impl<T: Config + Send + Sync> Actor<T> {
@@ -528,7 +666,17 @@ impl<T: Config + Send + Sync> Actor<T> {
                     tracing::info!("SIGHUP: reloading the configuration");
                     (Trigger::Everything, None)
                 }
-                Some(reply) = feeds.requests.recv() => (Trigger::Everything, Some(reply)),
+                Some(request) = feeds.requests.recv() => match request {
+                    Request::Reload(reply) => (Trigger::Everything, Some(reply)),
+                    Request::Override { key, value, actor, reply } => {
+                        let answer = tokio::select! {
+                            _ = &mut feeds.stop => break,
+                            answer = self.change_override(&key, value, &actor) => answer,
+                        };
+                        let _ = reply.send(answer);
+                        continue;
+                    }
+                },
                 _ = feeds.stamp_ticks.tick(), if feeds.watcher.is_polling() => {
                     (Trigger::Files(Vec::new()), None)
                 }
@@ -582,17 +730,81 @@ impl<T: Config + Send + Sync> Actor<T> {
 
     /// Runs the pipeline over the current gatherings and swaps in a valid result.
     async fn reload(&mut self) -> Result<ReloadOutcome, ConfigError> {
-        let state = &mut self.state;
-        let running = state.running.clone();
-        let result = state.build(&running).await;
-        state.referenced = state.referenced_now();
-        let (config, resolved) = match result {
-            Ok(built) => built,
+        match self.state.rebuild().await {
+            Ok(built) => Ok(self.apply(built)),
             Err(error) => {
                 self.rejected(&error);
-                return Err(error);
+                Err(error)
+            }
+        }
+    }
+
+    /// Sets or clears one override: checked against the running schema, then built like a
+    /// reload; applied and audited when valid, undone otherwise.
+    async fn change_override(
+        &mut self,
+        key: &str,
+        value: Option<String>,
+        actor: &str,
+    ) -> Result<ReloadOutcome, OverrideError> {
+        let state = &mut self.state;
+        let Some(field) = state.schema.field(key) else {
+            let paths = state.schema.fields.iter().map(|f| f.path.as_str());
+            let suggestion = crate::suggest::closest(key, paths).map(str::to_owned);
+            return Err(OverrideError::UnknownKey {
+                key: key.to_owned(),
+                suggestion,
+            });
+        };
+        if field.restart {
+            return Err(OverrideError::Restart {
+                key: key.to_owned(),
+            });
+        }
+        if value.is_none() && !state.overrides.contains(key) {
+            return Err(OverrideError::NotOverridden {
+                key: key.to_owned(),
+            });
+        }
+        let change = match value {
+            Some(_) => OverrideChange::Set,
+            None => OverrideChange::Cleared,
+        };
+        let digest_of = |state: &State<T>| state.digests.get(key).copied().flatten();
+        let old = digest_of(state);
+        let before = state.overrides.change(key, value);
+        let built = match state.rebuild().await {
+            Ok(built) => built,
+            Err(error) => {
+                state.overrides.change(key, before);
+                return Err(OverrideError::Invalid(error));
             }
         };
+        let outcome = self.apply(built);
+        let version = self.shared.version.load(Ordering::Acquire);
+        let audit_key = &self.shared.audit_key;
+        let new = digest_of(&self.state);
+        lock(&self.shared.audit).push(OverrideRecord {
+            actor: actor.to_owned(),
+            key: key.to_owned(),
+            change,
+            old: old.map(|d| d.under(audit_key)),
+            new: new.map(|d| d.under(audit_key)),
+            version,
+            at: SystemTime::now(),
+        });
+        Ok(outcome)
+    }
+
+    /// Swaps in a valid build: works out which keys changed, keeps `restart` values, tells
+    /// subscribers. An unchanged build swaps nothing.
+    fn apply(&mut self, built: Built<T>) -> ReloadOutcome {
+        let Built {
+            config,
+            resolved,
+            report,
+        } = built;
+        let state = &mut self.state;
         self.last_rejection = None;
 
         let mut changed = Vec::new();
@@ -626,16 +838,22 @@ impl<T: Config + Send + Sync> Actor<T> {
             state.kept.remove(&path);
             changed.push(path);
         }
+        state.schema = resolved.schema.clone();
         let now = SystemTime::now();
         if changed.is_empty() && restart_required.is_empty() {
+            // The values stayed, but where they come from may not have (an override of a
+            // key to the value it had).
+            self.publish(report);
             lock(&self.shared.metrics).last_success = Some(now);
             let outcome = self.unchanged();
             tracing::debug!(%outcome, "config reloaded; nothing changed");
-            return Ok(outcome);
+            return outcome;
         }
 
         let shared = &self.shared;
         let old = shared.current.swap(Arc::new(config));
+        self.publish(report);
+        let shared = &self.shared;
         let version = shared.version.fetch_add(1, Ordering::AcqRel) + 1;
         if secret_changed && !self.rotation_grace.is_zero() {
             let until = Instant::now().checked_add(self.rotation_grace);
@@ -669,7 +887,17 @@ impl<T: Config + Send + Sync> Actor<T> {
             restart_required,
         };
         let _ = shared.events.send(ReloadEvent::Applied(applied.clone()));
-        Ok(ReloadOutcome::Applied(applied))
+        ReloadOutcome::Applied(applied)
+    }
+
+    /// Makes the report of the snapshot just swapped in the one readers see.
+    fn publish(&mut self, report: Report) {
+        self.state.digests = report
+            .leaves
+            .iter()
+            .map(|leaf| (leaf.key.clone(), leaf.digest))
+            .collect();
+        self.shared.report.store(Arc::new(report));
     }
 
     fn unchanged(&self) -> ReloadOutcome {
@@ -707,8 +935,18 @@ impl<T: Config + Send + Sync> Actor<T> {
 
 impl<T: Config + Send + Sync> State<T> {
     /// The first load: the result is returned (a failure is the caller's error, not an event).
-    async fn first_load(&mut self) -> Result<T, ConfigError> {
-        let (config, resolved) = self.build(&HashMap::new()).await?;
+    async fn first_load(&mut self) -> Result<(T, Report), ConfigError> {
+        let Built {
+            config,
+            resolved,
+            report,
+        } = self.build(&HashMap::new()).await?;
+        self.schema = resolved.schema.clone();
+        self.digests = report
+            .leaves
+            .iter()
+            .map(|leaf| (leaf.key.clone(), leaf.digest))
+            .collect();
         let leaves = resolved.schema.fields.iter().zip(&resolved.values);
         for (field, value) in leaves {
             self.running.insert(field.path.clone(), fingerprint(value));
@@ -718,17 +956,23 @@ impl<T: Config + Send + Sync> State<T> {
         }
         self.reported = self.running.clone();
         self.referenced = self.referenced_now();
-        Ok(config)
+        Ok((config, report))
+    }
+
+    /// A build against the running values, then the referenced files noted (a reload and
+    /// an override change both start here).
+    async fn rebuild(&mut self) -> Result<Built<T>, ConfigError> {
+        let running = self.running.clone();
+        let result = self.build(&running).await;
+        self.referenced = self.referenced_now();
+        result
     }
 
     /// Steps 2 to 5 over the current gatherings: the config, built with the kept values of
     /// `restart` leaves that moved, and every leaf's resolved value (unpinned).
-    async fn build(
-        &mut self,
-        running: &HashMap<String, u64>,
-    ) -> Result<(T, Resolved), ConfigError> {
+    async fn build(&mut self, running: &HashMap<String, u64>) -> Result<Built<T>, ConfigError> {
         let dotenv = gather::dotenv_vars(&self.plan.sources, &self.outcomes, self.loader.maps());
-        let mut merged = self.loader.merge(&self.plan, self.outcomes.clone());
+        let mut merged = self.merge_with_overrides();
         self.answers = self
             .loader
             .fetch(&dotenv, &merged, std::mem::take(&mut self.answers))
@@ -761,9 +1005,47 @@ impl<T: Config + Send + Sync> State<T> {
                 merged.values[index] = value;
             }
         }
-        let assembled = self.loader.assemble(merged, profile, Rows::Skip)?;
+        let leaves = merged
+            .schema
+            .fields
+            .iter()
+            .zip(&merged.values)
+            .map(|(field, value)| Printed {
+                key: field.path.clone(),
+                secret: field.secret,
+                digest: value.is_some().then(|| Digest::of(value)),
+            })
+            .collect();
+        let assembled = self.loader.assemble(merged, profile, Rows::Collect)?;
         self.secret_versions = self.answers.versions();
-        Ok((assembled.config, resolved))
+        let report = Report {
+            explain: assembled
+                .explain
+                .expect("explain rows are collected when asked for"),
+            leaves,
+            overridden: self.overrides.keys(),
+        };
+        Ok(Built {
+            config: assembled.config,
+            resolved,
+            report,
+        })
+    }
+
+    /// Step 2 over the latest gatherings, with the runtime overrides as the last layer.
+    fn merge_with_overrides(&self) -> crate::loader::merge::Merged {
+        if self.overrides.is_empty() {
+            return self.loader.merge(&self.plan, self.outcomes.clone());
+        }
+        let mut sources = self.plan.sources.clone();
+        let mut outcomes = self.outcomes.clone();
+        outcomes.push(gather::gather_now(&self.overrides, &self.context));
+        sources.push(Arc::new(self.overrides.clone()));
+        let plan = Plan {
+            sources,
+            profile: self.plan.profile.clone(),
+        };
+        self.loader.merge(&plan, outcomes)
     }
 
     /// Stamps every watched path; gathers again the sources an event or a stamp says moved,
@@ -992,7 +1274,6 @@ impl Hangup {
     }
 }
 
-/// Indices of the `restart` leaves.
 /// Overwrites the texts a source gave before they are dropped: `Live` keeps each source's
 /// last gathering, secrets included, for as long as it runs.
 fn wipe(mut outcome: Outcome) {
@@ -1007,6 +1288,14 @@ impl<T> Drop for State<T> {
     fn drop(&mut self) {
         self.outcomes.drain(..).for_each(wipe);
     }
+}
+
+/// What one build gives: the config, the resolved values (before `restart` values are pinned)
+/// and the report of what the config was built from.
+struct Built<T> {
+    config: T,
+    resolved: Resolved,
+    report: Report,
 }
 
 /// The schema of one build and each of its leaves' resolved value (before pinning).

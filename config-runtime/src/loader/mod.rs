@@ -369,6 +369,12 @@ impl<T: Config> Loader<T> {
     }
 
     async fn run_async(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
+        let (plan, merged) = self.resolved_async().await?;
+        self.assemble(merged, plan.profile, rows)
+    }
+
+    /// Steps 1 to 4, waiting for network sources and providers.
+    async fn resolved_async(&self) -> Result<(Plan, Merged), ConfigError> {
         self.stop_for_help()?;
         let plan = self.plan();
         let context = self.context();
@@ -377,7 +383,25 @@ impl<T: Config> Loader<T> {
         let mut merged = self.merge(&plan, outcomes);
         let answers = self.fetch(&dotenv, &merged, Answers::default()).await;
         self.resolve(&mut merged, &answers);
-        self.assemble(merged, plan.profile, rows)
+        Ok((plan, merged))
+    }
+
+    /// Every leaf after steps 1 to 4 (gathered, merged, resolved; not assembled, so a config
+    /// that misses a required value still compares). A source that cannot be read is an
+    /// error: comparing against what it failed to give would mislead.
+    #[cfg(feature = "cli")]
+    pub(crate) async fn leaves(&self) -> Result<Vec<crate::fingerprint::Leaf>, ConfigError> {
+        let (_, merged) = self.resolved_async().await?;
+        let unreadable: Vec<_> = merged
+            .errors
+            .iter()
+            .filter(|e| matches!(e.subject(), Subject::Source))
+            .cloned()
+            .collect();
+        if !unreadable.is_empty() {
+            return Err(ConfigError::new(unreadable, Vec::new()));
+        }
+        Ok(crate::fingerprint::leaves(&merged.schema, &merged.values))
     }
 
     /// The sources in order, each followed by its profile variant when a profile is set.

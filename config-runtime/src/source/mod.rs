@@ -56,7 +56,7 @@ mod dir;
 mod env;
 pub(crate) mod file;
 mod text;
-mod vars;
+pub(crate) mod vars;
 
 use std::collections::hash_map::RandomState;
 use std::fmt;

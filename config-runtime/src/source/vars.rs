@@ -74,13 +74,18 @@ impl Source for Overrides {
     }
 
     fn gather(&self, _: &GatherContext) -> Gathering<'_> {
-        let entries = self
-            .values
-            .iter()
-            .map(|(key, value)| Entry::key(key.clone(), value.clone(), Origin::Override))
-            .collect();
-        Gathering::Ready(Ok(Gathered::new(entries)))
+        overrides(self.values.iter().map(|(key, value)| (key, value)))
     }
+}
+
+/// What a source of overrides by key path gives: each one as an entry of [`Origin::Override`].
+pub(crate) fn overrides<'a>(
+    pairs: impl Iterator<Item = (&'a String, &'a String)>,
+) -> Gathering<'static> {
+    let entries = pairs
+        .map(|(key, value)| Entry::key(key.clone(), value.clone(), Origin::Override))
+        .collect();
+    Gathering::Ready(Ok(Gathered::new(entries)))
 }
 
 /// Names only: the values may be secrets.

@@ -1,0 +1,155 @@
+//! `migrate --from .env --to vault:secret/app` against a real OpenBao: the plan writes
+//! nothing; `--write` puts the secrets in the store, rewrites the file with references that
+//! load to the same configuration, keeps a backup; a second run changes nothing.
+
+use config_providers::vault::VaultProvider;
+use config_runtime::Config;
+use config_tests::cli::run;
+use config_tests::services::{BAO_ROOT_TOKEN, OpenBaoAdmin, start_openbao};
+use config_tests::{AppConfig, Scratch};
+use serde_json::json;
+
+const CLI: &str = env!("CARGO_BIN_EXE_config_cli");
+const STRIPE_KEY: &str = "sk_live_MIGRATE_CANARY_0123456789abcdef";
+const REDIS_PASSWORD: &str = "redis-canary-pw";
+const DATABASE_URL: &str = "postgres://app:db-canary-pw@db:5432/app";
+
+const ORIGINAL: &str = "# billing, staging\n\
+DATABASE_URL=postgres://app:db-canary-pw@db:5432/app\n\
+export APP_STRIPE_KEY=\"sk_live_MIGRATE_CANARY_0123456789abcdef\"\n\
+APP_LOG_LEVEL=debug\n\
+\n\
+APP_REDIS_PASSWORD='redis-canary-pw'\n\
+APP_REDIS_HOST=cache.internal\n";
+
+async fn load(path: &std::path::Path, vault: &VaultProvider) -> AppConfig {
+    AppConfig::loader()
+        .dotenv_required(path)
+        .provider(vault.clone())
+        .load_async()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_move_to_openbao_and_the_file_keeps_references() {
+    let Some(server) = start_openbao() else {
+        return;
+    };
+    let admin = OpenBaoAdmin::new(&server);
+    admin.write_secret("app", json!({"other": "kept"})).await;
+    let scratch = Scratch::new();
+    let path = scratch.write(".env", ORIGINAL);
+    let vault = VaultProvider::builder(&server.url)
+        .token(BAO_ROOT_TOKEN)
+        .build()
+        .unwrap();
+    let before = load(&path, &vault).await;
+
+    let vars = [
+        ("VAULT_ADDR", server.url.as_str()),
+        ("VAULT_TOKEN", BAO_ROOT_TOKEN),
+    ];
+    let migrate = |write: bool| {
+        let mut args = vec![
+            "migrate",
+            "--json",
+            "--from",
+            ".env",
+            "--to",
+            "vault:secret/app",
+        ];
+        if write {
+            args.push("--write");
+        }
+        let done = run(CLI, scratch.path(), &args, &vars);
+        for secret in [STRIPE_KEY, REDIS_PASSWORD, "db-canary-pw"] {
+            assert!(!done.everything().contains(secret), "{done:?}");
+        }
+        assert_eq!(done.code, Some(0), "{done:?}");
+        done.json()
+    };
+
+    // The plan: three secrets would move, nothing is written.
+    let plan = migrate(false);
+    let moved: Vec<&str> = plan["moves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["env"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        moved,
+        ["DATABASE_URL", "APP_STRIPE_KEY", "APP_REDIS_PASSWORD"],
+        "{plan}"
+    );
+    assert_eq!(
+        (plan["written"].as_bool(), plan["kept"].as_u64()),
+        (Some(false), Some(2))
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), ORIGINAL);
+    let stored = admin.get("secret/data/app").await;
+    assert_eq!(stored["data"]["data"], json!({"other": "kept"}));
+
+    // Written: the store has the values, the file references them, the backup is the original.
+    let done = migrate(true);
+    assert_eq!(done["written"], true, "{done}");
+    let stored = admin.get("secret/data/app").await;
+    assert_eq!(
+        stored["data"]["data"],
+        json!({
+            "other": "kept",
+            "database_url": DATABASE_URL,
+            "stripe_key": STRIPE_KEY,
+            "redis.password": REDIS_PASSWORD,
+        })
+    );
+    let rewritten = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        rewritten,
+        "# billing, staging\n\
+         DATABASE_URL=${vault:secret/app#database_url}\n\
+         export APP_STRIPE_KEY=${vault:secret/app#stripe_key}\n\
+         APP_LOG_LEVEL=debug\n\
+         \n\
+         APP_REDIS_PASSWORD=${vault:secret/app#redis.password}\n\
+         APP_REDIS_HOST=cache.internal\n"
+    );
+    let backup = scratch.path().join(".env.bak");
+    assert_eq!(done["backup"], ".env.bak", "named as the file was given");
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), ORIGINAL);
+
+    let after = load(&path, &vault).await;
+    assert_eq!(
+        after.stripe_key.expose_secret(),
+        before.stripe_key.expose_secret()
+    );
+    assert_eq!(
+        after.database_url.expose_secret(),
+        before.database_url.expose_secret()
+    );
+    let password = |cfg: &AppConfig| cfg.redis.password.as_ref().unwrap().expose_secret().clone();
+    assert_eq!(password(&after), password(&before));
+    assert_eq!(
+        (after.log_level.as_str(), after.redis.host.as_str()),
+        ("debug", "cache.internal")
+    );
+
+    // Again: nothing to move, nothing written, no second backup, the store's version stays.
+    let version = |meta: serde_json::Value| meta["data"]["current_version"].as_u64();
+    let stored_version = version(admin.get("secret/metadata/app").await);
+    let again = migrate(true);
+    assert_eq!(
+        (
+            again["written"].as_bool(),
+            again["moves"].as_array().map(Vec::len)
+        ),
+        (Some(false), Some(0))
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), rewritten);
+    assert!(!scratch.path().join(".env.bak.1").exists());
+    assert_eq!(
+        version(admin.get("secret/metadata/app").await),
+        stored_version
+    );
+}
