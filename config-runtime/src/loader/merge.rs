@@ -242,6 +242,10 @@ impl<'s> State<'s> {
                 sourced.interpolation = Interpolation::Literal;
                 sourced.taint = Taint::Decrypted;
             }
+            Trust::FileContent => {
+                sourced.interpolation = Interpolation::Literal;
+                sourced.taint = Taint::Referenced;
+            }
         }
         self.values[index] = Some(sourced);
     }

@@ -125,8 +125,8 @@ impl Source for Dotenv {
     }
 
     fn gather(&self, context: &GatherContext) -> Gathering<'_> {
-        let max = context.max_file_size();
-        Gathering::Ready(Ok(read_dotenv(&self.path, self.presence, max)))
+        let gathered = read_dotenv(&self.path, self.presence, context.max_file_size());
+        Gathering::Ready(Ok(super::var_file::read_named_files(gathered, context)))
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {

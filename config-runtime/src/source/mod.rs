@@ -56,6 +56,7 @@ mod dir;
 mod env;
 pub(crate) mod file;
 mod text;
+mod var_file;
 mod vars;
 
 use std::collections::hash_map::RandomState;
@@ -140,6 +141,9 @@ pub enum Trust {
     /// Plaintext of an encrypted file: literal, may land in any field, never quoted in errors;
     /// explain shows it as `(encrypted)`.
     Decrypted,
+    /// The content of a file another variable names (`NAME_FILE`): literal, may land in any
+    /// field, never quoted in errors.
+    FileContent,
 }
 
 /// Where a source sits among the others.
@@ -219,7 +223,10 @@ impl GatherContext {
                 && name.starts_with(prefix)
                 && name.as_bytes()[prefix.len()] == b'_'
         });
-        prefixed || self.schema.by_env.contains_key(name) || self.in_a_node(name)
+        prefixed
+            || self.schema.by_env.contains_key(name)
+            || self.in_a_node(name)
+            || var_file::target(self, name).is_some()
     }
 }
 
