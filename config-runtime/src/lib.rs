@@ -61,6 +61,8 @@ mod reference;
 mod rules;
 mod schema;
 mod secret;
+#[cfg(feature = "sops")]
+pub mod sops;
 pub mod source;
 mod suggest;
 mod value;

@@ -17,6 +17,7 @@ pub mod logs;
 pub mod moto;
 pub mod services;
 pub mod snapshot;
+pub mod sops;
 
 use config_runtime::live::Live;
 use config_runtime::{Config, Secret};

@@ -53,6 +53,7 @@
 
 pub(crate) mod args;
 mod dir;
+pub(crate) mod encrypted;
 mod env;
 pub(crate) mod file;
 mod text;
@@ -178,10 +179,13 @@ impl fmt::Debug for Gathering<'_> {
 }
 
 /// What the loader tells a source while it gathers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct GatherContext {
     pub(crate) schema: &'static Schema,
     pub(crate) max_file_size: u64,
+    /// The identities that open SOPS-encrypted files.
+    #[cfg(feature = "sops")]
+    pub(crate) age_keys: crate::sops::AgeKeys,
 }
 
 impl GatherContext {
@@ -189,6 +193,8 @@ impl GatherContext {
         GatherContext {
             schema,
             max_file_size,
+            #[cfg(feature = "sops")]
+            age_keys: crate::sops::AgeKeys::from_env(),
         }
     }
 
