@@ -47,6 +47,8 @@
 mod assemble;
 pub mod build;
 mod describe;
+#[cfg(feature = "sops")]
+mod dotenvx;
 mod env_example;
 mod error;
 mod explain;

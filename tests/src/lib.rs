@@ -8,6 +8,7 @@
 
 #![allow(missing_docs)]
 
+pub mod dotenvx;
 pub mod etcd;
 pub mod events;
 pub mod files;

@@ -9,7 +9,7 @@ use config_runtime::live::ReloadEvent;
 use config_runtime::sops::AgeKeys;
 use config_runtime::{Config, ConfigError, Loader, Secret};
 use config_tests::events::{applied_changed, next};
-use config_tests::files::save;
+use config_tests::files::{save, tampered};
 use config_tests::sops::{AgeKey, SopsTools};
 use config_tests::{Scratch, probe};
 
@@ -134,14 +134,6 @@ fn assert_service(service: &Service) {
     assert_eq!(service.db.pool.idle, std::time::Duration::from_secs(90));
 }
 
-/// `text` with the base64 character at byte `at` changed (to another valid one).
-fn flip_at(text: &str, at: usize) -> String {
-    let mut changed = text.to_owned();
-    let flipped = if &text[at..=at] == "A" { "B" } else { "A" };
-    changed.replace_range(at..=at, flipped);
-    changed
-}
-
 /// The error of a load that must fail; checked to be one line naming the file and free of
 /// every canary.
 fn failure(loader: Loader<Service>, file: &Path) -> String {
@@ -225,7 +217,7 @@ fn a_tampered_value_fails_the_whole_file_naming_it_and_its_recipient() {
     let text = std::fs::read_to_string(&path).unwrap();
     let line = text.lines().find(|l| l.starts_with("token:")).unwrap();
     let at = line.find("data:").unwrap() + "data:".len();
-    std::fs::write(&path, text.replace(line, &flip_at(line, at))).unwrap();
+    std::fs::write(&path, text.replace(line, &tampered(line, at))).unwrap();
     let shown = failure(s.loader().file(&path), &path);
     assert!(
         shown.contains("token") && shown.contains("authentication"),
@@ -240,7 +232,7 @@ fn a_tampered_mac_fails() {
     let path = s.encrypted("app.json", JSON, &[&s.key], &[]);
     let text = std::fs::read_to_string(&path).unwrap();
     let at = text.find("\"mac\": \"ENC[AES256_GCM,data:").unwrap() + 30;
-    std::fs::write(&path, flip_at(&text, at)).unwrap();
+    std::fs::write(&path, tampered(&text, at)).unwrap();
     let shown = failure(s.loader().file(&path), &path);
     assert!(shown.contains("MAC"), "{shown}");
 }

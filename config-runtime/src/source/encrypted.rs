@@ -1,7 +1,7 @@
 //! Files that hold encrypted values: recognised whatever the build, decrypted by the `sops`
 //! feature, refused with the feature to turn on otherwise.
 
-use super::{Entry, GatherContext, Gathered, Problem, Trust};
+use super::{Entry, GatherContext, Gathered, Problem};
 use crate::format::{FileValue, Format, Located};
 use crate::origin::Origin;
 
@@ -37,7 +37,7 @@ pub(crate) fn sops_document(
         };
         match crate::sops::decrypt_document(&typed, &context.age_keys, context.max_file_size()) {
             Ok(table) => Gathered::new(vec![
-                Entry::document(table, whole.clone()).with_trust(Trust::Decrypted),
+                Entry::document(table, whole.clone()).with_trust(super::Trust::Decrypted),
             ]),
             Err(e) => Gathered::failed(Problem::new(whole.clone(), e.to_string())),
         }
@@ -64,7 +64,7 @@ pub(crate) fn sops_dotenv(text: &str, path: &std::path::Path, context: &GatherCo
                             path: path.to_owned(),
                             line: v.line,
                         };
-                        Entry::variable(v.name, v.value, origin).with_trust(Trust::Decrypted)
+                        Entry::variable(v.name, v.value, origin).with_trust(super::Trust::Decrypted)
                     })
                     .collect(),
             ),
@@ -73,6 +73,75 @@ pub(crate) fn sops_dotenv(text: &str, path: &std::path::Path, context: &GatherCo
     }
     #[cfg(not(feature = "sops"))]
     Gathered::failed(Problem::new(whole, not_built_in()))
+}
+
+/// What marks a dotenvx-encrypted value.
+const DOTENVX_PREFIX: &str = "encrypted:";
+
+/// Whether a `.env` file holds dotenvx-encrypted values.
+pub(crate) fn has_dotenvx_values(entries: &[Entry]) -> bool {
+    entries
+        .iter()
+        .any(|entry| matches!(&entry.value, FileValue::Scalar(v) if v.starts_with(DOTENVX_PREFIX)))
+}
+
+/// The variables of a `.env` file with its dotenvx values decrypted (trusted as decrypted):
+/// all of them, or one error naming the file and its public key.
+#[cfg_attr(not(feature = "sops"), allow(unused_variables))]
+pub(crate) fn dotenvx(
+    entries: Vec<Entry>,
+    path: &std::path::Path,
+    context: &GatherContext,
+) -> Gathered {
+    let whole = Origin::File {
+        path: path.to_owned(),
+        line: None,
+    };
+    #[cfg(feature = "sops")]
+    {
+        let public_key = entries
+            .iter()
+            .find_map(|entry| match (&entry.name, &entry.value) {
+                (super::Name::Variable(name), FileValue::Scalar(key))
+                    if name.starts_with("DOTENV_PUBLIC_KEY") =>
+                {
+                    Some(crate::error::escape_controls(key).into_owned())
+                }
+                _ => None,
+            });
+        let fail = |failure: crate::dotenvx::Failure| {
+            let recipient = public_key.as_deref().unwrap_or("an unnamed public key");
+            let message =
+                format!("cannot decrypt this dotenvx file: {failure} (encrypted to {recipient})");
+            Gathered::failed(Problem::new(whole.clone(), message))
+        };
+        let keys = match crate::dotenvx::private_keys(path, context.max_file_size()) {
+            Ok(keys) => keys,
+            Err(failure) => return fail(failure),
+        };
+        let mut decrypted = Vec::with_capacity(entries.len());
+        for mut entry in entries {
+            if let (super::Name::Variable(name), FileValue::Scalar(value)) =
+                (&entry.name, &entry.value)
+                && value.starts_with(DOTENVX_PREFIX)
+            {
+                match crate::dotenvx::decrypt(name, value, &keys) {
+                    Ok(plain) => {
+                        entry.value = FileValue::Scalar(plain);
+                        entry = entry.with_trust(super::Trust::Decrypted);
+                    }
+                    Err(failure) => return fail(failure),
+                }
+            }
+            decrypted.push(entry);
+        }
+        Gathered::new(decrypted)
+    }
+    #[cfg(not(feature = "sops"))]
+    Gathered::failed(Problem::new(
+        whole,
+        "this .env file holds dotenvx-encrypted values; turn on the `sops` feature of config-runtime to decrypt them",
+    ))
 }
 
 #[cfg(not(feature = "sops"))]

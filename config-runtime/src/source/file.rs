@@ -168,7 +168,10 @@ fn read_dotenv(path: &Path, presence: Presence, context: &GatherContext) -> Gath
                     };
                     Entry::variable(entry.key, entry.value, origin)
                 })
-                .collect();
+                .collect::<Vec<_>>();
+            if encrypted::has_dotenvx_values(&entries) {
+                return encrypted::dotenvx(entries, path, context);
+            }
             Gathered::new(entries)
         }
         Err(e) => {
