@@ -53,6 +53,8 @@ pub mod build;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod describe;
+#[cfg(feature = "sops")]
+mod dotenvx;
 mod env_example;
 mod error;
 mod explain;
@@ -71,6 +73,8 @@ mod reference;
 mod rules;
 mod schema;
 mod secret;
+#[cfg(feature = "sops")]
+pub mod sops;
 pub mod source;
 mod suggest;
 mod value;

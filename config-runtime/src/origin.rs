@@ -36,6 +36,13 @@ pub enum Origin {
         /// The file that held the value.
         path: PathBuf,
     },
+    /// The file a `NAME_FILE` variable names (Docker and Kubernetes secrets).
+    VarFile {
+        /// The variable that named the file (`APP_DB_PASSWORD_FILE`).
+        var: String,
+        /// The file that held the value.
+        path: PathBuf,
+    },
     /// An explicit `.set(key, value)` on the loader.
     Override,
     /// A document given as text (`Loader::string`), e.g. a default file built in with
@@ -73,6 +80,7 @@ impl fmt::Display for Origin {
             Origin::Dotenv { path, line } => write!(f, "{} line {line}", path.display()),
             Origin::Env { .. } => f.write_str("environment"),
             Origin::Dir { path } => write!(f, "file {}", path.display()),
+            Origin::VarFile { var, path } => write!(f, "file {} named by {var}", path.display()),
             Origin::Override => f.write_str("override"),
             Origin::Text {
                 name,
@@ -93,7 +101,10 @@ impl Origin {
     /// Whether the value was given by an environment-style variable, so a message should name
     /// the variable rather than the key path.
     pub fn is_variable(&self) -> bool {
-        matches!(self, Origin::Env { .. } | Origin::Dotenv { .. })
+        matches!(
+            self,
+            Origin::Env { .. } | Origin::Dotenv { .. } | Origin::VarFile { .. }
+        )
     }
 }
 

@@ -10,3 +10,12 @@ pub fn save(path: &Path, text: &str) {
     std::fs::write(&tmp, text).expect("write the temporary file");
     std::fs::rename(&tmp, path).expect("rename it over the file");
 }
+
+/// `text` with the base64 character at byte `at` changed to another valid one: a value or
+/// tag tampered with, still well-formed.
+pub fn tampered(text: &str, at: usize) -> String {
+    let mut changed = text.to_owned();
+    let flipped = if &text[at..=at] == "A" { "B" } else { "A" };
+    changed.replace_range(at..=at, flipped);
+    changed
+}

@@ -10,6 +10,7 @@
 #![allow(missing_docs)]
 
 pub mod cli;
+pub mod dotenvx;
 pub mod etcd;
 pub mod events;
 pub mod files;
@@ -20,6 +21,7 @@ pub mod moto;
 pub mod ports;
 pub mod services;
 pub mod snapshot;
+pub mod sops;
 
 use config_runtime::live::Live;
 use config_runtime::{Config, Secret};

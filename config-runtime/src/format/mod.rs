@@ -125,6 +125,23 @@ pub(crate) fn parse_file(
     }
 }
 
+/// A YAML or JSON document with its scalars' types (what SOPS needs to check a file's MAC).
+/// Call it on text [`parse_file`] accepted: that parse is the one that rejects duplicate keys.
+#[cfg(feature = "sops")]
+pub(crate) fn parse_typed(format: Format, text: &str) -> Result<serde_json::Value, FormatError> {
+    let text = strip_bom(text);
+    let failed = |message: String| FormatError {
+        message,
+        line: None,
+    };
+    match format {
+        #[cfg(feature = "yaml")]
+        Format::Yaml => serde_saphyr::from_str(text).map_err(|_| failed("syntax error".to_owned())),
+        Format::Json => serde_json::from_str(text).map_err(|_| failed("syntax error".to_owned())),
+        other => Err(failed(format!("{other} files cannot be SOPS-encrypted"))),
+    }
+}
+
 /// One JSON value of any shape (a variable holding a whole map or list).
 pub(crate) fn parse_json_value(text: &str) -> Result<FileValue, FormatError> {
     json::parse(strip_bom(text))

@@ -92,8 +92,8 @@ pub(crate) fn dotenv_vars(
         if source.layering() != Layering::UnderEnvironment {
             continue;
         }
-        let literal = source.trust() != Trust::Local;
         for entry in &gathered.entries {
+            let literal = entry.trust.unwrap_or(source.trust()) != Trust::Local;
             let (Name::Variable(name), FileValue::Scalar(value)) = (&entry.name, &entry.value)
             else {
                 continue;

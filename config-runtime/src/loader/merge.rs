@@ -114,6 +114,11 @@ fn fill(schema: &Schema, layers: Vec<Layer<'_>>, ignored_vars: &[&str]) -> Fille
         for problem in &gathered.problems {
             state.problem(problem);
         }
+        if gathered.entries.is_empty() && gathered.problems.iter().any(|p| p.variable.is_none()) {
+            // Unreadable as a whole (a file that does not parse or decrypt): what it would
+            // have set is unknown, so unset fields are not reported as missing too.
+            state.unreadable_source = true;
+        }
         for entry in gathered.entries {
             if layering == Layering::UnderEnvironment
                 && let Name::Variable(name) = &entry.name
@@ -170,6 +175,8 @@ struct State<'s> {
     /// The layer being merged: its sequence number and trust.
     seq: usize,
     trust: Trust,
+    /// Whether a source could not be read at all.
+    unreadable_source: bool,
 }
 
 impl<'s> State<'s> {
@@ -202,11 +209,17 @@ impl<'s> State<'s> {
             set_by: vec![None; schema.fields.len()],
             seq: 0,
             trust: Trust::Local,
+            unreadable_source: false,
         }
     }
 
     /// The merged values, with the references of local values parsed.
-    fn finish(self) -> Filled {
+    fn finish(mut self) -> Filled {
+        if self.unreadable_source {
+            for (failed, value) in self.failed.iter_mut().zip(&self.values) {
+                *failed |= value.is_none();
+            }
+        }
         let parsed = self
             .values
             .iter()
@@ -241,6 +254,10 @@ impl<'s> State<'s> {
             Trust::Decrypted => {
                 sourced.interpolation = Interpolation::Literal;
                 sourced.taint = Taint::Decrypted;
+            }
+            Trust::FileContent => {
+                sourced.interpolation = Interpolation::Literal;
+                sourced.taint = Taint::Referenced;
             }
         }
         self.values[index] = Some(sourced);

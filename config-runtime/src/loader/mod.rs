@@ -54,6 +54,9 @@ pub struct Loader<T> {
     request: Request,
     providers: Providers,
     max_file_size: u64,
+    /// The identities that open SOPS-encrypted files.
+    #[cfg(feature = "sops")]
+    age_keys: crate::sops::AgeKeys,
     _config: PhantomData<fn() -> T>,
 }
 
@@ -101,6 +104,8 @@ impl<T: Config> Loader<T> {
             request: Request::Load,
             providers: HashMap::new(),
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
+            #[cfg(feature = "sops")]
+            age_keys: crate::sops::AgeKeys::from_env(),
             _config: PhantomData,
         }
     }
@@ -310,9 +315,24 @@ impl<T: Config> Loader<T> {
         self
     }
 
+    /// Where the age identities that open SOPS-encrypted files come from (feature `sops`);
+    /// by default [`AgeKeys::from_env`](crate::sops::AgeKeys::from_env), as the `sops` tool
+    /// looks for them.
+    #[cfg(feature = "sops")]
+    pub fn age_keys(mut self, keys: crate::sops::AgeKeys) -> Self {
+        self.age_keys = keys;
+        self
+    }
+
     /// What the sources are told while they gather.
     pub(crate) fn context(&self) -> GatherContext {
-        GatherContext::new(T::schema(), self.max_file_size)
+        #[allow(unused_mut)]
+        let mut context = GatherContext::new(T::schema(), self.max_file_size);
+        #[cfg(feature = "sops")]
+        {
+            context.age_keys = self.age_keys.clone();
+        }
+        context
     }
 
     /// Loads, resolves references, validates. Returns every problem at once.

@@ -1,6 +1,6 @@
 //! The process environment as a source (`Loader::env`).
 
-use super::{Entry, GatherContext, Gathered, Gathering, Layering, Problem, Source};
+use super::{Entry, GatherContext, Gathered, Gathering, Layering, Problem, Source, var_file};
 use crate::origin::Origin;
 
 /// The process environment. Only the variables the config can use are taken: its fields'
@@ -43,6 +43,6 @@ impl Source for Environment {
         let gathered = problems
             .into_iter()
             .fold(Gathered::new(entries), Gathered::with_problem);
-        Gathering::Ready(Ok(gathered))
+        Gathering::Ready(Ok(var_file::read_named_files(gathered, context)))
     }
 }

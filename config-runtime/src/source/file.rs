@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Entry, GatherContext, Gathered, Gathering, Layering, Problem, Source, WatchedPath};
+use super::{
+    Entry, GatherContext, Gathered, Gathering, Layering, Problem, Source, WatchedPath, encrypted,
+};
 use crate::format::{self, Format};
 use crate::origin::Origin;
 
@@ -50,8 +52,7 @@ impl Source for File {
     }
 
     fn gather(&self, context: &GatherContext) -> Gathering<'_> {
-        let max = context.max_file_size();
-        Gathering::Ready(Ok(read_document(&self.path, self.presence, max)))
+        Gathering::Ready(Ok(read_document(&self.path, self.presence, context)))
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {
@@ -63,7 +64,7 @@ impl Source for File {
     }
 }
 
-fn read_document(path: &Path, presence: Presence, max_size: u64) -> Gathered {
+fn read_document(path: &Path, presence: Presence, context: &GatherContext) -> Gathered {
     let whole = Origin::File {
         path: path.to_owned(),
         line: None,
@@ -72,12 +73,15 @@ fn read_document(path: &Path, presence: Presence, max_size: u64) -> Gathered {
         let message = "unsupported file type; use .toml, .yaml, .yml or .json";
         return Gathered::failed(Problem::new(whole, message));
     };
-    let text = match read_text(path, presence, &whole, max_size) {
+    let text = match read_text(path, presence, &whole, context.max_file_size()) {
         Ok(Some(text)) => text,
         Ok(None) => return Gathered::new(Vec::new()),
         Err(problem) => return Gathered::failed(problem),
     };
     match format::parse_file(format, &text) {
+        Ok(table) if encrypted::is_sops_document(&table) => {
+            encrypted::sops_document(format, &text, &whole, context)
+        }
         Ok(table) => Gathered::new(vec![Entry::document(table, whole)]),
         Err(e) => {
             let origin = Origin::File {
@@ -125,8 +129,8 @@ impl Source for Dotenv {
     }
 
     fn gather(&self, context: &GatherContext) -> Gathering<'_> {
-        let max = context.max_file_size();
-        Gathering::Ready(Ok(read_dotenv(&self.path, self.presence, max)))
+        let gathered = read_dotenv(&self.path, self.presence, context);
+        Gathering::Ready(Ok(super::var_file::read_named_files(gathered, context)))
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {
@@ -140,16 +144,19 @@ impl Source for Dotenv {
     }
 }
 
-fn read_dotenv(path: &Path, presence: Presence, max_size: u64) -> Gathered {
+fn read_dotenv(path: &Path, presence: Presence, context: &GatherContext) -> Gathered {
     let whole = Origin::File {
         path: path.to_owned(),
         line: None,
     };
-    let text = match read_text(path, presence, &whole, max_size) {
+    let text = match read_text(path, presence, &whole, context.max_file_size()) {
         Ok(Some(text)) => text,
         Ok(None) => return Gathered::new(Vec::new()),
         Err(problem) => return Gathered::failed(problem),
     };
+    if encrypted::is_sops_dotenv(&text) {
+        return encrypted::sops_dotenv(&text, path, context);
+    }
     match format::parse_dotenv(&text) {
         Ok(parsed) => {
             let entries = parsed
@@ -161,7 +168,10 @@ fn read_dotenv(path: &Path, presence: Presence, max_size: u64) -> Gathered {
                     };
                     Entry::variable(entry.key, entry.value, origin)
                 })
-                .collect();
+                .collect::<Vec<_>>();
+            if encrypted::has_dotenvx_values(&entries) {
+                return encrypted::dotenvx(entries, path, context);
+            }
             Gathered::new(entries)
         }
         Err(e) => {

@@ -53,9 +53,11 @@
 
 pub(crate) mod args;
 mod dir;
+pub(crate) mod encrypted;
 mod env;
 pub(crate) mod file;
 mod text;
+mod var_file;
 pub(crate) mod vars;
 
 use std::collections::hash_map::RandomState;
@@ -140,6 +142,9 @@ pub enum Trust {
     /// Plaintext of an encrypted file: literal, may land in any field, never quoted in errors;
     /// explain shows it as `(encrypted)`.
     Decrypted,
+    /// The content of a file another variable names (`NAME_FILE`): literal, may land in any
+    /// field, never quoted in errors.
+    FileContent,
 }
 
 /// Where a source sits among the others.
@@ -174,10 +179,13 @@ impl fmt::Debug for Gathering<'_> {
 }
 
 /// What the loader tells a source while it gathers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct GatherContext {
     pub(crate) schema: &'static Schema,
     pub(crate) max_file_size: u64,
+    /// The identities that open SOPS-encrypted files.
+    #[cfg(feature = "sops")]
+    pub(crate) age_keys: crate::sops::AgeKeys,
 }
 
 impl GatherContext {
@@ -185,6 +193,8 @@ impl GatherContext {
         GatherContext {
             schema,
             max_file_size,
+            #[cfg(feature = "sops")]
+            age_keys: crate::sops::AgeKeys::from_env(),
         }
     }
 
@@ -219,7 +229,10 @@ impl GatherContext {
                 && name.starts_with(prefix)
                 && name.as_bytes()[prefix.len()] == b'_'
         });
-        prefixed || self.schema.by_env.contains_key(name) || self.in_a_node(name)
+        prefixed
+            || self.schema.by_env.contains_key(name)
+            || self.in_a_node(name)
+            || var_file::target(self, name).is_some()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Values given in code: maps of variables (`Loader::vars`) and overrides (`Loader::set`).
 
-use super::{Entry, GatherContext, Gathered, Gathering, Source};
+use super::{Entry, GatherContext, Gathered, Gathering, Source, var_file};
 use crate::origin::Origin;
 
 /// A map of variables, read exactly like the process environment.
@@ -40,7 +40,7 @@ impl Source for Vars {
         "variables".to_owned()
     }
 
-    fn gather(&self, _: &GatherContext) -> Gathering<'_> {
+    fn gather(&self, context: &GatherContext) -> Gathering<'_> {
         let entries = self
             .vars
             .iter()
@@ -49,7 +49,8 @@ impl Source for Vars {
                 Entry::variable(name.clone(), value.clone(), origin)
             })
             .collect();
-        Gathering::Ready(Ok(Gathered::new(entries)))
+        let gathered = var_file::read_named_files(Gathered::new(entries), context);
+        Gathering::Ready(Ok(gathered))
     }
 }
 

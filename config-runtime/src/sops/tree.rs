@@ -1,0 +1,288 @@
+//! Walking a SOPS document as sops does: each leaf decrypted with its path as the additional
+//! data (`db:password:`; list items share their list's path), which leaves are encrypted
+//! decided by the file's suffix and regex rules, and the MAC computed over every value in
+//! document order (SHA-512, upper-case hex).
+
+use regex::Regex;
+use serde_json::Value;
+use sha2::{Digest, Sha512};
+
+use super::Failure;
+use super::cipher::{self, DataKey, ValueError, ValueType};
+use super::metadata::Metadata;
+use crate::format::{FileValue, Located};
+
+/// sops starts the hash with these bytes when only encrypted values are covered
+/// (`mac_only_encrypted`), so the two kinds of MAC never agree.
+const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
+    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+];
+
+/// Which leaves the file encrypts: sops' `shouldBeEncrypted`, without the comment rules
+/// (comments are not part of a config; a file that uses them is refused up front).
+pub(crate) struct Rules {
+    unencrypted_suffix: String,
+    encrypted_suffix: String,
+    unencrypted_regex: Option<Regex>,
+    encrypted_regex: Option<Regex>,
+}
+
+impl Rules {
+    pub fn new(metadata: &Metadata) -> Result<Self, Failure> {
+        if !metadata.unencrypted_comment_regex.is_empty()
+            || !metadata.encrypted_comment_regex.is_empty()
+        {
+            return Err(Failure::Unsupported(
+                "files that choose values by comment (encrypted_comment_regex, \
+                 unencrypted_comment_regex)"
+                    .to_owned(),
+            ));
+        }
+        let compile = |pattern: &str, name: &str| {
+            (!pattern.is_empty())
+                .then(|| Regex::new(pattern))
+                .transpose()
+                .map_err(|_| Failure::Metadata(format!("{name} is not a valid pattern")))
+        };
+        Ok(Rules {
+            unencrypted_suffix: metadata.unencrypted_suffix.clone(),
+            encrypted_suffix: metadata.encrypted_suffix.clone(),
+            unencrypted_regex: compile(&metadata.unencrypted_regex, "unencrypted_regex")?,
+            encrypted_regex: compile(&metadata.encrypted_regex, "encrypted_regex")?,
+        })
+    }
+
+    /// Whether the leaf at `path` is encrypted.
+    pub fn encrypts(&self, path: &[String]) -> bool {
+        let any = |test: &dyn Fn(&str) -> bool| path.iter().any(|key| test(key));
+        let mut encrypted = true;
+        if !self.unencrypted_suffix.is_empty() && any(&|k| k.ends_with(&self.unencrypted_suffix)) {
+            encrypted = false;
+        }
+        if !self.encrypted_suffix.is_empty() {
+            encrypted = any(&|k| k.ends_with(&self.encrypted_suffix));
+        }
+        if let Some(regex) = &self.unencrypted_regex
+            && any(&|k| regex.is_match(k))
+        {
+            encrypted = false;
+        }
+        if let Some(regex) = &self.encrypted_regex {
+            encrypted = any(&|k| regex.is_match(k));
+        }
+        encrypted
+    }
+}
+
+/// One decryption of a document: the key, the rules, the running MAC.
+pub(crate) struct Walk<'k> {
+    key: &'k DataKey,
+    rules: Rules,
+    mac: Sha512,
+    mac_only_encrypted: bool,
+}
+
+impl<'k> Walk<'k> {
+    pub fn new(key: &'k DataKey, metadata: &Metadata) -> Result<Self, Failure> {
+        let mut mac = Sha512::new();
+        if metadata.mac_only_encrypted {
+            mac.update(MAC_ONLY_ENCRYPTED_INIT);
+        }
+        Ok(Walk {
+            key,
+            rules: Rules::new(metadata)?,
+            mac,
+            mac_only_encrypted: metadata.mac_only_encrypted,
+        })
+    }
+
+    /// The plaintext of one leaf (a text, a number, a boolean as the file holds it), added to
+    /// the MAC, as the text a field parses.
+    pub fn leaf(&mut self, value: &Value, path: &[String]) -> Result<FileValue, Failure> {
+        let encrypted = self.rules.encrypts(path);
+        let covered = encrypted || !self.mac_only_encrypted;
+        let text = match value {
+            Value::Null => return Ok(FileValue::Null),
+            Value::String(text) if encrypted && !text.is_empty() => {
+                return self.decrypt(text, path, covered);
+            }
+            Value::String(text) => text.clone(),
+            _ if encrypted => return Err(Failure::NotEncrypted { path: show(path) }),
+            Value::Bool(b) => {
+                if covered {
+                    self.mac.update(if *b { "True" } else { "False" });
+                }
+                return Ok(FileValue::Scalar(b.to_string()));
+            }
+            Value::Number(n) => n.to_string(),
+            Value::Array(_) | Value::Object(_) => unreachable!("leaves only"),
+        };
+        if covered {
+            self.mac
+                .update(mac_bytes_of_number(value).unwrap_or(text.clone()));
+        }
+        Ok(FileValue::Scalar(text))
+    }
+
+    fn decrypt(
+        &mut self,
+        text: &str,
+        path: &[String],
+        covered: bool,
+    ) -> Result<FileValue, Failure> {
+        let aad = additional_data(path);
+        let failed = |error: ValueError| Failure::Value {
+            path: show(path),
+            error,
+        };
+        let (plain, kind) = cipher::decrypt(text, self.key, &aad).map_err(failed)?;
+        let plain = std::str::from_utf8(&plain).map_err(|_| failed(ValueError::Malformed))?;
+        // What a field parses, and what sops hashes (its text of the typed value).
+        let (shown, hashed) = match kind {
+            ValueType::Str => (plain.to_owned(), None),
+            ValueType::Int => {
+                let n: i64 = plain.parse().map_err(|_| failed(ValueError::Malformed))?;
+                (n.to_string(), None)
+            }
+            ValueType::Float => {
+                let x: f64 = plain.parse().map_err(|_| failed(ValueError::Malformed))?;
+                (plain.to_owned(), Some(x.to_string()))
+            }
+            ValueType::Bool => {
+                let b = parse_go_bool(plain).ok_or(failed(ValueError::Malformed))?;
+                (
+                    b.to_string(),
+                    Some(if b { "True" } else { "False" }.to_owned()),
+                )
+            }
+            ValueType::Comment => return Err(failed(ValueError::Malformed)),
+        };
+        if covered {
+            self.mac.update(hashed.as_deref().unwrap_or(&shown));
+        }
+        Ok(FileValue::Scalar(shown))
+    }
+
+    /// Walks a whole tree (the document without its `sops` table).
+    pub fn tree(&mut self, value: &Value, path: &mut Vec<String>) -> Result<FileValue, Failure> {
+        match value {
+            Value::Object(map) => {
+                let mut table = Vec::with_capacity(map.len());
+                for (key, inner) in map {
+                    path.push(key.clone());
+                    let value = self.tree(inner, path)?;
+                    path.pop();
+                    table.push((key.clone(), Located { value, line: None }));
+                }
+                Ok(FileValue::Table(table))
+            }
+            Value::Array(items) => {
+                let items = (items.iter())
+                    .map(|item| {
+                        let value = self.tree(item, path)?;
+                        Ok(Located { value, line: None })
+                    })
+                    .collect::<Result<_, Failure>>()?;
+                Ok(FileValue::List(items))
+            }
+            leaf => self.leaf(leaf, path),
+        }
+    }
+
+    /// Checks the MAC the file holds (encrypted with `lastmodified` as the additional data)
+    /// against the values walked.
+    pub fn verify(self, metadata: &Metadata) -> Result<(), Failure> {
+        let computed = hex_upper(&self.mac.finalize());
+        let stored = cipher::decrypt(&metadata.mac, self.key, &metadata.lastmodified)
+            .map_err(|_| Failure::Mac)?
+            .0;
+        // Both are public digests of values; a plain comparison leaks nothing useful.
+        if stored.as_slice() == computed.as_bytes() {
+            Ok(())
+        } else {
+            Err(Failure::Mac)
+        }
+    }
+}
+
+/// sops' additional data for the value at `path`: the keys joined by `:`, and a final `:`.
+pub(crate) fn additional_data(path: &[String]) -> String {
+    let mut aad = path.join(":");
+    aad.push(':');
+    aad
+}
+
+/// The key path as messages show it (`db.password`).
+fn show(path: &[String]) -> String {
+    crate::error::escape_controls(&path.join(".")).into_owned()
+}
+
+/// How sops hashes a number it read unencrypted: integers as written, other numbers in Go's
+/// shortest decimal form (`1.50` → `1.5`), which Rust's `Display` of `f64` matches.
+fn mac_bytes_of_number(value: &Value) -> Option<String> {
+    let Value::Number(n) = value else { return None };
+    if n.is_i64() || n.is_u64() {
+        return Some(n.to_string());
+    }
+    n.as_f64().map(|x| x.to_string())
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_go_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02X}");
+            out
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(keys: &[&str]) -> Vec<String> {
+        keys.iter().map(|k| (*k).to_owned()).collect()
+    }
+
+    #[test]
+    fn additional_data_is_the_path_with_a_trailing_colon() {
+        assert_eq!(additional_data(&path(&["db", "password"])), "db:password:");
+        assert_eq!(additional_data(&path(&["port"])), "port:");
+    }
+
+    #[test]
+    fn suffix_and_regex_rules_follow_sops() {
+        let mut metadata = Metadata {
+            unencrypted_suffix: "_unencrypted".to_owned(),
+            ..Metadata::default()
+        };
+        let rules = Rules::new(&metadata).unwrap();
+        assert!(rules.encrypts(&path(&["db", "password"])));
+        assert!(!rules.encrypts(&path(&["db_unencrypted", "port"])));
+        metadata.unencrypted_suffix.clear();
+        metadata.encrypted_regex = "^(password|token)$".to_owned();
+        let rules = Rules::new(&metadata).unwrap();
+        assert!(rules.encrypts(&path(&["db", "password"])));
+        assert!(!rules.encrypts(&path(&["db", "host"])));
+    }
+
+    #[test]
+    fn numbers_are_hashed_as_go_writes_them() {
+        let json: Value = serde_json::from_str(r#"[8080, 1.50, 1e3, -0.25]"#).unwrap();
+        let shown: Vec<String> = (json.as_array().unwrap().iter())
+            .filter_map(mac_bytes_of_number)
+            .collect();
+        assert_eq!(shown, ["8080", "1.5", "1000", "-0.25"]);
+    }
+}

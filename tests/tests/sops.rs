@@ -1,0 +1,433 @@
+//! SOPS-encrypted YAML, JSON and dotenv files decrypted in process, against files the real
+//! `sops` binary encrypts at test time to keys `age-keygen` makes: every value type, a nested
+//! tree, the encryption rules, tampering, wrong and missing keys, two recipients, keys found
+//! the way `sops` finds them (a real process environment), canaries, and live reloads.
+
+use std::path::{Path, PathBuf};
+
+use config_runtime::live::ReloadEvent;
+use config_runtime::sops::AgeKeys;
+use config_runtime::{Config, ConfigError, Loader, Secret};
+use config_tests::events::{applied_changed, next};
+use config_tests::files::{save, tampered};
+use config_tests::sops::{AgeKey, SopsTools};
+use config_tests::{Scratch, probe};
+
+/// Written in every encrypted value the tests check for leaks.
+const CANARY: &str = "canary-7f3e9";
+
+#[derive(Config, Debug)]
+#[config(prefix = "SVC")]
+struct Service {
+    /// Port.
+    port: u16,
+    /// A ratio.
+    ratio: f64,
+    /// Debug mode.
+    debug: bool,
+    /// A display name (not a secret type: may land in any field).
+    name: String,
+    /// API token.
+    token: Secret<String>,
+    /// Database.
+    #[config(nested)]
+    db: Db,
+}
+
+#[derive(Config, Debug)]
+struct Db {
+    /// Password.
+    password: Secret<String>,
+    /// Hosts.
+    hosts: Vec<String>,
+    /// Pool.
+    #[config(nested)]
+    pool: Pool,
+}
+
+#[derive(Config, Debug)]
+struct Pool {
+    /// Largest size.
+    max: u32,
+    /// Idle timeout.
+    idle: std::time::Duration,
+}
+
+const YAML: &str = "\
+# settings
+port: 8443
+ratio: 0.75
+debug: true
+name: name-canary-7f3e9
+token: tok-canary-7f3e9
+db:
+  password: pw-canary-7f3e9
+  hosts:
+    - db1.internal
+    - db2.internal
+  pool:
+    max: 32
+    idle: 90s
+";
+
+const JSON: &str = r#"{
+  "port": 8443,
+  "ratio": 0.75,
+  "debug": true,
+  "name": "name-canary-7f3e9",
+  "token": "tok-canary-7f3e9",
+  "db": {"password": "pw-canary-7f3e9", "hosts": ["db1.internal", "db2.internal"],
+         "pool": {"max": 32, "idle": "90s"}}
+}
+"#;
+
+/// A scratch directory, the tools and one key.
+struct Setup {
+    dir: Scratch,
+    tools: SopsTools,
+    key: AgeKey,
+}
+
+impl Setup {
+    /// `None` only when the tools are missing under the opt-out.
+    fn new() -> Option<Setup> {
+        let tools = SopsTools::find()?;
+        let dir = Scratch::new();
+        let key = tools.keygen(dir.path(), "key");
+        Some(Setup { dir, tools, key })
+    }
+
+    /// Writes `plain` as `name`, encrypts it to `recipients` with `extra` arguments, and
+    /// writes the result as `enc.<name>`.
+    fn encrypted(
+        &self,
+        name: &str,
+        plain: &str,
+        recipients: &[&AgeKey],
+        extra: &[&str],
+    ) -> PathBuf {
+        let plain_path = self.dir.write(name, plain);
+        let text = self.tools.encrypt(&plain_path, recipients, extra);
+        std::fs::remove_file(&plain_path).unwrap();
+        self.dir.write(&format!("enc.{name}"), &text)
+    }
+
+    fn keys(&self) -> AgeKeys {
+        AgeKeys::file(&self.key.file)
+    }
+
+    /// A loader of `Service` with this setup's key.
+    fn loader(&self) -> Loader<Service> {
+        Service::loader().age_keys(self.keys())
+    }
+}
+
+fn assert_service(service: &Service) {
+    assert_eq!(service.port, 8443);
+    assert!((service.ratio - 0.75).abs() < f64::EPSILON);
+    assert!(service.debug);
+    assert_eq!(service.name, "name-canary-7f3e9");
+    assert_eq!(service.token.expose_secret(), "tok-canary-7f3e9");
+    assert_eq!(service.db.password.expose_secret(), "pw-canary-7f3e9");
+    assert_eq!(service.db.hosts, ["db1.internal", "db2.internal"]);
+    assert_eq!(service.db.pool.max, 32);
+    assert_eq!(service.db.pool.idle, std::time::Duration::from_secs(90));
+}
+
+/// The error of a load that must fail; checked to be one line naming the file and free of
+/// every canary.
+fn failure(loader: Loader<Service>, file: &Path) -> String {
+    let error: ConfigError = loader.load().expect_err("the load must fail");
+    let text = error.to_string();
+    assert_eq!(
+        error.errors().len(),
+        1,
+        "one error, no partial load: {text}"
+    );
+    assert!(text.contains(&file.display().to_string()), "{text}");
+    assert!(!text.contains(CANARY), "a decrypted value leaked: {text}");
+    text
+}
+
+#[test]
+fn a_yaml_file_decrypts_with_every_type_into_nested_structs() {
+    let Some(s) = Setup::new() else { return };
+    let path = s.encrypted("app.yaml", YAML, &[&s.key], &[]);
+    assert!(std::fs::read_to_string(&path).unwrap().contains("type:int"));
+    let service = s.loader().file(&path).load().unwrap();
+    assert_service(&service);
+}
+
+#[test]
+fn a_json_file_decrypts_the_same() {
+    let Some(s) = Setup::new() else { return };
+    let path = s.encrypted("app.json", JSON, &[&s.key], &[]);
+    let service = s.loader().file_optional(&path).load().unwrap();
+    assert_service(&service);
+}
+
+#[test]
+fn a_dotenv_file_decrypts_and_still_yields_to_the_environment() {
+    let Some(s) = Setup::new() else { return };
+    let env = "SVC_PORT=8443\nSVC_RATIO=0.75\nSVC_DEBUG=true\nSVC_NAME=name-canary-7f3e9\n\
+               SVC_TOKEN=tok-canary-7f3e9\nSVC_DB_PASSWORD=pw-canary-7f3e9\n\
+               SVC_DB_HOSTS=db1.internal,db2.internal\nSVC_DB_POOL_MAX=32\nSVC_DB_POOL_IDLE=90s\n";
+    let path = s.encrypted("app.env", env, &[&s.key], &[]);
+    let service = s.loader().dotenv(&path).load().unwrap();
+    assert_service(&service);
+    let service = s
+        .loader()
+        .dotenv(&path)
+        .vars([("SVC_PORT", "9000")])
+        .load()
+        .unwrap();
+    assert_eq!(service.port, 9000);
+}
+
+#[test]
+fn values_left_plain_by_the_rules_load_and_are_covered_by_the_mac() {
+    let Some(s) = Setup::new() else { return };
+    let regex = ["--encrypted-regex", "^(token|password)$"];
+    let path = s.encrypted("app.yaml", YAML, &[&s.key], &regex);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("port: 8443") && text.contains("encrypted_regex"),
+        "{text}"
+    );
+    let service = s.loader().file(&path).load().unwrap();
+    assert_service(&service);
+
+    // A plain value changed by hand: the MAC no longer matches.
+    std::fs::write(&path, text.replace("port: 8443", "port: 8444")).unwrap();
+    let shown = failure(s.loader().file(&path), &path);
+    assert!(shown.contains("MAC"), "{shown}");
+
+    let suffix = ["--unencrypted-suffix", "_plain"];
+    let yaml = "port: 1\nratio: 1\ndebug: false\nname: n\ntoken: t\nhosts_plain: [a]\ndb:\n  password: p\n  hosts: [h]\n  pool:\n    max: 1\n    idle: 1s\n";
+    let path = s.encrypted("suffix.yaml", yaml, &[&s.key], &suffix);
+    let error = s.loader().file(&path).load().unwrap_err();
+    // Decrypted and verified; the plain key is simply not a field.
+    assert!(error.to_string().contains("hosts_plain"), "{error}");
+}
+
+#[test]
+fn a_tampered_value_fails_the_whole_file_naming_it_and_its_recipient() {
+    let Some(s) = Setup::new() else { return };
+    let path = s.encrypted("app.yaml", YAML, &[&s.key], &[]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text.lines().find(|l| l.starts_with("token:")).unwrap();
+    let at = line.find("data:").unwrap() + "data:".len();
+    std::fs::write(&path, text.replace(line, &tampered(line, at))).unwrap();
+    let shown = failure(s.loader().file(&path), &path);
+    assert!(
+        shown.contains("token") && shown.contains("authentication"),
+        "{shown}"
+    );
+    assert!(shown.contains(&s.key.recipient), "{shown}");
+}
+
+#[test]
+fn a_tampered_mac_fails() {
+    let Some(s) = Setup::new() else { return };
+    let path = s.encrypted("app.json", JSON, &[&s.key], &[]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text.find("\"mac\": \"ENC[AES256_GCM,data:").unwrap() + 30;
+    std::fs::write(&path, tampered(&text, at)).unwrap();
+    let shown = failure(s.loader().file(&path), &path);
+    assert!(shown.contains("MAC"), "{shown}");
+}
+
+#[test]
+fn a_key_that_does_not_fit_names_the_recipients() {
+    let Some(s) = Setup::new() else { return };
+    let other = s.tools.keygen(s.dir.path(), "other");
+    let path = s.encrypted("app.yaml", YAML, &[&s.key], &[]);
+    let shown = failure(
+        Service::loader()
+            .age_keys(AgeKeys::file(&other.file))
+            .file(&path),
+        &path,
+    );
+    assert!(shown.contains("does not fit"), "{shown}");
+    assert!(shown.contains(&s.key.recipient), "{shown}");
+    assert!(!shown.contains(&other.recipient), "{shown}");
+}
+
+#[test]
+fn no_key_and_keys_of_other_kinds_are_errors_naming_where_they_were_looked_for() {
+    let Some(s) = Setup::new() else { return };
+    let path = s.encrypted("app.yaml", YAML, &[&s.key], &[]);
+    let empty = AgeKeys::text(Secret::new("# no keys here\n".to_owned()));
+    let shown = failure(Service::loader().age_keys(empty).file(&path), &path);
+    assert!(shown.contains("no age identity"), "{shown}");
+
+    let missing = s.dir.path().join("missing-key.txt");
+    let shown = failure(
+        Service::loader()
+            .age_keys(AgeKeys::file(&missing))
+            .file(&path),
+        &path,
+    );
+    assert!(shown.contains(&missing.display().to_string()), "{shown}");
+
+    let plugin = s.dir.write(
+        "plugin.txt",
+        "AGE-PLUGIN-YUBIKEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n",
+    );
+    let shown = failure(
+        Service::loader()
+            .age_keys(AgeKeys::file(&plugin))
+            .file(&path),
+        &path,
+    );
+    assert!(shown.contains("an age plugin identity"), "{shown}");
+    assert!(shown.contains("only X25519 age identities"), "{shown}");
+    assert!(
+        !shown.contains("QQQQQQQQ"),
+        "the key is never quoted: {shown}"
+    );
+}
+
+#[test]
+fn a_file_for_two_recipients_opens_with_either_key() {
+    let Some(s) = Setup::new() else { return };
+    let second = s.tools.keygen(s.dir.path(), "second");
+    let path = s.encrypted("app.yaml", YAML, &[&s.key, &second], &[]);
+    for key in [&s.key, &second] {
+        let service = Service::loader()
+            .age_keys(AgeKeys::file(&key.file))
+            .file(&path)
+            .load()
+            .unwrap();
+        assert_service(&service);
+    }
+    let third = s.tools.keygen(s.dir.path(), "third");
+    let shown = failure(
+        Service::loader()
+            .age_keys(AgeKeys::file(&third.file))
+            .file(&path),
+        &path,
+    );
+    assert!(
+        shown.contains(&s.key.recipient) && shown.contains(&second.recipient),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_sops_tool_reads_the_same_plaintext() {
+    let Some(s) = Setup::new() else { return };
+    let path = s.encrypted("app.yaml", YAML, &[&s.key], &[]);
+    let key = s.key.file.display().to_string();
+    let plain = s
+        .tools
+        .run(&["decrypt"], &path, &[("SOPS_AGE_KEY_FILE", &key)]);
+    assert!(plain.contains("tok-canary-7f3e9"));
+}
+
+#[test]
+fn keys_are_found_where_the_sops_tool_looks_for_them() {
+    let Some(s) = Setup::new() else { return };
+    let key_text = std::fs::read_to_string(&s.key.file).unwrap();
+    let secret_key = key_text
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap();
+    let env = format!(
+        "DATABASE_URL=postgres://app@db/app\nAPP_STRIPE_KEY=sk_test_{CANARY}_0123456789abcdef\nAPP_LOG_LEVEL=debug\n"
+    );
+    let encrypted = s.encrypted("probe.env", &env, &[&s.key], &[]);
+    std::fs::rename(encrypted, s.dir.path().join(".env")).unwrap();
+    let config_home = s.dir.path().join("config");
+    std::fs::create_dir_all(config_home.join("sops/age")).unwrap();
+    std::fs::copy(&s.key.file, config_home.join("sops/age/keys.txt")).unwrap();
+    let key_file = s.key.file.display().to_string();
+    let config_home = config_home.display().to_string();
+    let exe = env!("CARGO_BIN_EXE_probe");
+    for vars in [
+        vec![("SOPS_AGE_KEY_FILE", key_file.as_str())],
+        vec![("SOPS_AGE_KEY", secret_key)],
+        vec![("XDG_CONFIG_HOME", config_home.as_str())],
+    ] {
+        let (ok, out, err) = probe(exe, s.dir.path(), "loader", &vars);
+        assert!(ok, "{vars:?}: {err}");
+        assert!(
+            out.contains("(encrypted)"),
+            "explain marks decrypted values: {out}"
+        );
+        assert!(!out.contains(CANARY) && !out.contains("debug "), "{out}");
+    }
+    let (ok, _, err) = probe(exe, s.dir.path(), "loader", &[("HOME", "/nonexistent")]);
+    assert!(!ok);
+    assert!(
+        err.contains("no age identity") && err.contains("SOPS_AGE_KEY_FILE"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&s.key.recipient) && !err.contains(CANARY),
+        "{err}"
+    );
+}
+
+#[test]
+fn decrypted_values_never_show_in_errors_explain_or_debug() {
+    let Some(s) = Setup::new() else { return };
+    let yaml = YAML.replace("port: 8443", "port: port-canary-7f3e9");
+    let path = s.encrypted("app.yaml", &yaml, &[&s.key], &[]);
+    let loader = s.loader().file(&path);
+    let shown = loader.load().unwrap_err().to_string();
+    assert!(
+        shown.contains("SVC_PORT") || shown.contains("port"),
+        "{shown}"
+    );
+    assert!(!shown.contains(CANARY), "{shown}");
+    assert!(!format!("{loader:?}").contains(CANARY));
+
+    let path = s.encrypted("good.yaml", YAML, &[&s.key], &[]);
+    let loader = s.loader().file(&path);
+    let explain = loader.explain().unwrap();
+    let text = explain.to_string();
+    assert!(text.contains("(encrypted)"), "{text}");
+    assert!(!text.contains(CANARY), "{text}");
+    let service = loader.load().unwrap();
+    assert!(
+        !format!("{service:?}").contains("tok-canary")
+            && !format!("{:?}", s.keys()).contains("AGE-SECRET")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_config_follows_an_encrypted_file_and_keeps_its_snapshot_when_one_fails() {
+    let Some(s) = Setup::new() else { return };
+    let path = s.encrypted("app.yaml", YAML, &[&s.key], &[]);
+    let live = s.loader().file(&path).watch().await.unwrap();
+    let mut events = live.subscribe();
+
+    // Rotate a value: encrypt the new plaintext again and save it over the file.
+    let rotated = s.encrypted(
+        "next.yaml",
+        &YAML.replace("tok-canary", "tok2-canary"),
+        &[&s.key],
+        &[],
+    );
+    save(&path, &std::fs::read_to_string(&rotated).unwrap());
+    let (_, changed) = applied_changed(&mut events).await;
+    assert_eq!(changed, ["token"]);
+    assert_eq!(live.get().token.expose_secret(), "tok2-canary-7f3e9");
+
+    // A change for another key does not open: rejected, the old snapshot stays.
+    let stranger = s.tools.keygen(s.dir.path(), "stranger");
+    let foreign = s.encrypted("foreign.yaml", YAML, &[&stranger], &[]);
+    let before = live.get();
+    save(&path, &std::fs::read_to_string(&foreign).unwrap());
+    match next(&mut events).await {
+        ReloadEvent::Rejected { error } => {
+            let text = error.to_string();
+            assert!(text.contains(&stranger.recipient), "{text}");
+            assert!(!text.contains(CANARY), "{text}");
+        }
+        other => panic!("expected a rejection, got {other}"),
+    }
+    assert!(std::sync::Arc::ptr_eq(&before, &live.get()));
+    assert_eq!(live.get().token.expose_secret(), "tok2-canary-7f3e9");
+}
