@@ -373,7 +373,6 @@ fn garage_variables_override_the_file() {
 }
 
 #[test]
-#[ignore = "the contract's NAME_FILE variables are not implemented: GARAGE_RPC_SECRET_FILE is reported as an unknown variable"]
 fn garage_file_variables_name_the_secret_files() {
     // Garage documents `GARAGE_RPC_SECRET_FILE`, `GARAGE_ADMIN_TOKEN_FILE` and
     // `GARAGE_METRICS_TOKEN_FILE`: the contract's `NAME_FILE` form of each variable.
