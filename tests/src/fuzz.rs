@@ -513,7 +513,7 @@ pub fn shapes(data: &[u8]) {
             .filter_map(|line| line.split_once('='))
             .map(|(key, value)| {
                 // A token field's variable (`SH__SINKS__<KEY>__TOKEN`): the value is a secret.
-                let value = if key.ends_with("__TOKEN") {
+                let value = if is_token_variable(key) {
                     format!("{CANARY}{value}")
                 } else {
                     value.to_owned()
@@ -538,4 +538,14 @@ pub fn shapes(data: &[u8]) {
             "a secret leaked: {output}"
         );
     }
+}
+
+/// Whether `name` is the variable of an entry's `token` field: `SH__SINKS__<KEY>__TOKEN`,
+/// split at `__` as the loader splits it (`SH__SINKS___TOKEN` is entry `_token` itself).
+fn is_token_variable(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("SH__SINKS__") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split("__").collect();
+    matches!(parts.as_slice(), [key, "TOKEN"] if !key.is_empty())
 }
