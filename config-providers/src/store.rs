@@ -44,7 +44,7 @@ use std::sync::{Arc, Weak};
 
 use config_runtime::BoxFuture;
 use config_runtime::source::Version;
-use config_runtime::{OutagePolicy, ProviderError, SecretData, SecretProvider};
+use config_runtime::{OutagePolicy, ProviderError, ProviderStatus, SecretData, SecretProvider};
 
 use crate::cache::{CacheStats, Fetch, SecretCache};
 use crate::safeguards::Safeguards;
@@ -167,6 +167,20 @@ impl<S: SecretStore> CachedProvider<S> {
 impl<S: SecretStore> SecretProvider for CachedProvider<S> {
     fn scheme(&self) -> &str {
         self.inner.scheme()
+    }
+
+    fn status(&self) -> Option<ProviderStatus> {
+        let stats = self.cache.stats();
+        let mut status = ProviderStatus::new(self.inner.scheme());
+        status.cache_hits = stats.hits;
+        status.cache_misses = stats.misses;
+        status.calls = stats.provider_calls;
+        status.errors = stats.errors;
+        status.stale_served = stats.stale_served;
+        status.last_known_good_served = stats.last_known_good_served;
+        status.breaker_opens = stats.breaker_opens;
+        status.breaker = self.cache.breaker();
+        Some(status)
     }
 
     fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {
