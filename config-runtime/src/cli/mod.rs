@@ -47,6 +47,19 @@
 //! Output is for people (aligned tables, colour only on a terminal and without `NO_COLOR`)
 //! unless `--json` asks for one JSON document on standard output. No command prints a
 //! secret's value: explain redacts them, diff compares keyed fingerprints, migrate names keys.
+//!
+//! # JSON
+//! - `check --json`: `{"valid", "config", "keys" (a count when valid), "errors": [{"key",
+//!   "env", "source", "message"}], "warnings": [..]}`.
+//! - `explain --json`: `{"config", "profile", "keys": [{"key", "env", "source",
+//!   "references", "value"}], "warnings"}` (`[REDACTED]` for secrets); an invalid
+//!   configuration prints the `check` document instead.
+//! - `schema`: the JSON Schema of the file form.
+//! - `diff --json`: `{"a", "b", "same", "keys": [{"key", "change": "missing" | "extra" |
+//!   "differs", "secret", "a": {"set", "source", "value"} | null, "b": ..}]}`; `value` is
+//!   `null` for secrets and for values taken through a reference.
+//! - `migrate --json`: `{"from", "to", "written", "moves": [{"env", "key", "line",
+//!   "reference"}], "kept", "by_hand", "backup"}`.
 
 mod diff;
 mod migrate;
