@@ -44,6 +44,15 @@
 //! application can still accept, say, tokens signed with the previous key. After the window
 //! the old snapshot is dropped.
 //!
+//! # Runtime overrides
+//! [`Live::set_override`] sets a key over every source until [`Live::clear_override`]; the
+//! watch task merges the overrides as the last layer of every build, so a file reload keeps
+//! them. A change is built and validated like a reload before it is swapped in (refused, with
+//! nothing changed, when invalid, for an unknown key, or for a `restart` field) and recorded
+//! in [`Live::audit`] with fingerprints of the old and new values, never the values.
+//! [`Live::explain`] and [`Live::fingerprints`] describe the running snapshot for the admin
+//! routes of `config_runtime::http` and for `app diff`.
+//!
 //! # Lifetime
 //! Watching runs on one tokio task spawned by `watch()` (so it needs a tokio runtime). It ends
 //! when the last `Live` handle is dropped, even in the middle of a reload, and with it the push
