@@ -52,21 +52,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (reads_vault, reads_sm) = (vault.clone(), secrets_manager.clone());
-    let mut cli = Cli::<AppConfig>::new().loader(move |mut loader| {
-        if let Some(vault) = &reads_vault {
-            loader = loader.provider(vault.clone());
-        }
-        if let Some(secrets_manager) = &reads_sm {
-            loader = loader.provider(secrets_manager.clone());
-        }
-        loader
-    });
+    let mut cli = Cli::<AppConfig>::new();
     if let Some(vault) = vault {
-        cli = cli.writer(vault);
+        let reads = vault.clone();
+        cli = cli
+            .loader(move |loader| loader.provider(reads.clone()))
+            .writer(vault);
     }
     if let Some(secrets_manager) = secrets_manager {
-        cli = cli.writer(secrets_manager);
+        let reads = secrets_manager.clone();
+        cli = cli
+            .loader(move |loader| loader.provider(reads.clone()))
+            .writer(secrets_manager);
     }
     cli.main()
 }

@@ -131,9 +131,11 @@ impl<T: Config> Cli<T> {
     }
 
     /// Adds to every loader a command builds after its sources: providers for references
-    /// (`loader.provider(vault.clone())`), a size cap, allowed variables.
+    /// (`loader.provider(vault.clone())`), a size cap, allowed variables. Called again, the
+    /// additions run in the order given.
     pub fn loader(mut self, extend: impl Fn(Loader<T>) -> Loader<T> + 'static) -> Self {
-        self.extend = Box::new(extend);
+        let earlier = std::mem::replace(&mut self.extend, Box::new(|loader| loader));
+        self.extend = Box::new(move |loader| extend(earlier(loader)));
         self
     }
 
