@@ -77,7 +77,7 @@ use crate::loader::Loader;
 use crate::provider::SecretWriter;
 use crate::{Config, ConfigError};
 pub use diff::Side;
-pub use migrate::Target;
+pub use migrate::{BadTarget, Target};
 use output::Printer;
 
 /// Runs the configuration command line of `T` over this process's arguments, with no secret
