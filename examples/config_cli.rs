@@ -11,31 +11,59 @@
 //! ```
 //!
 //! With `VAULT_ADDR` (or `BAO_ADDR`) set, `${vault:..}` references resolve and `migrate` can
-//! write to Vault/OpenBao; without it, the commands work on plain values only.
+//! write to Vault/OpenBao; with `AWS_REGION` (or `AWS_DEFAULT_REGION`) set, the same for
+//! `${aws-sm:..}` and AWS Secrets Manager. Without them, the commands work on plain values.
 
 use std::process::ExitCode;
 
 use config_examples::AppConfig;
+use config_providers::aws::SecretsManagerProvider;
 use config_providers::vault::VaultProvider;
+use config_runtime::ProviderError;
 use config_runtime::cli::Cli;
 
+/// Whether any of these variables is set.
+fn configured(names: &[&str]) -> bool {
+    names.iter().any(|name| std::env::var_os(name).is_some())
+}
+
+/// The stores whose settings are in the environment.
+fn stores() -> Result<(Option<VaultProvider>, Option<SecretsManagerProvider>), ProviderError> {
+    let vault = configured(&["VAULT_ADDR", "BAO_ADDR"])
+        .then(VaultProvider::from_env)
+        .transpose()?;
+    let secrets_manager = if configured(&["AWS_REGION", "AWS_DEFAULT_REGION"]) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        Some(runtime.block_on(SecretsManagerProvider::from_env())?)
+    } else {
+        None
+    };
+    Ok((vault, secrets_manager))
+}
+
 fn main() -> ExitCode {
-    let vault_configured = ["VAULT_ADDR", "BAO_ADDR"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some());
-    if !vault_configured {
-        return Cli::<AppConfig>::new().main();
-    }
-    let vault = match VaultProvider::from_env() {
-        Ok(vault) => vault,
+    let (vault, secrets_manager) = match stores() {
+        Ok(stores) => stores,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::from(2);
         }
     };
-    let reads = vault.clone();
-    Cli::<AppConfig>::new()
-        .loader(move |loader| loader.provider(reads.clone()))
-        .writer(vault)
-        .main()
+    let mut cli = Cli::<AppConfig>::new();
+    if let Some(vault) = vault {
+        let reads = vault.clone();
+        cli = cli
+            .loader(move |loader| loader.provider(reads.clone()))
+            .writer(vault);
+    }
+    if let Some(secrets_manager) = secrets_manager {
+        let reads = secrets_manager.clone();
+        cli = cli
+            .loader(move |loader| loader.provider(reads.clone()))
+            .writer(secrets_manager);
+    }
+    cli.main()
 }

@@ -25,8 +25,9 @@ use futures_util::FutureExt;
 use futures_util::future::Shared;
 
 use crate::audit::{AuditOutcome, AuditTrail};
-use crate::guard::{CircuitBreaker, RateLimit};
+use crate::guard::{BreakerChange, CircuitBreaker, RateLimit};
 use crate::lkg::LastKnownGood;
+use crate::metrics::Event;
 
 /// How long values are kept and refreshed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,8 +116,31 @@ pub struct CacheStats {
     pub errors: u64,
     /// Background refreshes that succeeded.
     pub refreshes: u64,
-    /// Reads answered with an expired value because the provider failed.
+    /// Reads answered with an expired value because the provider failed (from memory or
+    /// from the last-known-good store).
     pub stale_served: u64,
+    /// Of those, the reads answered from the last-known-good store.
+    pub last_known_good_served: u64,
+    /// How often the circuit breaker opened.
+    pub breaker_opens: u64,
+}
+
+impl CacheStats {
+    /// Counts `event` here and tells the `metrics` facade.
+    fn count(&mut self, scheme: &str, event: Event) {
+        let counter = match event {
+            Event::Hit => &mut self.hits,
+            Event::Miss => &mut self.misses,
+            Event::Call => &mut self.provider_calls,
+            Event::Error => &mut self.errors,
+            Event::Refresh => &mut self.refreshes,
+            Event::Stale => &mut self.stale_served,
+            Event::LastKnownGood => &mut self.last_known_good_served,
+            Event::BreakerOpened => &mut self.breaker_opens,
+        };
+        *counter += 1;
+        crate::metrics::emit(scheme, event);
+    }
 }
 
 /// Fetches one path from the store, for the cache.
@@ -152,6 +176,8 @@ impl State {
 
 /// A cache of secrets by path; share it between clones of a provider.
 pub(crate) struct SecretCache {
+    /// The provider's scheme, as the label of its metrics.
+    scheme: String,
     policy: CachePolicy,
     state: Mutex<State>,
     audit: AuditTrail,
@@ -173,12 +199,14 @@ impl SecretCache {
     /// An empty cache, auditing through `audit`, falling back to `last_known_good` when the
     /// store is unreachable and memory has nothing.
     pub(crate) fn new(
+        scheme: &str,
         policy: CachePolicy,
         audit: AuditTrail,
         last_known_good: Option<Arc<LastKnownGood>>,
     ) -> Arc<Self> {
         let policy = policy.clamped();
         Arc::new(SecretCache {
+            scheme: scheme.to_owned(),
             policy,
             state: Mutex::new(State::default()),
             audit,
@@ -203,7 +231,12 @@ impl SecretCache {
                 rate.wait().await;
             }
             let result = fetch(path).await;
-            cache.breaker.record(&result);
+            if cache.breaker.record(&result) == BreakerChange::Opened {
+                cache
+                    .lock()
+                    .stats
+                    .count(&cache.scheme, Event::BreakerOpened);
+            }
             result
         })
     }
@@ -216,6 +249,11 @@ impl SecretCache {
     /// The counters so far.
     pub(crate) fn stats(&self) -> CacheStats {
         self.lock().stats
+    }
+
+    /// The circuit breaker now.
+    pub(crate) fn breaker(&self) -> config_runtime::Breaker {
+        self.breaker.state()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -243,7 +281,7 @@ impl SecretCache {
                         entry.refreshing = true;
                     }
                     let data = entry.data.clone();
-                    state.stats.hits += 1;
+                    state.stats.count(&self.scheme, Event::Hit);
                     drop(state);
                     if refresh {
                         self.spawn_refresh(path.to_owned(), Arc::clone(fetch));
@@ -259,11 +297,11 @@ impl SecretCache {
                     return Ok(data);
                 }
             }
-            state.stats.misses += 1;
+            state.stats.count(&self.scheme, Event::Miss);
             match state.in_flight.get(path) {
                 Some(shared) => shared.clone(),
                 None => {
-                    state.stats.provider_calls += 1;
+                    state.stats.count(&self.scheme, Event::Call);
                     let shared = self.guarded(path, fetch).shared();
                     state.in_flight.insert(path.to_owned(), shared.clone());
                     shared
@@ -293,7 +331,7 @@ impl SecretCache {
             }
             Err(error) => {
                 if leader {
-                    state.stats.errors += 1;
+                    state.stats.count(&self.scheme, Event::Error);
                 }
                 let stale = state.entries.get(path).filter(|entry| {
                     error.is_transient() && entry.fetched_at.elapsed() < self.policy.max_staleness
@@ -304,7 +342,7 @@ impl SecretCache {
                         "the store failed ({error}); serving the cached value, {} s old",
                         age.as_secs()
                     ));
-                    state.stats.stale_served += 1;
+                    state.stats.count(&self.scheme, Event::Stale);
                     drop(state);
                     tracing::warn!(target: "config_providers::cache", path, age_secs = age.as_secs(), "serving a stale secret: {error}");
                     self.audit.record(
@@ -354,7 +392,10 @@ impl SecretCache {
                 );
                 tracing::warn!(target: "config_providers::cache", path, "{warning}");
                 let data = data.with_warning(warning);
-                self.lock().stats.stale_served += 1;
+                let mut state = self.lock();
+                state.stats.count(&self.scheme, Event::Stale);
+                state.stats.count(&self.scheme, Event::LastKnownGood);
+                drop(state);
                 self.audit.record(
                     path,
                     AuditOutcome::Fallback,
@@ -392,7 +433,7 @@ impl SecretCache {
         let jitter = jitter(self.policy.ttl.mul_f64(self.policy.refresh_ahead / 4.0));
         runtime.spawn(async move {
             tokio::time::sleep(jitter).await;
-            cache.lock().stats.provider_calls += 1;
+            cache.lock().stats.count(&cache.scheme, Event::Call);
             let started = Instant::now();
             let result = cache.guarded(&path, &fetch).await;
             match &result {
@@ -424,11 +465,11 @@ impl SecretCache {
         let mut state = self.lock();
         match result {
             Some(Ok(data)) => {
-                state.stats.refreshes += 1;
+                state.stats.count(&self.scheme, Event::Refresh);
                 state.remember(path, data);
             }
             Some(Err(error)) => {
-                state.stats.errors += 1;
+                state.stats.count(&self.scheme, Event::Error);
                 tracing::warn!(target: "config_providers::cache", path, "background refresh failed: {error}");
                 if let Some(entry) = state.entries.get_mut(path) {
                     entry.refreshing = false;
@@ -473,7 +514,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn single_flight_then_hits() {
-        let cache = SecretCache::new(CachePolicy::default(), AuditTrail::tracing("test"), None);
+        let cache = SecretCache::new(
+            "test",
+            CachePolicy::default(),
+            AuditTrail::tracing("test"),
+            None,
+        );
         let (fetch, calls) = counting();
         let reads = (0..20).map(|_| cache.get("db", &fetch));
         let results = futures_util::future::join_all(reads).await;
@@ -490,7 +536,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn refresh_ahead_replaces_the_value_in_the_background() {
-        let cache = SecretCache::new(CachePolicy::default(), AuditTrail::tracing("test"), None);
+        let cache = SecretCache::new(
+            "test",
+            CachePolicy::default(),
+            AuditTrail::tracing("test"),
+            None,
+        );
         let (fetch, calls) = counting();
         assert_eq!(
             cache.get("db", &fetch).await.unwrap().select(None).unwrap(),
@@ -519,7 +570,7 @@ mod tests {
                 ..CachePolicy::default()
             };
             assert!(policy.validate().is_err(), "{refresh_ahead}");
-            let cache = SecretCache::new(policy, AuditTrail::tracing("test"), None);
+            let cache = SecretCache::new("test", policy, AuditTrail::tracing("test"), None);
             let (fetch, _) = counting();
             cache.get("db", &fetch).await.unwrap();
             tokio::time::advance(Duration::from_secs(100)).await;

@@ -61,9 +61,19 @@ impl CircuitBreaker {
         }
     }
 
-    /// Records the outcome of an admitted call.
-    pub(crate) fn record(&self, outcome: &Result<impl Sized, ProviderError>) {
+    /// The state now, as health reports show it.
+    pub(crate) fn state(&self) -> config_runtime::Breaker {
+        match *self.lock() {
+            BreakerState::Closed { .. } => config_runtime::Breaker::Closed,
+            BreakerState::Open { until } if Instant::now() < until => config_runtime::Breaker::Open,
+            BreakerState::Open { .. } | BreakerState::HalfOpen => config_runtime::Breaker::HalfOpen,
+        }
+    }
+
+    /// Records the outcome of an admitted call; whether that opened the breaker.
+    pub(crate) fn record(&self, outcome: &Result<impl Sized, ProviderError>) -> BreakerChange {
         let mut state = self.lock();
+        let before = *state;
         *state = match (outcome, *state) {
             (Ok(_), _) => BreakerState::Closed { failures: 0 },
             (Err(e), current) if !e.is_transient() => match current {
@@ -82,7 +92,23 @@ impl CircuitBreaker {
                 }
             }
         };
+        let opened = matches!(*state, BreakerState::Open { .. })
+            && !matches!(before, BreakerState::Open { .. });
+        if opened {
+            BreakerChange::Opened
+        } else {
+            BreakerChange::Unchanged
+        }
     }
+}
+
+/// What recording an outcome did to the breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BreakerChange {
+    /// It opened: calls now fail fast for a cool-down.
+    Opened,
+    /// It stayed open or closed, or closed again.
+    Unchanged,
 }
 
 /// `from + wait`, saturating at a far future instead of panicking on a huge `wait`.

@@ -55,6 +55,8 @@ mod guard;
 #[cfg(feature = "cache")]
 pub mod lkg;
 #[cfg(feature = "cache")]
+mod metrics;
+#[cfg(feature = "cache")]
 pub mod safeguards;
 #[cfg(feature = "cache")]
 pub mod store;

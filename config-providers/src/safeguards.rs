@@ -77,6 +77,6 @@ impl Safeguards {
             self.audit.unwrap_or_else(|| Arc::new(TracingAudit)),
             self.fingerprints.unwrap_or_else(Fingerprinter::random),
         );
-        SecretCache::new(self.cache, audit, self.last_known_good)
+        SecretCache::new(scheme, self.cache, audit, self.last_known_good)
     }
 }

@@ -44,7 +44,9 @@ use std::sync::{Arc, Weak};
 
 use config_runtime::BoxFuture;
 use config_runtime::source::Version;
-use config_runtime::{OutagePolicy, ProviderError, SecretData, SecretProvider};
+use config_runtime::{
+    OutagePolicy, ProviderError, ProviderStatus, Secret, SecretData, SecretProvider, SecretWriter,
+};
 
 use crate::cache::{CacheStats, Fetch, SecretCache};
 use crate::safeguards::Safeguards;
@@ -68,6 +70,38 @@ pub trait SecretStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<String>, ProviderError>> + Send {
         let _ = path;
         async { Ok(None) }
+    }
+}
+
+/// A store that takes writes (Vault KV, Secrets Manager): its [`CachedProvider`] is then a
+/// [`SecretWriter`], what `migrate` moves plaintext secrets into.
+pub trait WritableStore: SecretStore {
+    /// Sets `fields` of the secret at `path`, keeping the fields it already has; creates the
+    /// secret when there is none.
+    fn write_fields(
+        &self,
+        path: &str,
+        fields: &[(String, Secret<String>)],
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+}
+
+impl<S: WritableStore> SecretWriter for CachedProvider<S> {
+    fn scheme(&self) -> &str {
+        self.inner.scheme()
+    }
+
+    fn write_fields<'a>(
+        &'a self,
+        path: &'a str,
+        fields: &'a [(String, Secret<String>)],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let path = path.trim_matches('/');
+            self.inner.write_fields(path, fields).await?;
+            // Later reads in this process see what was written.
+            SecretProvider::invalidate(self, path);
+            Ok(())
+        })
     }
 }
 
@@ -167,6 +201,20 @@ impl<S: SecretStore> CachedProvider<S> {
 impl<S: SecretStore> SecretProvider for CachedProvider<S> {
     fn scheme(&self) -> &str {
         self.inner.scheme()
+    }
+
+    fn status(&self) -> Option<ProviderStatus> {
+        let stats = self.cache.stats();
+        let mut status = ProviderStatus::new(self.inner.scheme());
+        status.cache_hits = stats.hits;
+        status.cache_misses = stats.misses;
+        status.calls = stats.provider_calls;
+        status.errors = stats.errors;
+        status.stale_served = stats.stale_served;
+        status.last_known_good_served = stats.last_known_good_served;
+        status.breaker_opens = stats.breaker_opens;
+        status.breaker = self.cache.breaker();
+        Some(status)
     }
 
     fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<SecretData, ProviderError>> {

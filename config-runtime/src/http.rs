@@ -12,7 +12,7 @@
 //! | route | token | answer |
 //! |---|---|---|
 //! | `GET /config` | no | the explain report of the running snapshot (secrets redacted) and its version |
-//! | `GET /config/health` | no | version, reload counts, last success, last error, overridden keys |
+//! | `GET /config/health` | no | version, reload counts, last success, last error, overridden keys, each provider's cache, breaker and last-known-good use |
 //! | `GET /config/fingerprints?key=<64 hex>` | yes | each key's fingerprint under that key (what `app diff` compares) |
 //! | `POST /config/reload` | yes | reloads now: the outcome, or 422 and every problem |
 //! | `PUT /config/overrides/{key}` | yes | body `{"value": "debug"}`: overrides the key (see [`Live::set_override`]) |
@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 
 use crate::fingerprint::FingerprintKey;
 use crate::live::{Live, OverrideError, OverrideRecord, ReloadOutcome};
-use crate::{Config, ConfigError, Secret};
+use crate::{Config, ConfigError, ProviderStatus, Secret};
 
 /// The admin routes of `live` under `/config`; the routes that change or compare require
 /// `token` as a bearer token.
@@ -152,7 +152,23 @@ async fn health<T: Config + Send + Sync>(State(admin): State<Admin<T>>) -> Json<
         "last_error": metrics.last_error,
         "last_error_at": seconds(metrics.last_error_at),
         "overridden": admin.live.overridden(),
+        "providers": admin.live.providers().iter().map(provider_json).collect::<Vec<_>>(),
     }))
+}
+
+/// One provider in the health report.
+fn provider_json(status: &ProviderStatus) -> Value {
+    json!({
+        "scheme": status.scheme,
+        "breaker": status.breaker.as_str(),
+        "breaker_opens": status.breaker_opens,
+        "cache_hits": status.cache_hits,
+        "cache_misses": status.cache_misses,
+        "calls": status.calls,
+        "errors": status.errors,
+        "stale_served": status.stale_served,
+        "last_known_good_served": status.last_known_good_served,
+    })
 }
 
 async fn fingerprints<T: Config + Send + Sync>(

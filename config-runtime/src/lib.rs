@@ -93,8 +93,8 @@ pub use format::Format;
 pub use loader::Loader;
 pub use origin::Origin;
 pub use provider::{
-    BoxFuture, OutagePolicy, Payload, ProviderError, ProviderErrorKind, SecretData, SecretProvider,
-    SecretWriter,
+    BoxFuture, Breaker, OutagePolicy, Payload, ProviderError, ProviderErrorKind, ProviderStatus,
+    SecretData, SecretProvider, SecretWriter,
 };
 pub use reference::{Reference, ReferenceError};
 pub use schema::{

@@ -48,6 +48,76 @@ pub trait SecretProvider: Send + Sync + 'static {
     fn invalidate(&self, path: &str) {
         let _ = path;
     }
+
+    /// How the provider has fared so far (cache, breaker, fallbacks), for health reports;
+    /// `None` when it keeps no such counts.
+    fn status(&self) -> Option<ProviderStatus> {
+        None
+    }
+}
+
+/// How a provider has fared since it was built: what a health report shows of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProviderStatus {
+    /// The scheme it answers.
+    pub scheme: String,
+    /// Reads answered from its cache.
+    pub cache_hits: u64,
+    /// Reads that needed the store.
+    pub cache_misses: u64,
+    /// Requests sent to the store.
+    pub calls: u64,
+    /// Requests that failed.
+    pub errors: u64,
+    /// Reads answered with an expired cached value because the store failed.
+    pub stale_served: u64,
+    /// Reads answered from the last-known-good store because the store was unreachable.
+    pub last_known_good_served: u64,
+    /// How often the circuit breaker opened.
+    pub breaker_opens: u64,
+    /// The circuit breaker now.
+    pub breaker: Breaker,
+}
+
+impl ProviderStatus {
+    /// A status with every count at zero and the breaker closed; set the fields from there.
+    pub fn new(scheme: impl Into<String>) -> Self {
+        ProviderStatus {
+            scheme: scheme.into(),
+            cache_hits: 0,
+            cache_misses: 0,
+            calls: 0,
+            errors: 0,
+            stale_served: 0,
+            last_known_good_served: 0,
+            breaker_opens: 0,
+            breaker: Breaker::Closed,
+        }
+    }
+}
+
+/// The state of a provider's circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Breaker {
+    /// Calls go to the store.
+    Closed,
+    /// Calls fail fast until a cool-down ends.
+    Open,
+    /// One trial call may go through.
+    HalfOpen,
+}
+
+impl Breaker {
+    /// `closed`, `open` or `half-open`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Breaker::Closed => "closed",
+            Breaker::Open => "open",
+            Breaker::HalfOpen => "half-open",
+        }
+    }
 }
 
 /// What a load does when a provider cannot be reached. Never a silent default.

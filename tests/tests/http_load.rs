@@ -118,7 +118,8 @@ async fn readers_never_fail_nor_see_an_invalid_value_under_overrides_and_reloads
                 save(&path, &text);
                 writes.fetch_add(1, Ordering::Relaxed);
                 round += 1;
-                std::thread::sleep(Duration::from_millis(25));
+                // Longer than the debounce: each write is reloaded on its own.
+                std::thread::sleep(Duration::from_millis(80));
             }
         })
     };

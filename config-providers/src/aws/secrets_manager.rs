@@ -3,11 +3,12 @@
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
 use base64::Engine as _;
-use config_runtime::{ProviderError, SecretData};
+use config_runtime::{ProviderError, ProviderErrorKind, Secret, SecretData};
+use zeroize::Zeroizing;
 
 use super::errors::to_provider_error;
 use super::{AwsBuilder, AwsSettings, describe_target};
-use crate::store::{CachedProvider, SecretStore};
+use crate::store::{CachedProvider, SecretStore, WritableStore};
 
 /// A cloneable handle to Secrets Manager answering `${aws-sm:<id>[@STAGE][#field]}`: clones
 /// share one SDK client (and its connection pool and credentials) and one cache.
@@ -112,6 +113,58 @@ impl SecretStore for SecretsManagerStore {
                 .find(|(_, stages)| stages.iter().any(|s| s == wanted))
                 .map(|(version, _)| version.clone())
         }))
+    }
+}
+
+/// `migrate --to aws-sm:<id>` writes here: the fields are added to the secret's JSON object
+/// (its other fields kept) as a new version; a secret that does not exist is created.
+impl WritableStore for SecretsManagerStore {
+    async fn write_fields(
+        &self,
+        id: &str,
+        fields: &[(String, Secret<String>)],
+    ) -> Result<(), ProviderError> {
+        let shown = describe(id);
+        let current = self.client.get_secret_value().secret_id(id).send().await;
+        let (mut object, exists) = match current {
+            Ok(mut output) => {
+                let text = Zeroizing::new(output.secret_string.take().unwrap_or_default());
+                let object = match serde_json::from_str::<serde_json::Value>(&text) {
+                    Ok(serde_json::Value::Object(object)) => object,
+                    _ if text.trim().is_empty() => serde_json::Map::new(),
+                    _ => {
+                        return Err(ProviderError::new(
+                            ProviderErrorKind::Invalid,
+                            format!("{shown} is not a JSON object: fields cannot be added to it"),
+                        ));
+                    }
+                };
+                (object, true)
+            }
+            Err(error) => {
+                let error = to_provider_error(&error, &shown);
+                if error.kind != ProviderErrorKind::NotFound {
+                    return Err(error);
+                }
+                (serde_json::Map::new(), false)
+            }
+        };
+        for (field, value) in fields {
+            let value = serde_json::Value::String(value.expose_secret().clone());
+            object.insert(field.clone(), value);
+        }
+        let mut document = serde_json::Value::Object(object);
+        let text = Zeroizing::new(document.to_string());
+        crate::body::wipe(&mut document);
+        if exists {
+            let put = self.client.put_secret_value().secret_id(id);
+            let sent = put.secret_string(text.as_str()).send().await;
+            sent.map(drop).map_err(|e| to_provider_error(&e, &shown))
+        } else {
+            let create = self.client.create_secret().name(id);
+            let sent = create.secret_string(text.as_str()).send().await;
+            sent.map(drop).map_err(|e| to_provider_error(&e, &shown))
+        }
     }
 }
 

@@ -26,14 +26,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use config_runtime::{
-    BoxFuture, ProviderError, ProviderErrorKind, Secret, SecretData, SecretProvider, SecretWriter,
-};
+use config_runtime::{ProviderError, ProviderErrorKind, Secret, SecretData};
 use serde_json::Value;
 
 use crate::body::WipedJson;
 use crate::safeguards::Safeguards;
-use crate::store::{CachedProvider, SecretStore, WeakProvider};
+use crate::store::{CachedProvider, SecretStore, WeakProvider, WritableStore};
 use auth::{Auth, TokenCell};
 use http::{Http, MAX_RESPONSE_BYTES};
 pub use leases::LeaseInfo;
@@ -367,28 +365,7 @@ impl SecretStore for VaultStore {
 /// `migrate --to vault:<mount>/<path>` writes here: the fields are added to the secret (its
 /// other fields kept), as a new KV v2 version checked-and-set against the version read, so a
 /// write that raced with another fails instead of dropping its fields; or into a KV v1 path.
-impl SecretWriter for VaultProvider {
-    fn scheme(&self) -> &str {
-        &self.inner.scheme
-    }
-
-    fn write_fields<'a>(
-        &'a self,
-        path: &'a str,
-        fields: &'a [(String, Secret<String>)],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move {
-            let path = path.trim_matches('/');
-            self.inner.write_fields(path, fields).await?;
-            // Later reads in this process see what was written.
-            SecretProvider::invalidate(self, path);
-            Ok(())
-        })
-    }
-}
-
-impl VaultStore {
-    /// Adds `fields` to the KV secret at `path`.
+impl WritableStore for VaultStore {
     async fn write_fields(
         &self,
         path: &str,
@@ -444,7 +421,9 @@ impl VaultStore {
         crate::body::wipe(&mut body);
         written.map(drop)
     }
+}
 
+impl VaultStore {
     /// Renews one lease; the new lease duration.
     async fn renew_lease(
         &self,

@@ -315,3 +315,82 @@ fn report(out: &Printer, from: &Path, to: &Target, mode: Mode, plan: &Plan, back
         _ => {}
     }
 }
+
+#[cfg(all(test, feature = "derive"))]
+mod tests {
+    use super::*;
+
+    #[derive(crate::Config)]
+    #[config(crate = "crate", prefix = "M")]
+    #[allow(dead_code)] // only its schema is read
+    struct Small {
+        /// Not a secret.
+        #[config(default = "info")]
+        level: String,
+        /// A secret.
+        token: Secret<String>,
+        /// Another.
+        #[config(default = "")]
+        key: Secret<String>,
+    }
+
+    fn target() -> Target {
+        "vault:secret/m".parse().unwrap()
+    }
+
+    #[test]
+    fn targets_need_a_scheme_and_a_path() {
+        assert_eq!(target().to_string(), "vault:secret/m");
+        for bad in [
+            "vault",
+            ":secret/m",
+            "vault:",
+            "va ult:x",
+            "vault:a#b",
+            "vault:${x}",
+        ] {
+            assert!(bad.parse::<Target>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_plain_secrets_move_the_last_of_a_name_wins() {
+        let text = "M_LEVEL=debug\nM_TOKEN=one\nM_TOKEN=two\nM_KEY=${vault:x#y}\nOTHER=1\n";
+        let sorted = plan::<Small>(text).unwrap();
+        let moves: Vec<(&str, &str, u32)> = sorted
+            .moves
+            .iter()
+            .map(|m| (m.var.as_str(), m.field.as_str(), m.line))
+            .collect();
+        assert_eq!(moves, [("M_TOKEN", "token", 3)]);
+        assert_eq!(sorted.moves[0].value.expose_secret(), "two");
+        assert_eq!(sorted.kept, 3);
+        let spanning = plan::<Small>("M_TOKEN=\"a\nb\"\n").unwrap();
+        assert!(spanning.moves.is_empty());
+        assert_eq!(spanning.by_hand, ["M_TOKEN"]);
+    }
+
+    #[test]
+    fn rewrites_keep_line_ends_prefixes_and_earlier_backups() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        let text = "# top\r\n  export M_TOKEN=abc # note\r\nM_LEVEL=info";
+        std::fs::write(&path, text).unwrap();
+        std::fs::write(dir.path().join(".env.bak"), "older").unwrap();
+        let sorted = plan::<Small>(text).unwrap();
+        let backup = rewrite(&path, text, &sorted.moves, &target()).unwrap();
+        assert_eq!(backup, dir.path().join(".env.bak.1"));
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), text);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".env.bak")).unwrap(),
+            "older"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# top\r\n  export M_TOKEN=${vault:secret/m#token}\r\nM_LEVEL=info"
+        );
+        let bare = "M_TOKEN=abc\rM_LEVEL=x\n";
+        let sorted = plan::<Small>(bare).unwrap();
+        assert!(rewrite(&path, bare, &sorted.moves, &target()).is_err());
+    }
+}

@@ -47,6 +47,19 @@
 //! Output is for people (aligned tables, colour only on a terminal and without `NO_COLOR`)
 //! unless `--json` asks for one JSON document on standard output. No command prints a
 //! secret's value: explain redacts them, diff compares keyed fingerprints, migrate names keys.
+//!
+//! # JSON
+//! - `check --json`: `{"valid", "config", "keys" (a count when valid), "errors": [{"key",
+//!   "env", "source", "message"}], "warnings": [..]}`.
+//! - `explain --json`: `{"config", "profile", "keys": [{"key", "env", "source",
+//!   "references", "value"}], "warnings"}` (`[REDACTED]` for secrets); an invalid
+//!   configuration prints the `check` document instead.
+//! - `schema`: the JSON Schema of the file form.
+//! - `diff --json`: `{"a", "b", "same", "keys": [{"key", "change": "missing" | "extra" |
+//!   "differs", "secret", "a": {"set", "source", "value"} | null, "b": ..}]}`; `value` is
+//!   `null` for secrets and for values taken through a reference.
+//! - `migrate --json`: `{"from", "to", "written", "moves": [{"env", "key", "line",
+//!   "reference"}], "kept", "by_hand", "backup"}`.
 
 mod diff;
 mod migrate;
@@ -64,7 +77,7 @@ use crate::loader::Loader;
 use crate::provider::SecretWriter;
 use crate::{Config, ConfigError};
 pub use diff::Side;
-pub use migrate::Target;
+pub use migrate::{BadTarget, Target};
 use output::Printer;
 
 /// Runs the configuration command line of `T` over this process's arguments, with no secret
@@ -118,9 +131,11 @@ impl<T: Config> Cli<T> {
     }
 
     /// Adds to every loader a command builds after its sources: providers for references
-    /// (`loader.provider(vault.clone())`), a size cap, allowed variables.
+    /// (`loader.provider(vault.clone())`), a size cap, allowed variables. Called again, the
+    /// additions run in the order given.
     pub fn loader(mut self, extend: impl Fn(Loader<T>) -> Loader<T> + 'static) -> Self {
-        self.extend = Box::new(extend);
+        let earlier = std::mem::replace(&mut self.extend, Box::new(|loader| loader));
+        self.extend = Box::new(move |loader| extend(earlier(loader)));
         self
     }
 

@@ -1,5 +1,9 @@
 //! Counters of the reloads of one [`Live`](super::Live), read with
-//! [`Live::metrics`](super::Live::metrics) and also logged through `tracing` after each reload.
+//! [`Live::metrics`](super::Live::metrics) and also logged through `tracing` after each reload,
+//! and (feature `metrics`) told to the `metrics` facade for whichever exporter the application
+//! installs: counters `config_reloads_total` (`outcome` = `applied` | `rejected`) and
+//! `config_overrides_total` (`outcome` = `applied` | `refused`), and the gauge
+//! `config_version`, each labelled with the `config` type's name.
 
 use std::time::SystemTime;
 
@@ -21,4 +25,38 @@ pub struct ReloadMetrics {
     pub last_error_at: Option<SystemTime>,
     /// When the latest successful load happened (the first load included).
     pub last_success: Option<SystemTime>,
+}
+
+/// One thing a [`Live`](super::Live) tells the `metrics` facade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    ReloadApplied,
+    ReloadRejected,
+    OverrideApplied,
+    OverrideRefused,
+}
+
+/// Tells the facade that `signal` happened to the config named `config` (nothing without the
+/// `metrics` feature).
+pub(crate) fn emit(config: &'static str, signal: Signal) {
+    #[cfg(feature = "metrics")]
+    {
+        let (name, outcome) = match signal {
+            Signal::ReloadApplied => ("config_reloads_total", "applied"),
+            Signal::ReloadRejected => ("config_reloads_total", "rejected"),
+            Signal::OverrideApplied => ("config_overrides_total", "applied"),
+            Signal::OverrideRefused => ("config_overrides_total", "refused"),
+        };
+        metrics::counter!(name, "config" => config, "outcome" => outcome).increment(1);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (config, signal);
+}
+
+/// Tells the facade the version now served.
+pub(crate) fn version(config: &'static str, version: u64) {
+    #[cfg(feature = "metrics")]
+    metrics::gauge!("config_version", "config" => config).set(version as f64);
+    #[cfg(not(feature = "metrics"))]
+    let _ = (config, version);
 }

@@ -44,6 +44,15 @@
 //! application can still accept, say, tokens signed with the previous key. After the window
 //! the old snapshot is dropped.
 //!
+//! # Runtime overrides
+//! [`Live::set_override`] sets a key over every source until [`Live::clear_override`]; the
+//! watch task merges the overrides as the last layer of every build, so a file reload keeps
+//! them. A change is built and validated like a reload before it is swapped in (refused, with
+//! nothing changed, when invalid, for an unknown key, or for a `restart` field) and recorded
+//! in [`Live::audit`] with fingerprints of the old and new values, never the values.
+//! [`Live::explain`] and [`Live::fingerprints`] describe the running snapshot for the admin
+//! routes of `config_runtime::http` and for `app diff`.
+//!
 //! # Lifetime
 //! Watching runs on one tokio task spawned by `watch()` (so it needs a tokio runtime). It ends
 //! when the last `Live` handle is dropped, even in the middle of a reload, and with it the push
@@ -70,6 +79,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use arc_swap::Guard;
 pub use event::{Applied, ReloadEvent, ReloadOutcome};
 pub use metrics::ReloadMetrics;
+use metrics::Signal;
 pub use overrides::{OverrideChange, OverrideError, OverrideRecord};
 
 use crate::Config;
@@ -82,6 +92,7 @@ use crate::loader::merge::Outcome;
 use crate::loader::resolve::{Answers, SecretKey};
 use crate::loader::{Loader, Plan};
 use crate::origin::Sourced;
+use crate::provider::{ProviderStatus, SecretProvider};
 use crate::schema::SchemaRef;
 use crate::source::{GatherContext, Layering, Poll, Version, WatchedPath, process_keys};
 use crate::value::RawValue;
@@ -264,6 +275,8 @@ struct Shared<T> {
     audit: Mutex<overrides::Audit>,
     /// The key of the audit's fingerprints (random per process).
     audit_key: FingerprintKey,
+    /// The secret providers of the loader, for their status.
+    providers: Vec<Arc<dyn SecretProvider>>,
 }
 
 /// The running snapshot described: its explain rows, each leaf's digest, the overrides.
@@ -421,6 +434,7 @@ impl<T: Config + Send + Sync> Live<T> {
             empty_file_settle: options.empty_file_settle,
         };
         let (first, report) = state.first_load().await?;
+        let providers = state.loader.providers().values().cloned().collect();
         let actor = Actor {
             state,
             shared: Arc::new(Shared {
@@ -435,12 +449,14 @@ impl<T: Config + Send + Sync> Live<T> {
                 report: ArcSwap::from_pointee(report),
                 audit: Mutex::default(),
                 audit_key: FingerprintKey::random(),
+                providers,
             }),
             rotation_grace: options.rotation_grace,
             rotation_until: None,
             last_rejection: None,
         };
         watcher.sync(&actor.state.inputs());
+        metrics::version(schema.type_name(), 1);
         let pushes = actor
             .state
             .plan
@@ -598,6 +614,22 @@ impl<T> Live<T> {
         self.inner.shared.report.load().explain.clone()
     }
 
+    /// How each secret provider has fared (cache, breaker, fallbacks), one per scheme, for
+    /// health reports. Providers that keep no counts are left out.
+    pub fn providers(&self) -> Vec<ProviderStatus> {
+        let mut statuses: Vec<ProviderStatus> = self
+            .inner
+            .shared
+            .providers
+            .iter()
+            .filter_map(|provider| provider.status())
+            .collect();
+        // The default provider is also registered under its own scheme.
+        statuses.sort_by(|a, b| a.scheme.cmp(&b.scheme));
+        statuses.dedup_by(|a, b| a.scheme == b.scheme);
+        statuses
+    }
+
     /// The keys with a runtime override, in order.
     pub fn overridden(&self) -> Vec<String> {
         self.inner.shared.report.load().overridden.clone()
@@ -731,7 +763,13 @@ impl<T: Config + Send + Sync> Actor<T> {
     /// Runs the pipeline over the current gatherings and swaps in a valid result.
     async fn reload(&mut self) -> Result<ReloadOutcome, ConfigError> {
         match self.state.rebuild().await {
-            Ok(built) => Ok(self.apply(built)),
+            Ok(built) => {
+                let outcome = self.apply(built);
+                if matches!(outcome, ReloadOutcome::Applied(_)) {
+                    metrics::emit(T::schema().type_name(), Signal::ReloadApplied);
+                }
+                Ok(outcome)
+            }
             Err(error) => {
                 self.rejected(&error);
                 Err(error)
@@ -739,9 +777,25 @@ impl<T: Config + Send + Sync> Actor<T> {
         }
     }
 
-    /// Sets or clears one override: checked against the running schema, then built like a
-    /// reload; applied and audited when valid, undone otherwise.
+    /// Sets or clears one override (see [`Actor::try_override`]), and counts the result.
     async fn change_override(
+        &mut self,
+        key: &str,
+        value: Option<String>,
+        actor: &str,
+    ) -> Result<ReloadOutcome, OverrideError> {
+        let result = self.try_override(key, value, actor).await;
+        let signal = match result {
+            Ok(_) => Signal::OverrideApplied,
+            Err(_) => Signal::OverrideRefused,
+        };
+        metrics::emit(T::schema().type_name(), signal);
+        result
+    }
+
+    /// Checks an override change against the running schema, then builds like a reload;
+    /// applies and audits it when valid, undoes it otherwise.
+    async fn try_override(
         &mut self,
         key: &str,
         value: Option<String>,
@@ -855,6 +909,7 @@ impl<T: Config + Send + Sync> Actor<T> {
         self.publish(report);
         let shared = &self.shared;
         let version = shared.version.fetch_add(1, Ordering::AcqRel) + 1;
+        metrics::version(T::schema().type_name(), version);
         if secret_changed && !self.rotation_grace.is_zero() {
             let until = Instant::now().checked_add(self.rotation_grace);
             if let Some(until) = until {
@@ -907,6 +962,7 @@ impl<T: Config + Send + Sync> Actor<T> {
     }
 
     fn rejected(&mut self, error: &ConfigError) {
+        metrics::emit(T::schema().type_name(), Signal::ReloadRejected);
         let fingerprint = process_keys().hash_one(error.to_string());
         let repeated = self.last_rejection.replace(fingerprint) == Some(fingerprint);
         let metrics = {
