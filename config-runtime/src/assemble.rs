@@ -445,7 +445,7 @@ fn shown_text(field: &FieldSchema, sourced: Option<&Sourced>) -> String {
     match (sourced, &field.default) {
         (Some(sourced), _) if sourced.taint == Taint::Decrypted => "(encrypted)".to_owned(),
         (Some(sourced), _) => display_raw(&sourced.raw),
-        (None, Some(default)) => default.clone(),
+        (None, Some(default)) => default.to_string(),
         (None, None) => "(not set)".to_owned(),
     }
 }

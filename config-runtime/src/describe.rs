@@ -167,8 +167,8 @@ impl<'s> Describe<'s> {
             .collect();
         let (default, default_raw) = match spec.default {
             DefaultSpec::None => (None, None),
-            DefaultSpec::Raw(raw) => (Some(raw.to_owned()), Some(raw)),
-            DefaultSpec::Expr(expr) => (Some(expr.to_owned()), None),
+            DefaultSpec::Raw(raw) => (Some(Cow::Borrowed(raw)), Some(raw)),
+            DefaultSpec::Expr(expr) => (Some(Cow::Borrowed(expr)), None),
         };
         self.fields.push(FieldSchema {
             path,
@@ -178,7 +178,7 @@ impl<'s> Describe<'s> {
                 true => Vec::new(),
                 false => spec.aliases.iter().map(|a| (*a).to_owned()).collect(),
             },
-            type_name: T::type_name().into_owned(),
+            type_name: T::type_name(),
             kind: T::kind(),
             required: default.is_none() && T::when_missing().is_none(),
             default,

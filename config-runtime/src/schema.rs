@@ -2,6 +2,7 @@
 //! the derive declares. The loader, the validator, `.env.example`, the JSON Schema and the
 //! explain report all read it, so they cannot disagree about names or defaults.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
@@ -21,11 +22,11 @@ pub struct FieldSchema {
     /// Deprecated variables also accepted.
     pub aliases: Vec<String>,
     /// The type, for people: `u16`, `duration`, `URL`.
-    pub type_name: String,
+    pub type_name: Cow<'static, str>,
     /// The type's shape, for the JSON Schema.
     pub kind: ValueKind,
     /// The default as written in the source (`"30s"` or `8080`).
-    pub default: Option<String>,
+    pub default: Option<Cow<'static, str>>,
     /// The doc comment.
     pub doc: &'static str,
     /// A `Secret<T>` field: its value is never shown.

@@ -598,7 +598,7 @@ impl<'s> State<'s> {
             Some(field.env.clone()),
             Some(origin),
             ErrorKind::Invalid {
-                expected: field.type_name.clone(),
+                expected: field.type_name.to_string(),
                 got: None,
                 detail: Some(format!("got {what}")),
             },

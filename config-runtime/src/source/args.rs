@@ -188,9 +188,9 @@ pub(crate) fn placeholder(field: &FieldSchema) -> String {
     let name = match &field.kind {
         ValueKind::List(_) => match field.type_name.strip_prefix("list of ") {
             Some(item) => format!("{item},.."),
-            None => field.type_name.clone(),
+            None => field.type_name.to_string(),
         },
-        _ => field.type_name.clone(),
+        _ => field.type_name.to_string(),
     };
     name.replace(' ', "-")
 }
