@@ -54,6 +54,7 @@ mod error;
 mod explain;
 mod format;
 mod help;
+pub mod key_service;
 #[cfg(feature = "live")]
 pub mod live;
 mod loader;
