@@ -1,6 +1,6 @@
-//! Key services that open the data key of an encrypted file (Vault/OpenBao transit today),
+//! Key services that open the data key of an encrypted file (Vault/OpenBao transit, AWS KMS),
 //! for SOPS files encrypted to them rather than to an age recipient. A store implements
-//! [`KeyService`] (the `vault` feature of `config-providers` does, for `VaultProvider`) and
+//! [`KeyService`] (`config-providers` does: `VaultProvider`, `aws::KmsKeyService`) and
 //! the application registers it with `Loader::key_service` (feature `sops`). Opening a key
 //! is network I/O: such a file is read by `load_async` and by `Live`.
 
@@ -25,6 +25,8 @@ pub trait KeyService: Send + Sync + 'static {
 pub enum KeyServiceKind {
     /// Vault's or OpenBao's transit engine.
     VaultTransit,
+    /// AWS KMS.
+    AwsKms,
 }
 
 /// A data key encrypted by a key service, as the file's metadata holds it.
@@ -42,6 +44,17 @@ pub enum EncryptedDataKey {
         /// The ciphertext (`vault:v1:..`).
         ciphertext: String,
     },
+    /// Encrypted by a KMS key.
+    AwsKms {
+        /// The key's ARN (its region is the one to ask).
+        arn: String,
+        /// The ciphertext blob, base64.
+        ciphertext: String,
+        /// The encryption context the key was encrypted with.
+        context: Vec<(String, String)>,
+        /// A role to assume first, when the file names one.
+        role: Option<String>,
+    },
 }
 
 impl EncryptedDataKey {
@@ -49,6 +62,7 @@ impl EncryptedDataKey {
     pub fn kind(&self) -> KeyServiceKind {
         match self {
             EncryptedDataKey::VaultTransit { .. } => KeyServiceKind::VaultTransit,
+            EncryptedDataKey::AwsKms { .. } => KeyServiceKind::AwsKms,
         }
     }
 }

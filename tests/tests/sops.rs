@@ -5,12 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
+use config_providers::aws::KmsKeyService;
 use config_providers::vault::VaultProvider;
 use config_runtime::live::ReloadEvent;
 use config_runtime::sops::AgeKeys;
 use config_runtime::{Config, ConfigError, Loader, Secret};
 use config_tests::events::{applied_changed, next};
 use config_tests::files::{save, tampered};
+use config_tests::moto::{Moto, REGION};
 use config_tests::sops::{AgeKey, SopsTools};
 use config_tests::{Scratch, probe};
 
@@ -501,4 +503,36 @@ async fn a_file_encrypted_to_vault_transit_opens_through_the_key_service_or_with
         error.contains("http://127.0.0.1:9") && !error.contains(CANARY),
         "{error}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_encrypted_to_aws_kms_opens_through_the_kms_key_service() {
+    let Some(s) = Setup::new() else { return };
+    let Some(moto) = Moto::start() else { return };
+    let kms = KmsKeyService::new(moto.settings()).await.unwrap();
+    let created = kms.client().create_key().send().await.unwrap();
+    let arn = created.key_metadata.unwrap().arn.unwrap();
+    let plain = s.dir.write("kms.yaml", YAML);
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.url()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", REGION),
+    ];
+    let text = s.tools.run(&["encrypt", "--kms", &arn], &plain, &env);
+    let file = s.dir.write("kms.enc.yaml", &text);
+
+    let shown = failure(s.loader().file(&file), &file);
+    assert!(
+        shown.contains(&arn) && shown.contains("KmsKeyService"),
+        "{shown}"
+    );
+    let service = s
+        .loader()
+        .key_service(kms)
+        .file(&file)
+        .load_async()
+        .await
+        .unwrap();
+    assert_service(&service);
 }

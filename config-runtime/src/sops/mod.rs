@@ -68,10 +68,11 @@ impl fmt::Display for Failure {
             Failure::BrokenDataKey => f.write_str("its encrypted data key is damaged"),
             Failure::Keys(message) => f.write_str(message),
             Failure::NoUsableRecipient => f.write_str(
-                "it is encrypted to no age recipient and to no key service the loader has: for \
-                 Vault/OpenBao transit register one with `.key_service(vault_provider)` (feature \
-                 `vault` of config-providers); AWS KMS, GCP, Azure and PGP keys cannot be used in \
-                 process yet: add an age recipient with `sops rotate --add-age age1..`",
+                "it is encrypted to no age recipient and to no key service the loader has: \
+                 register one with `.key_service(..)`, a `VaultProvider` for Vault/OpenBao \
+                 transit (feature `vault` of config-providers) or an `aws::KmsKeyService` for \
+                 AWS KMS (feature `aws`); GCP, Azure and PGP keys cannot be used in process \
+                 yet: add an age recipient with `sops rotate --add-age age1..`",
             ),
             Failure::Metadata(message) => f.write_str(message),
             Failure::Unsupported(what) => write!(f, "{what} are not supported"),
@@ -239,13 +240,24 @@ impl Parsed {
             Ok(key) => return Ok(KeyPlan::Ready(key)),
             Err(failure) => failure,
         };
-        for stanza in &metadata.hc_vault {
-            let key = EncryptedDataKey::VaultTransit {
+        let transit = metadata
+            .hc_vault
+            .iter()
+            .map(|stanza| EncryptedDataKey::VaultTransit {
                 address: stanza.vault_address.clone(),
                 engine_path: stanza.engine_path.clone(),
                 key_name: stanza.key_name.clone(),
                 ciphertext: stanza.enc.clone(),
-            };
+            });
+        let kms = metadata.kms.iter().map(|stanza| EncryptedDataKey::AwsKms {
+            arn: stanza.arn.clone(),
+            ciphertext: stanza.enc.clone(),
+            context: (stanza.context.iter())
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect(),
+            role: (!stanza.role.is_empty()).then(|| stanza.role.clone()),
+        });
+        for key in transit.chain(kms) {
             if let Some(service) = services.iter().find(|s| s.kind() == key.kind()) {
                 return Ok(KeyPlan::Service(Arc::clone(service), key));
             }
