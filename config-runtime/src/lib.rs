@@ -64,6 +64,7 @@ mod format;
 mod help;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod key_service;
 #[cfg(feature = "live")]
 pub mod live;
 mod loader;

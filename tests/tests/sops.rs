@@ -5,11 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
+use config_providers::aws::KmsKeyService;
+use config_providers::vault::VaultProvider;
 use config_runtime::live::ReloadEvent;
 use config_runtime::sops::AgeKeys;
 use config_runtime::{Config, ConfigError, Loader, Secret};
 use config_tests::events::{applied_changed, next};
 use config_tests::files::{save, tampered};
+use config_tests::moto::{Moto, REGION};
 use config_tests::sops::{AgeKey, SopsTools};
 use config_tests::{Scratch, probe};
 
@@ -430,4 +433,106 @@ async fn a_live_config_follows_an_encrypted_file_and_keeps_its_snapshot_when_one
     }
     assert!(std::sync::Arc::ptr_eq(&before, &live.get()));
     assert_eq!(live.get().token.expose_secret(), "tok2-canary-7f3e9");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_encrypted_to_vault_transit_opens_through_the_key_service_or_with_age() {
+    let Some(s) = Setup::new() else { return };
+    let Some(bao) = config_tests::services::start_openbao() else {
+        return;
+    };
+    let admin = config_tests::services::OpenBaoAdmin::new(&bao);
+    admin
+        .put("sys/mounts/transit", serde_json::json!({"type": "transit"}))
+        .await;
+    admin.put("transit/keys/sops", serde_json::json!({})).await;
+    let key_url = format!("{}/v1/transit/keys/sops", bao.url);
+    let plain = s.dir.write("transit.yaml", YAML);
+    let token = config_tests::services::BAO_ROOT_TOKEN;
+    let env = [("VAULT_ADDR", bao.url.as_str()), ("VAULT_TOKEN", token)];
+    let recipient = s.key.recipient.as_str();
+    let both = s.tools.run(
+        &[
+            "encrypt",
+            "--hc-vault-transit",
+            &key_url,
+            "--age",
+            recipient,
+        ],
+        &plain,
+        &env,
+    );
+    let both = s.dir.write("both.yaml", &both);
+    assert_service(&s.loader().file(&both).load().unwrap());
+
+    let transit_only = s
+        .tools
+        .run(&["encrypt", "--hc-vault-transit", &key_url], &plain, &env);
+    let transit_only = s.dir.write("transit-only.yaml", &transit_only);
+    let shown = failure(s.loader().file(&transit_only), &transit_only);
+    assert!(shown.contains(&key_url), "names the transit key: {shown}");
+    assert!(
+        shown.contains("feature `vault` of config-providers"),
+        "{shown}"
+    );
+
+    let vault = VaultProvider::builder(&bao.url)
+        .token(token)
+        .build()
+        .unwrap();
+    let loader = s.loader().key_service(vault.clone()).file(&transit_only);
+    let service = loader.load_async().await.unwrap();
+    assert_service(&service);
+    let sync = loader.load().unwrap_err().to_string();
+    assert!(sync.contains("load_async"), "{sync}");
+
+    // A transit file of another server: the provider says so, naming both addresses.
+    let elsewhere = std::fs::read_to_string(&transit_only)
+        .unwrap()
+        .replace(&bao.url, "http://127.0.0.1:9");
+    let elsewhere = s.dir.write("elsewhere.yaml", &elsewhere);
+    let error = s
+        .loader()
+        .key_service(vault)
+        .file(&elsewhere)
+        .load_async()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("http://127.0.0.1:9") && !error.contains(CANARY),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_encrypted_to_aws_kms_opens_through_the_kms_key_service() {
+    let Some(s) = Setup::new() else { return };
+    let Some(moto) = Moto::start() else { return };
+    let kms = KmsKeyService::new(moto.settings()).await.unwrap();
+    let created = kms.client().create_key().send().await.unwrap();
+    let arn = created.key_metadata.unwrap().arn.unwrap();
+    let plain = s.dir.write("kms.yaml", YAML);
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.url()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", REGION),
+    ];
+    let text = s.tools.run(&["encrypt", "--kms", &arn], &plain, &env);
+    let file = s.dir.write("kms.enc.yaml", &text);
+
+    let shown = failure(s.loader().file(&file), &file);
+    assert!(
+        shown.contains(&arn) && shown.contains("KmsKeyService"),
+        "{shown}"
+    );
+    let service = s
+        .loader()
+        .key_service(kms)
+        .file(&file)
+        .load_async()
+        .await
+        .unwrap();
+    assert_service(&service);
 }

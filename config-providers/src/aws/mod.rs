@@ -26,9 +26,11 @@
 //! there (moto answers `ResourceNotFoundException` with 404, AWS with 400).
 
 mod errors;
+mod kms;
 mod secrets_manager;
 mod ssm;
 
+pub use kms::KmsKeyService;
 pub use secrets_manager::{SecretsManagerProvider, SecretsManagerStore};
 pub use ssm::{SsmPathSource, SsmProvider, SsmStore};
 

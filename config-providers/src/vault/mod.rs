@@ -21,6 +21,7 @@
 mod auth;
 mod http;
 mod leases;
+mod transit;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -105,8 +105,8 @@ fn fill(schema: &Schema, layers: Vec<Layer<'_>>, ignored_vars: &[&str]) -> Fille
                 continue;
             }
             Outcome::NeedsAsync => {
-                let message =
-                    "remote sources are fetched asynchronously: load with `.load_async().await`";
+                let message = "this source is read over the network (a remote store, or an encrypted file \
+                     whose data key a key service opens): load with `.load_async().await`";
                 state.source_error(source_origin(layer.source), message.to_owned());
                 continue;
             }

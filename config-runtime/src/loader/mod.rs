@@ -57,6 +57,9 @@ pub struct Loader<T> {
     /// The identities that open SOPS-encrypted files.
     #[cfg(feature = "sops")]
     age_keys: crate::sops::AgeKeys,
+    /// Key services for data keys of encrypted files.
+    #[cfg(feature = "sops")]
+    key_services: Vec<Arc<dyn crate::key_service::KeyService>>,
     _config: PhantomData<fn() -> T>,
 }
 
@@ -106,6 +109,8 @@ impl<T: Config> Loader<T> {
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             #[cfg(feature = "sops")]
             age_keys: crate::sops::AgeKeys::from_env(),
+            #[cfg(feature = "sops")]
+            key_services: Vec::new(),
             _config: PhantomData,
         }
     }
@@ -324,6 +329,16 @@ impl<T: Config> Loader<T> {
         self
     }
 
+    /// A key service (Vault/OpenBao transit: a `VaultProvider` of config-providers) that
+    /// opens the data keys of SOPS files encrypted to it, when no age identity does (feature
+    /// `sops`). Such a file is read over the network: load with
+    /// [`load_async`](Self::load_async) or watch it.
+    #[cfg(feature = "sops")]
+    pub fn key_service(mut self, service: impl crate::key_service::KeyService) -> Self {
+        self.key_services.push(Arc::new(service));
+        self
+    }
+
     /// What the sources are told while they gather.
     pub(crate) fn context(&self) -> GatherContext {
         #[allow(unused_mut)]
@@ -331,6 +346,7 @@ impl<T: Config> Loader<T> {
         #[cfg(feature = "sops")]
         {
             context.age_keys = self.age_keys.clone();
+            context.key_services = self.key_services.clone();
         }
         context
     }

@@ -15,12 +15,16 @@ mod metadata;
 mod tree;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value;
 
 pub use keys::{AgeKeys, SOPS_AGE_KEY, SOPS_AGE_KEY_FILE};
 
+pub(crate) use cipher::DataKey;
+
 use crate::format::{FileValue, Located};
+use crate::key_service::{EncryptedDataKey, KeyService};
 
 pub(crate) use crate::source::encrypted::METADATA;
 use metadata::Metadata;
@@ -36,7 +40,7 @@ pub(crate) enum Failure {
     BrokenDataKey,
     /// A place that holds keys could not be read or holds a key of an unsupported kind.
     Keys(String),
-    /// Not encrypted to any age recipient; a key service that is not built in.
+    /// Not encrypted to any age recipient, only to key services this reader cannot use.
     NoUsableRecipient,
     /// The metadata cannot be read.
     Metadata(String),
@@ -64,7 +68,11 @@ impl fmt::Display for Failure {
             Failure::BrokenDataKey => f.write_str("its encrypted data key is damaged"),
             Failure::Keys(message) => f.write_str(message),
             Failure::NoUsableRecipient => f.write_str(
-                "it is not encrypted to an age recipient, and no other key service is built in",
+                "it is encrypted to no age recipient and to no key service the loader has: \
+                 register one with `.key_service(..)`, a `VaultProvider` for Vault/OpenBao \
+                 transit (feature `vault` of config-providers) or an `aws::KmsKeyService` for \
+                 AWS KMS (feature `aws`); GCP, Azure and PGP keys cannot be used in process \
+                 yet: add an age recipient with `sops rotate --add-age age1..`",
             ),
             Failure::Metadata(message) => f.write_str(message),
             Failure::Unsupported(what) => write!(f, "{what} are not supported"),
@@ -123,56 +131,26 @@ impl SopsError {
     }
 }
 
-/// The data key of a file, from the key services it is encrypted to.
-fn data_key(
-    metadata: &Metadata,
-    keys: &AgeKeys,
-    max_size: u64,
-) -> Result<cipher::DataKey, SopsError> {
-    let fail = |failure| SopsError::new(failure, metadata);
-    if !metadata.key_groups.is_empty() {
-        return Err(fail(Failure::Unsupported(
-            "files split into key groups (Shamir secret sharing)".to_owned(),
-        )));
-    }
-    if metadata.age.is_empty() {
-        return Err(fail(Failure::NoUsableRecipient));
-    }
-    keys::open_data_key(&metadata.age, keys, max_size).map_err(fail)
+/// A SOPS file read but not yet decrypted: its metadata and its encrypted body.
+pub(crate) struct Parsed {
+    metadata: Metadata,
+    body: Body,
 }
 
-/// Decrypts a YAML or JSON document sops wrote (parsed with its types): its table without the
-/// metadata, every value decrypted, the MAC verified.
-pub(crate) fn decrypt_document(
-    document: &Value,
-    keys: &AgeKeys,
-    max_size: u64,
-) -> Result<Vec<(String, Located<FileValue>)>, SopsError> {
-    let Some(root) = document.as_object() else {
-        return Err(SopsError::without_metadata(Failure::Metadata(
-            "the top level must be a table of keys".to_owned(),
-        )));
-    };
-    let metadata = root
-        .get(METADATA)
-        .cloned()
-        .map(Metadata::from_value)
-        .transpose()
-        .map_err(|message| SopsError::without_metadata(Failure::Metadata(message)))?
-        .unwrap_or_default();
-    let fail = |failure| SopsError::new(failure, &metadata);
-    let key = data_key(&metadata, keys, max_size)?;
-    let mut walk = tree::Walk::new(&key, &metadata).map_err(fail)?;
-    let mut table = Vec::with_capacity(root.len());
-    let mut path = Vec::new();
-    for (name, value) in root.iter().filter(|(name, _)| *name != METADATA) {
-        path.push(name.clone());
-        let value = walk.tree(value, &mut path).map_err(fail)?;
-        path.pop();
-        table.push((name.clone(), Located { value, line: None }));
-    }
-    walk.verify(&metadata).map_err(fail)?;
-    Ok(table)
+/// What a SOPS file holds besides its metadata.
+enum Body {
+    /// A YAML or JSON document, with its types.
+    Document(Value),
+    /// Variables of a dotenv file: name, value, line.
+    Variables(Vec<(String, String, u32)>),
+}
+
+/// A decrypted, verified file.
+pub(crate) enum Plain {
+    /// The root table of a document, without the metadata.
+    Table(Vec<(String, Located<FileValue>)>),
+    /// The variables of a dotenv file.
+    Variables(Vec<DotenvValue>),
 }
 
 /// One variable of a dotenv file sops wrote, decrypted.
@@ -182,50 +160,160 @@ pub(crate) struct DotenvValue {
     pub line: u32,
 }
 
-/// Decrypts a dotenv file sops wrote, read as sops reads it: `NAME=value` lines, `#`
-/// comments, `\n` in a value is a line break, no quoting.
-pub(crate) fn decrypt_dotenv(
-    text: &str,
-    keys: &AgeKeys,
-    max_size: u64,
-) -> Result<Vec<DotenvValue>, SopsError> {
-    let mut values = Vec::new();
-    let mut flat = Vec::new();
-    for (index, line) in text.split('\n').enumerate() {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((name, value)) = line.split_once('=') else {
-            return Err(SopsError::without_metadata(Failure::Metadata(format!(
-                "line {} is not NAME=value",
-                index + 1
-            ))));
+/// How the data key of a file is had.
+pub(crate) enum KeyPlan {
+    /// Opened already (an age identity fitted).
+    Ready(cipher::DataKey),
+    /// To be asked of a key service (network I/O).
+    Service(Arc<dyn KeyService>, EncryptedDataKey),
+}
+
+impl Parsed {
+    /// A YAML or JSON document sops wrote (parsed with its types).
+    pub fn document(document: Value) -> Result<Parsed, SopsError> {
+        let Some(root) = document.as_object() else {
+            return Err(SopsError::without_metadata(Failure::Metadata(
+                "the top level must be a table of keys".to_owned(),
+            )));
         };
-        let value = value.replace("\\n", "\n");
-        match name.strip_prefix("sops_") {
-            Some(meta) => flat.push((meta.to_owned(), value)),
-            None => values.push((name.to_owned(), value, index + 1)),
-        }
+        let metadata = (root.get(METADATA).cloned())
+            .map(Metadata::from_value)
+            .transpose()
+            .map_err(|message| SopsError::without_metadata(Failure::Metadata(message)))?
+            .unwrap_or_default();
+        Ok(Parsed {
+            metadata,
+            body: Body::Document(document),
+        })
     }
-    let metadata = Metadata::from_flat(&flat)
-        .map_err(|message| SopsError::without_metadata(Failure::Metadata(message)))?;
-    let fail = |failure| SopsError::new(failure, &metadata);
-    let key = data_key(&metadata, keys, max_size)?;
-    let mut walk = tree::Walk::new(&key, &metadata).map_err(fail)?;
-    let mut decrypted = Vec::with_capacity(values.len());
-    for (name, value, line) in values {
-        let path = [name];
-        let FileValue::Scalar(plain) = walk.leaf(&Value::String(value), &path).map_err(fail)?
-        else {
-            unreachable!("a text leaf decrypts to text");
+
+    /// A dotenv file sops wrote, read as sops reads it: `NAME=value` lines, `#` comments, `\n`
+    /// in a value is a line break, no quoting.
+    pub fn dotenv(text: &str) -> Result<Parsed, SopsError> {
+        let mut values = Vec::new();
+        let mut flat = Vec::new();
+        for (index, line) in text.split('\n').enumerate() {
+            let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((name, value)) = line.split_once('=') else {
+                return Err(SopsError::without_metadata(Failure::Metadata(format!(
+                    "line {number} is not NAME=value"
+                ))));
+            };
+            let value = value.replace("\\n", "\n");
+            match name.strip_prefix("sops_") {
+                Some(meta) => flat.push((meta.to_owned(), value)),
+                None => values.push((name.to_owned(), value, number)),
+            }
+        }
+        let metadata = Metadata::from_flat(&flat)
+            .map_err(|message| SopsError::without_metadata(Failure::Metadata(message)))?;
+        Ok(Parsed {
+            metadata,
+            body: Body::Variables(values),
+        })
+    }
+
+    /// How to get the data key: an age identity that fits, else a registered key service the
+    /// file is encrypted to.
+    pub fn key_plan(
+        &self,
+        keys: &AgeKeys,
+        services: &[Arc<dyn KeyService>],
+        max_size: u64,
+    ) -> Result<KeyPlan, SopsError> {
+        let metadata = &self.metadata;
+        let fail = |failure| SopsError::new(failure, metadata);
+        if !metadata.key_groups.is_empty() {
+            return Err(fail(Failure::Unsupported(
+                "files split into key groups (Shamir secret sharing)".to_owned(),
+            )));
+        }
+        let by_age = if metadata.age.is_empty() {
+            Err(Failure::NoUsableRecipient)
+        } else {
+            keys::open_data_key(&metadata.age, keys, max_size)
         };
-        let [name] = path;
-        decrypted.push(DotenvValue {
-            name,
-            value: plain,
-            line: u32::try_from(line).unwrap_or(u32::MAX),
+        let age_failure = match by_age {
+            Ok(key) => return Ok(KeyPlan::Ready(key)),
+            Err(failure) => failure,
+        };
+        let transit = metadata
+            .hc_vault
+            .iter()
+            .map(|stanza| EncryptedDataKey::VaultTransit {
+                address: stanza.vault_address.clone(),
+                engine_path: stanza.engine_path.clone(),
+                key_name: stanza.key_name.clone(),
+                ciphertext: stanza.enc.clone(),
+            });
+        let kms = metadata.kms.iter().map(|stanza| EncryptedDataKey::AwsKms {
+            arn: stanza.arn.clone(),
+            ciphertext: stanza.enc.clone(),
+            context: (stanza.context.iter())
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect(),
+            role: (!stanza.role.is_empty()).then(|| stanza.role.clone()),
         });
+        for key in transit.chain(kms) {
+            if let Some(service) = services.iter().find(|s| s.kind() == key.kind()) {
+                return Ok(KeyPlan::Service(Arc::clone(service), key));
+            }
+        }
+        Err(fail(age_failure))
     }
-    walk.verify(&metadata).map_err(fail)?;
-    Ok(decrypted)
+
+    /// Decrypts every value with the data key and verifies the MAC.
+    pub fn decrypt(self, key: &cipher::DataKey) -> Result<Plain, SopsError> {
+        let Parsed { metadata, body } = self;
+        let fail = |failure| SopsError::new(failure, &metadata);
+        let mut walk = tree::Walk::new(key, &metadata).map_err(fail)?;
+        let plain = match body {
+            Body::Document(document) => {
+                let root = document.as_object().into_iter().flatten();
+                let mut table = Vec::new();
+                let mut path = Vec::new();
+                for (name, value) in root.filter(|(name, _)| *name != METADATA) {
+                    path.push(name.clone());
+                    let value = walk.tree(value, &mut path).map_err(fail)?;
+                    path.pop();
+                    table.push((name.clone(), Located { value, line: None }));
+                }
+                Plain::Table(table)
+            }
+            Body::Variables(values) => {
+                let mut decrypted = Vec::with_capacity(values.len());
+                for (name, value, line) in values {
+                    let path = [name];
+                    let FileValue::Scalar(value) =
+                        walk.leaf(&Value::String(value), &path).map_err(fail)?
+                    else {
+                        unreachable!("a text leaf decrypts to text");
+                    };
+                    let [name] = path;
+                    decrypted.push(DotenvValue { name, value, line });
+                }
+                Plain::Variables(decrypted)
+            }
+        };
+        walk.verify(&metadata).map_err(fail)?;
+        Ok(plain)
+    }
+
+    /// The error for a key service's answer that did not give a data key.
+    pub fn service_failed(&self, message: &str) -> SopsError {
+        let message = format!("the key service could not open the data key: {message}");
+        SopsError::new(Failure::Keys(message), &self.metadata)
+    }
+}
+
+/// A data key a key service returned, checked to be one.
+pub(crate) fn data_key_from(bytes: &[u8]) -> Option<cipher::DataKey> {
+    let mut key: cipher::DataKey = zeroize::Zeroizing::new([0; 32]);
+    (bytes.len() == key.len()).then(|| {
+        key.copy_from_slice(bytes);
+        key
+    })
 }

@@ -1,7 +1,7 @@
 //! Files that hold encrypted values: recognised whatever the build, decrypted by the `sops`
 //! feature, refused with the feature to turn on otherwise.
 
-use super::{Entry, GatherContext, Gathered, Problem};
+use super::{Entry, GatherContext, Gathered, Gathering, Problem};
 use crate::format::{FileValue, Format, Located};
 use crate::origin::Origin;
 
@@ -21,58 +21,124 @@ pub(crate) fn is_sops_dotenv(text: &str) -> bool {
     text.split('\n').any(|line| line.starts_with("sops_mac="))
 }
 
-/// The decrypted document of a SOPS file, as one entry trusted as decrypted.
+/// The decrypted document of a SOPS file, as one entry trusted as decrypted. A file whose
+/// data key a key service opens is read asynchronously.
 #[cfg_attr(not(feature = "sops"), allow(unused_variables))]
 pub(crate) fn sops_document(
     format: Format,
     text: &str,
     whole: &Origin,
     context: &GatherContext,
-) -> Gathered {
+) -> Gathering<'static> {
     #[cfg(feature = "sops")]
     {
         let typed = match crate::format::parse_typed(format, text) {
             Ok(typed) => typed,
-            Err(e) => return Gathered::failed(Problem::new(whole.clone(), e.message)),
+            Err(e) => {
+                return Gathering::Ready(Ok(Gathered::failed(Problem::new(
+                    whole.clone(),
+                    e.message,
+                ))));
+            }
         };
-        match crate::sops::decrypt_document(&typed, &context.age_keys, context.max_file_size()) {
-            Ok(table) => Gathered::new(vec![
-                Entry::document(table, whole.clone()).with_trust(super::Trust::Decrypted),
-            ]),
-            Err(e) => Gathered::failed(Problem::new(whole.clone(), e.to_string())),
-        }
+        decrypt_sops(crate::sops::Parsed::document(typed), whole.clone(), context)
     }
     #[cfg(not(feature = "sops"))]
-    Gathered::failed(Problem::new(whole.clone(), not_built_in()))
+    Gathering::Ready(Ok(Gathered::failed(Problem::new(
+        whole.clone(),
+        not_built_in(),
+    ))))
 }
 
 /// The decrypted variables of a SOPS dotenv file, trusted as decrypted.
 #[cfg_attr(not(feature = "sops"), allow(unused_variables))]
-pub(crate) fn sops_dotenv(text: &str, path: &std::path::Path, context: &GatherContext) -> Gathered {
+pub(crate) fn sops_dotenv(
+    text: &str,
+    path: &std::path::Path,
+    context: &GatherContext,
+) -> Gathering<'static> {
     let whole = Origin::File {
         path: path.to_owned(),
         line: None,
     };
     #[cfg(feature = "sops")]
     {
-        match crate::sops::decrypt_dotenv(text, &context.age_keys, context.max_file_size()) {
-            Ok(values) => Gathered::new(
-                values
-                    .into_iter()
-                    .map(|v| {
-                        let origin = Origin::Dotenv {
-                            path: path.to_owned(),
-                            line: v.line,
-                        };
-                        Entry::variable(v.name, v.value, origin).with_trust(super::Trust::Decrypted)
-                    })
-                    .collect(),
-            ),
-            Err(e) => Gathered::failed(Problem::new(whole, e.to_string())),
-        }
+        decrypt_sops(crate::sops::Parsed::dotenv(text), whole, context)
     }
     #[cfg(not(feature = "sops"))]
-    Gathered::failed(Problem::new(whole, not_built_in()))
+    Gathering::Ready(Ok(Gathered::failed(Problem::new(whole, not_built_in()))))
+}
+
+/// Opens the data key (at once with an age identity, later with a key service), decrypts,
+/// and turns what the file held into entries; any failure fails the whole file.
+#[cfg(feature = "sops")]
+fn decrypt_sops(
+    parsed: Result<crate::sops::Parsed, crate::sops::SopsError>,
+    whole: Origin,
+    context: &GatherContext,
+) -> Gathering<'static> {
+    use crate::sops::KeyPlan;
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => return Gathering::Ready(Ok(failed(&whole, e.to_string()))),
+    };
+    let plan = parsed.key_plan(
+        &context.age_keys,
+        &context.key_services,
+        context.max_file_size(),
+    );
+    match plan {
+        Err(e) => Gathering::Ready(Ok(failed(&whole, e.to_string()))),
+        Ok(KeyPlan::Ready(key)) => Gathering::Ready(Ok(finish(parsed, &key, &whole))),
+        Ok(KeyPlan::Service(service, encrypted)) => Gathering::Pending(Box::pin(async move {
+            let opened = service.open(&encrypted).await;
+            let key = match &opened {
+                Ok(bytes) => crate::sops::data_key_from(bytes),
+                Err(_) => None,
+            };
+            Ok(match (key, opened) {
+                (Some(key), _) => finish(parsed, &key, &whole),
+                (None, Err(e)) => failed(&whole, parsed.service_failed(&e.to_string()).to_string()),
+                (None, Ok(_)) => failed(
+                    &whole,
+                    parsed
+                        .service_failed("it answered with no 32-byte key")
+                        .to_string(),
+                ),
+            })
+        })),
+    }
+}
+
+/// A file that did not open, as its one problem.
+#[cfg(feature = "sops")]
+fn failed(whole: &Origin, message: String) -> Gathered {
+    Gathered::failed(Problem::new(whole.clone(), message))
+}
+
+/// Decrypts with the data key: the entries of the file, or its one problem.
+#[cfg(feature = "sops")]
+fn finish(parsed: crate::sops::Parsed, key: &crate::sops::DataKey, whole: &Origin) -> Gathered {
+    use crate::sops::Plain;
+    match parsed.decrypt(key) {
+        Ok(Plain::Table(table)) => Gathered::new(vec![
+            Entry::document(table, whole.clone()).with_trust(super::Trust::Decrypted),
+        ]),
+        Ok(Plain::Variables(values)) => {
+            let Origin::File { path, .. } = whole else {
+                unreachable!("a dotenv file's origin is its path")
+            };
+            let entries = values.into_iter().map(|v| {
+                let origin = Origin::Dotenv {
+                    path: path.clone(),
+                    line: v.line,
+                };
+                Entry::variable(v.name, v.value, origin).with_trust(super::Trust::Decrypted)
+            });
+            Gathered::new(entries.collect())
+        }
+        Err(e) => failed(whole, e.to_string()),
+    }
 }
 
 /// What marks a dotenvx-encrypted value.

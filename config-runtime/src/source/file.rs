@@ -52,7 +52,7 @@ impl Source for File {
     }
 
     fn gather(&self, context: &GatherContext) -> Gathering<'_> {
-        Gathering::Ready(Ok(read_document(&self.path, self.presence, context)))
+        read_document(&self.path, self.presence, context)
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {
@@ -64,23 +64,24 @@ impl Source for File {
     }
 }
 
-fn read_document(path: &Path, presence: Presence, context: &GatherContext) -> Gathered {
+fn read_document(path: &Path, presence: Presence, context: &GatherContext) -> Gathering<'static> {
     let whole = Origin::File {
         path: path.to_owned(),
         line: None,
     };
+    let ready = |gathered| Gathering::Ready(Ok(gathered));
     let Some(format) = Format::from_path(path) else {
         let message = "unsupported file type; use .toml, .yaml, .yml or .json";
-        return Gathered::failed(Problem::new(whole, message));
+        return ready(Gathered::failed(Problem::new(whole, message)));
     };
     let text = match read_text(path, presence, &whole, context.max_file_size()) {
         Ok(Some(text)) => text,
-        Ok(None) => return Gathered::new(Vec::new()),
-        Err(problem) => return Gathered::failed(problem),
+        Ok(None) => return ready(Gathered::new(Vec::new())),
+        Err(problem) => return ready(Gathered::failed(problem)),
     };
-    match format::parse_file(format, &text) {
+    ready(match format::parse_file(format, &text) {
         Ok(table) if encrypted::is_sops_document(&table) => {
-            encrypted::sops_document(format, &text, &whole, context)
+            return encrypted::sops_document(format, &text, &whole, context);
         }
         Ok(table) => Gathered::new(vec![Entry::document(table, whole)]),
         Err(e) => {
@@ -91,7 +92,7 @@ fn read_document(path: &Path, presence: Presence, context: &GatherContext) -> Ga
             let message = format!("invalid {format} file: {}", e.message);
             Gathered::failed(Problem::new(origin, message))
         }
-    }
+    })
 }
 
 /// A `.env` file (`Loader::dotenv`): its variables never override the process environment.
@@ -129,8 +130,19 @@ impl Source for Dotenv {
     }
 
     fn gather(&self, context: &GatherContext) -> Gathering<'_> {
-        let gathered = read_dotenv(&self.path, self.presence, context);
-        Gathering::Ready(Ok(super::var_file::read_named_files(gathered, context)))
+        match read_dotenv(&self.path, self.presence, context) {
+            Gathering::Ready(Ok(gathered)) => {
+                Gathering::Ready(Ok(super::var_file::read_named_files(gathered, context)))
+            }
+            Gathering::Pending(future) => {
+                let context = context.clone();
+                Gathering::Pending(Box::pin(async move {
+                    let gathered = future.await?;
+                    Ok(super::var_file::read_named_files(gathered, &context))
+                }))
+            }
+            failed => failed,
+        }
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {
@@ -144,20 +156,21 @@ impl Source for Dotenv {
     }
 }
 
-fn read_dotenv(path: &Path, presence: Presence, context: &GatherContext) -> Gathered {
+fn read_dotenv(path: &Path, presence: Presence, context: &GatherContext) -> Gathering<'static> {
     let whole = Origin::File {
         path: path.to_owned(),
         line: None,
     };
+    let ready = |gathered| Gathering::Ready(Ok(gathered));
     let text = match read_text(path, presence, &whole, context.max_file_size()) {
         Ok(Some(text)) => text,
-        Ok(None) => return Gathered::new(Vec::new()),
-        Err(problem) => return Gathered::failed(problem),
+        Ok(None) => return ready(Gathered::new(Vec::new())),
+        Err(problem) => return ready(Gathered::failed(problem)),
     };
     if encrypted::is_sops_dotenv(&text) {
         return encrypted::sops_dotenv(&text, path, context);
     }
-    match format::parse_dotenv(&text) {
+    ready(match format::parse_dotenv(&text) {
         Ok(parsed) => {
             let entries = parsed
                 .into_iter()
@@ -170,7 +183,7 @@ fn read_dotenv(path: &Path, presence: Presence, context: &GatherContext) -> Gath
                 })
                 .collect::<Vec<_>>();
             if encrypted::has_dotenvx_values(&entries) {
-                return encrypted::dotenvx(entries, path, context);
+                return ready(encrypted::dotenvx(entries, path, context));
             }
             Gathered::new(entries)
         }
@@ -182,7 +195,7 @@ fn read_dotenv(path: &Path, presence: Presence, context: &GatherContext) -> Gath
             let message = format!("invalid .env file: {}", e.message);
             Gathered::failed(Problem::new(origin, message))
         }
-    }
+    })
 }
 
 /// Reads a whole file; `Ok(None)` when it is missing and optional.

@@ -186,6 +186,9 @@ pub struct GatherContext {
     /// The identities that open SOPS-encrypted files.
     #[cfg(feature = "sops")]
     pub(crate) age_keys: crate::sops::AgeKeys,
+    /// The key services that open data keys encrypted to them.
+    #[cfg(feature = "sops")]
+    pub(crate) key_services: Vec<Arc<dyn crate::key_service::KeyService>>,
 }
 
 impl GatherContext {
@@ -195,6 +198,8 @@ impl GatherContext {
             max_file_size,
             #[cfg(feature = "sops")]
             age_keys: crate::sops::AgeKeys::from_env(),
+            #[cfg(feature = "sops")]
+            key_services: Vec::new(),
         }
     }
 
