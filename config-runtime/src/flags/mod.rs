@@ -25,6 +25,7 @@ mod feature;
 mod hash;
 mod stickiness;
 mod strategy;
+mod typed;
 mod values;
 mod variant;
 mod wire;
@@ -33,7 +34,50 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
+/// Derives [`FlagSet`] for a struct whose fields ([`Flag`], [`VariantFlag<T>`]) are the flags
+/// the application reads: code names a flag by its field, so a misspelling does not compile.
+///
+/// Field attributes: `name = ".."` (the flag's name in the document; the field name in
+/// kebab-case otherwise), `default = true` (on when the document lacks the flag; off
+/// otherwise). Doc comments become each flag's [`FlagInfo::doc`]. Container attribute:
+/// `crate = ".."` when `config_runtime` is renamed.
+///
+/// ```
+/// use config_runtime::flags::{Context, Flag, FlagSet, Flags, VariantFlag};
+///
+/// #[derive(serde::Deserialize, Debug, PartialEq)]
+/// struct Pricing { discount: u8 }
+///
+/// /// Flags of the checkout service.
+/// #[derive(Flags)]
+/// struct CheckoutFlags {
+///     /// The new checkout flow.
+///     new_checkout: Flag,
+///     /// Stay up when the flag server forgets this flag.
+///     #[flag(default = true)]
+///     search: Flag,
+///     /// The price experiment.
+///     #[flag(name = "pricing.v2")]
+///     pricing: VariantFlag<Pricing>,
+/// }
+///
+/// let doc = Flags::from_json(r#"{"features": [
+///     {"name": "new-checkout", "enabled": true, "strategies": [{"name": "default"}]},
+///     {"name": "pricing.v2", "enabled": true, "strategies": [{"name": "default"}],
+///      "variants": [{"name": "cheap", "weight": 1000,
+///                    "payload": {"type": "json", "value": "{\"discount\": 20}"}}]}
+/// ]}"#).unwrap();
+/// let flags = CheckoutFlags::declare();
+/// let ctx = Context::new().user_id("7");
+/// assert!(flags.new_checkout.is_enabled(&doc, &ctx));
+/// assert!(flags.search.is_enabled(&doc, &ctx), "missing: its default");
+/// assert_eq!(flags.pricing.variant(&doc, &ctx).payload, Some(Pricing { discount: 20 }));
+/// assert_eq!(CheckoutFlags::missing(&doc).len(), 1);
+/// ```
+#[cfg(feature = "derive")]
+pub use config_derive::Flags;
 pub use context::Context;
+pub use typed::{Flag, FlagField, FlagInfo, FlagSet, TypedVariant, VariantFlag};
 pub use variant::{PayloadKind, Variant, VariantPayload};
 
 use feature::Feature;
@@ -147,8 +191,7 @@ impl Flags {
 
     /// Whether the flag is on for this context; an unknown flag is off.
     pub fn is_enabled(&self, name: &str, ctx: &Context) -> bool {
-        self.get(name)
-            .is_some_and(|f| f.evaluate(ctx, &self.features).is_some())
+        self.enabled_if_known(name, ctx).unwrap_or(false)
     }
 
     /// The variant this context gets; `disabled` for an unknown or disabled flag.
@@ -157,6 +200,12 @@ impl Flags {
             Some(f) => f.variant(ctx, &self.features),
             None => Variant::disabled(false),
         }
+    }
+
+    /// `Some(on)` for a flag in the document, `None` for an unknown one.
+    pub(crate) fn enabled_if_known(&self, name: &str, ctx: &Context) -> Option<bool> {
+        self.get(name)
+            .map(|f| f.evaluate(ctx, &self.features).is_some())
     }
 
     /// Whether the document declares this flag.
