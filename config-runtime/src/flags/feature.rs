@@ -105,6 +105,13 @@ impl Feature {
     }
 }
 
+impl Feature {
+    /// The variant under a kill switch forcing the flag on: the flag's own variants by weight.
+    pub(crate) fn forced_on_variant(&self, ctx: &Context) -> Variant<'_> {
+        self.variants.pick(ctx).unwrap_or(Variant::disabled(true))
+    }
+}
+
 impl Dependency {
     /// Unleash supports one level: a parent that has parents of its own never satisfies.
     fn holds(&self, ctx: &Context, all: &[Feature]) -> bool {

@@ -23,6 +23,9 @@ mod constraint;
 mod context;
 mod feature;
 mod hash;
+mod kill_switch;
+#[cfg(feature = "live")]
+mod live;
 mod stickiness;
 mod strategy;
 mod typed;
@@ -77,6 +80,9 @@ use std::path::Path;
 #[cfg(feature = "derive")]
 pub use config_derive::Flags;
 pub use context::Context;
+pub use kill_switch::{Forced, KillSwitch};
+#[cfg(feature = "live")]
+pub use live::{Fetched, FlagFile, FlagSource, LiveFlags, LiveFlagsOptions};
 pub use typed::{Flag, FlagField, FlagInfo, FlagSet, TypedVariant, VariantFlag};
 pub use variant::{PayloadKind, Variant, VariantPayload};
 
@@ -89,6 +95,7 @@ use crate::format::{Format, strip_bom};
 pub struct Flags {
     features: Box<[Feature]>,
     by_name: HashMap<Box<str>, usize>,
+    kill_switch: std::sync::Arc<KillSwitch>,
 }
 
 /// Why a flag document could not be read.
@@ -186,7 +193,11 @@ impl Flags {
                 Feature::compile(f, &scope, &by_name)
             })
             .collect();
-        Flags { features, by_name }
+        Flags {
+            features,
+            by_name,
+            kill_switch: Default::default(),
+        }
     }
 
     /// Whether the flag is on for this context; an unknown flag is off.
@@ -196,21 +207,51 @@ impl Flags {
 
     /// The variant this context gets; `disabled` for an unknown or disabled flag.
     pub fn variant(&self, name: &str, ctx: &Context) -> Variant<'_> {
+        match self.forced(name) {
+            Some(Forced::Off) => return Variant::disabled(false),
+            Some(Forced::On) => {
+                return self
+                    .get(name)
+                    .map_or(Variant::disabled(true), |f| f.forced_on_variant(ctx));
+            }
+            None => {}
+        }
         match self.get(name) {
             Some(f) => f.variant(ctx, &self.features),
             None => Variant::disabled(false),
         }
     }
 
-    /// `Some(on)` for a flag in the document, `None` for an unknown one.
+    /// The same document under a kill switch: its verdicts beat the document's rules.
+    pub fn with_kill_switch(mut self, switch: impl Into<std::sync::Arc<KillSwitch>>) -> Self {
+        self.kill_switch = switch.into();
+        self
+    }
+
+    /// The kill switch this document answers under.
+    pub fn kill_switch(&self) -> &KillSwitch {
+        &self.kill_switch
+    }
+
+    fn forced(&self, name: &str) -> Option<Forced> {
+        if self.kill_switch.is_empty() {
+            return None;
+        }
+        self.kill_switch.get(name)
+    }
+
+    /// `Some(on)` for a flag in the document or the kill switch, `None` for an unknown one.
     pub(crate) fn enabled_if_known(&self, name: &str, ctx: &Context) -> Option<bool> {
+        if let Some(forced) = self.forced(name) {
+            return Some(forced == Forced::On);
+        }
         self.get(name)
             .map(|f| f.evaluate(ctx, &self.features).is_some())
     }
 
-    /// Whether the document declares this flag.
+    /// Whether the document (or the kill switch) declares this flag.
     pub fn contains(&self, name: &str) -> bool {
-        self.by_name.contains_key(name)
+        self.by_name.contains_key(name) || self.forced(name).is_some()
     }
 
     /// The names of the document's flags, in document order.
