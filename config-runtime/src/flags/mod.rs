@@ -113,7 +113,8 @@ impl fmt::Display for FlagsError {
 impl std::error::Error for FlagsError {}
 
 impl FlagsError {
-    fn new(message: impl fmt::Display) -> Self {
+    /// An error with this message (for flag sources of your own).
+    pub fn new(message: impl fmt::Display) -> Self {
         FlagsError {
             message: message.to_string(),
         }
