@@ -1,26 +1,15 @@
 //! Live flags from a watched file: edits apply without a restart, a broken edit keeps the
 //! last good document, and the kill switch beats the file.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use config_runtime::flags::{Context, FlagFile, Forced, KillSwitch, LiveFlags, LiveFlagsOptions};
+use config_tests::events::eventually;
 
 fn document(enabled: bool) -> String {
     format!(
         "features:\n  - name: checkout\n    enabled: {enabled}\n    strategies:\n      - name: default\n"
     )
-}
-
-/// Waits up to 10 s for `check` to hold.
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn options() -> LiveFlagsOptions {

@@ -2,28 +2,17 @@
 //! change and a toggle within a poll interval or two; with the server stopped, evaluation
 //! goes on with the last document.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use config_providers::unleash::UnleashSource;
 use config_runtime::flags::{
     Context, Fetched, FlagSource, KillSwitch, LiveFlags, LiveFlagsOptions,
 };
+use config_tests::events::eventually;
 use config_tests::unleash::{CLIENT_TOKEN, Unleash};
 use serde_json::{Value, json};
 
 const FLAG: &str = "projects/default/features/new-checkout";
-
-/// Waits up to 15 s for `check` to hold.
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flags_follow_a_real_unleash_server_and_outlive_it() {
