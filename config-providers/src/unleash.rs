@@ -1,7 +1,10 @@
 //! Feature flags from an Unleash server: `GET /api/client/features` with the client API
 //! token, polled with `If-None-Match` so an unchanged document costs a `304`. Follow it with
 //! [`LiveFlags`](config_runtime::flags::LiveFlags), which keeps the last good document and
-//! backs off while the server fails.
+//! backs off while the server fails. With [`UnleashSource::last_known_good`], every document
+//! fetched is also saved to the encrypted [`LastKnownGood`] store, and a process that starts
+//! while the server is down begins with the saved one (if it is younger than the store's
+//! maximum age).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), config_runtime::flags::FlagsError> {
@@ -17,10 +20,12 @@
 use config_runtime::BoxFuture;
 use config_runtime::Secret;
 use config_runtime::flags::{Fetched, FlagSource, Flags, FlagsError};
+use config_runtime::{Payload, SecretData};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, ETAG, HeaderValue, IF_NONE_MATCH};
 
 use crate::body::read_capped;
+use crate::lkg::LastKnownGood;
 
 /// The largest flag document read (a broken or hostile server cannot grow memory without end).
 const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
@@ -33,6 +38,9 @@ pub struct UnleashSource {
     app_name: String,
     instance_id: String,
     etag: Option<HeaderValue>,
+    backup: Option<LastKnownGood>,
+    /// Whether a document was served yet (the store is a fallback at start-up only).
+    served: bool,
 }
 
 impl UnleashSource {
@@ -61,6 +69,8 @@ impl UnleashSource {
             app_name: app_name.into(),
             instance_id,
             etag: None,
+            backup: None,
+            served: false,
         })
     }
 
@@ -68,6 +78,52 @@ impl UnleashSource {
     pub fn instance_id(mut self, id: impl Into<String>) -> Self {
         self.instance_id = id.into();
         self
+    }
+
+    /// Saves every fetched document to `store`, and starts from it when the server cannot
+    /// be reached at start-up.
+    pub fn last_known_good(mut self, store: LastKnownGood) -> Self {
+        self.backup = Some(store);
+        self
+    }
+
+    /// The key of this server's document in the last-known-good store.
+    fn backup_key(&self) -> String {
+        format!("unleash:{}", self.features_url)
+    }
+
+    /// The saved document, when the server fails before serving one.
+    fn restore(&self, failure: FlagsError) -> Result<Fetched, FlagsError> {
+        let Some(store) = self.backup.as_ref().filter(|_| !self.served) else {
+            return Err(failure);
+        };
+        let (data, age) = store.load(&self.backup_key()).map_err(|e| {
+            FlagsError::new(format!("{failure}; and no last-known-good document: {e}"))
+        })?;
+        let Payload::Text(text) = &data.payload else {
+            return Err(failure);
+        };
+        let flags = Flags::from_json(text.expose_secret())?;
+        tracing::warn!(
+            source = %self.features_url,
+            age = ?age,
+            "flag server unreachable at start-up ({failure}); using the last-known-good document"
+        );
+        Ok(Fetched::Changed(flags))
+    }
+
+    async fn fetch_or_restore(&mut self) -> Result<Fetched, FlagsError> {
+        match self.fetch_once().await {
+            Ok(fetched) => {
+                self.served = true;
+                Ok(fetched)
+            }
+            Err(failure) => {
+                let restored = self.restore(failure)?;
+                self.served = true;
+                Ok(restored)
+            }
+        }
     }
 
     async fn fetch_once(&mut self) -> Result<Fetched, FlagsError> {
@@ -103,6 +159,11 @@ impl UnleashSource {
             .map_err(|e| failed(e.to_string()))?;
         let text = std::str::from_utf8(&body).map_err(|_| failed("not UTF-8".to_owned()))?;
         let flags = Flags::from_json(text)?;
+        if let Some(store) = &self.backup
+            && let Err(e) = store.save(&self.backup_key(), &SecretData::text(text))
+        {
+            tracing::warn!(source = %self.features_url, "cannot save the last-known-good flag document: {e}");
+        }
         self.etag = etag;
         Ok(Fetched::Changed(flags))
     }
@@ -114,6 +175,6 @@ impl FlagSource for UnleashSource {
     }
 
     fn fetch(&mut self) -> BoxFuture<'_, Result<Fetched, FlagsError>> {
-        Box::pin(self.fetch_once())
+        Box::pin(self.fetch_or_restore())
     }
 }

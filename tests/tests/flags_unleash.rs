@@ -1,9 +1,10 @@
 //! Flags from a real Unleash server: a flag created through its admin API follows a strategy
 //! change and a toggle within a poll interval or two; with the server stopped, evaluation
-//! goes on with the last document.
+//! goes on with the last document, and a restart begins with the last-known-good store.
 
 use std::time::Duration;
 
+use config_providers::lkg::LastKnownGood;
 use config_providers::unleash::UnleashSource;
 use config_runtime::flags::{
     Context, Fetched, FlagSource, KillSwitch, LiveFlags, LiveFlagsOptions,
@@ -52,7 +53,7 @@ async fn flags_follow_a_real_unleash_server_and_outlive_it() {
         .poll_interval(Duration::from_millis(300))
         .max_backoff(Duration::from_secs(1))
         .kill_switch(KillSwitch::new());
-    let flags = LiveFlags::start(source, options).await.unwrap();
+    let flags = LiveFlags::start(source, options.clone()).await.unwrap();
     let user = Context::new().user_id("42");
     assert!(flags.load().contains("new-checkout"));
     assert!(!flags.is_enabled("new-checkout", &user), "a 0 % rollout");
