@@ -42,13 +42,12 @@ async fn flags_follow_a_real_unleash_server_and_outlive_it() {
     assert!(matches!(probe.fetch().await, Ok(Fetched::Changed(_))));
     assert!(matches!(probe.fetch().await, Ok(Fetched::Unchanged)));
 
-    let source = UnleashSource::new(
-        &unleash.api,
-        "*:development.unused-with-open-auth",
-        "flag-tests",
-    )
-    .unwrap()
-    .instance_id("test-1");
+    let dir = tempfile::tempdir().unwrap();
+    let store = || LastKnownGood::new(dir.path().join("flags.lkg"), [7; 32]);
+    let source = UnleashSource::new(&unleash.api, CLIENT_TOKEN, "flag-tests")
+        .unwrap()
+        .instance_id("test-1")
+        .last_known_good(store());
     let options = LiveFlagsOptions::default()
         .poll_interval(Duration::from_millis(300))
         .max_backoff(Duration::from_secs(1))
@@ -90,4 +89,18 @@ async fn flags_follow_a_real_unleash_server_and_outlive_it() {
         flags.is_enabled("new-checkout", &user),
         "the last good document stays"
     );
+    drop(flags);
+
+    // A restart while the server is down begins with the last-known-good document.
+    let source = UnleashSource::new(&unleash.api, CLIENT_TOKEN, "flag-tests")
+        .unwrap()
+        .last_known_good(store());
+    let restarted = LiveFlags::start(source, options.clone()).await.unwrap();
+    assert!(restarted.is_enabled("new-checkout", &user));
+    let without_store = UnleashSource::new(&unleash.api, CLIENT_TOKEN, "flag-tests").unwrap();
+    let err = LiveFlags::start(without_store, options)
+        .await
+        .err()
+        .expect("no server, no store");
+    assert!(err.to_string().contains("unreachable"), "{err}");
 }
