@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use super::context::Context;
-use super::strategy::{Scope, Strategy};
+use super::kill_switch::{Forced, KillSwitch};
+use super::strategy::{self, Strategy};
 use super::variant::{Variant, Variants};
 use super::wire;
 
@@ -32,6 +33,22 @@ enum Expected {
     Disabled,
 }
 
+/// What evaluating one flag may look at: the other flags (dependencies) and the kill switch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope<'a> {
+    pub features: &'a [Feature],
+    pub kill_switch: &'a KillSwitch,
+}
+
+impl Scope<'_> {
+    fn forced(&self, name: &str) -> Option<Forced> {
+        if self.kill_switch.is_empty() {
+            return None;
+        }
+        self.kill_switch.get(name)
+    }
+}
+
 /// Why a flag is on: which strategy matched (its variants come first), if any.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Activation<'a> {
@@ -42,7 +59,7 @@ pub(crate) enum Activation<'a> {
 impl Feature {
     pub(crate) fn compile(
         wire: &wire::Feature,
-        scope: &Scope<'_>,
+        scope: &strategy::Scope<'_>,
         by_name: &HashMap<Box<str>, usize>,
     ) -> Self {
         Feature {
@@ -73,13 +90,17 @@ impl Feature {
         &self.name
     }
 
-    /// `Some` when the flag is on for the context.
-    pub(crate) fn evaluate<'a>(
-        &'a self,
-        ctx: &Context,
-        all: &'a [Feature],
-    ) -> Option<Activation<'a>> {
-        if !self.enabled || !self.dependencies.iter().all(|d| d.holds(ctx, all)) {
+    /// Whether the flag is on for the context, the kill switch first.
+    pub(crate) fn is_on(&self, ctx: &Context, scope: Scope<'_>) -> bool {
+        match scope.forced(&self.name) {
+            Some(forced) => forced == Forced::On,
+            None => self.evaluate(ctx, scope).is_some(),
+        }
+    }
+
+    /// `Some` when the document's rules turn the flag on for the context.
+    fn evaluate<'a>(&'a self, ctx: &Context, scope: Scope<'a>) -> Option<Activation<'a>> {
+        if !self.enabled || !self.dependencies.iter().all(|d| d.holds(ctx, scope)) {
             return None;
         }
         if self.strategies.is_empty() {
@@ -91,8 +112,16 @@ impl Feature {
             .map(Activation::Strategy)
     }
 
-    pub(crate) fn variant<'a>(&'a self, ctx: &Context, all: &'a [Feature]) -> Variant<'a> {
-        let Some(activation) = self.evaluate(ctx, all) else {
+    /// The variant for the context, the kill switch first.
+    pub(crate) fn variant<'a>(&'a self, ctx: &Context, scope: Scope<'a>) -> Variant<'a> {
+        match scope.forced(&self.name) {
+            Some(Forced::Off) => return Variant::disabled(false),
+            Some(Forced::On) => {
+                return self.variants.pick(ctx).unwrap_or(Variant::disabled(true));
+            }
+            None => {}
+        }
+        let Some(activation) = self.evaluate(ctx, scope) else {
             return Variant::disabled(false);
         };
         let from_strategy = match activation {
@@ -105,29 +134,20 @@ impl Feature {
     }
 }
 
-impl Feature {
-    /// The variant under a kill switch forcing the flag on: the flag's own variants by weight.
-    pub(crate) fn forced_on_variant(&self, ctx: &Context) -> Variant<'_> {
-        self.variants.pick(ctx).unwrap_or(Variant::disabled(true))
-    }
-}
-
 impl Dependency {
     /// Unleash supports one level: a parent that has parents of its own never satisfies.
-    fn holds(&self, ctx: &Context, all: &[Feature]) -> bool {
-        let Some(parent) = self.parent.map(|i| &all[i]) else {
+    fn holds(&self, ctx: &Context, scope: Scope<'_>) -> bool {
+        let Some(parent) = self.parent.map(|i| &scope.features[i]) else {
             return false;
         };
         if !parent.dependencies.is_empty() {
             return false;
         }
         match &self.expected {
-            Expected::Disabled => parent.evaluate(ctx, all).is_none(),
-            Expected::Enabled(variants) if variants.is_empty() => {
-                parent.evaluate(ctx, all).is_some()
-            }
+            Expected::Disabled => !parent.is_on(ctx, scope),
+            Expected::Enabled(variants) if variants.is_empty() => parent.is_on(ctx, scope),
             Expected::Enabled(variants) => {
-                let picked = parent.variant(ctx, all);
+                let picked = parent.variant(ctx, scope);
                 picked.feature_enabled && variants.iter().any(|v| **v == *picked.name)
             }
         }

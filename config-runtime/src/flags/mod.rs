@@ -208,18 +208,17 @@ impl Flags {
 
     /// The variant this context gets; `disabled` for an unknown or disabled flag.
     pub fn variant(&self, name: &str, ctx: &Context) -> Variant<'_> {
-        match self.forced(name) {
-            Some(Forced::Off) => return Variant::disabled(false),
-            Some(Forced::On) => {
-                return self
-                    .get(name)
-                    .map_or(Variant::disabled(true), |f| f.forced_on_variant(ctx));
-            }
-            None => {}
+        match (self.get(name), self.forced(name)) {
+            (Some(f), _) => f.variant(ctx, self.scope()),
+            (None, Some(Forced::On)) => Variant::disabled(true),
+            (None, _) => Variant::disabled(false),
         }
-        match self.get(name) {
-            Some(f) => f.variant(ctx, &self.features),
-            None => Variant::disabled(false),
+    }
+
+    fn scope(&self) -> feature::Scope<'_> {
+        feature::Scope {
+            features: &self.features,
+            kill_switch: &self.kill_switch,
         }
     }
 
@@ -243,11 +242,10 @@ impl Flags {
 
     /// `Some(on)` for a flag in the document or the kill switch, `None` for an unknown one.
     pub(crate) fn enabled_if_known(&self, name: &str, ctx: &Context) -> Option<bool> {
-        if let Some(forced) = self.forced(name) {
-            return Some(forced == Forced::On);
+        match (self.get(name), self.forced(name)) {
+            (Some(f), _) => Some(f.is_on(ctx, self.scope())),
+            (None, forced) => forced.map(|f| f == Forced::On),
         }
-        self.get(name)
-            .map(|f| f.evaluate(ctx, &self.features).is_some())
     }
 
     /// Whether the document (or the kill switch) declares this flag.
@@ -313,6 +311,26 @@ mod tests {
         assert!(flags.is_enabled("child", &user));
         assert!(!flags.is_enabled("child", &Context::new().user_id("9")));
         assert_eq!(flags.names().collect::<Vec<_>>(), ["checkout", "child"]);
+    }
+
+    #[test]
+    fn the_kill_switch_reaches_dependent_flags() {
+        let flags = Flags::from_json(JSON)
+            .unwrap()
+            .with_kill_switch(KillSwitch::new().force("checkout", Forced::Off));
+        let user = Context::new().user_id("1");
+        assert!(!flags.is_enabled("checkout", &user));
+        assert!(
+            !flags.is_enabled("child", &user),
+            "its parent is forced off"
+        );
+        assert_eq!(flags.variant("checkout", &user).name, "disabled");
+        let forced_on = Flags::from_json(JSON)
+            .unwrap()
+            .with_kill_switch(KillSwitch::new().force("checkout", Forced::On));
+        let stranger = Context::new().user_id("9");
+        assert!(forced_on.is_enabled("child", &stranger));
+        assert_eq!(forced_on.variant("checkout", &stranger).name, "blue");
     }
 
     #[test]
