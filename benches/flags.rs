@@ -101,26 +101,31 @@ fn engines_agree() {
     }
 }
 
+/// Times `check` on each context in turn.
+fn cycle<C, R>(bencher: Bencher, contexts: &[C], check: impl Fn(&C) -> R) {
+    let mut i = 0;
+    bencher.bench_local(|| {
+        i = (i + 1) % contexts.len();
+        check(&contexts[i])
+    });
+}
+
 mod rollout {
     use super::*;
 
     #[divan::bench]
     fn ours(bencher: Bencher) {
         let (flags, contexts) = &*OURS;
-        let mut i = 0;
-        bencher.bench_local(|| {
-            i = (i + 1) % contexts.len();
-            flags.is_enabled(black_box("rollout"), &contexts[i])
+        cycle(bencher, contexts, |ctx| {
+            flags.is_enabled(black_box("rollout"), ctx)
         });
     }
 
     #[divan::bench]
     fn yggdrasil(bencher: Bencher) {
         let (engine, contexts) = &*YGGDRASIL;
-        let mut i = 0;
-        bencher.bench_local(|| {
-            i = (i + 1) % contexts.len();
-            engine.is_enabled(black_box("rollout"), &contexts[i], &None)
+        cycle(bencher, contexts, |ctx| {
+            engine.is_enabled(black_box("rollout"), ctx, &None)
         });
     }
 }
@@ -131,21 +136,17 @@ mod variant {
     #[divan::bench]
     fn ours(bencher: Bencher) {
         let (flags, contexts) = &*OURS;
-        let mut i = 0;
-        bencher.bench_local(|| {
-            i = (i + 1) % contexts.len();
-            flags.variant(black_box("pricing"), &contexts[i]).name.len()
+        cycle(bencher, contexts, |ctx| {
+            flags.variant(black_box("pricing"), ctx).name.len()
         });
     }
 
     #[divan::bench]
     fn yggdrasil(bencher: Bencher) {
         let (engine, contexts) = &*YGGDRASIL;
-        let mut i = 0;
-        bencher.bench_local(|| {
-            i = (i + 1) % contexts.len();
+        cycle(bencher, contexts, |ctx| {
             engine
-                .get_variant(black_box("pricing"), &contexts[i], &None)
+                .get_variant(black_box("pricing"), ctx, &None)
                 .name
                 .len()
         });
@@ -158,20 +159,16 @@ mod constraints {
     #[divan::bench]
     fn ours(bencher: Bencher) {
         let (flags, contexts) = &*OURS;
-        let mut i = 0;
-        bencher.bench_local(|| {
-            i = (i + 1) % contexts.len();
-            flags.is_enabled(black_box("constrained"), &contexts[i])
+        cycle(bencher, contexts, |ctx| {
+            flags.is_enabled(black_box("constrained"), ctx)
         });
     }
 
     #[divan::bench]
     fn yggdrasil(bencher: Bencher) {
         let (engine, contexts) = &*YGGDRASIL;
-        let mut i = 0;
-        bencher.bench_local(|| {
-            i = (i + 1) % contexts.len();
-            engine.is_enabled(black_box("constrained"), &contexts[i], &None)
+        cycle(bencher, contexts, |ctx| {
+            engine.is_enabled(black_box("constrained"), ctx, &None)
         });
     }
 }
