@@ -8,6 +8,7 @@
 mod attr;
 mod case;
 mod check;
+mod flags;
 // `gen` is a reserved word in edition 2024; the folder keeps the short name.
 #[path = "gen/mod.rs"]
 mod generate;
@@ -27,4 +28,10 @@ pub fn derive_config(input: TokenStream) -> TokenStream {
         Err(errors) => generate::fallback(&input, errors),
     }
     .into()
+}
+
+/// Derives `config_runtime::flags::FlagSet`; see the documentation of that re-export.
+#[proc_macro_derive(Flags, attributes(flag))]
+pub fn derive_flags(input: TokenStream) -> TokenStream {
+    flags::expand(&parse_macro_input!(input as DeriveInput)).into()
 }

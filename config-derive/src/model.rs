@@ -444,7 +444,7 @@ fn lower_rules(rules: &Rules) -> Vec<Rule> {
 }
 
 /// The `///` lines, each trimmed, joined with '\n'. `#[doc = macro!()]` forms are skipped.
-fn doc_comment(attrs: &[Attribute]) -> String {
+pub(crate) fn doc_comment(attrs: &[Attribute]) -> String {
     let mut lines = Vec::new();
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("doc")) {
         if let syn::Meta::NameValue(nv) = &attr.meta

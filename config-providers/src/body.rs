@@ -2,11 +2,11 @@
 //! hostile or broken server cannot grow memory without end), into a buffer that is zeroed
 //! when dropped, and the JSON parsed from it is wiped too, since it holds secret text.
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
 use config_runtime::{ProviderError, ProviderErrorKind};
 use serde_json::Value;
 use zeroize::Zeroize;
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
 use zeroize::Zeroizing;
 
 #[cfg(any(feature = "vault", feature = "etcd"))]
@@ -39,7 +39,7 @@ pub(crate) fn wipe(value: &mut Value) {
     }
 }
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
 /// `n` bytes for people: `4 MiB`, `1500 bytes`.
 pub(crate) fn show_bytes(n: usize) -> String {
     const MIB: usize = 1 << 20;
@@ -53,7 +53,7 @@ pub(crate) fn show_bytes(n: usize) -> String {
     }
 }
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
 /// The error for an answer over the cap; `what` names the endpoint (never a value).
 pub(crate) fn too_large(what: &str, cap: usize) -> ProviderError {
     ProviderError::new(
@@ -65,7 +65,7 @@ pub(crate) fn too_large(what: &str, cap: usize) -> ProviderError {
     )
 }
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
 /// Appends `bytes` to `buffer` unless that passes `cap`. Grows by copying into a new
 /// zeroizing buffer, so no reallocation leaves an unwiped copy behind.
 pub(crate) fn append_capped(
@@ -87,7 +87,7 @@ pub(crate) fn append_capped(
     Ok(())
 }
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
 /// The whole body of `response`, refused as soon as it passes `cap` bytes (a declared
 /// length over the cap is refused before reading). `what` names the endpoint in errors.
 pub(crate) async fn read_capped(

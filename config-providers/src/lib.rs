@@ -60,6 +60,8 @@ mod metrics;
 pub mod safeguards;
 #[cfg(feature = "cache")]
 pub mod store;
+#[cfg(feature = "unleash")]
+pub mod unleash;
 #[cfg(feature = "vault")]
 pub mod vault;
 
@@ -74,6 +76,7 @@ mod tests {
             ("vault", cfg!(feature = "vault")),
             ("etcd", cfg!(feature = "etcd")),
             ("aws", cfg!(feature = "aws")),
+            ("unleash", cfg!(feature = "unleash")),
         ];
         let missing: Vec<&str> = features
             .iter()

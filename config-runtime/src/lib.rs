@@ -60,6 +60,8 @@ mod error;
 mod explain;
 #[cfg(any(feature = "cli", feature = "live"))]
 mod fingerprint;
+#[cfg(feature = "flags")]
+pub mod flags;
 mod format;
 mod help;
 #[cfg(feature = "http")]

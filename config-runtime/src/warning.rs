@@ -71,6 +71,14 @@ pub enum Warning {
         /// The provider's text (never a value).
         note: String,
     },
+    /// A flag the application declares (`#[derive(Flags)]`) is not in the flag document: it
+    /// takes its declared default.
+    MissingFlag {
+        /// The flag's name.
+        name: String,
+        /// The declared default it takes.
+        default: bool,
+    },
 }
 
 impl Warning {
@@ -81,7 +89,8 @@ impl Warning {
             Warning::DeprecatedAlias { .. }
             | Warning::DeprecatedKey { .. }
             | Warning::UnknownKey { .. }
-            | Warning::UnknownVariable { .. } => {}
+            | Warning::UnknownVariable { .. }
+            | Warning::MissingFlag { .. } => {}
             Warning::ProviderUnavailable { reason, .. } => f(reason),
             Warning::ProviderNote { note, .. } => f(note),
         }
@@ -122,6 +131,13 @@ impl fmt::Display for Warning {
             }
             Warning::UnknownVariable { name, origin } => {
                 write!(f, "{name} ({origin}): unknown variable, ignored")
+            }
+            Warning::MissingFlag { name, default } => {
+                let state = if *default { "on" } else { "off" };
+                write!(
+                    f,
+                    "flag {name}: not in the flag document, {state} by its default"
+                )
             }
             Warning::ProviderNote { scheme, path, note } => {
                 write!(f, "${{{scheme}:{path}}}: {note}")

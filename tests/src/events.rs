@@ -35,3 +35,16 @@ pub async fn applied_changed(events: &mut Receiver<ReloadEvent>) -> (u64, Vec<St
     let (version, changed, _) = applied(events).await;
     (version, changed)
 }
+
+/// Waits up to 15 s for `check` to hold (a state that follows a source, polled), naming
+/// `what` if it never does.
+pub async fn eventually(what: &str, check: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !check() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

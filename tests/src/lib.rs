@@ -22,6 +22,8 @@ pub mod ports;
 pub mod services;
 pub mod snapshot;
 pub mod sops;
+pub mod unleash;
+pub mod unleash_spec;
 
 use config_runtime::live::Live;
 use config_runtime::{Config, Secret};

@@ -28,6 +28,7 @@ fn ui() {
         "shape",
         "values",
         "shapes",
+        "flags",
     ] {
         cases.compile_fail(format!("ui/{category}/*.rs"));
     }

@@ -34,7 +34,7 @@ pub fn expand(container: &Container) -> TokenStream {
 }
 
 /// `const _: () = { use ::config_runtime as _config; #body };`
-fn wrap_in_const(krate: Option<&Path>, body: TokenStream) -> TokenStream {
+pub(crate) fn wrap_in_const(krate: Option<&Path>, body: TokenStream) -> TokenStream {
     let krate = match krate {
         Some(path) => quote!(#path),
         None => quote!(::config_runtime),

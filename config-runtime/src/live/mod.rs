@@ -61,7 +61,7 @@
 mod event;
 mod metrics;
 mod overrides;
-mod watch;
+pub(crate) mod watch;
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;

@@ -1,0 +1,8 @@
+use config_runtime::flags::Flags;
+
+#[derive(Flags)]
+struct AppFlags {
+    new_checkout: bool,
+}
+
+fn main() {}
