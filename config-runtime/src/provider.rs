@@ -73,6 +73,9 @@ pub struct SecretData {
     /// A warning the load should report with this value (e.g. "served from the
     /// last-known-good store, 12 min old"); never contains the value.
     pub warning: Option<String>,
+    /// Which of a store's regions or replicas answered (`us-west-2`), for audit records;
+    /// `None` for a store with one place.
+    pub answered_by: Option<String>,
 }
 
 impl fmt::Debug for SecretData {
@@ -81,6 +84,7 @@ impl fmt::Debug for SecretData {
             .field("payload", &self.payload)
             .field("version", &self.version)
             .field("warning", &self.warning)
+            .field("answered_by", &self.answered_by)
             .finish()
     }
 }
@@ -113,6 +117,7 @@ impl SecretData {
             payload: Payload::Text(Secret::new(value.into())),
             version: None,
             warning: None,
+            answered_by: None,
         }
     }
 
@@ -129,12 +134,19 @@ impl SecretData {
             ),
             version: None,
             warning: None,
+            answered_by: None,
         }
     }
 
     /// Sets the version.
     pub fn with_version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(Version::new(version));
+        self
+    }
+
+    /// Names the region or replica that answered.
+    pub fn with_answered_by(mut self, place: impl Into<String>) -> Self {
+        self.answered_by = Some(place.into());
         self
     }
 

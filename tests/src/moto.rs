@@ -26,18 +26,29 @@ impl Moto {
     /// moto with its default lenient auth. When moto is not installed the test fails; `None`
     /// only under the [`SKIP_SERVERS_VAR`](crate::services::SKIP_SERVERS_VAR) opt-out.
     pub fn start() -> Option<Moto> {
-        Self::spawn(None)
+        Self::spawn(None, free_port_pair())
     }
 
     /// moto that authenticates every request (`INITIAL_NO_AUTH_ACTION_COUNT=0`): any access
     /// key it did not issue is refused with 403 `InvalidClientTokenId`.
     pub fn start_strict() -> Option<Moto> {
-        Self::spawn(Some("0"))
+        Self::spawn(Some("0"), free_port_pair())
     }
 
-    fn spawn(no_auth_count: Option<&str>) -> Option<Moto> {
+    /// Kills the server now (an outage of its region).
+    pub fn stop(&mut self) {
+        self.server.stop();
+    }
+
+    /// A new, empty server on the same port (the region coming back).
+    pub fn restart(&mut self) {
+        self.stop();
+        let port = self.url().rsplit(':').next().unwrap().parse().unwrap();
+        *self = Self::spawn(None, port).expect("moto was running before");
+    }
+
+    fn spawn(no_auth_count: Option<&str>, port: u16) -> Option<Moto> {
         let moto = require_tool("moto_server")?;
-        let port = free_port_pair();
         let mut command = Command::new(moto);
         command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -65,9 +76,14 @@ impl Moto {
 
     /// Provider settings pointing at this server, with dummy credentials.
     pub fn settings(&self) -> AwsSettings {
+        self.settings_in(REGION)
+    }
+
+    /// Provider settings pointing at this server as `region`, with dummy credentials.
+    pub fn settings_in(&self, region: &str) -> AwsSettings {
         AwsSettings::new()
             .endpoint(self.url())
-            .region(REGION)
+            .region(region)
             .credentials("test", "test")
             .timeout(Duration::from_secs(5))
     }

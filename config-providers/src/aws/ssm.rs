@@ -49,7 +49,7 @@ impl SsmProvider {
     /// A builder with explicit settings (endpoint, region, credentials); set the
     /// safeguards on it.
     pub fn builder(settings: AwsSettings) -> AwsBuilder<SsmStore> {
-        AwsBuilder::new(settings, SsmStore::new)
+        AwsBuilder::new(settings, |configs, _| SsmStore::new(&configs[0]))
     }
 
     /// The SDK client, for seeding and administration with the same settings.
