@@ -48,6 +48,15 @@ pub trait SecretProvider: Send + Sync + 'static {
     fn invalidate(&self, path: &str) {
         let _ = path;
     }
+
+    /// Called before a load fetches `paths` (two or more) one by one: a provider whose store
+    /// has a batch call reads them there and keeps the answers for those fetches, so a
+    /// start-up makes a few requests instead of one per secret. Nothing by default; a path
+    /// it cannot answer is simply fetched on its own, so a failure here costs nothing.
+    fn prefetch<'a>(&'a self, paths: &'a [String]) -> BoxFuture<'a, ()> {
+        let _ = paths;
+        Box::pin(async {})
+    }
 }
 
 /// What a load does when a provider cannot be reached. Never a silent default.

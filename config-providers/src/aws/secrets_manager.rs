@@ -113,24 +113,53 @@ impl SecretStore for SecretsManagerStore {
             })
             .await?;
         // The text is moved out of the answer, not copied: no unwiped copy stays behind.
-        let text = match (output.secret_string.take(), output.secret_binary.take()) {
-            (Some(text), _) => text,
-            (None, Some(blob)) => match String::from_utf8(blob.into_inner()) {
-                Ok(text) => text,
-                Err(not_text) => {
-                    let mut bytes = not_text.into_bytes();
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
-                    zeroize::Zeroize::zeroize(&mut bytes);
-                    encoded
+        Ok(secret_data(
+            output.secret_string.take(),
+            output.secret_binary.take(),
+            output.version_id(),
+            region,
+        ))
+    }
+
+    /// `BatchGetSecretValue`, 20 ids a call, for ids without a stage (the batch call reads
+    /// `AWSCURRENT` only). Ids it reports errors for are left to [`read`](Self::read).
+    async fn read_many(
+        &self,
+        paths: &[String],
+    ) -> Result<Vec<(String, SecretData)>, ProviderError> {
+        let ids: Vec<&String> = paths
+            .iter()
+            .filter(|path| split_stage(path).1.is_none())
+            .collect();
+        let mut found = Vec::new();
+        for chunk in ids.chunks(BATCH_SIZE) {
+            let list: Vec<String> = chunk.iter().map(|id| (*id).clone()).collect();
+            let what = format!("AWS Secrets Manager batch of {} secrets", list.len());
+            let (mut output, region) = self
+                .call(&what, |client| {
+                    client
+                        .batch_get_secret_value()
+                        .set_secret_id_list(Some(list.clone()))
+                        .send()
+                })
+                .await?;
+            for mut value in output.secret_values.take().unwrap_or_default() {
+                let asked = chunk.iter().find(|id| {
+                    value.name.as_deref() == Some(id.as_str())
+                        || value.arn.as_deref() == Some(id.as_str())
+                });
+                if let Some(id) = asked {
+                    let data = secret_data(
+                        value.secret_string.take(),
+                        value.secret_binary.take(),
+                        value.version_id(),
+                        region,
+                    );
+                    found.push(((*id).clone(), data));
                 }
-            },
-            (None, None) => String::new(),
-        };
-        let data = SecretData::text(text).with_answered_by(region);
-        Ok(match output.version_id() {
-            Some(version) => data.with_version(version),
-            None => data,
-        })
+            }
+        }
+        Ok(found)
     }
 
     async fn version(&self, locator: &str) -> Result<Option<String>, ProviderError> {
@@ -168,6 +197,37 @@ impl SecretsManagerStore {
                 async move { sent.await.map_err(|e| to_provider_error(&e, what)) }
             })
             .await
+    }
+}
+
+/// The most ids `BatchGetSecretValue` takes in one call.
+const BATCH_SIZE: usize = 20;
+
+/// A secret's value as [`SecretData`]: text as it is; binary as UTF-8 text when it is, else
+/// as base64 (the bytes wiped).
+fn secret_data(
+    text: Option<String>,
+    binary: Option<aws_sdk_secretsmanager::primitives::Blob>,
+    version: Option<&str>,
+    region: &str,
+) -> SecretData {
+    let text = match (text, binary) {
+        (Some(text), _) => text,
+        (None, Some(blob)) => match String::from_utf8(blob.into_inner()) {
+            Ok(text) => text,
+            Err(not_text) => {
+                let mut bytes = not_text.into_bytes();
+                let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+                zeroize::Zeroize::zeroize(&mut bytes);
+                encoded
+            }
+        },
+        (None, None) => String::new(),
+    };
+    let data = SecretData::text(text).with_answered_by(region);
+    match version {
+        Some(version) => data.with_version(version),
+        None => data,
     }
 }
 

@@ -146,11 +146,26 @@ pub(crate) fn read_file(path: &Path, max_size: u64) -> Result<Secret<String>, St
     Ok(Secret::new(text))
 }
 
-/// Fetches each secret from its provider, concurrently with a bound.
+/// Fetches each secret from its provider, concurrently with a bound, after letting each
+/// provider asked for several paths read them in batches ([`SecretProvider::prefetch`]).
+///
+/// [`SecretProvider::prefetch`]: crate::SecretProvider::prefetch
 pub(crate) async fn fetch_secrets(
     wanted: impl IntoIterator<Item = SecretKey>,
     providers: &Providers,
 ) -> HashMap<SecretKey, Result<SecretData, ProviderError>> {
+    let wanted: Vec<SecretKey> = wanted.into_iter().collect();
+    let mut by_scheme: HashMap<&str, Vec<String>> = HashMap::new();
+    for (scheme, path) in &wanted {
+        by_scheme.entry(scheme).or_default().push(path.clone());
+    }
+    futures_util::future::join_all(
+        by_scheme
+            .iter()
+            .filter(|(_, paths)| paths.len() > 1)
+            .map(|(scheme, paths)| providers[*scheme].prefetch(paths)),
+    )
+    .await;
     futures_util::stream::iter(wanted)
         .map(|(scheme, path)| {
             let provider = Arc::clone(&providers[&scheme]);
