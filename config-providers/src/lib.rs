@@ -7,6 +7,7 @@
 //! | `aws` | AWS Secrets Manager, SSM Parameter Store | `${aws-sm:..}`, `${ssm:..}` |
 //! | `etcd` | etcd | `${etcd:/key}`, and keys under a prefix as a source |
 //! | `gcp` | Google Cloud Secret Manager | `${gcp-sm:name@version#key}` |
+//! | `azure` | Azure Key Vault secrets | `${azure-kv:name@version#key}` |
 //!
 //! Each provider is a cloneable handle implementing `config_runtime::SecretProvider`;
 //! register it on a loader and load with `load_async`:
@@ -45,6 +46,8 @@
 pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "azure")]
+pub mod azure;
 #[cfg(feature = "cache")]
 mod body;
 #[cfg(feature = "cache")]
@@ -57,6 +60,8 @@ pub mod gcp;
 mod guard;
 #[cfg(feature = "cache")]
 pub mod lkg;
+#[cfg(any(feature = "gcp", feature = "azure"))]
+mod oauth;
 #[cfg(feature = "cache")]
 pub mod safeguards;
 #[cfg(feature = "cache")]
@@ -76,6 +81,7 @@ mod tests {
             ("etcd", cfg!(feature = "etcd")),
             ("aws", cfg!(feature = "aws")),
             ("gcp", cfg!(feature = "gcp")),
+            ("azure", cfg!(feature = "azure")),
         ];
         let missing: Vec<&str> = features
             .iter()

@@ -18,6 +18,7 @@ pub mod files;
 pub mod fixtures;
 pub mod fuzz;
 pub mod google_token;
+pub mod keyvault;
 pub mod logs;
 pub mod moto;
 pub mod ports;

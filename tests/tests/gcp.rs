@@ -13,7 +13,6 @@ use config_runtime::{Config, ErrorKind, ProviderErrorKind, Secret};
 use config_tests::drongo::{Drongo, PROJECT};
 use config_tests::events::next;
 use config_tests::fixtures::Db;
-use config_tests::logs::Captured;
 use config_tests::{Scratch, google_token};
 
 /// Marks every seeded secret value: it must never show up outside `expose_secret`.
@@ -282,16 +281,7 @@ async fn service_account_keys_are_exchanged_for_tokens_and_refreshed() {
 }
 
 #[tokio::test]
-async fn unreachable_server_is_unavailable_and_no_secret_reaches_tracing() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let _guard = tracing_subscriber::util::SubscriberInitExt::set_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish(),
-    );
+async fn unreachable_server_is_unavailable() {
     let Some(mut drongo) = Drongo::start() else {
         return;
     };
@@ -305,13 +295,7 @@ async fn unreachable_server_is_unavailable_and_no_secret_reaches_tracing() {
     drongo
         .add_version("db", format!(r#"{{"password":"{CANARY}"}}"#).as_bytes())
         .await;
-    let cfg = Db::loader()
-        .vars([("V_PASSWORD", "${gcp-sm:db#password}")])
-        .provider(gcp.clone())
-        .load_async()
-        .await
-        .unwrap();
-    assert_eq!(cfg.password.expose_secret(), CANARY);
+    gcp.get("db").await.unwrap();
 
     drongo.stop();
     let error = gcp.read("db").await.unwrap_err();
@@ -325,8 +309,4 @@ async fn unreachable_server_is_unavailable_and_no_secret_reaches_tracing() {
         .unwrap_err();
     let text = format!("{err} {err:?} {error:?}");
     assert!(!text.contains(CANARY), "{text}");
-
-    let log = captured.text();
-    assert!(log.contains("gcp-sm"), "the audit events are traced: {log}");
-    assert!(!log.contains(CANARY), "{log}");
 }

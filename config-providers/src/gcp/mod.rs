@@ -37,6 +37,7 @@ use reqwest::StatusCode;
 use zeroize::Zeroizing;
 
 use crate::body;
+use crate::oauth;
 use crate::safeguards::Safeguards;
 use crate::store::{CachedProvider, SecretStore};
 use credentials::{Credentials, Tokens};
@@ -208,18 +209,7 @@ impl SecretManagerBuilder {
         let credentials = self
             .credentials
             .unwrap_or_else(|| Credentials::Metadata(format!("http://{METADATA_HOST}")));
-        // No redirects: the bearer token would follow a `Location` anywhere.
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(3)))
-            .build()
-            .map_err(|e| {
-                ProviderError::new(
-                    ProviderErrorKind::Invalid,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-            })?;
+        let http = oauth::client(self.timeout)?;
         let store = SecretManagerStore {
             http,
             endpoint: self.endpoint,
@@ -302,11 +292,7 @@ impl SecretManagerStore {
                         format!(
                             "cannot reach GCP Secret Manager at {} for `{shown}`: {}",
                             self.endpoint,
-                            if e.is_timeout() {
-                                "timed out"
-                            } else {
-                                "connection failed"
-                            }
+                            oauth::no_answer(&e)
                         ),
                     )
                 })?;
