@@ -19,6 +19,7 @@ pub mod fixtures;
 pub mod fuzz;
 pub mod google_token;
 pub mod keyvault;
+pub mod latency;
 pub mod logs;
 pub mod moto;
 pub mod ports;

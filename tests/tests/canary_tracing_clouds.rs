@@ -17,13 +17,7 @@ const CANARY: &str = "CANARY-clouds-8a2c";
 
 #[tokio::test]
 async fn no_secret_of_the_cloud_stores_reaches_tracing_output() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let captured = Captured::everything();
 
     let Some(mut drongo) = Drongo::start() else {
         return;

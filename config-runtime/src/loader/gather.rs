@@ -18,7 +18,7 @@ use crate::source::file::{ReadFailure, read_limited, trim_one_newline};
 use crate::source::{GatherContext, Gathering, Layering, Name, Source, Trust, Vars};
 
 /// How many provider requests one load keeps in flight at most.
-const MAX_CONCURRENT_FETCHES: usize = 16;
+const MAX_CONCURRENT_FETCHES: usize = 32;
 
 /// Gathers one source without waiting: network sources are not read.
 pub(crate) fn gather_now(source: &dyn Source, context: &GatherContext) -> Outcome {
