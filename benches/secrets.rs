@@ -1,5 +1,5 @@
 //! Start-up with 50 secret references against a local OpenBao: `load_async` (concurrent, at
-//! most 16 requests in flight) versus a sequential baseline that reads the same 50 secrets
+//! most 32 requests in flight) versus a sequential baseline that reads the same 50 secrets
 //! one after another, as hand-written glue does. Each iteration uses a fresh provider, so
 //! nothing is cached.
 //!

@@ -61,6 +61,8 @@ pub struct AuditRecord {
     pub version: Option<String>,
     /// Why it failed or fell back (never a value).
     pub detail: Option<String>,
+    /// The region or replica that answered, for stores with several (`us-west-2`).
+    pub answered_by: Option<String>,
 }
 
 impl AuditRecord {
@@ -76,6 +78,7 @@ impl AuditRecord {
             "fingerprint": self.fingerprint,
             "version": self.version,
             "detail": self.detail,
+            "answered_by": self.answered_by,
         })
     }
 }
@@ -102,6 +105,7 @@ impl AuditSink for TracingAudit {
             fingerprint = r.fingerprint.as_deref().unwrap_or("-"),
             version = r.version.as_deref().unwrap_or("-"),
             detail = r.detail.as_deref().unwrap_or(""),
+            answered_by = r.answered_by.as_deref().unwrap_or("-"),
             "secret {}", r.outcome
         );
     }
@@ -241,6 +245,7 @@ impl AuditTrail {
             fingerprint: data.map(|d| self.fingerprinter.fingerprint(d)),
             version: data.and_then(|d| Some(d.version.as_ref()?.as_str().to_owned())),
             detail,
+            answered_by: data.and_then(|d| d.answered_by.clone()),
         });
     }
 }

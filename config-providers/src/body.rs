@@ -2,19 +2,41 @@
 //! hostile or broken server cannot grow memory without end), into a buffer that is zeroed
 //! when dropped, and the JSON parsed from it is wiped too, since it holds secret text.
 
-#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure",
+    feature = "unleash"
+))]
 use config_runtime::{ProviderError, ProviderErrorKind};
 use serde_json::Value;
 use zeroize::Zeroize;
-#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure",
+    feature = "unleash"
+))]
 use zeroize::Zeroizing;
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure"
+))]
 /// Parsed JSON whose strings are zeroed when it is dropped.
 #[derive(Debug, Default)]
 pub(crate) struct WipedJson(pub(crate) Value);
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure"
+))]
 impl std::ops::Deref for WipedJson {
     type Target = Value;
     fn deref(&self) -> &Value {
@@ -22,7 +44,12 @@ impl std::ops::Deref for WipedJson {
     }
 }
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure"
+))]
 impl Drop for WipedJson {
     fn drop(&mut self) {
         wipe(&mut self.0);
@@ -39,7 +66,13 @@ pub(crate) fn wipe(value: &mut Value) {
     }
 }
 
-#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure",
+    feature = "unleash"
+))]
 /// `n` bytes for people: `4 MiB`, `1500 bytes`.
 pub(crate) fn show_bytes(n: usize) -> String {
     const MIB: usize = 1 << 20;
@@ -53,7 +86,13 @@ pub(crate) fn show_bytes(n: usize) -> String {
     }
 }
 
-#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure",
+    feature = "unleash"
+))]
 /// The error for an answer over the cap; `what` names the endpoint (never a value).
 pub(crate) fn too_large(what: &str, cap: usize) -> ProviderError {
     ProviderError::new(
@@ -65,7 +104,13 @@ pub(crate) fn too_large(what: &str, cap: usize) -> ProviderError {
     )
 }
 
-#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure",
+    feature = "unleash"
+))]
 /// Appends `bytes` to `buffer` unless that passes `cap`. Grows by copying into a new
 /// zeroizing buffer, so no reallocation leaves an unwiped copy behind.
 pub(crate) fn append_capped(
@@ -87,7 +132,13 @@ pub(crate) fn append_capped(
     Ok(())
 }
 
-#[cfg(any(feature = "vault", feature = "etcd", feature = "unleash"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure",
+    feature = "unleash"
+))]
 /// The whole body of `response`, refused as soon as it passes `cap` bytes (a declared
 /// length over the cap is refused before reading). `what` names the endpoint in errors.
 pub(crate) async fn read_capped(
@@ -116,13 +167,23 @@ pub(crate) async fn read_capped(
     }
 }
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure"
+))]
 /// Parses a JSON body into a value wiped on drop.
 pub(crate) fn parse(body: &[u8]) -> Option<WipedJson> {
     serde_json::from_slice(body).ok().map(WipedJson)
 }
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure"
+))]
 #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
 /// Splits a stream of newline-delimited messages (etcd's watch), holding at most `cap`
 /// bytes of an unfinished line: a longer line is skipped to its end, and reported once.
@@ -133,7 +194,12 @@ pub(crate) struct LineBuffer {
     skipping: bool,
 }
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure"
+))]
 #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
 /// One piece of a watch stream.
 #[derive(Debug, PartialEq, Eq)]
@@ -144,7 +210,12 @@ pub(crate) enum Line {
     Oversize,
 }
 
-#[cfg(any(feature = "vault", feature = "etcd"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "etcd",
+    feature = "gcp",
+    feature = "azure"
+))]
 #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
 impl LineBuffer {
     pub(crate) fn new(cap: usize) -> Self {
@@ -189,7 +260,12 @@ impl LineBuffer {
 mod tests {
     use super::*;
 
-    #[cfg(any(feature = "vault", feature = "etcd"))]
+    #[cfg(any(
+        feature = "vault",
+        feature = "etcd",
+        feature = "gcp",
+        feature = "azure"
+    ))]
     #[test]
     fn lines_are_split_and_oversize_ones_skipped_within_the_cap() {
         let mut lines = LineBuffer::new(8);
@@ -212,7 +288,12 @@ mod tests {
         );
     }
 
-    #[cfg(any(feature = "vault", feature = "etcd"))]
+    #[cfg(any(
+        feature = "vault",
+        feature = "etcd",
+        feature = "gcp",
+        feature = "azure"
+    ))]
     #[test]
     fn appending_stops_at_the_cap() {
         let mut buffer = Zeroizing::new(Vec::new());

@@ -123,6 +123,8 @@ pub struct CacheStats {
     pub last_known_good_served: u64,
     /// How often the circuit breaker opened.
     pub breaker_opens: u64,
+    /// Values that arrived through a batch read, before any reader asked for them.
+    pub prefilled: u64,
 }
 
 impl CacheStats {
@@ -239,6 +241,30 @@ impl SecretCache {
             }
             result
         })
+    }
+
+    /// Those of `paths` with neither a fresh value nor a request in flight.
+    pub(crate) fn lacking(&self, paths: &[String]) -> Vec<String> {
+        let state = self.lock();
+        paths
+            .iter()
+            .filter(|path| {
+                let fresh = state
+                    .entries
+                    .get(path.as_str())
+                    .is_some_and(|entry| entry.fetched_at.elapsed() < self.policy.ttl);
+                !fresh && !state.in_flight.contains_key(path.as_str())
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Keeps `data`, read for `path` in a batch, as if a read had just fetched it.
+    pub(crate) fn prefill(&self, path: &str, data: SecretData) {
+        self.save_last_known_good(path, &data);
+        let mut state = self.lock();
+        state.stats.prefilled += 1;
+        state.remember(path, data);
     }
 
     /// Forgets the value of `path`: the next read fetches it.

@@ -6,6 +6,8 @@
 //! | `vault` | HashiCorp Vault / OpenBao | `${vault:mount/path#key}` |
 //! | `aws` | AWS Secrets Manager, SSM Parameter Store | `${aws-sm:..}`, `${ssm:..}` |
 //! | `etcd` | etcd | `${etcd:/key}`, and keys under a prefix as a source |
+//! | `gcp` | Google Cloud Secret Manager | `${gcp-sm:name@version#key}` |
+//! | `azure` | Azure Key Vault secrets | `${azure-kv:name@version#key}` |
 //!
 //! Each provider is a cloneable handle implementing `config_runtime::SecretProvider`;
 //! register it on a loader and load with `load_async`:
@@ -44,18 +46,24 @@
 pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "azure")]
+pub mod azure;
 #[cfg(feature = "cache")]
 mod body;
 #[cfg(feature = "cache")]
 pub mod cache;
 #[cfg(feature = "etcd")]
 pub mod etcd;
+#[cfg(feature = "gcp")]
+pub mod gcp;
 #[cfg(feature = "cache")]
 mod guard;
 #[cfg(feature = "cache")]
 pub mod lkg;
 #[cfg(feature = "cache")]
 mod metrics;
+#[cfg(any(feature = "gcp", feature = "azure"))]
+mod oauth;
 #[cfg(feature = "cache")]
 pub mod safeguards;
 #[cfg(feature = "cache")]
@@ -77,6 +85,8 @@ mod tests {
             ("etcd", cfg!(feature = "etcd")),
             ("aws", cfg!(feature = "aws")),
             ("unleash", cfg!(feature = "unleash")),
+            ("gcp", cfg!(feature = "gcp")),
+            ("azure", cfg!(feature = "azure")),
         ];
         let missing: Vec<&str> = features
             .iter()

@@ -71,6 +71,18 @@ pub trait SecretStore: Send + Sync + 'static {
         let _ = path;
         async { Ok(None) }
     }
+
+    /// Reads several paths in as few requests as the service allows (a batch call), for a
+    /// start-up that needs many. Returns the values it found; a path it leaves out (not
+    /// found, not batchable, a stage the batch call cannot ask for) is read on its own with
+    /// [`read`](Self::read), which reports it precisely. By default nothing is batched.
+    fn read_many(
+        &self,
+        paths: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, SecretData)>, ProviderError>> + Send {
+        let _ = paths;
+        async { Ok(Vec::new()) }
+    }
 }
 
 /// A store that takes writes (Vault KV, Secrets Manager): its [`CachedProvider`] is then a
@@ -192,6 +204,28 @@ impl<S: SecretStore> CachedProvider<S> {
         Ok(self.inner.version(path).await?.map(Version::new))
     }
 
+    /// Reads those of `paths` the cache lacks with the store's batch call and keeps the
+    /// answers, so the reads that follow are served from memory. A failed batch is only
+    /// logged: each path is then read on its own, with the usual fallbacks.
+    pub async fn prefetch_paths(&self, paths: &[String]) {
+        let missing = self.cache.lacking(paths);
+        if missing.len() < 2 {
+            return;
+        }
+        match self.inner.read_many(&missing).await {
+            Ok(found) => {
+                for (path, data) in found {
+                    self.cache.prefill(&path, data);
+                }
+            }
+            Err(error) => tracing::debug!(
+                target: "config_providers",
+                scheme = self.inner.scheme(),
+                "batch read failed, reading one by one: {error}"
+            ),
+        }
+    }
+
     /// What the cache did so far (shared by all clones).
     pub fn cache_stats(&self) -> CacheStats {
         self.cache.stats()
@@ -234,6 +268,10 @@ impl<S: SecretStore> SecretProvider for CachedProvider<S> {
 
     fn invalidate(&self, path: &str) {
         self.cache.invalidate(path);
+    }
+
+    fn prefetch<'a>(&'a self, paths: &'a [String]) -> BoxFuture<'a, ()> {
+        Box::pin(self.prefetch_paths(paths))
     }
 }
 

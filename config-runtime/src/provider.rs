@@ -54,6 +54,15 @@ pub trait SecretProvider: Send + Sync + 'static {
     fn status(&self) -> Option<ProviderStatus> {
         None
     }
+
+    /// Called before a load fetches `paths` (two or more) one by one: a provider whose store
+    /// has a batch call reads them there and keeps the answers for those fetches, so a
+    /// start-up makes a few requests instead of one per secret. Nothing by default; a path
+    /// it cannot answer is simply fetched on its own, so a failure here costs nothing.
+    fn prefetch<'a>(&'a self, paths: &'a [String]) -> BoxFuture<'a, ()> {
+        let _ = paths;
+        Box::pin(async {})
+    }
 }
 
 /// How a provider has fared since it was built: what a health report shows of it.
@@ -143,6 +152,9 @@ pub struct SecretData {
     /// A warning the load should report with this value (e.g. "served from the
     /// last-known-good store, 12 min old"); never contains the value.
     pub warning: Option<String>,
+    /// Which of a store's regions or replicas answered (`us-west-2`), for audit records;
+    /// `None` for a store with one place.
+    pub answered_by: Option<String>,
 }
 
 impl fmt::Debug for SecretData {
@@ -151,6 +163,7 @@ impl fmt::Debug for SecretData {
             .field("payload", &self.payload)
             .field("version", &self.version)
             .field("warning", &self.warning)
+            .field("answered_by", &self.answered_by)
             .finish()
     }
 }
@@ -183,6 +196,7 @@ impl SecretData {
             payload: Payload::Text(Secret::new(value.into())),
             version: None,
             warning: None,
+            answered_by: None,
         }
     }
 
@@ -199,12 +213,19 @@ impl SecretData {
             ),
             version: None,
             warning: None,
+            answered_by: None,
         }
     }
 
     /// Sets the version.
     pub fn with_version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(Version::new(version));
+        self
+    }
+
+    /// Names the region or replica that answered.
+    pub fn with_answered_by(mut self, place: impl Into<String>) -> Self {
+        self.answered_by = Some(place.into());
         self
     }
 

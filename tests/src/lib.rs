@@ -11,11 +11,15 @@
 
 pub mod cli;
 pub mod dotenvx;
+pub mod drongo;
 pub mod etcd;
 pub mod events;
 pub mod files;
 pub mod fixtures;
 pub mod fuzz;
+pub mod google_token;
+pub mod keyvault;
+pub mod latency;
 pub mod logs;
 pub mod moto;
 pub mod ports;

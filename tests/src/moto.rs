@@ -7,6 +7,7 @@
 //! access key from the first request, to test refused credentials. [`put_secret`],
 //! [`put_binary_secret`] and [`put_parameter`] seed the server through a provider's client.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -26,23 +27,48 @@ impl Moto {
     /// moto with its default lenient auth. When moto is not installed the test fails; `None`
     /// only under the [`SKIP_SERVERS_VAR`](crate::services::SKIP_SERVERS_VAR) opt-out.
     pub fn start() -> Option<Moto> {
-        Self::spawn(None)
+        Self::spawn(None, free_port_pair())
+    }
+
+    /// moto writing its request log to `log`, so a test can count the requests it served
+    /// ([`requests_served`]).
+    pub fn start_logged(log: &Path) -> Option<Moto> {
+        Self::spawn_with(None, free_port_pair(), Some(log))
     }
 
     /// moto that authenticates every request (`INITIAL_NO_AUTH_ACTION_COUNT=0`): any access
     /// key it did not issue is refused with 403 `InvalidClientTokenId`.
     pub fn start_strict() -> Option<Moto> {
-        Self::spawn(Some("0"))
+        Self::spawn(Some("0"), free_port_pair())
     }
 
-    fn spawn(no_auth_count: Option<&str>) -> Option<Moto> {
+    /// Kills the server now (an outage of its region).
+    pub fn stop(&mut self) {
+        self.server.stop();
+    }
+
+    /// A new, empty server on the same port (the region coming back).
+    pub fn restart(&mut self) {
+        self.stop();
+        let port = self.url().rsplit(':').next().unwrap().parse().unwrap();
+        *self = Self::spawn(None, port).expect("moto was running before");
+    }
+
+    fn spawn(no_auth_count: Option<&str>, port: u16) -> Option<Moto> {
+        Self::spawn_with(no_auth_count, port, None)
+    }
+
+    fn spawn_with(no_auth_count: Option<&str>, port: u16, log: Option<&Path>) -> Option<Moto> {
         let moto = require_tool("moto_server")?;
-        let port = free_port_pair();
         let mut command = Command::new(moto);
+        let stderr = match log {
+            Some(log) => Stdio::from(std::fs::File::create(log).expect("create the moto log")),
+            None => Stdio::null(),
+        };
         command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         if let Some(count) = no_auth_count {
             // The child's environment only: the test process is never changed.
             command.env("INITIAL_NO_AUTH_ACTION_COUNT", count);
@@ -65,12 +91,29 @@ impl Moto {
 
     /// Provider settings pointing at this server, with dummy credentials.
     pub fn settings(&self) -> AwsSettings {
+        self.settings_in(REGION)
+    }
+
+    /// Provider settings pointing at this server as `region`, with dummy credentials.
+    pub fn settings_in(&self, region: &str) -> AwsSettings {
         AwsSettings::new()
             .endpoint(self.url())
-            .region(REGION)
+            .region(region)
             .credentials("test", "test")
             .timeout(Duration::from_secs(5))
     }
+}
+
+/// How many API requests (`POST /`) a [`Moto::start_logged`] server has logged so far.
+pub fn requests_served(log: &Path) -> usize {
+    // The log line is written as the answer goes out: give it a moment to land.
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        // Error answers are logged in colour: match the request, not its quotes.
+        .filter(|line| line.contains("POST / HTTP/1.1"))
+        .count()
 }
 
 /// Creates (or adds a version to) the text secret `id`; returns the new version id.

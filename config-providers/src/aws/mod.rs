@@ -27,6 +27,7 @@
 
 mod errors;
 mod kms;
+mod regions;
 mod secrets_manager;
 mod ssm;
 
@@ -36,6 +37,7 @@ pub use ssm::{SsmPathSource, SsmProvider, SsmStore};
 
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::Credentials;
@@ -119,6 +121,20 @@ impl AwsSettings {
         self
     }
 
+    /// These settings with what they leave unset taken from `primary`, except the endpoint,
+    /// which belongs to a region.
+    fn inheriting(&self, primary: &AwsSettings) -> AwsSettings {
+        AwsSettings {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone().or_else(|| primary.region.clone()),
+            credentials: self
+                .credentials
+                .clone()
+                .or_else(|| primary.credentials.clone()),
+            timeout: self.timeout.or(primary.timeout),
+        }
+    }
+
     /// Loads the SDK configuration: the standard chain, overridden by what is set here.
     /// Fails without a region, since no request could be signed.
     pub(crate) async fn sdk_config(&self) -> Result<SdkConfig, ProviderError> {
@@ -172,23 +188,30 @@ impl AwsSettings {
 #[must_use]
 pub struct AwsBuilder<S> {
     settings: AwsSettings,
+    /// Replica regions, tried in order after the primary (Secrets Manager only).
+    replicas: Vec<AwsSettings>,
+    /// How long a region that failed is skipped.
+    region_cooldown: Duration,
     safeguards: Safeguards,
-    store: fn(&SdkConfig) -> S,
+    store: fn(&[SdkConfig], Duration) -> S,
 }
 
 impl<S> std::fmt::Debug for AwsBuilder<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AwsBuilder")
             .field("settings", &self.settings)
+            .field("replicas", &self.replicas)
             .field("safeguards", &self.safeguards)
             .finish_non_exhaustive()
     }
 }
 
 impl<S: SecretStore> AwsBuilder<S> {
-    fn new(settings: AwsSettings, store: fn(&SdkConfig) -> S) -> Self {
+    fn new(settings: AwsSettings, store: fn(&[SdkConfig], Duration) -> S) -> Self {
         AwsBuilder {
             settings,
+            replicas: Vec::new(),
+            region_cooldown: regions::DEFAULT_COOLDOWN,
             safeguards: Safeguards::default(),
             store,
         }
@@ -206,8 +229,27 @@ impl<S: SecretStore> AwsBuilder<S> {
     /// first use.
     pub async fn build(self) -> Result<CachedProvider<S>, ProviderError> {
         self.safeguards.check()?;
-        let config = self.settings.sdk_config().await?;
-        Ok(CachedProvider::new((self.store)(&config), self.safeguards))
+        let mut configs = vec![self.settings.sdk_config().await?];
+        for replica in &self.replicas {
+            configs.push(replica.inheriting(&self.settings).sdk_config().await?);
+        }
+        if configs.len() > 1 {
+            // The next region is the retry: one more attempt in the same region, not three,
+            // before a read moves on.
+            configs = configs
+                .into_iter()
+                .map(|config| {
+                    config
+                        .into_builder()
+                        .retry_config(RetryConfig::standard().with_max_attempts(2))
+                        .build()
+                })
+                .collect();
+        }
+        Ok(CachedProvider::new(
+            (self.store)(&configs, self.region_cooldown),
+            self.safeguards,
+        ))
     }
 }
 

@@ -49,7 +49,7 @@ impl SsmProvider {
     /// A builder with explicit settings (endpoint, region, credentials); set the
     /// safeguards on it.
     pub fn builder(settings: AwsSettings) -> AwsBuilder<SsmStore> {
-        AwsBuilder::new(settings, SsmStore::new)
+        AwsBuilder::new(settings, |configs, _| SsmStore::new(&configs[0]))
     }
 
     /// The SDK client, for seeding and administration with the same settings.
@@ -133,6 +133,19 @@ impl SsmProvider {
     }
 }
 
+/// The most names `GetParameters` takes in one call.
+const BATCH_SIZE: usize = 10;
+
+/// A parameter as [`SecretData`], its version attached. The value is moved out of the
+/// answer, not copied: no unwiped copy stays behind.
+fn parameter_data(mut parameter: aws_sdk_ssm::types::Parameter) -> SecretData {
+    let data = SecretData::text(parameter.value.take().unwrap_or_default());
+    match parameter.version {
+        version if version > 0 => data.with_version(version.to_string()),
+        _ => data,
+    }
+}
+
 /// How errors name a parameter: as written in the reference.
 fn describe(name: &str) -> String {
     format!("AWS SSM parameter `{name}`")
@@ -166,15 +179,42 @@ impl SecretStore for SsmStore {
             .send()
             .await
             .map_err(|e| to_provider_error(&e, &describe(name)))?;
-        // The value is moved out of the answer, not copied: no unwiped copy stays behind.
-        let mut parameter = output.parameter.take();
-        let version = parameter.as_ref().map(|p| p.version);
-        let value = parameter.as_mut().and_then(|p| p.value.take());
-        let data = SecretData::text(value.unwrap_or_default());
-        Ok(match version {
-            Some(version) if version > 0 => data.with_version(version.to_string()),
-            _ => data,
-        })
+        Ok(output
+            .parameter
+            .take()
+            .map(parameter_data)
+            .unwrap_or_else(|| SecretData::text(String::new())))
+    }
+
+    /// `GetParameters`, 10 names a call, for names without a `:VERSION` selector. Names it
+    /// reports invalid are left to [`read`](Self::read).
+    async fn read_many(
+        &self,
+        paths: &[String],
+    ) -> Result<Vec<(String, SecretData)>, ProviderError> {
+        let names: Vec<String> = paths
+            .iter()
+            .filter(|name| !name.contains(':'))
+            .cloned()
+            .collect();
+        let mut found = Vec::new();
+        for chunk in names.chunks(BATCH_SIZE) {
+            let what = format!("AWS SSM batch of {} parameters", chunk.len());
+            let mut output = self
+                .client
+                .get_parameters()
+                .set_names(Some(chunk.to_vec()))
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| to_provider_error(&e, &what))?;
+            for parameter in output.parameters.take().unwrap_or_default() {
+                if let Some(name) = parameter.name.clone().filter(|n| chunk.contains(n)) {
+                    found.push((name, parameter_data(parameter)));
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn version(&self, name: &str) -> Result<Option<String>, ProviderError> {

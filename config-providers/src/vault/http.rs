@@ -77,6 +77,7 @@ impl Http {
         namespace: Option<String>,
         timeout: Duration,
         ca_certificates: &[Vec<u8>],
+        client_identity: Option<&[u8]>,
         max_response_bytes: usize,
     ) -> Result<Self, ProviderError> {
         warn_cleartext(addr);
@@ -98,6 +99,16 @@ impl Http {
             for certificate in certificates {
                 builder = builder.add_root_certificate(certificate);
             }
+        }
+        if let Some(pem) = client_identity {
+            let identity = reqwest::Identity::from_pem(pem).map_err(|_| {
+                ProviderError::new(
+                    ProviderErrorKind::Invalid,
+                    "the Vault client certificate is not a PEM certificate followed by its \
+                     private key (PKCS#8, SEC1 or RSA)",
+                )
+            })?;
+            builder = builder.identity(identity);
         }
         let client = builder.build().map_err(|e| {
             ProviderError::new(
@@ -188,18 +199,30 @@ impl Http {
                     }
                     status_error(status, shown, &self.addr)
                 }
-                Err(e) => ProviderError::new(
-                    ProviderErrorKind::Unavailable,
-                    format!(
-                        "cannot reach Vault at {} for `{shown}`: {}",
-                        self.addr,
-                        if e.is_timeout() {
-                            "timed out"
-                        } else {
-                            "connection failed"
-                        }
+                Err(e) => match tls_refusal(&e) {
+                    // A handshake refused for its certificates will not pass on a retry.
+                    Some(why) => {
+                        return Err(ProviderError::new(
+                            ProviderErrorKind::Denied,
+                            format!(
+                                "Vault at {} refused the TLS connection for `{shown}`: {why}",
+                                self.addr
+                            ),
+                        ));
+                    }
+                    None => ProviderError::new(
+                        ProviderErrorKind::Unavailable,
+                        format!(
+                            "cannot reach Vault at {} for `{shown}`: {}",
+                            self.addr,
+                            if e.is_timeout() {
+                                "timed out"
+                            } else {
+                                "connection failed"
+                            }
+                        ),
                     ),
-                ),
+                },
             };
             if !outcome.is_transient() || attempt >= ATTEMPTS {
                 return Err(outcome);
@@ -242,6 +265,35 @@ fn status_error(status: StatusCode, shown: &str, addr: &str) -> ProviderError {
             ProviderErrorKind::Invalid,
             format!("Vault rejected the request for `{shown}` (HTTP {code})"),
         ),
+    }
+}
+
+/// Why the server refused the TLS handshake over client certificates, when it did: it asked
+/// for one and got none, or refused the one given.
+/// The TLS library's alert names are the detail (they never hold data).
+fn tls_refusal(error: &reqwest::Error) -> Option<String> {
+    let mut chain = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(current) = source {
+        chain.push(current.to_string());
+        source = current.source();
+    }
+    let detail = chain.last()?.clone();
+    let lowered = detail.to_ascii_lowercase();
+    if lowered.contains("certificaterequired") || lowered.contains("certificate required") {
+        Some(format!(
+            "it requires a client certificate ({detail}); set VAULT_CLIENT_CERT and \
+             VAULT_CLIENT_KEY"
+        ))
+    } else if lowered.contains("received fatal alert") {
+        // The server ended the handshake (UnknownCA, BadCertificate…): the client side
+        // reports its own certificate problems differently.
+        Some(format!(
+            "it rejected the handshake ({detail}); check that the client certificate is \
+             signed by a CA the listener trusts"
+        ))
+    } else {
+        None
     }
 }
 

@@ -89,6 +89,8 @@ pub struct VaultBuilder {
     scheme: String,
     safeguards: Safeguards,
     ca_certificates: Vec<Vec<u8>>,
+    /// The client certificate and key, one PEM, for mutual TLS.
+    client_identity: Option<zeroize::Zeroizing<Vec<u8>>>,
     max_response_bytes: usize,
 }
 
@@ -156,6 +158,46 @@ impl VaultBuilder {
         Ok(self.ca_certificate_pem(pem))
     }
 
+    /// Presents this client certificate and key (PEM; the certificate may be followed by
+    /// its chain) to a Vault listener that requires one (mutual TLS,
+    /// `tls_require_and_verify_client_cert`).
+    pub fn client_certificate_pem(
+        mut self,
+        certificate: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
+    ) -> Self {
+        let mut pem = zeroize::Zeroizing::new(certificate.as_ref().to_vec());
+        pem.push(b'\n');
+        pem.extend_from_slice(key.as_ref());
+        self.client_identity = Some(pem);
+        self
+    }
+
+    /// The client certificate and key in these PEM files (what `VAULT_CLIENT_CERT` and
+    /// `VAULT_CLIENT_KEY` name).
+    pub fn client_certificate_files(
+        self,
+        certificate: impl AsRef<std::path::Path>,
+        key: impl AsRef<std::path::Path>,
+    ) -> Result<Self, ProviderError> {
+        let read = |path: &std::path::Path, what: &str| {
+            std::fs::read(path)
+                .map(zeroize::Zeroizing::new)
+                .map_err(|e| {
+                    ProviderError::new(
+                        ProviderErrorKind::Invalid,
+                        format!(
+                            "cannot read the Vault client {what} {}: {e}",
+                            path.display()
+                        ),
+                    )
+                })
+        };
+        let certificate = read(certificate.as_ref(), "certificate")?;
+        let key = read(key.as_ref(), "key")?;
+        Ok(self.client_certificate_pem(&*certificate, &*key))
+    }
+
     /// Timeout of each request (default 10 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -191,6 +233,7 @@ impl VaultBuilder {
             self.namespace,
             self.timeout,
             &self.ca_certificates,
+            self.client_identity.as_deref().map(Vec::as_slice),
             self.max_response_bytes,
         )?;
         let token = TokenCell::new(auth);
@@ -222,6 +265,7 @@ impl VaultProvider {
             scheme: "vault".to_owned(),
             safeguards: Safeguards::default(),
             ca_certificates: Vec::new(),
+            client_identity: None,
             max_response_bytes: MAX_RESPONSE_BYTES,
         }
     }
@@ -250,6 +294,21 @@ impl VaultProvider {
         }
         if let Some(ca) = var(&["VAULT_CACERT", "BAO_CACERT"]) {
             builder = builder.ca_certificate_file(ca)?;
+        }
+        match (
+            var(&["VAULT_CLIENT_CERT", "BAO_CLIENT_CERT"]),
+            var(&["VAULT_CLIENT_KEY", "BAO_CLIENT_KEY"]),
+        ) {
+            (Some(certificate), Some(key)) => {
+                builder = builder.client_certificate_files(certificate, key)?;
+            }
+            (None, None) => {}
+            _ => {
+                return Err(ProviderError::new(
+                    ProviderErrorKind::Invalid,
+                    "VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together: set both or neither",
+                ));
+            }
         }
         builder.build()
     }

@@ -18,7 +18,7 @@ use crate::source::file::{ReadFailure, read_limited, trim_one_newline};
 use crate::source::{GatherContext, Gathering, Layering, Name, Source, Trust, Vars};
 
 /// How many provider requests one load keeps in flight at most.
-const MAX_CONCURRENT_FETCHES: usize = 16;
+const MAX_CONCURRENT_FETCHES: usize = 32;
 
 /// Gathers one source without waiting: network sources are not read.
 pub(crate) fn gather_now(source: &dyn Source, context: &GatherContext) -> Outcome {
@@ -146,11 +146,26 @@ pub(crate) fn read_file(path: &Path, max_size: u64) -> Result<Secret<String>, St
     Ok(Secret::new(text))
 }
 
-/// Fetches each secret from its provider, concurrently with a bound.
+/// Fetches each secret from its provider, concurrently with a bound, after letting each
+/// provider asked for several paths read them in batches ([`SecretProvider::prefetch`]).
+///
+/// [`SecretProvider::prefetch`]: crate::SecretProvider::prefetch
 pub(crate) async fn fetch_secrets(
     wanted: impl IntoIterator<Item = SecretKey>,
     providers: &Providers,
 ) -> HashMap<SecretKey, Result<SecretData, ProviderError>> {
+    let wanted: Vec<SecretKey> = wanted.into_iter().collect();
+    let mut by_scheme: HashMap<&str, Vec<String>> = HashMap::new();
+    for (scheme, path) in &wanted {
+        by_scheme.entry(scheme).or_default().push(path.clone());
+    }
+    futures_util::future::join_all(
+        by_scheme
+            .iter()
+            .filter(|(_, paths)| paths.len() > 1)
+            .map(|(scheme, paths)| providers[*scheme].prefetch(paths)),
+    )
+    .await;
     futures_util::stream::iter(wanted)
         .map(|(scheme, path)| {
             let provider = Arc::clone(&providers[&scheme]);

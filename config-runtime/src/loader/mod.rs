@@ -366,7 +366,7 @@ impl<T: Config> Loader<T> {
 
     /// Loads like [`load`](Self::load), reading network sources and fetching every secret the
     /// config references from its provider: each distinct secret once, concurrently (at most
-    /// 16 requests in flight). On a multi-threaded tokio runtime (with the `live` feature),
+    /// 32 requests in flight). On a multi-threaded tokio runtime (with the `live` feature),
     /// file reads run outside the async workers (`tokio::task::block_in_place`), so a slow
     /// disk does not stall the application's other tasks.
     pub async fn load_async(&self) -> Result<T, ConfigError> {
