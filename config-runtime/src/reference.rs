@@ -244,22 +244,57 @@ fn parse_body(body: &str) -> Result<Reference, Fault> {
     }
     let (path, key) = match locator.rsplit_once('#') {
         Some((_, "")) => return Err(Fault::EmptyKey),
-        Some((path, key)) => (path, Some(key.to_owned())),
+        Some((path, key)) => (path, Some(key)),
         None => (locator, None),
     };
     if path.is_empty() {
         return Err(Fault::EmptyPath);
     }
+    // `name#key@version` (how GCP and Azure references are written): the version belongs to
+    // the secret, so it moves to the path (`name@version`, as the provider reads it).
+    let (path, key) = match key.and_then(|key| key.rsplit_once('@')) {
+        Some((key, version)) if !key.is_empty() && is_version(version) => {
+            (format!("{path}@{version}"), Some(key.to_owned()))
+        }
+        _ => (path.to_owned(), key.map(str::to_owned)),
+    };
     Ok(Reference {
         scheme: scheme.to_owned(),
-        path: path.to_owned(),
+        path,
         key,
     })
+}
+
+/// A secret version after a key: a number or `latest` (GCP), or a 32-digit hexadecimal id
+/// (Azure Key Vault).
+fn is_version(text: &str) -> bool {
+    let number = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let azure_id = text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit());
+    text == "latest" || number || azure_id
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_after_the_key_belongs_to_the_secret() {
+        let parsed = parse_body("gcp-sm:db#password@3").unwrap();
+        assert_eq!(
+            (parsed.path.as_str(), parsed.key.as_deref()),
+            ("db@3", Some("password"))
+        );
+        let parsed = parse_body("azure-kv:db#password@latest").unwrap();
+        assert_eq!(parsed.path, "db@latest");
+        let id = "0123456789abcdef0123456789ABCDEF";
+        let parsed = parse_body(&format!("azure-kv:db#password@{id}")).unwrap();
+        assert_eq!(parsed.path, format!("db@{id}"));
+        // A key that merely contains `@` stays as written.
+        let parsed = parse_body("vault:secret/app#user@example").unwrap();
+        assert_eq!(parsed.key.as_deref(), Some("user@example"));
+        let parsed = parse_body("aws-sm:prod/db#password@AWSPREVIOUS").unwrap();
+        assert_eq!(parsed.key.as_deref(), Some("password@AWSPREVIOUS"));
+    }
 
     fn refs(input: &str) -> Vec<String> {
         Template::parse(input)

@@ -53,7 +53,8 @@ async fn plain_and_json_payloads_versions_and_latest() {
     let cfg = Db::loader()
         .vars([
             ("V_PASSWORD", "${gcp-sm:db#password}"),
-            ("V_PREVIOUS", "${gcp-sm:db@1#password}"),
+            // The contract's order, `name#key@version`.
+            ("V_PREVIOUS", "${gcp-sm:db#password@1}"),
         ])
         .provider(gcp.clone())
         .load_async()
@@ -62,6 +63,20 @@ async fn plain_and_json_payloads_versions_and_latest() {
     assert_eq!(cfg.password.expose_secret(), &format!("pw-two-{CANARY}"));
     assert_eq!(cfg.previous.expose_secret(), &format!("pw-one-{CANARY}"));
     assert!(!format!("{cfg:?}").contains(CANARY));
+    // The version may also come before the key.
+    let earlier = Db::loader()
+        .vars([
+            ("V_PASSWORD", "${gcp-sm:db@2#password}"),
+            ("V_PREVIOUS", "${gcp-sm:db@1#password}"),
+        ])
+        .provider(gcp.clone())
+        .load_async()
+        .await
+        .unwrap();
+    assert_eq!(
+        earlier.previous.expose_secret(),
+        &format!("pw-one-{CANARY}")
+    );
 
     // Full resource names, `latest` spelled out, a whole plain payload.
     for (path, version, expected) in [
