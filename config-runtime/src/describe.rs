@@ -448,6 +448,17 @@ pub(crate) fn entry_names(
     }
 }
 
+/// Whether `path` lies strictly inside `root`: `sinks.http.uri` and `data_dirs[0].path` are
+/// below `sinks` and `data_dirs`; `sinks_old` is not.
+pub(crate) fn is_below(path: &str, root: &str) -> bool {
+    path.strip_prefix(root).is_some_and(starts_a_child)
+}
+
+/// Whether the rest of a path after a root begins a child: `.key` or `[index]`.
+pub(crate) fn starts_a_child(rest: &str) -> bool {
+    rest.starts_with('.') || rest.starts_with('[')
+}
+
 pub(crate) fn join_path(parent: &str, name: &str) -> String {
     if parent.is_empty() {
         name.to_owned()

@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use crate::describe::{Found, NodeAt, Scan, relative_names};
+use crate::describe::{Found, NodeAt, Scan, relative_names, starts_a_child};
 use crate::format::{FileValue, Located, parse_json_value};
 use crate::schema::{Element, NodeKind, Schema, Separators};
 use crate::source::Name;
@@ -151,7 +151,7 @@ fn navigate<'v>(value: &'v FileValue, root: &str, path: &str) -> Option<&'v File
         ""
     } else {
         let rest = path.strip_prefix(root)?;
-        if !(rest.starts_with('.') || rest.starts_with('[')) {
+        if !starts_a_child(rest) {
             return None;
         }
         rest
@@ -336,7 +336,7 @@ fn key_in_path(rest: &str, kind: NodeKind) -> Option<String> {
             let (index, _) = rest.split_once(']')?;
             index.parse::<usize>().ok().map(|i| i.to_string())
         }
-        NodeKind::Optional => (rest.starts_with('.') || rest.starts_with('[')).then(String::new),
+        NodeKind::Optional => starts_a_child(rest).then(String::new),
         NodeKind::Tagged { .. } => None,
     }
 }

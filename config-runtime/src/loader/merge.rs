@@ -378,11 +378,7 @@ impl<'s> State<'s> {
     /// Unsets every leaf under `path` (a `null`, or a list given whole).
     fn clear_under(&mut self, path: &str) {
         for (index, field) in self.schema.fields.iter().enumerate() {
-            let below = field
-                .path
-                .strip_prefix(path)
-                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['));
-            if below {
+            if crate::describe::is_below(&field.path, path) {
                 self.values[index] = None;
             }
         }

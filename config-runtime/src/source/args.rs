@@ -172,10 +172,10 @@ where
 /// Whether `path` lies inside a map, list or optional section (`sinks.http.uri`,
 /// `data_dirs[0].path`).
 fn under_a_node(schema: &Schema, path: &str) -> bool {
-    schema.nodes.iter().any(|node| {
-        path.strip_prefix(node.path.as_str())
-            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-    })
+    schema
+        .nodes
+        .iter()
+        .any(|node| crate::describe::is_below(path, &node.path))
 }
 
 /// `--name`: what cannot be a flag's value when it follows a flag (write `--name=--x`).
