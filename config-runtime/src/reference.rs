@@ -29,11 +29,20 @@ pub struct Reference {
 
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "${{{}:{}", self.scheme, self.path)?;
-        if let Some(key) = &self.key {
-            write!(f, "#{key}")?;
+        // A versioned secret with a key is written as it is read, `name#key@version`: the
+        // version moved to the path when parsed, and written after the key it parses again to
+        // the same reference (whatever `@` the key holds itself).
+        let versioned = self.key.as_ref().and_then(|key| {
+            let (name, version) = self.path.rsplit_once('@')?;
+            (!name.is_empty() && is_version(version)).then_some((name, key, version))
+        });
+        match (versioned, &self.key) {
+            (Some((name, key, version)), _) => {
+                write!(f, "${{{}:{name}#{key}@{version}}}", self.scheme)
+            }
+            (None, Some(key)) => write!(f, "${{{}:{}#{key}}}", self.scheme, self.path),
+            (None, None) => write!(f, "${{{}:{}}}", self.scheme, self.path),
         }
-        f.write_str("}")
     }
 }
 
@@ -292,6 +301,14 @@ mod tests {
         // A key that merely contains `@` stays as written.
         let parsed = parse_body("vault:secret/app#user@example").unwrap();
         assert_eq!(parsed.key.as_deref(), Some("user@example"));
+        // Written back, a versioned reference parses to itself, even when its key holds an
+        // `@` of its own (found by fuzzing).
+        for body in ["gcp-sm:db#password@3", "sm:a#c@4@4", "sm:@4#c", "vault:x@3#k"] {
+            let parsed = parse_body(body).unwrap();
+            let text = parsed.to_string();
+            let again = parse_body(&text[2..text.len() - 1]).unwrap();
+            assert_eq!(again, parsed, "{body} written back as {text}");
+        }
         let parsed = parse_body("aws-sm:prod/db#password@AWSPREVIOUS").unwrap();
         assert_eq!(parsed.key.as_deref(), Some("password@AWSPREVIOUS"));
     }
