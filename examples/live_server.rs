@@ -16,10 +16,26 @@
 //! curl http://127.0.0.1:3000/admin/config/health    # version, reloads applied and rejected, overrides
 //! ```
 //!
-//! `port` and `admin_token` are `restart` fields: a changed port or token is listed as needing
-//! a restart and the server keeps what it started with; overriding them is refused (409).
+//! The same program is its own configuration command line: `live_server config <command>`
+//! runs `check`, `explain`, `example`, `schema` and `diff` over [`Settings`]
+//! (`config_runtime::cli`), e.g. drift between the file and the running server:
+//!
+//! ```sh
+//! cargo run -p config-examples --features live-server --example live_server -- config check --file examples/live_server.toml
+//! CONFIG_ADMIN_TOKEN=demo-admin-token-0123456789 \
+//!   cargo run -p config-examples --features live-server --example live_server -- \
+//!   config diff examples/live_server.toml http://127.0.0.1:3000/admin/config/fingerprints
+//! ```
+//!
+//! Otherwise the first argument is the TOML file to serve (default `examples/live_server.toml`);
+//! `LIVE_PORT=4000` (any `LIVE_<KEY>`) wins over the file. `port` and `admin_token` are
+//! `restart` fields: a changed port or token is listed as needing a restart and the server
+//! keeps what it started with; overriding them is refused (409).
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use axum::extract::State;
 use axum::routing::get;
@@ -48,7 +64,7 @@ pub struct Settings {
 }
 
 /// The sources: the TOML file, then the environment (`LIVE_GREETING=…` wins over the file).
-fn loader(path: &PathBuf) -> Loader<Settings> {
+fn loader(path: &Path) -> Loader<Settings> {
     Settings::loader().file(path).env()
 }
 
@@ -71,17 +87,42 @@ async fn greet(State(live): State<Live<Settings>>) -> String {
     )
 }
 
-#[tokio::main]
-async fn main() {
-    let path = std::env::args()
-        .nth(1)
+fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    let program = args.next().unwrap_or_else(|| OsString::from("live_server"));
+    let first = args.next();
+    if first.as_deref() == Some("config".as_ref()) {
+        // `live_server config diff ..`: the configuration command line of `Settings`.
+        let name = Path::new(&program)
+            .file_name()
+            .map_or_else(|| "live_server".into(), |n| n.to_string_lossy());
+        let program = OsString::from(format!("{name} config"));
+        return config_runtime::cli::Cli::<Settings>::new()
+            .main_from(std::iter::once(program).chain(args));
+    }
+    let path = first
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/live_server.toml")));
-    let live = match loader(&path).watch().await {
+        // `/../examples`: also right when the tests package builds this file as its binary.
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../examples/live_server.toml"
+            ))
+        });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(serve(&path))
+}
+
+/// Serves `/` and the admin routes over the configuration of `path` until the process ends.
+async fn serve(path: &Path) -> ExitCode {
+    let live = match loader(path).watch().await {
         Ok(live) => live,
         Err(error) => {
             eprintln!("{error}");
-            std::process::exit(1);
+            return ExitCode::FAILURE;
         }
     };
     let port = live.get().port;
@@ -89,13 +130,14 @@ async fn main() {
         Ok(listener) => listener,
         Err(error) => {
             eprintln!("cannot listen on 127.0.0.1:{port}: {error}");
-            std::process::exit(1);
+            return ExitCode::FAILURE;
         }
     };
     println!(
         "listening on http://127.0.0.1:{port} — edit {} and curl again",
         path.display()
     );
+    let _ = std::io::stdout().flush();
     let mut events = live.subscribe();
     tokio::spawn(async move {
         while let Ok(event) = events.recv().await {
@@ -104,7 +146,9 @@ async fn main() {
     });
     if let Err(error) = axum::serve(listener, router(live)).await {
         eprintln!("server error: {error}");
+        return ExitCode::FAILURE;
     }
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]
