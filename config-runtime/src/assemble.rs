@@ -74,6 +74,34 @@ pub(crate) struct Row {
     pub references: Vec<String>,
 }
 
+impl Row {
+    /// The row of a leaf that assembled: where its value came from (the default when no
+    /// source gave one) and how it is shown.
+    pub(crate) fn of(field: &FieldSchema, sourced: Option<&Sourced>) -> Self {
+        Row {
+            path: field.path.clone(),
+            env: field.env.clone(),
+            origin: sourced
+                .map(|s| s.origin.clone())
+                .or_else(|| field.default.as_ref().map(|_| Origin::Default)),
+            value: shown_value(field, sourced),
+            references: sourced.map(|s| s.references.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// The rows of a configuration that assembled from `values`, as [`Rows::Collect`] fills
+/// them: one per leaf, in order.
+#[cfg(feature = "live")]
+pub(crate) fn rows_of(schema: &Schema, values: &[Option<Sourced>]) -> Vec<Row> {
+    schema
+        .fields
+        .iter()
+        .zip(values)
+        .map(|(field, value)| Row::of(field, value.as_ref()))
+        .collect()
+}
+
 /// The state of one assembly: the merged values, the errors found so far, the report rows.
 pub struct Assemble<'a> {
     schema: &'a Schema,
@@ -208,15 +236,7 @@ impl<'a> Assemble<'a> {
             return None;
         }
         if self.collect_rows == Rows::Collect {
-            self.rows.push(Row {
-                path: field.path.clone(),
-                env: field.env.clone(),
-                origin: origin
-                    .cloned()
-                    .or_else(|| field.default.as_ref().map(|_| Origin::Default)),
-                value: shown_value(field, sourced),
-                references: sourced.map(|s| s.references.clone()).unwrap_or_default(),
-            });
+            self.rows.push(Row::of(field, sourced));
         }
         Some(value)
     }

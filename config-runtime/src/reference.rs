@@ -303,7 +303,12 @@ mod tests {
         assert_eq!(parsed.key.as_deref(), Some("user@example"));
         // Written back, a versioned reference parses to itself, even when its key holds an
         // `@` of its own (found by fuzzing).
-        for body in ["gcp-sm:db#password@3", "sm:a#c@4@4", "sm:@4#c", "vault:x@3#k"] {
+        for body in [
+            "gcp-sm:db#password@3",
+            "sm:a#c@4@4",
+            "sm:@4#c",
+            "vault:x@3#k",
+        ] {
             let parsed = parse_body(body).unwrap();
             let text = parsed.to_string();
             let again = parse_body(&text[2..text.len() - 1]).unwrap();

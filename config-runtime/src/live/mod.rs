@@ -279,18 +279,35 @@ struct Shared<T> {
     providers: Vec<Arc<dyn SecretProvider>>,
 }
 
-/// The running snapshot described: its explain rows, each leaf's digest, the overrides.
+/// What the running snapshot was built from: each leaf's value (zeroized when dropped, never
+/// shown), the merge's warnings and the overrides. The explain report and the fingerprints
+/// are worked out from it when asked for, not on every reload.
 struct Report {
-    explain: Explain,
-    leaves: Vec<Printed>,
+    schema: SchemaRef,
+    values: Vec<Option<Sourced>>,
+    warnings: Vec<crate::Warning>,
+    profile: Option<String>,
     overridden: Vec<String>,
 }
 
-/// One leaf of the running snapshot: its digest (`None` when unset), never its value.
-struct Printed {
-    key: String,
-    secret: bool,
-    digest: Option<Digest>,
+impl Report {
+    /// The explain report: what [`Rows::Collect`] gives for the same values.
+    fn explain(&self) -> Explain {
+        let rows = crate::assemble::rows_of(&self.schema, &self.values);
+        Explain::new(
+            &self.schema,
+            rows,
+            self.warnings.clone(),
+            self.profile.clone(),
+        )
+    }
+
+    /// The digest of the running value of `key` (`None`: unset or no such key).
+    fn digest(&self, key: &str) -> Option<Digest> {
+        let index = *self.schema.by_path.get(key)?;
+        let value = self.values.get(index)?;
+        value.is_some().then(|| Digest::of(value))
+    }
 }
 
 /// One key of [`Live::fingerprints`].
@@ -361,8 +378,6 @@ struct State<T> {
     overrides: overrides::Layer,
     /// The schema of the running snapshot (with the entries of its maps and lists).
     schema: SchemaRef,
-    /// The digest of each running leaf (`None`: unset), for the audit of overrides.
-    digests: HashMap<String, Option<Digest>>,
     /// See [`WatchOptions::empty_file_settle`].
     empty_file_settle: Duration,
 }
@@ -430,7 +445,6 @@ impl<T: Config + Send + Sync> Live<T> {
             secret_versions: HashMap::new(),
             overrides: overrides::Layer::default(),
             schema: SchemaRef::Declared(schema),
-            digests: HashMap::new(),
             empty_file_settle: options.empty_file_settle,
         };
         let (first, report) = state.first_load().await?;
@@ -611,7 +625,7 @@ impl<T> Live<T> {
     /// The explain report of the running snapshot (secrets redacted; overridden keys show
     /// `override` as their source). Kept with each swap: no source is read again.
     pub fn explain(&self) -> Explain {
-        self.inner.shared.report.load().explain.clone()
+        self.inner.shared.report.load().explain()
     }
 
     /// How each secret provider has fared (cache, breaker, fallbacks), one per scheme, for
@@ -644,16 +658,16 @@ impl<T> Live<T> {
     /// environment (`app diff`) without showing any value. Fingerprints under a key the
     /// caller picked let the caller test guesses: serve them to operators only.
     pub fn fingerprints(&self, key: &FingerprintKey) -> Vec<KeyFingerprint> {
-        self.inner
-            .shared
-            .report
-            .load()
-            .leaves
+        let report = self.inner.shared.report.load();
+        report
+            .schema
+            .fields
             .iter()
-            .map(|leaf| KeyFingerprint {
-                key: leaf.key.clone(),
-                secret: leaf.secret,
-                fingerprint: leaf.digest.map(|d| d.under(key)),
+            .zip(&report.values)
+            .map(|(field, value)| KeyFingerprint {
+                key: field.path.clone(),
+                secret: field.secret,
+                fingerprint: value.is_some().then(|| Digest::of(value).under(key)),
             })
             .collect()
     }
@@ -824,8 +838,8 @@ impl<T: Config + Send + Sync> Actor<T> {
             Some(_) => OverrideChange::Set,
             None => OverrideChange::Cleared,
         };
-        let digest_of = |state: &State<T>| state.digests.get(key).copied().flatten();
-        let old = digest_of(state);
+        let digest_of = |shared: &Shared<T>| shared.report.load().digest(key);
+        let old = digest_of(&self.shared);
         let before = state.overrides.change(key, value);
         let built = match state.rebuild().await {
             Ok(built) => built,
@@ -837,7 +851,7 @@ impl<T: Config + Send + Sync> Actor<T> {
         let outcome = self.apply(built);
         let version = self.shared.version.load(Ordering::Acquire);
         let audit_key = &self.shared.audit_key;
-        let new = digest_of(&self.state);
+        let new = digest_of(&self.shared);
         lock(&self.shared.audit).push(OverrideRecord {
             actor: actor.to_owned(),
             key: key.to_owned(),
@@ -855,7 +869,7 @@ impl<T: Config + Send + Sync> Actor<T> {
     fn apply(&mut self, built: Built<T>) -> ReloadOutcome {
         let Built {
             config,
-            resolved,
+            fingerprints,
             report,
         } = built;
         let state = &mut self.state;
@@ -864,8 +878,8 @@ impl<T: Config + Send + Sync> Actor<T> {
         let mut changed = Vec::new();
         let mut restart_required = Vec::new();
         let mut secret_changed = false;
-        for (field, value) in resolved.schema.fields.iter().zip(&resolved.values) {
-            let new = fingerprint(value);
+        let schema = &report.schema;
+        for (field, &new) in schema.fields.iter().zip(&fingerprints) {
             let old = state.running.get(&field.path).copied();
             if field.restart && old.is_some() {
                 if old != Some(new) && state.reported.get(&field.path) != Some(&new) {
@@ -875,24 +889,31 @@ impl<T: Config + Send + Sync> Actor<T> {
             } else if old != Some(new) {
                 changed.push(field.path.clone());
                 secret_changed |= field.secret;
-                state.running.insert(field.path.clone(), new);
+                match state.running.get_mut(&field.path) {
+                    Some(running) => *running = new,
+                    None => {
+                        state.running.insert(field.path.clone(), new);
+                    }
+                }
             }
         }
-        // Leaves of map entries and list items that are gone.
-        let schema = &resolved.schema;
-        let gone: Vec<String> = state
-            .running
-            .keys()
-            .filter(|path| !schema.by_path.contains_key(path.as_str()))
-            .cloned()
-            .collect();
-        for path in gone {
-            state.running.remove(&path);
-            state.reported.remove(&path);
-            state.kept.remove(&path);
-            changed.push(path);
+        // Leaves of map entries and list items that are gone (a declared schema's leaves
+        // never change).
+        if matches!(schema, SchemaRef::Expanded(_)) {
+            let gone: Vec<String> = state
+                .running
+                .keys()
+                .filter(|path| !schema.by_path.contains_key(path.as_str()))
+                .cloned()
+                .collect();
+            for path in gone {
+                state.running.remove(&path);
+                state.reported.remove(&path);
+                state.kept.remove(&path);
+                changed.push(path);
+            }
         }
-        state.schema = resolved.schema.clone();
+        state.schema = schema.clone();
         let now = SystemTime::now();
         if changed.is_empty() && restart_required.is_empty() {
             // The values stayed, but where they come from may not have (an override of a
@@ -947,11 +968,6 @@ impl<T: Config + Send + Sync> Actor<T> {
 
     /// Makes the report of the snapshot just swapped in the one readers see.
     fn publish(&mut self, report: Report) {
-        self.state.digests = report
-            .leaves
-            .iter()
-            .map(|leaf| (leaf.key.clone(), leaf.digest))
-            .collect();
         self.shared.report.store(Arc::new(report));
     }
 
@@ -994,18 +1010,14 @@ impl<T: Config + Send + Sync> State<T> {
     async fn first_load(&mut self) -> Result<(T, Report), ConfigError> {
         let Built {
             config,
-            resolved,
+            fingerprints,
             report,
-        } = self.build(&HashMap::new()).await?;
-        self.schema = resolved.schema.clone();
-        self.digests = report
-            .leaves
-            .iter()
-            .map(|leaf| (leaf.key.clone(), leaf.digest))
-            .collect();
-        let leaves = resolved.schema.fields.iter().zip(&resolved.values);
-        for (field, value) in leaves {
-            self.running.insert(field.path.clone(), fingerprint(value));
+        } = self.build().await?;
+        self.schema = report.schema.clone();
+        // Nothing is pinned on the first load: the report holds the resolved values.
+        let leaves = report.schema.fields.iter().zip(&report.values);
+        for ((field, value), fingerprint) in leaves.zip(fingerprints) {
+            self.running.insert(field.path.clone(), fingerprint);
             if field.restart {
                 self.kept.insert(field.path.clone(), value.clone());
             }
@@ -1018,15 +1030,14 @@ impl<T: Config + Send + Sync> State<T> {
     /// A build against the running values, then the referenced files noted (a reload and
     /// an override change both start here).
     async fn rebuild(&mut self) -> Result<Built<T>, ConfigError> {
-        let running = self.running.clone();
-        let result = self.build(&running).await;
+        let result = self.build().await;
         self.referenced = self.referenced_now();
         result
     }
 
     /// Steps 2 to 5 over the current gatherings: the config, built with the kept values of
     /// `restart` leaves that moved, and every leaf's resolved value (unpinned).
-    async fn build(&mut self, running: &HashMap<String, u64>) -> Result<Built<T>, ConfigError> {
+    async fn build(&mut self) -> Result<Built<T>, ConfigError> {
         let dotenv = gather::dotenv_vars(&self.plan.sources, &self.outcomes, self.loader.maps());
         let mut merged = self.merge_with_overrides();
         self.answers = self
@@ -1034,11 +1045,9 @@ impl<T: Config + Send + Sync> State<T> {
             .fetch(&dotenv, &merged, std::mem::take(&mut self.answers))
             .await;
         self.loader.resolve(&mut merged, &self.answers);
-        let resolved = Resolved {
-            schema: merged.schema.clone(),
-            values: merged.values.clone(),
-        };
-        let pins: Vec<(usize, Option<Sourced>)> = resolved
+        // Fingerprints of the resolved values, before any is pinned.
+        let fingerprints: Vec<u64> = merged.values.iter().map(fingerprint).collect();
+        let pins: Vec<(usize, Option<Sourced>)> = merged
             .schema
             .fields
             .iter()
@@ -1046,44 +1055,33 @@ impl<T: Config + Send + Sync> State<T> {
             .filter(|(_, field)| field.restart)
             .filter_map(|(index, field)| {
                 let kept = self.kept.get(&field.path)?;
-                let moved = running
+                let moved = self
+                    .running
                     .get(&field.path)
-                    .is_some_and(|r| fingerprint(&resolved.values[index]) != *r);
+                    .is_some_and(|r| fingerprints[index] != *r);
                 moved.then(|| (index, kept.clone()))
             })
             .collect();
         let profile = self.plan.profile.clone();
         if !pins.is_empty() {
             // The change itself must be valid, even though it is not applied.
-            self.loader
-                .assemble(merged.clone(), profile.clone(), Rows::Skip)?;
+            self.loader.assemble(&merged, profile.clone(), Rows::Skip)?;
             for (index, value) in pins {
                 merged.values[index] = value;
             }
         }
-        let leaves = merged
-            .schema
-            .fields
-            .iter()
-            .zip(&merged.values)
-            .map(|(field, value)| Printed {
-                key: field.path.clone(),
-                secret: field.secret,
-                digest: value.is_some().then(|| Digest::of(value)),
-            })
-            .collect();
-        let assembled = self.loader.assemble(merged, profile, Rows::Collect)?;
+        let assembled = self.loader.assemble(&merged, profile.clone(), Rows::Skip)?;
         self.secret_versions = self.answers.versions();
         let report = Report {
-            explain: assembled
-                .explain
-                .expect("explain rows are collected when asked for"),
-            leaves,
+            schema: merged.schema,
+            values: merged.values,
+            warnings: merged.warnings,
+            profile,
             overridden: self.overrides.keys(),
         };
         Ok(Built {
             config: assembled.config,
-            resolved,
+            fingerprints,
             report,
         })
     }
@@ -1346,18 +1344,12 @@ impl<T> Drop for State<T> {
     }
 }
 
-/// What one build gives: the config, the resolved values (before `restart` values are pinned)
-/// and the report of what the config was built from.
+/// What one build gives: the config, each leaf's fingerprint (before `restart` values are
+/// pinned) and what the config was built from.
 struct Built<T> {
     config: T,
-    resolved: Resolved,
+    fingerprints: Vec<u64>,
     report: Report,
-}
-
-/// The schema of one build and each of its leaves' resolved value (before pinning).
-struct Resolved {
-    schema: SchemaRef,
-    values: Vec<Option<Sourced>>,
 }
 
 /// A keyed fingerprint of one resolved leaf value (unset included).

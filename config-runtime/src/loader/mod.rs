@@ -401,12 +401,12 @@ impl<T: Config> Loader<T> {
             self.max_file_size,
         );
         self.resolve(&mut merged, &answers);
-        self.assemble(merged, plan.profile, rows)
+        self.assemble(&merged, plan.profile, rows)
     }
 
     async fn run_async(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
         let (plan, merged) = self.resolved_async().await?;
-        self.assemble(merged, plan.profile, rows)
+        self.assemble(&merged, plan.profile, rows)
     }
 
     /// Steps 1 to 4, waiting for network sources and providers.
@@ -514,9 +514,10 @@ impl<T: Config> Loader<T> {
     }
 
     /// Step 5 (pure): assembles and validates merged, resolved values.
+    /// Borrows the merged values: a `Live` config keeps them for its reports.
     pub(crate) fn assemble(
         &self,
-        merged: Merged,
+        merged: &Merged,
         profile: Option<String>,
         rows: Rows,
     ) -> Result<Assembled<T>, ConfigError> {
@@ -526,22 +527,23 @@ impl<T: Config> Loader<T> {
             schema,
             values,
             failed,
-            mut errors,
+            errors,
             warnings,
             ..
         } = merged;
-        let schema = &*schema;
-        let mut assemble = Assemble::new(schema, &values, &failed, placeholders, rows);
+        let schema = &**schema;
+        let mut assemble = Assemble::new(schema, values, failed, placeholders, rows);
         let config = T::__assemble(&mut assemble);
+        let mut errors = errors.clone();
         errors.append(&mut assemble.errors);
 
-        for warning in &warnings {
+        for warning in warnings {
             tracing::warn!(target: "config_runtime", "{warning}");
         }
         match config {
             Some(config) if errors.is_empty() => {
                 let explain = (rows == Rows::Collect)
-                    .then(|| Explain::new(schema, assemble.rows, warnings, profile));
+                    .then(|| Explain::new(schema, assemble.rows, warnings.clone(), profile));
                 Ok(Assembled { config, explain })
             }
             _ => {
@@ -551,8 +553,8 @@ impl<T: Config> Loader<T> {
                     Subject::Key(path) => schema.by_path.get(path).copied().unwrap_or(usize::MAX),
                     _ => usize::MAX,
                 });
-                let mut error = ConfigError::new(errors, warnings);
-                error.scrub(&merge::secret_texts(schema, &values));
+                let mut error = ConfigError::new(errors, warnings.clone());
+                error.scrub(&merge::secret_texts(schema, values));
                 Err(error)
             }
         }
