@@ -132,7 +132,13 @@ impl std::error::Error for ReferenceError {}
 
 /// Whether `text` may hold a reference or an escape (a cheap test before parsing).
 pub(crate) fn contains_reference_syntax(text: &str) -> bool {
-    text.contains("${")
+    // A byte scan: every value of every load is checked, most are short, and a substring
+    // search costs more to set up than this loop does to run.
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'$' && bytes.get(i + 1) == Some(&b'{'))
 }
 
 impl Template {

@@ -224,10 +224,14 @@ float_values!(f32, f64);
 
 impl ConfigValue for bool {
     fn parse_str(text: &str) -> Result<Self, ValueError> {
-        match trimmed(text).to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => Ok(true),
-            "false" | "0" | "no" | "off" => Ok(false),
-            _ => Err(ValueError::expected::<Self>()),
+        let text = trimmed(text);
+        let is = |words: [&str; 4]| words.iter().any(|w| text.eq_ignore_ascii_case(w));
+        if is(["true", "1", "yes", "on"]) {
+            Ok(true)
+        } else if is(["false", "0", "no", "off"]) {
+            Ok(false)
+        } else {
+            Err(ValueError::expected::<Self>())
         }
     }
     fn expected() -> Cow<'static, str> {

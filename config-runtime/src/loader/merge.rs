@@ -561,22 +561,26 @@ impl<'s> State<'s> {
         table_path: &str,
         table: Vec<(String, Located<FileValue>)>,
     ) {
+        // One buffer for every key path of this table: most keys are leaves, looked up and
+        // done with.
+        let mut key_path = String::with_capacity(table_path.len() + 32);
         for (key, located) in table {
-            let key_path = if table_path.is_empty() {
-                key.clone()
-            } else {
-                format!("{table_path}.{key}")
-            };
+            key_path.clear();
+            if !table_path.is_empty() {
+                key_path.push_str(table_path);
+                key_path.push('.');
+            }
+            key_path.push_str(&key);
             let origin = at_line(whole, located.line);
-            if let Some(&index) = self.schema.by_path.get(&key_path) {
+            if let Some(&index) = self.schema.by_path.get(key_path.as_str()) {
                 self.value(index, &key_path, located.value, origin);
-            } else if let Some(&node) = self.schema.node_by_path.get(&key_path) {
+            } else if let Some(&node) = self.schema.node_by_path.get(key_path.as_str()) {
                 self.node_value(node, &key_path, located.value, &origin);
             } else if self.is_section(&key_path) {
                 match located.value {
                     FileValue::Table(inner) => self.table(whole, &key_path, inner),
                     FileValue::Null => self.clear_under(&key_path),
-                    _ => self.not_a_table(key_path, origin),
+                    _ => self.not_a_table(key_path.clone(), origin),
                 }
             } else {
                 let suggestion = self.suggest_key(table_path, &key);
