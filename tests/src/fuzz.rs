@@ -80,8 +80,13 @@ pub fn dotenv(data: &[u8]) {
         return;
     };
     // Lines end at `\n`, `\r\n` or a bare `\r`, as the parser reads them (old Mac files).
-    let lines = u32::try_from(text.replace("\r\n", "\n").replace('\r', "\n").lines().count())
-        .unwrap_or(u32::MAX);
+    let lines = u32::try_from(
+        text.replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .lines()
+            .count(),
+    )
+    .unwrap_or(u32::MAX);
     match fuzz::parse_dotenv(text) {
         Ok(entries) => {
             let mut previous = 0;
