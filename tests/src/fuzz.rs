@@ -80,8 +80,13 @@ pub fn dotenv(data: &[u8]) {
         return;
     };
     // Lines end at `\n`, `\r\n` or a bare `\r`, as the parser reads them (old Mac files).
-    let lines = u32::try_from(text.replace("\r\n", "\n").replace('\r', "\n").lines().count())
-        .unwrap_or(u32::MAX);
+    let lines = u32::try_from(
+        text.replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .lines()
+            .count(),
+    )
+    .unwrap_or(u32::MAX);
     match fuzz::parse_dotenv(text) {
         Ok(entries) => {
             let mut previous = 0;
@@ -106,9 +111,20 @@ pub fn dotenv(data: &[u8]) {
     }
 }
 
-/// TOML files into the value tree.
+/// TOML files into the value tree; wherever the fast path answers, the full parser read the
+/// file too and gives the same tree.
 pub fn toml(data: &[u8]) {
     file("toml", data);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (fast, full) = fuzz::parse_toml_both(text);
+    if let Some(fast) = fast {
+        match full {
+            Ok(full) => assert_eq!(fast, full, "the fast path and the full parser differ"),
+            Err(error) => panic!("the fast path read a file the full parser refuses: {error:?}"),
+        }
+    }
 }
 
 /// YAML files into the value tree.
