@@ -302,6 +302,53 @@ mod tests {
         assert!(toml_fast::parse(&deep).is_none());
     }
 
+    /// Small documents drawn from a grammar that makes the keys of headers, dotted keys and
+    /// inline tables meet (what redefinition rules are about): wherever the fast path
+    /// answers, it gives the full parser's tree, and it answers most valid ones.
+    #[test]
+    fn the_fast_path_agrees_on_generated_documents() {
+        const SEGMENTS: &[&str] = &["a", "b", "\"c.d\"", "'a'", "é"];
+        const VALUES: &[&str] = &[
+            "1",
+            "'v'",
+            "[1, { a = 1 }]",
+            "{ a.b = 1, c = 2 }",
+            "[]",
+            "0x10",
+            "\"\"\"m\nl\"\"\"",
+            "[[1], [\n2]]",
+            "{}",
+            "-1.5e3",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % below as u64).unwrap()
+        };
+        let (mut valid, mut answered) = (0, 0);
+        for _ in 0..3000 {
+            let mut document = String::new();
+            for _ in 0..1 + next(7) {
+                let path: Vec<&str> = (0..1 + next(3)).map(|_| SEGMENTS[next(5)]).collect();
+                let path = path.join(".");
+                match next(5) {
+                    0 => document.push_str(&format!("[{path}]\n")),
+                    1 => document.push_str(&format!("[[{path}]]\n")),
+                    _ => document.push_str(&format!("{path} = {}\n", VALUES[next(10)])),
+                }
+            }
+            let full = parse_full(&document);
+            valid += usize::from(full.is_ok());
+            if let Some(fast) = toml_fast::parse(&document) {
+                answered += 1;
+                assert_eq!(Ok(&fast), full.as_ref(), "document {document:?}");
+            }
+        }
+        assert!(answered * 10 >= valid * 9, "{answered} answered of {valid}");
+    }
+
     #[test]
     fn errors_have_lines() {
         let err = parse("a = 1\nb = \n").unwrap_err();

@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 64;
 pub(super) fn parse(text: &str) -> Option<FileValue> {
     let source = Source::new(text);
     let tokens = source.lex().into_vec();
-    let mut builder = Builder::new(source);
+    let mut builder = Builder::new(source, tokens.len());
     let mut errors = AnyError(false);
     toml_parser::parser::parse_document(&tokens, &mut builder, &mut errors);
     if errors.0 || builder.unsure {
@@ -45,12 +45,18 @@ impl ErrorSink for AnyError {
 
 type Id = usize;
 
-/// A node of the tree being built; tables keep what the full parser's rules on redefinition
-/// look at.
-enum Node {
+/// A value placed in the tree: scalars in place, arrays and tables by their node (they fill
+/// after they are placed).
+enum Value {
     Scalar(String),
+    Node(Id),
+}
+
+/// An array or table of the tree being built; tables keep what the full parser's rules on
+/// redefinition look at.
+enum Node {
     List {
-        items: Vec<(u32, Id)>,
+        items: Vec<(u32, Value)>,
         of_tables: bool,
     },
     Table(Table),
@@ -72,7 +78,7 @@ struct Entry {
     start: usize,
     line: u32,
     key: String,
-    node: Id,
+    value: Value,
 }
 
 /// How a dotted path walks through existing tables, after the full parser's rules.
@@ -125,11 +131,15 @@ struct Builder<'s> {
 const ROOT: Id = 0;
 
 impl<'s> Builder<'s> {
-    fn new(source: Source<'s>) -> Self {
+    /// Sized for `tokens`: a key and its value take about six (key, blanks, `=`, value,
+    /// newline), so the index rarely grows.
+    fn new(source: Source<'s>, tokens: usize) -> Self {
+        let mut nodes = Vec::with_capacity(tokens / 16 + 1);
+        nodes.push(Node::Table(Table::default()));
         Builder {
             source,
-            nodes: vec![Node::Table(Table::default())],
-            index: HashMap::default(),
+            nodes,
+            index: HashMap::with_capacity_and_hasher(tokens / 5, BuildHasherDefault::default()),
             unsure: false,
             line: 1,
             keys: Vec::new(),
@@ -180,7 +190,7 @@ impl<'s> Builder<'s> {
     }
 
     /// Adds a key that must be new; `false` when it is not (or shares a hash).
-    fn insert(&mut self, slot: Slot, node: Id) -> bool {
+    fn insert(&mut self, slot: Slot, value: Value) -> bool {
         let Slot {
             table,
             key,
@@ -194,7 +204,7 @@ impl<'s> Builder<'s> {
             start,
             line,
             key,
-            node,
+            value,
         });
         self.index.insert((table, hash), entry).is_none()
     }
@@ -219,13 +229,15 @@ impl<'s> Builder<'s> {
                         start: *start,
                         line: *line,
                     };
-                    if !self.insert(slot, child) {
+                    if !self.insert(slot, Value::Node(child)) {
                         return None;
                     }
                     child
                 }
                 Some(entry) => {
-                    let node = self.table(table).entries[entry].node;
+                    let Value::Node(node) = self.table(table).entries[entry].value else {
+                        return None;
+                    };
                     match (&mut self.nodes[node], walk) {
                         (Node::Table(t), Walk::Header) if !t.inline => node,
                         (Node::Table(t), Walk::Dotted) if t.implicit && !t.inline => {
@@ -239,7 +251,10 @@ impl<'s> Builder<'s> {
                                 of_tables: true,
                             },
                             Walk::Header,
-                        ) => items.last()?.1,
+                        ) => match items.last()? {
+                            (_, Value::Node(last)) => *last,
+                            (_, Value::Scalar(_)) => return None,
+                        },
                         _ => return None,
                     }
                 }
@@ -274,14 +289,16 @@ impl<'s> Builder<'s> {
         match self.find(slot.table, &slot.key, slot.hash).ok()? {
             None => {
                 let table = self.new_table(false, false, false);
-                self.insert(slot, table).then_some(table)
+                self.insert(slot, Value::Node(table)).then_some(table)
             }
             Some(entry) => {
                 let found = &mut self.table(slot.table).entries[entry];
                 // The full parser moves the key to the header.
                 found.start = slot.start;
                 found.line = slot.line;
-                let node = found.node;
+                let Value::Node(node) = found.value else {
+                    return None;
+                };
                 match &mut self.nodes[node] {
                     Node::Table(t) if t.implicit && !t.dotted && !t.inline => {
                         t.implicit = false;
@@ -302,19 +319,22 @@ impl<'s> Builder<'s> {
                     items: Vec::new(),
                     of_tables: true,
                 });
-                if !self.insert(slot, list) {
+                if !self.insert(slot, Value::Node(list)) {
                     return None;
                 }
                 list
             }
-            Some(entry) => self.table(slot.table).entries[entry].node,
+            Some(entry) => match self.table(slot.table).entries[entry].value {
+                Value::Node(list) => list,
+                Value::Scalar(_) => return None,
+            },
         };
         let table = self.new_table(false, false, false);
         match &mut self.nodes[list] {
             Node::List {
                 items,
                 of_tables: true,
-            } => items.push((line, table)),
+            } => items.push((line, Value::Node(table))),
             _ => return None,
         }
         Some(table)
@@ -322,9 +342,9 @@ impl<'s> Builder<'s> {
 
     /// Places a value that starts on the current line: under the key just read, or as the
     /// next item of the open array.
-    fn place(&mut self, node: Id) {
+    fn place(&mut self, value: Value) {
         if let Some(slot) = self.slot.take() {
-            if !self.insert(slot, node) {
+            if !self.insert(slot, value) {
                 self.unsure = true;
             }
             return;
@@ -332,7 +352,7 @@ impl<'s> Builder<'s> {
         let line = self.line;
         match self.stack.last() {
             Some(&Frame::Array(list)) => match &mut self.nodes[list] {
-                Node::List { items, .. } => items.push((line, node)),
+                Node::List { items, .. } => items.push((line, value)),
                 _ => self.unsure = true,
             },
             _ => self.unsure = true,
@@ -346,7 +366,7 @@ impl<'s> Builder<'s> {
             return false;
         }
         let id = self.add(node);
-        self.place(id);
+        self.place(Value::Node(id));
         self.stack.push(frame(id));
         true
     }
@@ -361,12 +381,19 @@ impl<'s> Builder<'s> {
 
     /// The finished tree: tables keyed in the order of their keys in the text.
     fn finish(mut self) -> FileValue {
-        self.take(ROOT)
+        self.take(Value::Node(ROOT))
     }
 
-    fn take(&mut self, id: Id) -> FileValue {
-        match std::mem::replace(&mut self.nodes[id], Node::Scalar(String::new())) {
-            Node::Scalar(text) => FileValue::Scalar(text),
+    fn take(&mut self, value: Value) -> FileValue {
+        let id = match value {
+            Value::Scalar(text) => return FileValue::Scalar(text),
+            Value::Node(id) => id,
+        };
+        let empty = Node::List {
+            items: Vec::new(),
+            of_tables: false,
+        };
+        match std::mem::replace(&mut self.nodes[id], empty) {
             Node::List { items, .. } => FileValue::List(
                 items
                     .into_iter()
@@ -383,7 +410,7 @@ impl<'s> Builder<'s> {
                         .entries
                         .into_iter()
                         .map(|entry| {
-                            let value = self.take(entry.node);
+                            let value = self.take(entry.value);
                             (
                                 entry.key,
                                 Located {
@@ -499,8 +526,7 @@ impl EventReceiver for Builder<'_> {
                 return;
             }
         };
-        let id = self.add(Node::Scalar(text));
-        self.place(id);
+        self.place(Value::Scalar(text));
         if matches!(
             encoding,
             Some(Encoding::MlBasicString | Encoding::MlLiteralString)
