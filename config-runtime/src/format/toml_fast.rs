@@ -108,6 +108,8 @@ enum Frame {
     Inline(Id),
 }
 
+/// Receives the parser's events in document order and builds the tree as they come; notes
+/// whatever is beyond it instead of guessing.
 struct Builder<'s> {
     source: Source<'s>,
     nodes: Vec<Node>,
@@ -125,6 +127,7 @@ struct Builder<'s> {
     /// The table the document's keys go to (the last header's).
     current: Id,
     stack: Vec<Frame>,
+    /// Where the value after `=` goes.
     slot: Option<Slot>,
 }
 
@@ -265,21 +268,21 @@ impl<'s> Builder<'s> {
 
     /// Where the key just read goes, walking its dotted path from `table`.
     fn slot(&mut self, table: Id, walk: Walk) -> Option<Slot> {
-        let keys = std::mem::take(&mut self.keys);
-        let result = match keys.split_last() {
-            Some(((key, start, line), path)) if keys.len() <= MAX_DEPTH => {
-                self.descend(table, path, walk).map(|table| Slot {
+        let mut keys = std::mem::take(&mut self.keys);
+        let result = match keys.pop() {
+            Some((key, start, line)) if keys.len() < MAX_DEPTH => {
+                self.descend(table, &keys, walk).map(|table| Slot {
                     table,
-                    key: key.clone().into_owned(),
-                    hash: hash_key(key),
-                    start: *start,
-                    line: *line,
+                    hash: hash_key(&key),
+                    key: key.into_owned(),
+                    start,
+                    line,
                 })
             }
             _ => None,
         };
+        keys.clear();
         self.keys = keys;
-        self.keys.clear();
         result
     }
 
@@ -404,7 +407,10 @@ impl<'s> Builder<'s> {
                     .collect(),
             ),
             Node::Table(mut table) => {
-                table.entries.sort_by_key(|entry| entry.start);
+                // Already in order unless a header took over an implicit table.
+                if !table.entries.is_sorted_by_key(|entry| entry.start) {
+                    table.entries.sort_by_key(|entry| entry.start);
+                }
                 FileValue::Table(
                     table
                         .entries
