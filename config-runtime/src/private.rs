@@ -64,4 +64,26 @@ pub mod fuzz {
         let format = Format::from_path(std::path::Path::new(&format!("fuzz.{extension}")))?;
         Some(format::parse_file(format, text).map_err(|error| (error.message, error.line)))
     }
+
+    /// A TOML file read twice: by the fast path (`None` where it leaves the file to the full
+    /// parser) and by the full parser alone. Wherever the fast path answers, the two must
+    /// agree.
+    #[cfg(feature = "toml")]
+    pub fn parse_toml_both(text: &str) -> (Option<FileValue>, Result<FileValue, ParseFailure>) {
+        let (fast, full) = format::parse_toml_both(text);
+        (fast, full.map_err(|error| (error.message, error.line)))
+    }
+
+    /// A TOML file read by the fast path alone (`None` where it leaves the file to the full
+    /// parser), for the bench that compares the two.
+    #[cfg(feature = "toml")]
+    pub fn parse_toml_fast(text: &str) -> Option<FileValue> {
+        format::parse_toml_fast(text)
+    }
+
+    /// A TOML file read by the full parser alone, for the bench that compares the two.
+    #[cfg(feature = "toml")]
+    pub fn parse_toml_full(text: &str) -> Result<FileValue, ParseFailure> {
+        format::parse_toml_full(text).map_err(|error| (error.message, error.line))
+    }
 }

@@ -10,6 +10,8 @@ mod dotenv_differential;
 mod json;
 #[cfg(feature = "toml")]
 mod toml;
+#[cfg(feature = "toml")]
+mod toml_fast;
 #[cfg(feature = "yaml")]
 mod yaml;
 
@@ -123,6 +125,25 @@ pub(crate) fn parse_file(
             line: Some(1),
         }),
     }
+}
+
+/// A TOML file read by the fast path (`None` where it leaves the file to the full parser) and
+/// by the full parser alone, for the fuzz target that checks they agree.
+#[cfg(feature = "toml")]
+pub(crate) fn parse_toml_both(text: &str) -> (Option<FileValue>, Result<FileValue, FormatError>) {
+    (parse_toml_fast(text), parse_toml_full(text))
+}
+
+/// A TOML file read by the fast path alone (`None` where it leaves the file to the full parser).
+#[cfg(feature = "toml")]
+pub(crate) fn parse_toml_fast(text: &str) -> Option<FileValue> {
+    toml_fast::parse(strip_bom(text))
+}
+
+/// A TOML file read by the full parser alone.
+#[cfg(feature = "toml")]
+pub(crate) fn parse_toml_full(text: &str) -> Result<FileValue, FormatError> {
+    toml::parse_full(strip_bom(text))
 }
 
 /// A YAML or JSON document with its scalars' types (what SOPS needs to check a file's MAC).

@@ -1,4 +1,5 @@
-//! TOML through `toml`'s spanned document parser, so every key has its line.
+//! TOML through `toml`'s spanned document parser, so every key has its line. The common
+//! file takes the fast path of `toml_fast` first; what it is unsure of comes here.
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -6,6 +7,14 @@ use toml::de::{DeTable, DeValue};
 use super::{FileValue, FormatError, Located};
 
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
+    match super::toml_fast::parse(text) {
+        Some(tree) => Ok(tree),
+        None => parse_full(text),
+    }
+}
+
+/// The full parser alone: every document, and the wording of every error.
+pub(super) fn parse_full(text: &str) -> Result<FileValue, FormatError> {
     let lines = Lines::of(text);
     let table = DeTable::parse(text).map_err(|e| FormatError {
         message: e.message().to_owned(),
@@ -82,7 +91,7 @@ fn convert(lines: &Lines, value: Spanned<DeValue<'_>>) -> FileValue {
 
 /// TOML allows `0x`, `0o`, `0b` and `_` in integers; fields parse plain decimal. A number
 /// too big for any field keeps its prefix, so the field's error shows it as written.
-fn decimal(digits: &str, radix: u32) -> String {
+pub(super) fn decimal(digits: &str, radix: u32) -> String {
     let digits = digits.replace('_', "");
     if radix == 10 {
         return digits;
@@ -103,6 +112,7 @@ fn decimal(digits: &str, radix: u32) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::toml_fast;
     use super::*;
     use std::cell::Cell;
 
@@ -115,7 +125,7 @@ mod tests {
     fn probes_for(keys: usize) -> u64 {
         let text: String = (0..keys).map(|i| format!("key_{i} = {i}\n")).collect();
         PROBES.with(|probes| probes.set(0));
-        let FileValue::Table(entries) = parse(&text).unwrap() else {
+        let FileValue::Table(entries) = parse_full(&text).unwrap() else {
             panic!("not a table")
         };
         assert_eq!(entries.len(), keys);
@@ -201,6 +211,142 @@ mod tests {
             decimal("777777777777777777777777777777777777777777777", 8).get(..2),
             Some("0o")
         );
+    }
+
+    /// Documents the fast path must read exactly as the full parser does, or leave to it.
+    const DOCUMENTS: &[&str] = &[
+        "",
+        "# only a comment\n\n   # another\n",
+        "\n\n\n",
+        "a = 1\r\nb = 'x'\r\n[t]\r\nc = true\r\n",
+        "port = 0x1F\noct = 0o17\nbin = 0b1010_1010\nneg = -17\nplus = +5\nbig = 1_000_000\n",
+        "f1 = 1.5\nf2 = -0.25e-3\nf3 = 1_000.000_1\nf4 = inf\nf5 = -inf\nf6 = nan\nf7 = 6E+2\n",
+        "t = true\nf = false\n",
+        "s1 = \"a\\tb\\n\\\"q\\\" \\u00e9 \\U0001F600\"\ns2 = 'C:\\path'\n",
+        "ml = \"\"\"\nline one\nline \\\n   two\"\"\"\nafter = 1\n",
+        "ml = '''\nraw\n  text\n'''\nafter = 2\n[t]\nx = \"\"\"a\nb\"\"\"\ny = 3\n",
+        "\"quoted.key\" = 1\n'lit.key' = 2\n\"\" = 3\n\"a\\u00e9\" = 4\n",
+        "clé = 1\n\"ключ\" = 2\n[таблица]\nk = 3\n",
+        "a.b.c = 1\na.b.d = 2\na.e = 3\nx = 4\n",
+        "a . b = 1\n\"a\".'c' = 2\n",
+        "[a]\nx = 1\n[b]\ny = 2\n[a.c]\nz = 3\n",
+        "[a.b.c]\nx = 1\n[a]\ny = 2\n",
+        "[a.b.c]\nx = 1\n[a.d]\nz = 0\n[a.b]\ny = 2\n",
+        "[ a . b ]\nx = 1\n[ \"q.k\" ]\ny = 2\n",
+        "[[a]]\nx = 1\n[[a]]\nx = 2\n[a.b]\ny = 3\n[[a.c]]\nz = 4\n[[a.c]]\nz = 5\n",
+        "[[a]]\n[[a]]\n[[a]]\n",
+        "[[a.b]]\nx = 1\n[a]\ny = 2\n",
+        "arr = [1, 2, 3]\nnested = [[1, 2], [\"a\"], []]\nempty = []\n",
+        "multi = [\n  1,\n  2, # comment\n  3,\n]\nnext = 1\n",
+        "tables = [{ a = 1 }, { b = 2, c.d = 3 }]\n",
+        "it = { a = 1, b = { c = 2 }, d.e = 3, d.f = 4 }\nafter = 5\n",
+        "it = {}\nlist = [{}]\n",
+        "it = {\n  a = 1,\n  b = 2,\n}\n",
+        "a.b = 1\n[a.c]\nx = 2\n",
+        "x.y = 1\n[z]\nx.y = 2\n",
+        "[a.b.c]\n[a]\nb.d = 1\n",
+        "mixed = [1, 'a', 1.5, true, [2], { k = 3 }]\n",
+        "deep = [[[[[[[[1]]]]]]]]\n",
+        "k = 1 # trailing comment\n# between\nj = 2",
+        "big = 0xFFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FF\n",
+        "date = 1979-05-27T07:32:00Z\nd = 1979-05-27\n",
+        // Errors and conflicts: the fast path must leave these to the full parser.
+        "a = 1\na = 2\n",
+        "a.b = 1\na = 2\n",
+        "a = 1\na.b = 2\n",
+        "[a]\n[a]\n",
+        "[a]\nb.c = 1\n[a.b]\n",
+        "[a.b]\nx = 1\n[a]\nb = 2\n",
+        "[[a]]\n[a]\n",
+        "a = [1]\n[[a]]\n",
+        "a = { b = 1 }\n[a.c]\n",
+        "a = { b = 1 }\na.c = 2\n",
+        "i = { a = 1, a = 2 }\n",
+        "i = { a = { b = 1 }, a.c = 2 }\n",
+        "[t]\nx = 1\n[t.x]\n",
+        "a = \n",
+        "a = 1 b = 2\n",
+        "a = \"unterminated\n",
+        "a = 1\r\n\rb = 2\n",
+        "# bad \u{7} comment\na = 1\n",
+        "[a\nb = 1\n",
+        "a = 1979-13-99\n",
+        "k = 'x' = 'y'\n",
+        "= 1\n",
+        "a = [1,,2]\n",
+    ];
+
+    #[test]
+    fn the_fast_path_reads_what_the_full_parser_reads() {
+        for document in DOCUMENTS {
+            let full = parse_full(document);
+            match toml_fast::parse(document) {
+                Some(fast) => assert_eq!(Ok(&fast), full.as_ref(), "document {document:?}"),
+                // Every construct but dates is the fast path's own; errors never are.
+                None => assert!(
+                    full.is_err() || document.contains("1979"),
+                    "the fast path left {document:?}"
+                ),
+            }
+            assert_eq!(parse(document), full, "document {document:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_answers_the_common_file_and_leaves_the_rest() {
+        assert!(toml_fast::parse("a = 1\n[t]\nb.c = 'x'\n[[l]]\nd = [1, { e = 2 }]\n").is_some());
+        assert!(toml_fast::parse("a = 1\na = 2\n").is_none());
+        assert!(toml_fast::parse("a = 1979-05-27\n").is_none());
+        assert!(toml_fast::parse("a = \n").is_none());
+        let deep = format!("a = {}1{}\n", "[".repeat(70), "]".repeat(70));
+        assert!(toml_fast::parse(&deep).is_none());
+    }
+
+    /// Small documents drawn from a grammar that makes the keys of headers, dotted keys and
+    /// inline tables meet (what redefinition rules are about): wherever the fast path
+    /// answers, it gives the full parser's tree, and it answers most valid ones.
+    #[test]
+    fn the_fast_path_agrees_on_generated_documents() {
+        const SEGMENTS: &[&str] = &["a", "b", "\"c.d\"", "'a'", "é"];
+        const VALUES: &[&str] = &[
+            "1",
+            "'v'",
+            "[1, { a = 1 }]",
+            "{ a.b = 1, c = 2 }",
+            "[]",
+            "0x10",
+            "\"\"\"m\nl\"\"\"",
+            "[[1], [\n2]]",
+            "{}",
+            "-1.5e3",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % below as u64).unwrap()
+        };
+        let (mut valid, mut answered) = (0, 0);
+        for _ in 0..3000 {
+            let mut document = String::new();
+            for _ in 0..1 + next(7) {
+                let path: Vec<&str> = (0..1 + next(3)).map(|_| SEGMENTS[next(5)]).collect();
+                let path = path.join(".");
+                match next(5) {
+                    0 => document.push_str(&format!("[{path}]\n")),
+                    1 => document.push_str(&format!("[[{path}]]\n")),
+                    _ => document.push_str(&format!("{path} = {}\n", VALUES[next(10)])),
+                }
+            }
+            let full = parse_full(&document);
+            valid += usize::from(full.is_ok());
+            if let Some(fast) = toml_fast::parse(&document) {
+                answered += 1;
+                assert_eq!(Ok(&fast), full.as_ref(), "document {document:?}");
+            }
+        }
+        assert!(answered * 10 >= valid * 9, "{answered} answered of {valid}");
     }
 
     #[test]
