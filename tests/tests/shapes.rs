@@ -207,6 +207,32 @@ fn secrets_inside_maps_and_variants_are_never_shown() {
     assert!(!shown.contains(CANARY), "{shown}");
 }
 
+/// Found by fuzzing: a variable whose entry key would not be written back the same way
+/// (`H\t_TOKEN` becomes `H__TOKEN`) named an entry whose whole-entry variable was another
+/// entry's secret field, so the secret was read as a plain variant name and quoted.
+#[test]
+fn an_entry_key_that_does_not_read_back_names_no_entry() {
+    let vars = [
+        ("QD__SINKS__H", "not_a_variant"),
+        ("QD__SINKS__H__TOKEN", CANARY),
+        ("QD__SINKS__H\t_TOKEN", "x"),
+    ];
+    let err = Settings::from_map(vars).unwrap_err();
+    let shown = format!("{err}\n{err:?}");
+    assert!(!shown.contains(CANARY), "{shown}");
+    assert!(
+        !shown.contains("sinks.h\\t_token") && !shown.contains("sinks.h\t_token"),
+        "no entry is made from it: {shown}"
+    );
+    assert!(
+        err.errors()
+            .iter()
+            .any(|e| e.to_string().contains("QD__SINKS__H\\t_TOKEN")
+                && e.to_string().contains("unknown variable")),
+        "it is an unknown variable: {shown}"
+    );
+}
+
 #[test]
 fn null_makes_an_option_none_even_with_a_default() {
     let path = write("null.toml", "cert_ttl = \"~\"\n");

@@ -365,7 +365,11 @@ fn key_in_variable(
         })?,
         (NodeKind::Tagged { .. }, _) => return None,
     };
-    (!key.is_empty()).then(|| key.to_ascii_lowercase())
+    // Only a key that is written back the same way names an entry: its variables are made
+    // from it again, and `A\t_TOKEN` would come back as `A__TOKEN`, another entry's field
+    // (found by fuzzing: a secret read as that entry's plain value).
+    let portable = key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    (!key.is_empty() && portable).then(|| key.to_ascii_lowercase())
 }
 
 #[cfg(test)]
