@@ -735,7 +735,7 @@ mod tests {
 
         let file = FieldError::source(
             Origin::File {
-                path: "config.toml".into(),
+                path: std::path::Path::new("config.toml").into(),
                 line: None,
             },
             ErrorKind::Source {
@@ -749,7 +749,7 @@ mod tests {
             "redis.port",
             None,
             Some(Origin::File {
-                path: "config.toml".into(),
+                path: std::path::Path::new("config.toml").into(),
                 line: Some(3),
             }),
             ErrorKind::Unknown {
@@ -884,7 +884,7 @@ mod tests {
         let field = |path: &str| FieldError::key(path, None, env("APP_P"), ErrorKind::Missing);
         let source = FieldError::source(
             Origin::File {
-                path: "a.toml".into(),
+                path: std::path::Path::new("a.toml").into(),
                 line: None,
             },
             ErrorKind::Source {

@@ -2,11 +2,13 @@
 //! and the explain report can say "APP_PORT (environment)" or "config.toml line 3".
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 use crate::value::RawValue;
 
-/// The source a value was read from.
+/// The source a value was read from. Paths are shared (`Arc<Path>`): every value of a file
+/// carries its file's path, and a reload copies none of them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Origin {
@@ -15,14 +17,14 @@ pub enum Origin {
     /// A TOML, YAML or JSON file; `line` when the parser reports it.
     File {
         /// The file as it was given to the loader.
-        path: PathBuf,
+        path: Arc<Path>,
         /// 1-based line of the key.
         line: Option<u32>,
     },
     /// A `.env` file.
     Dotenv {
         /// The file as it was given to the loader.
-        path: PathBuf,
+        path: Arc<Path>,
         /// 1-based line of the variable.
         line: u32,
     },
@@ -34,14 +36,14 @@ pub enum Origin {
     /// One file of a directory source (`.dir(..)`, e.g. a Kubernetes secret volume).
     Dir {
         /// The file that held the value.
-        path: PathBuf,
+        path: Arc<Path>,
     },
     /// The file a `NAME_FILE` variable names (Docker and Kubernetes secrets).
     VarFile {
         /// The variable that named the file (`APP_DB_PASSWORD_FILE`).
         var: String,
         /// The file that held the value.
-        path: PathBuf,
+        path: Arc<Path>,
     },
     /// An explicit `.set(key, value)` on the loader.
     Override,

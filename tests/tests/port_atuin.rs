@@ -136,7 +136,7 @@ fn the_documented_toml_and_variables_give_the_same_settings() {
     assert_eq!(
         db_uri.origin,
         Some(Origin::Dotenv {
-            path: dotenv.clone(),
+            path: dotenv.clone().into(),
             line: 4
         })
     );

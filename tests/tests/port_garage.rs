@@ -467,14 +467,14 @@ fn errors_name_the_key_and_the_line() {
     assert_eq!(
         at("block_size").origin(),
         Some(&Origin::File {
-            path: local.clone(),
+            path: local.clone().into(),
             line: Some(1)
         })
     );
     assert_eq!(
         at("consul_discovery.api").origin(),
         Some(&Origin::File {
-            path: local.clone(),
+            path: local.clone().into(),
             line: Some(4)
         })
     );

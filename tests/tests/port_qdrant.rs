@@ -436,7 +436,7 @@ fn qdrant_variables_override_the_file_with_double_underscores() {
     assert_eq!(host.env, "QDRANT__SERVICE__HOST");
     // YAML keys carry no line (the parser gives none); the file is named.
     assert!(
-        matches!(&host.origin, Some(Origin::File { path, .. }) if *path == config_yaml()),
+        matches!(&host.origin, Some(Origin::File { path, .. }) if **path == *config_yaml()),
         "{:?}",
         host.origin
     );
@@ -500,7 +500,7 @@ fn errors_name_the_key_path_the_variable_and_the_line() {
     assert_eq!(
         threshold.origin(),
         Some(&Origin::File {
-            path: local.clone(),
+            path: local.clone().into(),
             line: Some(2)
         })
     );

@@ -476,7 +476,7 @@ fn the_documentation_example_loads_unchanged() {
         .row("sinks.s3_archives.bucket")
         .expect("a row per key of a map entry");
     assert!(
-        matches!(&bucket.origin, Some(Origin::File { path, .. }) if *path == example("docs_example.yaml")),
+        matches!(&bucket.origin, Some(Origin::File { path, .. }) if **path == *example("docs_example.yaml")),
         "{:?}",
         bucket.origin
     );
@@ -603,7 +603,7 @@ fn errors_name_the_component_and_the_array_index() {
     assert_eq!(
         uri.origin(),
         Some(&Origin::File {
-            path: local.clone(),
+            path: local.clone().into(),
             line: Some(2)
         })
     );

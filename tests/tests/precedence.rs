@@ -252,7 +252,7 @@ fn origins_are_structured() {
     assert_eq!(e.env(), Some("APP_PORT"));
     match e.origin() {
         Some(Origin::File { path, line }) => {
-            assert_eq!(path, &toml);
+            assert_eq!(**path, *toml);
             assert_eq!(*line, Some(3));
         }
         other => panic!("unexpected origin {other:?}"),

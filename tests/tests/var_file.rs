@@ -70,7 +70,7 @@ fn only_one_newline_is_trimmed_and_the_origin_is_the_file() {
         row.origin,
         Some(Origin::VarFile {
             var: "VF_TOKEN_FILE".to_owned(),
-            path: token.clone()
+            path: token.clone().into()
         })
     );
     let service = Service::loader()

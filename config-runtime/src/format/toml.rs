@@ -70,7 +70,7 @@ fn convert(lines: &Lines, value: Spanned<DeValue<'_>>) -> FileValue {
     match value.into_inner() {
         DeValue::String(s) => FileValue::Scalar(s.into_owned()),
         DeValue::Integer(i) => FileValue::Scalar(decimal(i.as_str(), i.radix())),
-        DeValue::Float(f) => FileValue::Scalar(f.as_str().replace('_', "")),
+        DeValue::Float(f) => FileValue::Scalar(without_underscores(f.as_str())),
         DeValue::Boolean(b) => FileValue::Scalar(b.to_string()),
         DeValue::Datetime(d) => FileValue::Scalar(d.to_string()),
         DeValue::Array(items) => FileValue::List(
@@ -92,7 +92,7 @@ fn convert(lines: &Lines, value: Spanned<DeValue<'_>>) -> FileValue {
 /// TOML allows `0x`, `0o`, `0b` and `_` in integers; fields parse plain decimal. A number
 /// too big for any field keeps its prefix, so the field's error shows it as written.
 pub(super) fn decimal(digits: &str, radix: u32) -> String {
-    let digits = digits.replace('_', "");
+    let digits = without_underscores(digits);
     if radix == 10 {
         return digits;
     }
@@ -108,6 +108,16 @@ pub(super) fn decimal(digits: &str, radix: u32) -> String {
         },
         |n| n.to_string(),
     )
+}
+
+/// A number as written, minus the `_` separators TOML allows (`1_000`). Most numbers have
+/// none: then a plain copy, not `str::replace`'s search.
+pub(super) fn without_underscores(digits: &str) -> String {
+    if digits.contains('_') {
+        digits.replace('_', "")
+    } else {
+        digits.to_owned()
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use toml_parser::decoder::{Encoding, ScalarKind};
 use toml_parser::parser::EventReceiver;
 use toml_parser::{ErrorSink, ParseError, Raw, Source, Span};
 
-use super::toml::decimal;
+use super::toml::{decimal, without_underscores};
 use super::{FileValue, Located};
 
 /// Nesting (of arrays and inline tables) and key length past which the full parser decides;
@@ -24,7 +24,10 @@ const MAX_DEPTH: usize = 64;
 /// The tree of `text`, or `None` when the full parser has to decide.
 pub(super) fn parse(text: &str) -> Option<FileValue> {
     let source = Source::new(text);
-    let tokens = source.lex().into_vec();
+    // `into_vec` guesses 2 tokens per 7 bytes, fit for manifests with long strings; a config
+    // of short `key = value` lines has about one per 3 bytes, and regrowing copies them all.
+    let mut tokens = Vec::with_capacity(text.len() / 2 + 8);
+    tokens.extend(source.lex());
     let mut builder = Builder::new(source, tokens.len());
     let mut errors = AnyError(false);
     toml_parser::parser::parse_document(&tokens, &mut builder, &mut errors);
@@ -525,7 +528,7 @@ impl EventReceiver for Builder<'_> {
             ScalarKind::String => decoded.into_owned(),
             ScalarKind::Boolean(value) => value.to_string(),
             ScalarKind::Integer(radix) => decimal(&decoded, radix.value()),
-            ScalarKind::Float => decoded.replace('_', ""),
+            ScalarKind::Float => without_underscores(&decoded),
             // Written as `toml_datetime` writes it: left to the full parser.
             ScalarKind::DateTime => {
                 self.unsure = true;

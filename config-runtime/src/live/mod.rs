@@ -64,7 +64,6 @@ mod overrides;
 pub(crate) mod watch;
 
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -367,11 +366,11 @@ struct State<T> {
     answers: Answers,
     /// Fingerprint of each leaf of the running snapshot, by key path (`restart` leaves: the
     /// running value). Keyed by path: a map's entries come and go between loads.
-    running: HashMap<String, u64>,
+    running: PathMap<u64>,
     /// Raw values of the `restart` leaves the process runs with.
-    kept: HashMap<String, Option<Sourced>>,
+    kept: PathMap<Option<Sourced>>,
     /// Latest fingerprint reported as needing a restart, per leaf.
-    reported: HashMap<String, u64>,
+    reported: PathMap<u64>,
     /// Store version of each provider secret the running snapshot was loaded with.
     secret_versions: HashMap<SecretKey, Version>,
     /// Runtime overrides: merged over every source.
@@ -439,9 +438,9 @@ impl<T: Config + Send + Sync> Live<T> {
             stamps,
             referenced: Vec::new(),
             answers: Answers::default(),
-            running: HashMap::new(),
-            kept: HashMap::new(),
-            reported: HashMap::new(),
+            running: PathMap::default(),
+            kept: PathMap::default(),
+            reported: PathMap::default(),
             secret_versions: HashMap::new(),
             overrides: overrides::Layer::default(),
             schema: SchemaRef::Declared(schema),
@@ -962,7 +961,10 @@ impl<T: Config + Send + Sync> Actor<T> {
             changed,
             restart_required,
         };
-        let _ = shared.events.send(ReloadEvent::Applied(applied.clone()));
+        // The key lists are copied only for subscribers (a big reload changes thousands).
+        if shared.events.receiver_count() > 0 {
+            let _ = shared.events.send(ReloadEvent::Applied(applied.clone()));
+        }
         ReloadOutcome::Applied(applied)
     }
 
@@ -1352,13 +1354,19 @@ struct Built<T> {
     report: Report,
 }
 
-/// A keyed fingerprint of one resolved leaf value (unset included).
-/// A keyed fingerprint of one resolved leaf value, with the process key.
+/// Per-leaf state of the running snapshot, by key path. Map entries' paths come from the
+/// sources, so the hash is seeded per process (foldhash: keyed, and several times faster
+/// than SipHash on short paths; these maps are probed once per leaf on every reload).
+type PathMap<V> = HashMap<String, V, foldhash::quality::RandomState>;
+
+/// A keyed fingerprint of one resolved leaf value (unset included), with the process key.
+/// It only ever tells two values apart inside this process: never shown, never stored.
 fn fingerprint(value: &Option<Sourced>) -> u64 {
-    fingerprint_with(process_keys(), value)
+    static KEYS: std::sync::OnceLock<foldhash::quality::RandomState> = std::sync::OnceLock::new();
+    fingerprint_with(KEYS.get_or_init(Default::default), value)
 }
 
-fn fingerprint_with(keys: &RandomState, value: &Option<Sourced>) -> u64 {
+fn fingerprint_with(keys: &impl BuildHasher, value: &Option<Sourced>) -> u64 {
     let mut hasher = keys.build_hasher();
     match value.as_ref().map(|v| &v.raw) {
         None => 0u8.hash(&mut hasher),
@@ -1417,7 +1425,7 @@ mod tests {
 
     #[test]
     fn fingerprints_tell_values_apart_and_are_keyed() {
-        let keys = RandomState::new();
+        let keys = foldhash::quality::RandomState::default();
         let value = |text: &str| {
             Some(Sourced::new(
                 RawValue::Str(text.into()),
@@ -1444,7 +1452,7 @@ mod tests {
             fingerprint_with(&keys, &value("a")),
             fingerprint_with(&keys, &list)
         );
-        let other = RandomState::new();
+        let other = foldhash::quality::RandomState::default();
         assert_ne!(
             fingerprint_with(&keys, &value("a")),
             fingerprint_with(&other, &value("a"))

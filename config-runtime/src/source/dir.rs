@@ -1,6 +1,7 @@
 //! A directory with one file per key (`Loader::dir`), as Kubernetes mounts secrets.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::file::{ReadFailure, read_limited, trim_one_newline};
 use super::{Entry, GatherContext, Gathered, Gathering, Problem, Source, WatchedPath};
@@ -45,7 +46,7 @@ fn read_dir(dir: &Path, context: &GatherContext) -> Gathered {
         Ok(listing) => listing,
         Err(e) => {
             let origin = Origin::Dir {
-                path: dir.to_owned(),
+                path: Arc::from(dir),
             };
             return Gathered::failed(Problem::new(
                 origin,
@@ -65,7 +66,9 @@ fn read_dir(dir: &Path, context: &GatherContext) -> Gathered {
     let mut entries = Vec::with_capacity(found.len());
     let mut problems = Vec::new();
     for (name, path) in found {
-        let origin = Origin::Dir { path: path.clone() };
+        let origin = Origin::Dir {
+            path: Arc::from(path.as_path()),
+        };
         match read_limited(&path, context.max_file_size()) {
             Ok(mut text) => {
                 trim_one_newline(&mut text);

@@ -1,6 +1,8 @@
 //! Files that hold encrypted values: recognised whatever the build, decrypted by the `sops`
 //! feature, refused with the feature to turn on otherwise.
 
+use std::sync::Arc;
+
 use super::{Entry, GatherContext, Gathered, Gathering, Problem};
 use crate::format::{FileValue, Format, Located};
 use crate::origin::Origin;
@@ -58,7 +60,7 @@ pub(crate) fn sops_dotenv(
     context: &GatherContext,
 ) -> Gathering<'static> {
     let whole = Origin::File {
-        path: path.to_owned(),
+        path: Arc::from(path),
         line: None,
     };
     #[cfg(feature = "sops")]
@@ -160,7 +162,7 @@ pub(crate) fn dotenvx(
     context: &GatherContext,
 ) -> Gathered {
     let whole = Origin::File {
-        path: path.to_owned(),
+        path: Arc::from(path),
         line: None,
     };
     #[cfg(feature = "sops")]

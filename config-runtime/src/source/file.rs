@@ -19,7 +19,8 @@ pub(crate) enum Presence {
 /// A TOML, YAML or JSON file, chosen by extension (`Loader::file`, `Loader::file_optional`).
 #[derive(Debug, Clone)]
 pub struct File {
-    path: PathBuf,
+    /// Shared with the origin of every value read from it.
+    path: Arc<Path>,
     presence: Presence,
 }
 
@@ -27,7 +28,7 @@ impl File {
     /// A file that must exist.
     pub fn required(path: impl Into<PathBuf>) -> Self {
         File {
-            path: path.into(),
+            path: Arc::from(path.into()),
             presence: Presence::Required,
         }
     }
@@ -35,7 +36,7 @@ impl File {
     /// A file that is skipped when missing.
     pub fn optional(path: impl Into<PathBuf>) -> Self {
         File {
-            path: path.into(),
+            path: Arc::from(path.into()),
             presence: Presence::Optional,
         }
     }
@@ -56,7 +57,7 @@ impl Source for File {
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {
-        vec![WatchedPath::file(&self.path)]
+        vec![WatchedPath::file(&*self.path)]
     }
 
     fn for_profile(&self, profile: &str) -> Option<Arc<dyn Source>> {
@@ -64,9 +65,13 @@ impl Source for File {
     }
 }
 
-fn read_document(path: &Path, presence: Presence, context: &GatherContext) -> Gathering<'static> {
+fn read_document(
+    path: &Arc<Path>,
+    presence: Presence,
+    context: &GatherContext,
+) -> Gathering<'static> {
     let whole = Origin::File {
-        path: path.to_owned(),
+        path: Arc::clone(path),
         line: None,
     };
     let ready = |gathered| Gathering::Ready(Ok(gathered));
@@ -86,7 +91,7 @@ fn read_document(path: &Path, presence: Presence, context: &GatherContext) -> Ga
         Ok(table) => Gathered::new(vec![Entry::document(table, whole)]),
         Err(e) => {
             let origin = Origin::File {
-                path: path.to_owned(),
+                path: Arc::clone(path),
                 line: e.line,
             };
             let message = format!("invalid {format} file: {}", e.message);
@@ -98,7 +103,8 @@ fn read_document(path: &Path, presence: Presence, context: &GatherContext) -> Ga
 /// A `.env` file (`Loader::dotenv`): its variables never override the process environment.
 #[derive(Debug, Clone)]
 pub struct Dotenv {
-    path: PathBuf,
+    /// Shared with the origin of every value read from it.
+    path: Arc<Path>,
     presence: Presence,
 }
 
@@ -106,7 +112,7 @@ impl Dotenv {
     /// A `.env` file that must exist.
     pub fn required(path: impl Into<PathBuf>) -> Self {
         Dotenv {
-            path: path.into(),
+            path: Arc::from(path.into()),
             presence: Presence::Required,
         }
     }
@@ -114,7 +120,7 @@ impl Dotenv {
     /// A `.env` file that is skipped when missing.
     pub fn optional(path: impl Into<PathBuf>) -> Self {
         Dotenv {
-            path: path.into(),
+            path: Arc::from(path.into()),
             presence: Presence::Optional,
         }
     }
@@ -146,7 +152,7 @@ impl Source for Dotenv {
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {
-        vec![WatchedPath::file(&self.path)]
+        vec![WatchedPath::file(&*self.path)]
     }
 
     fn for_profile(&self, profile: &str) -> Option<Arc<dyn Source>> {
@@ -156,9 +162,13 @@ impl Source for Dotenv {
     }
 }
 
-fn read_dotenv(path: &Path, presence: Presence, context: &GatherContext) -> Gathering<'static> {
+fn read_dotenv(
+    path: &Arc<Path>,
+    presence: Presence,
+    context: &GatherContext,
+) -> Gathering<'static> {
     let whole = Origin::File {
-        path: path.to_owned(),
+        path: Arc::clone(path),
         line: None,
     };
     let ready = |gathered| Gathering::Ready(Ok(gathered));
@@ -176,7 +186,7 @@ fn read_dotenv(path: &Path, presence: Presence, context: &GatherContext) -> Gath
                 .into_iter()
                 .map(|entry| {
                     let origin = Origin::Dotenv {
-                        path: path.to_owned(),
+                        path: Arc::clone(path),
                         line: entry.line,
                     };
                     Entry::variable(entry.key, entry.value, origin)
@@ -189,7 +199,7 @@ fn read_dotenv(path: &Path, presence: Presence, context: &GatherContext) -> Gath
         }
         Err(e) => {
             let origin = Origin::File {
-                path: path.to_owned(),
+                path: Arc::clone(path),
                 line: e.line,
             };
             let message = format!("invalid .env file: {}", e.message);

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::file::{ReadFailure, read_limited, trim_one_newline};
 use super::{Entry, GatherContext, Gathered, Name, Problem, Trust};
@@ -71,7 +72,7 @@ fn read_one(
     let path = PathBuf::from(path);
     let origin = Origin::VarFile {
         var: variable.clone(),
-        path: path.clone(),
+        path: Arc::from(path.as_path()),
     };
     if direct.contains(base) {
         let message = format!("both {base} and {variable} are set; set only one of them");
