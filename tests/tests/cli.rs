@@ -270,6 +270,31 @@ fn diff_names_missing_extra_and_differing_keys_without_secrets() {
 }
 
 #[test]
+fn diff_that_cannot_read_a_side_exits_3_and_compares_nothing() {
+    let scratch = Scratch::new();
+    scratch.write("staging.env", &env_file(CANARY, "debug"));
+    scratch.write("broken.toml", "port = \n");
+    // A loopback port nobody listens on: the listener is dropped before the command runs.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port");
+    let instance = format!("http://{closed}/admin/config/fingerprints");
+    for other in ["missing.env", "broken.toml", instance.as_str()] {
+        for json in [false, true] {
+            let mut args = vec!["diff"];
+            if json {
+                args.push("--json");
+            }
+            args.extend(["staging.env", other]);
+            let run = cli(&scratch, &args);
+            assert_eq!(run.code, Some(3), "{args:?}: {run:?}");
+            assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+            assert!(run.stderr.contains(other), "{args:?}: {}", run.stderr);
+        }
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let scratch = Scratch::new();
     for args in [

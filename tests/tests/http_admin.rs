@@ -205,7 +205,8 @@ async fn overrides_need_the_token_validate_audit_survive_reloads_and_go() {
         (keys[0]["key"].as_str(), keys[0]["change"].as_str()),
         (Some("log_level"), Some("differs"))
     );
-    assert_eq!(diff("not-the-token").code, Some(1));
+    // A refused token is a side that cannot be read (3), not drift (1).
+    assert_eq!(diff("not-the-token").code, Some(3));
 
     // Removed: the file's value again, audited; removing it twice is a 404.
     let (status, body) = admin.delete("log_level").await;

@@ -152,10 +152,10 @@ async fn config_diff_compares_files_with_the_running_server() {
     assert_eq!(keys[0].1["a"]["value"], "hello", "{document}");
 
     // Without the token, or with a wrong one, the server refuses (401) and the command fails
-    // (exit 1) saying so, printing no comparison.
+    // with exit 3 (a side it could not read, not drift) saying so, printing no comparison.
     for token in [None, Some("not-the-admin-token-0123")] {
         let refused = diff(&scratch, "settings.toml", &url, token);
-        assert_eq!(refused.code, Some(1), "{token:?}: {}", refused.everything());
+        assert_eq!(refused.code, Some(3), "{token:?}: {}", refused.everything());
         assert!(refused.stdout.is_empty(), "{token:?}: {}", refused.stdout);
         assert!(
             refused.stderr.contains(&url) && refused.stderr.contains("401"),

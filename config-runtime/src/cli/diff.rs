@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::output::{Printer, Tone, table};
-use super::{Cli, Environment, Exit, SourceArgs, load_failed, remote};
+use super::{Cli, Environment, Exit, SourceArgs, remote};
 use crate::fingerprint::{Fingerprint, FingerprintKey};
 use crate::{Config, Format};
 
@@ -78,7 +78,8 @@ impl Change {
     }
 }
 
-/// Compares the sides and prints the drift; exit 1 when they differ.
+/// Compares the sides and prints the drift; exit 1 when they differ, 3 when a side cannot be
+/// read (then nothing is compared).
 pub(super) async fn run<T: Config>(
     cli: &Cli<T>,
     sources: &SourceArgs,
@@ -134,7 +135,7 @@ async fn views<T: Config>(
         Side::Instance(url) => {
             return remote::fingerprints(url, key).map_err(|problem| {
                 eprintln!("error: {url}: {problem}");
-                Exit::Failed
+                Exit::Unreadable
             });
         }
         Side::File(path) => path,
@@ -145,10 +146,10 @@ async fn views<T: Config>(
     } else {
         loader.dotenv_required(path)
     };
-    let leaves = loader
-        .leaves()
-        .await
-        .map_err(|error| load_failed(&Printer::new(false), &side.to_string(), &error))?;
+    let leaves = loader.leaves().await.map_err(|error| {
+        Printer::new(false).invalid(&side.to_string(), &error);
+        Exit::Unreadable
+    })?;
     Ok(leaves
         .into_iter()
         .map(|leaf| View {

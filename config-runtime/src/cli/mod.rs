@@ -42,7 +42,9 @@
 //!
 //! Exit codes: 0 when the answer is "fine" (valid, no drift, example up to date, migrated),
 //! 1 when it is not (every problem listed), 2 for a command line that cannot be run (an
-//! unknown option, a malformed `--to`, a store this program was not built with).
+//! unknown option, a malformed `--to`, a store this program was not built with), 3 when
+//! `diff` could not read a side (an instance unreachable or refusing the token, a file that
+//! does not load): nothing was compared, so a CI job can tell that apart from drift.
 //!
 //! Output is for people (aligned tables, colour only on a terminal and without `NO_COLOR`)
 //! unless `--json` asks for one JSON document on standard output. No command prints a
@@ -337,7 +339,7 @@ pub enum ConfigCommand {
     /// Prints the JSON Schema of the file form.
     Schema,
     /// Compares two environments key by key: missing, extra and differing keys (exit 1 when
-    /// they differ). Secrets are compared by keyed fingerprint and never shown. The process
+    /// they differ, 3 when a side cannot be read). Secrets are compared by keyed fingerprint and never shown. The process
     /// environment is not read: only the sources named.
     Diff {
         /// The sources to load.
@@ -418,6 +420,8 @@ enum Exit {
     Failed = 1,
     /// The command line cannot be run.
     Usage = 2,
+    /// `diff` could not read a side: nothing was compared.
+    Unreadable = 3,
 }
 
 impl From<Exit> for ExitCode {
