@@ -72,6 +72,7 @@ impl SopsTools {
             .arg(file)
             .env_remove("SOPS_AGE_KEY")
             .env_remove("SOPS_AGE_KEY_FILE")
+            .env_remove("SOPS_AGE_KEY_CMD")
             .envs(env.iter().copied())
             .output()
             .expect("run sops");

@@ -1,7 +1,8 @@
 //! SOPS-encrypted YAML, JSON and dotenv files decrypted in process, against files the real
 //! `sops` binary encrypts at test time to keys `age-keygen` makes: every value type, a nested
 //! tree, the encryption rules, tampering, wrong and missing keys, two recipients, keys found
-//! the way `sops` finds them (a real process environment), canaries, and live reloads.
+//! the way `sops` finds them (a real process environment, a command in `SOPS_AGE_KEY_CMD`),
+//! canaries, and live reloads.
 
 use std::path::{Path, PathBuf};
 
@@ -336,11 +337,7 @@ fn keys_are_found_where_the_sops_tool_looks_for_them() {
         .lines()
         .find(|l| l.starts_with("AGE-SECRET-KEY-"))
         .unwrap();
-    let env = format!(
-        "DATABASE_URL=postgres://app@db/app\nAPP_STRIPE_KEY=sk_test_{CANARY}_0123456789abcdef\nAPP_LOG_LEVEL=debug\n"
-    );
-    let encrypted = s.encrypted("probe.env", &env, &[&s.key], &[]);
-    std::fs::rename(encrypted, s.dir.path().join(".env")).unwrap();
+    probe_env_file(&s);
     let config_home = s.dir.path().join("config");
     std::fs::create_dir_all(config_home.join("sops/age")).unwrap();
     std::fs::copy(&s.key.file, config_home.join("sops/age/keys.txt")).unwrap();
@@ -370,6 +367,130 @@ fn keys_are_found_where_the_sops_tool_looks_for_them() {
         err.contains(&s.key.recipient) && !err.contains(CANARY),
         "{err}"
     );
+}
+
+/// The probe's `.env`, encrypted to `s.key`, for loads from a real process environment.
+fn probe_env_file(s: &Setup) {
+    let env = format!(
+        "DATABASE_URL=postgres://app@db/app\nAPP_STRIPE_KEY=sk_test_{CANARY}_0123456789abcdef\nAPP_LOG_LEVEL=debug\n"
+    );
+    let encrypted = s.encrypted("probe.env", &env, &[&s.key], &[]);
+    std::fs::rename(encrypted, s.dir.path().join(".env")).unwrap();
+}
+
+/// `SOPS_AGE_KEY_CMD` with `PATH`, and `more` variables, for the probe.
+fn with_command<'a>(
+    path: &'a str,
+    command: &'a str,
+    more: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut vars = vec![("PATH", path), ("SOPS_AGE_KEY_CMD", command)];
+    vars.extend_from_slice(more);
+    vars
+}
+
+#[test]
+fn a_key_command_gives_the_identity_as_it_does_to_the_sops_tool() {
+    let Some(s) = Setup::new() else { return };
+    probe_env_file(&s);
+    // A path with a space, quoted: split into words as sops splits it, no shell involved.
+    let spaced = s.dir.path().join("key dir");
+    std::fs::create_dir(&spaced).unwrap();
+    std::fs::copy(&s.key.file, spaced.join("key.txt")).unwrap();
+    let command = format!("cat \"{}\"", spaced.join("key.txt").display());
+    let plain = s.tools.run(
+        &["decrypt"],
+        &s.dir.path().join(".env"),
+        &[("SOPS_AGE_KEY_CMD", &command)],
+    );
+    assert!(
+        plain.contains(CANARY),
+        "the sops tool runs the same command"
+    );
+
+    let path = std::env::var("PATH").unwrap_or_default();
+    let other = s.tools.keygen(s.dir.path(), "other");
+    let other_text = std::fs::read_to_string(&other.file).unwrap();
+    let exe = env!("CARGO_BIN_EXE_probe");
+    for more in [vec![], vec![("SOPS_AGE_KEY", other_text.as_str())]] {
+        let vars = with_command(&path, &command, &more);
+        let (ok, out, err) = probe(exe, s.dir.path(), "loader", &vars);
+        assert!(ok, "{more:?}: {err}");
+        assert!(out.contains("(encrypted)"), "{out}");
+        assert!(!out.contains(CANARY), "{out}");
+    }
+    // The command's identity does not fit and nothing else does: the usual error.
+    let command = format!("cat {}", other.file.display());
+    let (ok, _, err) = probe(
+        exe,
+        s.dir.path(),
+        "loader",
+        &with_command(&path, &command, &[]),
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("the age identity does not fit") && err.contains(&s.key.recipient),
+        "{err}"
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn a_key_command_that_fails_is_an_error_naming_it_and_never_what_it_printed() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let Some(s) = Setup::new() else { return };
+    probe_env_file(&s);
+    // Prints garbage and writes to stderr, both holding the canary, and exits successfully.
+    let script = s.dir.write(
+        "get-age-key",
+        &format!("#!/bin/sh\necho \"garbage-{CANARY}\"\necho \"stderr-{CANARY}\" >&2\n"),
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let failing_script = s.dir.write(
+        "failing-get-age-key",
+        &format!("#!/bin/sh\necho \"stderr-{CANARY}\" >&2\nexit 3\n"),
+    );
+    std::fs::set_permissions(&failing_script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = script.display().to_string();
+    let failing_script = failing_script.display().to_string();
+    let path = std::env::var("PATH").unwrap_or_default();
+    let exe = env!("CARGO_BIN_EXE_probe");
+    let garbage_arg = format!("{script} --item {CANARY}");
+    for (command, expected) in [
+        (
+            "false",
+            "SOPS_AGE_KEY_CMD (`false`) failed (exit status: 1)".to_owned(),
+        ),
+        (
+            "/nonexistent/get-age-key",
+            "SOPS_AGE_KEY_CMD (`/nonexistent/get-age-key`) could not be started".to_owned(),
+        ),
+        (
+            garbage_arg.as_str(),
+            format!("SOPS_AGE_KEY_CMD (`{script}`) line 1: not an age identity"),
+        ),
+        (
+            failing_script.as_str(),
+            format!(
+                "SOPS_AGE_KEY_CMD (`{failing_script}`) failed (exit status: 3); \
+                 it wrote {} bytes to stderr, not shown",
+                "stderr-".len() + CANARY.len() + 1
+            ),
+        ),
+        ("true", "SOPS_AGE_KEY_CMD (`true`) printed none".to_owned()),
+    ] {
+        let (ok, out, err) = probe(
+            exe,
+            s.dir.path(),
+            "loader",
+            &with_command(&path, command, &[]),
+        );
+        assert!(!ok, "{command}: {out}");
+        assert!(err.contains(&expected), "{command}: {err}");
+        assert!(err.contains(&s.key.recipient), "{err}");
+        assert!(!err.contains(CANARY) && !out.contains(CANARY), "{err}");
+    }
 }
 
 #[test]

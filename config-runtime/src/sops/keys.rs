@@ -1,6 +1,7 @@
 //! The age identities that open a file's data key, found where the `sops` tool looks for
 //! them, or given in code.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use zeroize::Zeroizing;
 
 use super::Failure;
 use super::cipher::DataKey;
+use super::command::{KeyCommand, TIMEOUT};
 use super::metadata::AgeStanza;
 use crate::secret::Secret;
 use crate::source::file::{ReadFailure, read_limited};
@@ -43,24 +45,71 @@ pub struct AgeKeys {
 
 #[derive(Clone)]
 enum Lookup {
-    /// `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, then sops' default key file.
-    Environment,
+    /// `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, then sops' default key file.
+    Environment(Vars),
     File(PathBuf),
     Text(Arc<Secret<String>>),
+}
+
+/// Where [`Lookup::Environment`] reads its variables: the process environment, or in unit
+/// tests a fixed set (tests in one binary must not change the environment they share).
+#[derive(Clone)]
+enum Vars {
+    Process,
+    #[cfg(test)]
+    Given(Arc<Vec<(&'static str, OsString)>>),
+}
+
+impl Vars {
+    fn get(&self, name: &str) -> Option<OsString> {
+        match self {
+            Vars::Process => std::env::var_os(name),
+            #[cfg(test)]
+            Vars::Given(vars) => vars
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone()),
+        }
+    }
 }
 
 /// `SOPS_AGE_KEY`: identities as text (several per line allowed).
 pub const SOPS_AGE_KEY: &str = "SOPS_AGE_KEY";
 /// `SOPS_AGE_KEY_FILE`: the path of a key file.
 pub const SOPS_AGE_KEY_FILE: &str = "SOPS_AGE_KEY_FILE";
+/// `SOPS_AGE_KEY_CMD`: a command whose standard output is identities, read like
+/// `SOPS_AGE_KEY` (a password manager's command line, a hardware-key helper).
+///
+/// As the `sops` tool does, the value is split into words without a shell (blanks separate
+/// words; `'..'`, `".."` and `\` quote; a `#` that starts a word begins a comment; no
+/// variables, globs or pipes: for those, name `sh -c '..'` yourself) and run with stdin
+/// closed and the process's environment plus `SOPS_AGE_RECIPIENT`, the `age1..` recipient
+/// whose data key is being opened. It runs for each age recipient of the file in turn until
+/// an identity opens the data key, so one command can serve several keys; printing nothing
+/// says it has no key for that recipient. Its identities are tried together with those of
+/// the other places, as sops combines them.
+///
+/// One run may take 30 seconds: time for an unlock prompt or a touch of a hardware key, and a
+/// bound on how long a command that hangs (on input it will never get, on a network that does
+/// not answer) holds up a load or a reload; then it is killed. It may print as much as
+/// [`Loader::max_file_size`](crate::Loader::max_file_size) allows a key file (1 MiB by
+/// default). What it prints is wiped once parsed; its stderr is read and dropped, only its
+/// length is reported. A command that cannot be started, exits unsuccessfully, runs too
+/// long, prints too much, or prints a line that is not an age identity fails the load with
+/// an error naming this variable, the program (never its arguments) and the exit status,
+/// never what it printed. Unlike sops, which ignores a failing source when another one's
+/// identity opens the file, a failure here is an error either way, as a missing
+/// `SOPS_AGE_KEY_FILE` is.
+pub const SOPS_AGE_KEY_CMD: &str = "SOPS_AGE_KEY_CMD";
 
 impl AgeKeys {
-    /// As the `sops` tool finds them: every identity in `SOPS_AGE_KEY`, in the file
-    /// `SOPS_AGE_KEY_FILE` names, and in sops' default key file
+    /// As the `sops` tool finds them, in its order and all together: every identity in
+    /// [`SOPS_AGE_KEY`], in the file [`SOPS_AGE_KEY_FILE`] names, printed by the command
+    /// [`SOPS_AGE_KEY_CMD`] names, and in sops' default key file
     /// (`$XDG_CONFIG_HOME/sops/age/keys.txt`, else `~/.config/sops/age/keys.txt`). The default.
     pub fn from_env() -> Self {
         AgeKeys {
-            lookup: Lookup::Environment,
+            lookup: Lookup::Environment(Vars::Process),
         }
     }
 
@@ -89,17 +138,20 @@ impl Default for AgeKeys {
 impl fmt::Debug for AgeKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.lookup {
-            Lookup::Environment => f.write_str("AgeKeys::from_env()"),
+            Lookup::Environment(_) => f.write_str("AgeKeys::from_env()"),
             Lookup::File(path) => write!(f, "AgeKeys::file({path:?})"),
             Lookup::Text(_) => f.write_str("AgeKeys::text([REDACTED])"),
         }
     }
 }
 
-/// The identities found, and where the search looked (for messages).
+/// The identities found, where the search looked (for messages), and the command to run for
+/// each recipient.
 struct Found {
     identities: Vec<Identity>,
     looked: Vec<String>,
+    /// `SOPS_AGE_KEY_CMD` and its place in `looked`.
+    command: Option<(KeyCommand, usize)>,
 }
 
 impl AgeKeys {
@@ -109,6 +161,7 @@ impl AgeKeys {
         let mut found = Found {
             identities: Vec::new(),
             looked: Vec::new(),
+            command: None,
         };
         match &self.lookup {
             Lookup::Text(text) => {
@@ -116,22 +169,33 @@ impl AgeKeys {
                 parse_into(
                     text.expose_secret(),
                     "the keys given to the loader",
-                    &mut found,
+                    &mut found.identities,
                 )?;
             }
             Lookup::File(path) => read_key_file(path, Presence::Required, &mut found, max_size)?,
-            Lookup::Environment => {
+            Lookup::Environment(vars) => {
                 found.looked.push(SOPS_AGE_KEY.to_owned());
-                if let Some(text) = std::env::var_os(SOPS_AGE_KEY) {
+                if let Some(text) = vars.get(SOPS_AGE_KEY) {
                     let text = Zeroizing::new(text.to_string_lossy().into_owned());
-                    parse_into(&text, SOPS_AGE_KEY, &mut found)?;
+                    parse_into(&text, SOPS_AGE_KEY, &mut found.identities)?;
                 }
-                if let Some(path) = std::env::var_os(SOPS_AGE_KEY_FILE) {
+                if let Some(path) = vars.get(SOPS_AGE_KEY_FILE) {
                     read_key_file(Path::new(&path), Presence::Required, &mut found, max_size)?;
                 } else {
                     found.looked.push(SOPS_AGE_KEY_FILE.to_owned());
                 }
-                if let Some(path) = default_key_file() {
+                // Run later, once for each recipient tried.
+                if let Some(line) = vars.get(SOPS_AGE_KEY_CMD) {
+                    let line = line.to_str().ok_or_else(|| {
+                        Failure::Keys(format!("{SOPS_AGE_KEY_CMD} is not valid UTF-8"))
+                    })?;
+                    let command = KeyCommand::parse(line).map_err(Failure::Keys)?;
+                    found.looked.push(command.place());
+                    found.command = Some((command, found.looked.len() - 1));
+                } else {
+                    found.looked.push(SOPS_AGE_KEY_CMD.to_owned());
+                }
+                if let Some(path) = default_key_file(vars) {
                     read_key_file(&path, Presence::Optional, &mut found, max_size)?;
                 }
             }
@@ -148,11 +212,15 @@ enum Presence {
 }
 
 /// sops' default key file: `$XDG_CONFIG_HOME/sops/age/keys.txt`, else under `~/.config`.
-fn default_key_file() -> Option<PathBuf> {
-    let config = std::env::var_os("XDG_CONFIG_HOME")
+fn default_key_file(vars: &Vars) -> Option<PathBuf> {
+    let config = vars
+        .get("XDG_CONFIG_HOME")
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+        .or_else(|| {
+            vars.get("HOME")
+                .map(|home| PathBuf::from(home).join(".config"))
+        })?;
     Some(config.join("sops").join("age").join("keys.txt"))
 }
 
@@ -172,11 +240,11 @@ fn read_key_file(
         }
         Err(ReadFailure::Refused(message)) => return Err(Failure::Keys(message)),
     };
-    parse_into(&text, &place, found)
+    parse_into(&text, &place, &mut found.identities)
 }
 
 /// Parses identities out of `text` (from `place`, named in errors; the text never is).
-fn parse_into(text: &str, place: &str, found: &mut Found) -> Result<(), Failure> {
+fn parse_into(text: &str, place: &str, identities: &mut Vec<Identity>) -> Result<(), Failure> {
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -190,7 +258,7 @@ fn parse_into(text: &str, place: &str, found: &mut Found) -> Result<(), Failure>
                     unsupported_kind(word)
                 ))
             })?;
-            found.identities.push(identity);
+            identities.push(identity);
         }
     }
     Ok(())
@@ -218,25 +286,49 @@ pub(crate) fn open_data_key(
     keys: &AgeKeys,
     max_size: u64,
 ) -> Result<DataKey, Failure> {
-    let found = keys.find(max_size)?;
-    if found.identities.is_empty() {
-        return Err(Failure::NoIdentity {
-            looked: found.looked.join(", "),
-        });
-    }
+    let mut found = keys.find(max_size)?;
+    let fixed = found.identities.len();
+    let mut most = fixed;
+    let mut command_printed = false;
     let mut broken = false;
     for stanza in stanzas {
+        if let Some((command, _)) = &found.command {
+            // The previous recipient's identities from the command are dropped (wiped).
+            found.identities.truncate(fixed);
+            let text = command
+                .run(&stanza.recipient, max_size, TIMEOUT)
+                .map_err(Failure::Keys)?;
+            parse_into(&text, &command.place(), &mut found.identities)?;
+            command_printed |= found.identities.len() > fixed;
+            most = most.max(found.identities.len());
+        }
+        if found.identities.is_empty() {
+            continue;
+        }
         match unwrap(&stanza.enc, &found.identities) {
             Ok(key) => return Ok(key),
             Err(age::DecryptError::NoMatchingKeys) => {}
             Err(_) => broken = true,
         }
     }
-    Err(if broken {
+    // A command that printed no identity for any recipient is named as such.
+    let silent = match &found.command {
+        Some((command, at)) if !command_printed => {
+            found.looked[*at].push_str(" printed none");
+            Some(command.place())
+        }
+        _ => None,
+    };
+    Err(if most == 0 {
+        Failure::NoIdentity {
+            looked: found.looked.join(", "),
+        }
+    } else if broken {
         Failure::BrokenDataKey
     } else {
         Failure::NoFit {
-            count: found.identities.len(),
+            count: most,
+            silent,
         }
     })
 }
@@ -254,4 +346,232 @@ fn unwrap(armored: &str, identities: &[Identity]) -> Result<DataKey, age::Decryp
     }
     key.copy_from_slice(&plain);
     Ok(key)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::io::Write as _;
+
+    use age::secrecy::ExposeSecret as _;
+
+    use super::*;
+
+    /// In the output and on stderr of the commands that must fail; never in an error.
+    const CANARY: &str = "canary-0b9e4";
+
+    /// An identity, its text and a key file holding it.
+    struct Key {
+        identity: Identity,
+        text: String,
+        file: PathBuf,
+    }
+
+    fn key(dir: &Path, name: &str) -> Key {
+        let identity = Identity::generate();
+        let text = identity.to_string().expose_secret().to_owned();
+        let file = dir.join(format!("{name}.txt"));
+        std::fs::write(&file, format!("# {name}\n{text}\n")).unwrap();
+        Key {
+            identity,
+            text,
+            file,
+        }
+    }
+
+    const DATA_KEY: [u8; 32] = [9; 32];
+
+    /// The data key encrypted to `key`, as sops writes it.
+    fn stanza(key: &Key) -> AgeStanza {
+        let recipient = key.identity.to_public();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .unwrap();
+        let mut armored = Vec::new();
+        let armor =
+            age::armor::ArmoredWriter::wrap_output(&mut armored, age::armor::Format::AsciiArmor)
+                .unwrap();
+        let mut writer = encryptor.wrap_output(armor).unwrap();
+        writer.write_all(&DATA_KEY).unwrap();
+        writer.finish().unwrap().finish().unwrap();
+        AgeStanza {
+            recipient: recipient.to_string(),
+            enc: String::from_utf8(armored).unwrap(),
+        }
+    }
+
+    /// The lookup of `from_env` over exactly `vars` (no HOME: no default key file).
+    fn env(vars: &[(&'static str, &str)]) -> AgeKeys {
+        let vars = vars.iter().map(|(n, v)| (*n, OsString::from(v))).collect();
+        AgeKeys {
+            lookup: Lookup::Environment(Vars::Given(Arc::new(vars))),
+        }
+    }
+
+    fn open(stanzas: &[AgeStanza], vars: &[(&'static str, &str)]) -> Result<DataKey, Failure> {
+        open_data_key(stanzas, &env(vars), 1024 * 1024)
+    }
+
+    fn opens(stanzas: &[AgeStanza], vars: &[(&'static str, &str)]) {
+        let key = open(stanzas, vars).unwrap_or_else(|e| panic!("{vars:?}: {e}"));
+        assert_eq!(*key, DATA_KEY);
+    }
+
+    /// The failure's Display and Debug, checked to hold no canary.
+    fn shown(failure: Failure) -> String {
+        let text = failure.to_string();
+        let debug = format!("{failure:?}");
+        assert!(!text.contains(CANARY) && !debug.contains(CANARY), "{debug}");
+        text
+    }
+
+    #[test]
+    fn a_command_printing_the_identity_opens_the_data_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let right = key(dir.path(), "right");
+        let command = format!("cat '{}'", right.file.display());
+        opens(&[stanza(&right)], &[(SOPS_AGE_KEY_CMD, &command)]);
+    }
+
+    #[test]
+    fn the_command_runs_for_each_recipient_with_its_name_until_one_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (key(dir.path(), "first"), key(dir.path(), "second"));
+        let stanzas = [stanza(&first), stanza(&second)];
+        // Knows only the second key, and says nothing for the first recipient.
+        let command = format!(
+            r#"sh -c 'if [ "$SOPS_AGE_RECIPIENT" = "{}" ]; then cat "{}"; fi'"#,
+            stanzas[1].recipient,
+            second.file.display()
+        );
+        opens(&stanzas, &[(SOPS_AGE_KEY_CMD, &command)]);
+    }
+
+    #[test]
+    fn its_identities_are_tried_together_with_the_other_places() {
+        let dir = tempfile::tempdir().unwrap();
+        let (right, other) = (key(dir.path(), "right"), key(dir.path(), "other"));
+        let stanzas = [stanza(&right)];
+        let print_right = format!("cat {}", right.file.display());
+        let print_other = format!("cat {}", other.file.display());
+        let other_file = other.file.display().to_string();
+        opens(
+            &stanzas,
+            &[
+                (SOPS_AGE_KEY, &other.text),
+                (SOPS_AGE_KEY_CMD, &print_right),
+            ],
+        );
+        opens(
+            &stanzas,
+            &[
+                (SOPS_AGE_KEY_FILE, &other_file),
+                (SOPS_AGE_KEY_CMD, &print_right),
+            ],
+        );
+        opens(
+            &stanzas,
+            &[
+                (SOPS_AGE_KEY, &right.text),
+                (SOPS_AGE_KEY_CMD, &print_other),
+            ],
+        );
+        let shown = shown(open(&stanzas, &[(SOPS_AGE_KEY_CMD, &print_other)]).unwrap_err());
+        assert_eq!(shown, "the age identity does not fit");
+    }
+
+    #[test]
+    fn a_failing_command_is_an_error_naming_the_variable_and_program_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let right = key(dir.path(), "right");
+        let stanzas = [stanza(&right)];
+        let fails =
+            |command: &str| shown(open(&stanzas, &[(SOPS_AGE_KEY_CMD, command)]).unwrap_err());
+
+        let text = fails("false");
+        assert_eq!(text, "SOPS_AGE_KEY_CMD (`false`) failed (exit status: 1)");
+
+        let text = fails(&format!("/nonexistent/get-age-key --item {CANARY}"));
+        assert!(
+            text.starts_with("SOPS_AGE_KEY_CMD (`/nonexistent/get-age-key`) could not be started"),
+            "{text}"
+        );
+
+        // Garbage on stdout, something on stderr, a successful exit.
+        let garbage = format!("sh -c 'echo {CANARY}-output; echo {CANARY}-stderr >&2'");
+        let text = fails(&garbage);
+        assert_eq!(
+            text,
+            "SOPS_AGE_KEY_CMD (`sh`) line 1: not an age identity; \
+             only X25519 age identities (AGE-SECRET-KEY-1..) are supported"
+        );
+
+        // The identity printed, then a failure: the exit status decides.
+        let then_fails = format!(
+            "sh -c 'cat {}; echo {CANARY} >&2; exit 4'",
+            right.file.display()
+        );
+        let text = fails(&then_fails);
+        assert_eq!(
+            text,
+            format!(
+                "SOPS_AGE_KEY_CMD (`sh`) failed (exit status: 4); \
+                 it wrote {} bytes to stderr, not shown",
+                CANARY.len() + 1
+            )
+        );
+
+        // Another place that opens the file does not hide a broken command.
+        let text = shown(
+            open(
+                &stanzas,
+                &[(SOPS_AGE_KEY, &right.text), (SOPS_AGE_KEY_CMD, "false")],
+            )
+            .unwrap_err(),
+        );
+        assert!(text.contains("SOPS_AGE_KEY_CMD (`false`) failed"), "{text}");
+
+        let text = fails(&format!("get-key '{CANARY}"));
+        assert_eq!(
+            text,
+            "SOPS_AGE_KEY_CMD cannot be split into words: a quote is not closed"
+        );
+    }
+
+    #[test]
+    fn the_command_is_listed_where_the_search_looked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (right, other) = (key(dir.path(), "right"), key(dir.path(), "other"));
+        let stanzas = [stanza(&right)];
+        let text = shown(open(&stanzas, &[]).unwrap_err());
+        assert_eq!(
+            text,
+            "no age identity to open it \
+             (looked in SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD)"
+        );
+        let text = shown(open(&stanzas, &[(SOPS_AGE_KEY_CMD, "true")]).unwrap_err());
+        assert_eq!(
+            text,
+            "no age identity to open it (looked in SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, \
+             SOPS_AGE_KEY_CMD (`true`) printed none)"
+        );
+        let text = shown(
+            open(
+                &stanzas,
+                &[(SOPS_AGE_KEY, &other.text), (SOPS_AGE_KEY_CMD, "true")],
+            )
+            .unwrap_err(),
+        );
+        assert_eq!(
+            text,
+            "the age identity does not fit; SOPS_AGE_KEY_CMD (`true`) printed none"
+        );
+    }
+
+    #[test]
+    fn the_lookup_of_the_environment_shows_no_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let right = key(dir.path(), "right");
+        let keys = env(&[(SOPS_AGE_KEY, &right.text), (SOPS_AGE_KEY_CMD, "cat x")]);
+        assert_eq!(format!("{keys:?}"), "AgeKeys::from_env()");
+    }
 }

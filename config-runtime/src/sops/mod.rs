@@ -2,14 +2,16 @@
 //!
 //! `.file(..)`, `.file_optional(..)` and `.dotenv(..)` recognise a file that `sops encrypt`
 //! wrote by its metadata (a top-level `sops` table; `sops_*` variables in a dotenv file), open
-//! its data key with an age identity ([`AgeKeys`]: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, then
-//! sops' default key file, as the `sops` tool looks), decrypt every value with its path as the
-//! additional data, keep its type, and verify the file's MAC before any value is used. A file
-//! that does not open is one error naming the file and who it is encrypted to; nothing of it
-//! is loaded. Its values are trusted as [`Trust::Decrypted`](crate::source::Trust::Decrypted):
-//! taken literally, never quoted in errors, shown as `(encrypted)` by explain.
+//! its data key with an age identity ([`AgeKeys`]: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, the
+//! output of the command `SOPS_AGE_KEY_CMD`, then sops' default key file, as the `sops` tool
+//! looks), decrypt every value with its path as the additional data, keep its type, and verify
+//! the file's MAC before any value is used. A file that does not open is one error naming the
+//! file and who it is encrypted to; nothing of it is loaded. Its values are trusted as
+//! [`Trust::Decrypted`](crate::source::Trust::Decrypted): taken literally, never quoted in
+//! errors, shown as `(encrypted)` by explain.
 
 mod cipher;
+mod command;
 mod keys;
 mod metadata;
 mod tree;
@@ -19,7 +21,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use keys::{AgeKeys, SOPS_AGE_KEY, SOPS_AGE_KEY_FILE};
+pub use keys::{AgeKeys, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD, SOPS_AGE_KEY_FILE};
 
 pub(crate) use cipher::DataKey;
 
@@ -34,8 +36,12 @@ use metadata::Metadata;
 pub(crate) enum Failure {
     /// Nothing to try: no identity in any place looked at.
     NoIdentity { looked: String },
-    /// Identities were found, none opens the data key.
-    NoFit { count: usize },
+    /// Identities were found, none opens the data key; `silent` names a key command that
+    /// printed none.
+    NoFit {
+        count: usize,
+        silent: Option<String>,
+    },
     /// An age stanza that is not a valid age file (changed by hand).
     BrokenDataKey,
     /// A place that holds keys could not be read or holds a key of an unsupported kind.
@@ -63,8 +69,16 @@ impl fmt::Display for Failure {
             Failure::NoIdentity { looked } => {
                 write!(f, "no age identity to open it (looked in {looked})")
             }
-            Failure::NoFit { count: 1 } => f.write_str("the age identity does not fit"),
-            Failure::NoFit { count } => write!(f, "none of the {count} age identities fits"),
+            Failure::NoFit { count, silent } => {
+                match count {
+                    1 => f.write_str("the age identity does not fit")?,
+                    count => write!(f, "none of the {count} age identities fits")?,
+                }
+                match silent {
+                    Some(place) => write!(f, "; {place} printed none"),
+                    None => Ok(()),
+                }
+            }
             Failure::BrokenDataKey => f.write_str("its encrypted data key is damaged"),
             Failure::Keys(message) => f.write_str(message),
             Failure::NoUsableRecipient => f.write_str(
