@@ -434,11 +434,13 @@ fn qdrant_variables_override_the_file_with_double_underscores() {
     );
     let host = explain.row("service.host").expect("a row per key");
     assert_eq!(host.env, "QDRANT__SERVICE__HOST");
-    // YAML keys carry no line (the parser gives none); the file is named.
-    assert!(
-        matches!(&host.origin, Some(Origin::File { path, .. }) if **path == *config_yaml()),
-        "{:?}",
-        host.origin
+    // The file and the line of the key (`host:` under `service:`).
+    assert_eq!(
+        host.origin,
+        Some(Origin::File {
+            path: config_yaml().into(),
+            line: Some(327)
+        })
     );
 }
 
@@ -657,7 +659,7 @@ fn the_built_in_default_is_the_same_file_as_text() {
         grpc.origin,
         Some(Origin::Text {
             name: "config/config.yaml (built in)".to_owned(),
-            line: None
+            line: Some(335)
         })
     );
 }

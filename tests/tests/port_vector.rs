@@ -470,15 +470,17 @@ fn the_documentation_example_loads_unchanged() {
         other => panic!("expected aws_s3, got {other:?}"),
     }
 
-    // Every key in a map entry has its own row and provenance (YAML keys carry no line).
+    // Every key in a map entry has its own row and provenance: the file and the key's line.
     let explain = loader.explain().unwrap();
     let bucket = explain
         .row("sinks.s3_archives.bucket")
         .expect("a row per key of a map entry");
-    assert!(
-        matches!(&bucket.origin, Some(Origin::File { path, .. }) if **path == *example("docs_example.yaml")),
-        "{:?}",
-        bucket.origin
+    assert_eq!(
+        bucket.origin,
+        Some(Origin::File {
+            path: example("docs_example.yaml").into(),
+            line: Some(39)
+        })
     );
     assert_eq!(bucket.value, "my-log-archives");
 }

@@ -258,3 +258,57 @@ fn origins_are_structured() {
         other => panic!("unexpected origin {other:?}"),
     }
 }
+
+#[test]
+fn yaml_files_give_each_key_its_line() {
+    let dir = Scratch::new();
+    let text = "# service settings\n\nlog_level: warn\ncors_origins:\n  - https://a.example\n  - https://b.example\nworkers: 8\nredis:\n  host: file-host\n\n  port: lots\n";
+    let yaml = dir.write("config.yaml", text);
+    let err = AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file(&yaml)
+        .load()
+        .unwrap_err();
+    assert_eq!(err.errors().len(), 1, "{err}");
+    let e = &err.errors()[0];
+    assert_eq!(e.path(), "redis.port");
+    match e.origin() {
+        Some(Origin::File { path, line }) => {
+            assert_eq!(**path, *yaml);
+            assert_eq!(*line, Some(11));
+        }
+        other => panic!("unexpected origin {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains(&format!("redis.port ({} line 11):", yaml.display())),
+        "{err}"
+    );
+
+    let fixed = dir.write("config.yaml", &text.replace("lots", "6380"));
+    let explain = AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file(&fixed)
+        .explain()
+        .unwrap();
+    let source = |key: &str| explain.row(key).unwrap().source();
+    for (key, line) in [
+        ("log_level", 3),
+        ("cors_origins", 4),
+        ("workers", 7),
+        ("redis.host", 9),
+        ("redis.port", 11),
+    ] {
+        assert_eq!(
+            source(key),
+            format!("{} line {line}", fixed.display()),
+            "{key}"
+        );
+    }
+    assert!(
+        explain
+            .to_string()
+            .contains(&format!("{} line 11", fixed.display())),
+        "{explain}"
+    );
+}

@@ -65,9 +65,8 @@ fn provenance_names_the_text_and_the_line() {
         .string("port: 8080\nredis:\n  host: cache\n", Format::Yaml)
         .explain()
         .unwrap();
-    // YAML keys carry no line through the parser; TOML keys do.
     let row = explain.row("redis.host").unwrap();
-    assert_eq!(row.source(), "embedded YAML");
+    assert_eq!(row.source(), "embedded YAML line 3");
     let explain = Service::loader()
         .string_named(
             "defaults.toml (built in)",

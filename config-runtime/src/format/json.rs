@@ -7,11 +7,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-#[cfg(feature = "yaml")]
-use serde_json::Value;
 
-#[cfg(feature = "yaml")]
-use super::unlocated;
 use super::{FileValue, FormatError, Located};
 
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
@@ -135,31 +131,6 @@ impl<'de> Visitor<'de> for Node<'_> {
             entries.push((key, Located { value, line: None }));
         }
         Ok(FileValue::Table(entries))
-    }
-}
-
-/// A parsed `serde_json::Value` (what the YAML parser gives) as a tree.
-#[cfg(feature = "yaml")]
-pub(super) fn convert(value: Value) -> FileValue {
-    match value {
-        Value::Null => FileValue::Null,
-        Value::Bool(b) => FileValue::Scalar(b.to_string()),
-        Value::Number(n) => FileValue::Scalar(n.to_string()),
-        Value::String(s) => FileValue::Scalar(s),
-        Value::Array(items) => unlocated(items.into_iter().map(convert)),
-        Value::Object(map) => FileValue::Table(
-            map.into_iter()
-                .map(|(k, v)| {
-                    (
-                        k,
-                        Located {
-                            value: convert(v),
-                            line: None,
-                        },
-                    )
-                })
-                .collect(),
-        ),
     }
 }
 

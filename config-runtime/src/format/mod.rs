@@ -212,7 +212,7 @@ impl FileValue {
 }
 
 /// Items without line numbers (formats whose parser keeps none).
-#[cfg(any(feature = "yaml", test))]
+#[cfg(test)]
 pub(crate) fn unlocated(items: impl IntoIterator<Item = FileValue>) -> FileValue {
     FileValue::List(
         items
