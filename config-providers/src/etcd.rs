@@ -12,6 +12,10 @@
 //!
 //! Key mapping: under the prefix `/app/`, the key `/app/redis/host` is the config key
 //! `redis.host` (slashes become dots).
+//!
+//! One key can also hold a flag document for
+//! [`LiveFlags`](config_runtime::flags::LiveFlags): [`EtcdSource::flags`] makes an
+//! [`EtcdFlags`] on the same client, followed by the same watch.
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -20,12 +24,18 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use config_runtime::source::{Entry, GatherContext, Gathered, Gathering, Source, Trust, Version};
 use config_runtime::{Origin, ProviderError, ProviderErrorKind, SecretData};
+use futures_util::StreamExt as _;
+use futures_util::stream::BoxStream;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::body::{self, Line, LineBuffer, WipedJson};
 use crate::safeguards::Safeguards;
 use crate::store::{CachedProvider, SecretStore};
+
+mod flags;
+
+pub use flags::EtcdFlags;
 
 /// Default cap on one answer (a range of the prefix, one watch message): room for many
 /// thousands of keys, while a broken or hostile member cannot exhaust memory.
@@ -92,6 +102,63 @@ fn unb64(value: &Value) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+/// A revision as the gateway writes it (a string of digits); 0 when absent.
+fn revision(value: &Value) -> i64 {
+    value.as_str().and_then(|r| r.parse().ok()).unwrap_or(0)
+}
+
+/// The keys one read or watch covers: every key under a prefix, or one key.
+#[derive(Debug, Clone)]
+struct Keys {
+    /// The first key, in base64 as the gateway takes keys.
+    key: String,
+    /// The end of a prefix's range (base64); `None` for one key.
+    range_end: Option<String>,
+}
+
+impl Keys {
+    fn prefix(prefix: &str) -> Self {
+        Keys {
+            key: b64(prefix),
+            range_end: Some(prefix_end(prefix)),
+        }
+    }
+
+    fn one(key: &str) -> Self {
+        Keys {
+            key: b64(key),
+            range_end: None,
+        }
+    }
+
+    /// The request fields naming the keys.
+    fn request(&self) -> Value {
+        let mut request = json!({ "key": self.key });
+        if let Some(end) = &self.range_end {
+            request["range_end"] = json!(end);
+        }
+        request
+    }
+}
+
+/// What a range read found.
+struct Range {
+    /// The cluster revision the read was served at.
+    revision: i64,
+    /// The keys found, in etcd's order (by key).
+    kvs: Vec<KeyValue>,
+}
+
+/// One key of a range read.
+struct KeyValue {
+    /// The full etcd key.
+    key: String,
+    /// The value; `None` when it is not UTF-8.
+    value: Option<String>,
+    /// The revision of the key's last change.
+    mod_revision: i64,
+}
+
 /// The key just after every key with this prefix (etcd's `range_end` for a prefix).
 fn prefix_end(prefix: &str) -> String {
     let mut bytes = prefix.as_bytes().to_vec();
@@ -102,6 +169,13 @@ fn prefix_end(prefix: &str) -> String {
         }
     }
     BASE64.encode([0u8])
+}
+
+/// The client URLs in `ETCD_ENDPOINTS` (comma-separated).
+fn endpoints_from_env() -> Result<Vec<String>, ProviderError> {
+    let endpoints = std::env::var("ETCD_ENDPOINTS")
+        .map_err(|_| ProviderError::new(ProviderErrorKind::Invalid, "ETCD_ENDPOINTS is not set"))?;
+    Ok(endpoints.split(',').map(|e| e.trim().to_owned()).collect())
 }
 
 /// Builds an [`EtcdSource`]: `EtcdSource::builder(endpoints, prefix)`, then
@@ -215,6 +289,29 @@ impl EtcdStore {
         }
         Err(unavailable(format!("no etcd member answered ({last})")))
     }
+
+    /// Reads the keys (linearizable read).
+    async fn range(&self, keys: &Keys) -> Result<Range, ProviderError> {
+        let answer = self
+            .post("/v3/kv/range", &keys.request(), Duration::from_secs(5))
+            .await?;
+        let kvs = answer["kvs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|kv| {
+                Some(KeyValue {
+                    key: unb64(&kv["key"])?,
+                    value: unb64(&kv["value"]),
+                    mod_revision: revision(&kv["mod_revision"]),
+                })
+            })
+            .collect();
+        Ok(Range {
+            revision: revision(&answer["header"]["revision"]),
+            kvs,
+        })
+    }
 }
 
 /// Reads one key (its full etcd name) for `${etcd:/key}`.
@@ -224,17 +321,13 @@ impl SecretStore for EtcdStore {
     }
 
     async fn read(&self, key: &str) -> Result<SecretData, ProviderError> {
-        let answer = self
-            .post(
-                "/v3/kv/range",
-                &json!({ "key": b64(key) }),
-                Duration::from_secs(5),
-            )
-            .await?;
-        let value = answer["kvs"]
-            .as_array()
-            .and_then(|kvs| kvs.first())
-            .and_then(|kv| unb64(&kv["value"]));
+        let value = self
+            .range(&Keys::one(key))
+            .await?
+            .kvs
+            .into_iter()
+            .next()
+            .and_then(|kv| kv.value);
         match value {
             Some(value) => Ok(SecretData::text(value)),
             None => Err(ProviderError::new(
@@ -265,45 +358,48 @@ impl EtcdSource {
 
     /// From `ETCD_ENDPOINTS` (comma-separated client URLs) and `ETCD_PREFIX` (default `/`).
     pub fn from_env() -> Result<Self, ProviderError> {
-        let endpoints = std::env::var("ETCD_ENDPOINTS").map_err(|_| {
-            ProviderError::new(ProviderErrorKind::Invalid, "ETCD_ENDPOINTS is not set")
-        })?;
         let prefix = std::env::var("ETCD_PREFIX").unwrap_or_else(|_| "/".to_owned());
-        EtcdSource::builder(endpoints.split(',').map(str::trim), prefix).build()
+        EtcdSource::builder(endpoints_from_env()?, prefix).build()
     }
 
     /// Every key under the prefix (linearizable read).
     pub async fn snapshot(&self) -> Result<EtcdSnapshot, ProviderError> {
-        let prefix = &self.inner.prefix;
-        let body = json!({ "key": b64(prefix), "range_end": prefix_end(prefix) });
-        let answer = self
-            .inner
-            .post("/v3/kv/range", &body, Duration::from_secs(5))
-            .await?;
-        let revision = answer["header"]["revision"]
-            .as_str()
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0);
-        let mut entries: Vec<(String, String)> = answer["kvs"]
-            .as_array()
+        let range = self.inner.range(&Keys::prefix(&self.inner.prefix)).await?;
+        let mut entries: Vec<(String, String)> = range
+            .kvs
             .into_iter()
-            .flatten()
             .filter_map(|kv| {
-                let key = self.inner.config_key(&unb64(&kv["key"])?)?;
-                Some((key, unb64(&kv["value"]).unwrap_or_default()))
+                let key = self.inner.config_key(&kv.key)?;
+                Some((key, kv.value.unwrap_or_default()))
             })
             .collect();
         entries.sort();
         self.inner
             .last_revision
-            .fetch_max(revision, Ordering::AcqRel);
-        Ok(EtcdSnapshot { entries, revision })
+            .fetch_max(range.revision, Ordering::AcqRel);
+        Ok(EtcdSnapshot {
+            entries,
+            revision: range.revision,
+        })
     }
 
     /// Watches the prefix from `after_revision + 1`: changes arrive on the returned channel.
     /// The watch survives member failures (it moves to another member and resumes after the
     /// last revision delivered); it ends when the receiver is dropped.
     pub fn watch(&self, after_revision: i64) -> mpsc::Receiver<EtcdChange> {
+        let keys = Keys::prefix(&self.inner.prefix);
+        self.watch_keys(keys, after_revision, EtcdStore::config_key)
+    }
+
+    /// Watches `keys` from `after_revision + 1`, naming each changed key with `name` (a key
+    /// it answers `None` for is not delivered); the watch task of [`watch`](Self::watch)
+    /// and of [`EtcdFlags`].
+    fn watch_keys(
+        &self,
+        keys: Keys,
+        after_revision: i64,
+        name: KeyName,
+    ) -> mpsc::Receiver<EtcdChange> {
         let (sender, receiver) = mpsc::channel(256);
         let source = self.clone();
         tokio::spawn(async move {
@@ -312,7 +408,7 @@ impl EtcdSource {
                 // Ends as soon as the receiver is gone, even while waiting for a change.
                 tokio::select! {
                     () = sender.closed() => return,
-                    watched = source.watch_once(next, &sender) => match watched {
+                    watched = source.watch_once(&keys, name, next, &sender) => match watched {
                         Ok(delivered_up_to) => next = delivered_up_to + 1,
                         Err(Stop) => return,
                     },
@@ -328,11 +424,16 @@ impl EtcdSource {
     }
 
     /// One watch stream from `start`; returns the last revision delivered (or `start - 1`).
-    async fn watch_once(&self, start: i64, sender: &mpsc::Sender<EtcdChange>) -> Result<i64, Stop> {
-        let prefix = &self.inner.prefix;
-        let request = json!({ "create_request": {
-            "key": b64(prefix), "range_end": prefix_end(prefix), "start_revision": start
-        }});
+    async fn watch_once(
+        &self,
+        keys: &Keys,
+        name: KeyName,
+        start: i64,
+        sender: &mpsc::Sender<EtcdChange>,
+    ) -> Result<i64, Stop> {
+        let mut create = keys.request();
+        create["start_revision"] = json!(start);
+        let request = json!({ "create_request": create });
         let count = self.inner.endpoints.len();
         let index = self.inner.preferred.load(Ordering::Relaxed) % count;
         let endpoint = &self.inner.endpoints[index];
@@ -384,16 +485,12 @@ impl EtcdSource {
                 };
                 for event in message["result"]["events"].as_array().into_iter().flatten() {
                     let kv = &event["kv"];
-                    let revision = kv["mod_revision"]
-                        .as_str()
-                        .and_then(|r| r.parse().ok())
-                        .unwrap_or(0);
+                    let revision = revision(&kv["mod_revision"]);
                     // Events of one revision (a transaction) share it: each is delivered.
                     if revision < start {
                         continue;
                     }
-                    let Some(key) = unb64(&kv["key"]).and_then(|k| self.inner.config_key(&k))
-                    else {
+                    let Some(key) = unb64(&kv["key"]).and_then(|k| name(&self.inner, &k)) else {
                         continue;
                     };
                     let value = if event["type"] == "DELETE" {
@@ -451,14 +548,20 @@ impl Source for EtcdSource {
         }))
     }
 
-    fn pushes(&self) -> Option<futures_util::stream::BoxStream<'static, ()>> {
-        use futures_util::StreamExt;
+    fn pushes(&self) -> Option<BoxStream<'static, ()>> {
         let receiver = self.watch(self.inner.last_revision.load(Ordering::Acquire));
-        let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|_| ((), receiver))
-        });
-        Some(stream.boxed())
+        Some(signals(receiver))
     }
+}
+
+/// How a watch names a changed etcd key (`None`: not delivered).
+type KeyName = fn(&EtcdStore, &str) -> Option<String>;
+
+/// A stream that yields once per change a watch delivers, and ends with the watch; dropping
+/// it drops the receiver, which ends the watch task.
+fn signals(mut receiver: mpsc::Receiver<EtcdChange>) -> BoxStream<'static, ()> {
+    futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx).map(|change| change.map(drop)))
+        .boxed()
 }
 
 /// The receiver of a watch was dropped.

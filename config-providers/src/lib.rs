@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `vault` | HashiCorp Vault / OpenBao | `${vault:mount/path#key}` |
 //! | `aws` | AWS Secrets Manager, SSM Parameter Store | `${aws-sm:..}`, `${ssm:..}` |
-//! | `etcd` | etcd | `${etcd:/key}`, and keys under a prefix as a source |
+//! | `etcd` | etcd | `${etcd:/key}`, keys under a prefix as a source, a key of flags |
 //! | `gcp` | Google Cloud Secret Manager | `${gcp-sm:name@version#key}` |
 //! | `azure` | Azure Key Vault secrets | `${azure-kv:name@version#key}` |
 //!

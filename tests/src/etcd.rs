@@ -110,6 +110,17 @@ impl EtcdCluster {
 
     /// Writes `key = value` through any live member (retrying while a new leader is elected).
     pub fn put(&self, key: &str, value: &str) {
+        self.etcdctl(&["put", key, value]);
+    }
+
+    /// Deletes `key` through any live member.
+    pub fn delete(&self, key: &str) {
+        self.etcdctl(&["del", key]);
+    }
+
+    /// Runs one `etcdctl` write through any live member, retrying while a new leader is
+    /// elected.
+    fn etcdctl(&self, command: &[&str]) {
         let start = Instant::now();
         loop {
             for (member, endpoint) in self.members.iter().zip(&self.endpoints) {
@@ -118,14 +129,8 @@ impl EtcdCluster {
                 }
                 let ok = Command::new("etcdctl")
                     .env("ETCDCTL_API", "3")
-                    .args([
-                        "--endpoints",
-                        endpoint,
-                        "--command-timeout=2s",
-                        "put",
-                        key,
-                        value,
-                    ])
+                    .args(["--endpoints", endpoint, "--command-timeout=2s"])
+                    .args(command)
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .status()

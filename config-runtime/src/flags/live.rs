@@ -1,12 +1,15 @@
 //! Flags that follow their source while the program runs: one task per [`LiveFlags`] fetches
-//! again on file events and on its poll interval, swaps a good document in atomically, keeps
-//! the last good one on errors (backing off), and stops when the handle is dropped.
+//! again on file events, on the source's pushes and on its poll interval, swaps a good
+//! document in atomically, keeps the last good one on errors (backing off), and stops when the
+//! handle is dropped.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::{ArcSwap, Guard};
+use futures_util::StreamExt;
+use futures_util::stream::{BoxStream, Fuse};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Context, Flags, FlagsError, KillSwitch};
@@ -24,7 +27,8 @@ pub enum Fetched {
 }
 
 /// Where a flag document comes from: a file ([`FlagFile`]), an Unleash server
-/// (`config_providers::unleash`), or a store of your own.
+/// (`config_providers::unleash`), an etcd key pushed by etcd's watch
+/// (`config_providers::etcd::EtcdFlags`), or a store of your own.
 pub trait FlagSource: Send + 'static {
     /// What logs call the source (never a secret).
     fn describe(&self) -> String;
@@ -35,6 +39,13 @@ pub trait FlagSource: Send + 'static {
     /// Files whose changes should trigger a fetch at once (polled sources name none).
     fn watched(&self) -> Vec<WatchedPath> {
         Vec::new()
+    }
+
+    /// A stream that yields whenever the source changed after the latest fetch (etcd's
+    /// watch), for sources that push; each item triggers a fetch at once. Asked once, when
+    /// following starts; dropped with the [`LiveFlags`]. Polled sources push nothing.
+    fn pushes(&self) -> Option<BoxStream<'static, ()>> {
+        None
     }
 }
 
@@ -182,7 +193,7 @@ impl LiveFlags {
     }
 }
 
-/// The task: fetch on file events and on the poll interval, doubling the wait while the
+/// The task: fetch on file events, pushes and the poll interval, doubling the wait while the
 /// source fails; ends when the [`LiveFlags`] is dropped.
 async fn follow(
     mut source: impl FlagSource,
@@ -201,11 +212,14 @@ async fn follow(
             events,
         )
     });
+    // Fused: a push stream that ended stays ended instead of being polled again.
+    let mut pushes = source.pushes().map(StreamExt::fuse);
     let mut wait = options.poll_interval;
     loop {
         tokio::select! {
             _ = &mut stopped => return,
             Some(_) = changed.recv() => {}
+            Some(()) = next_push(&mut pushes) => {}
             _ = tokio::time::sleep(wait) => {}
         }
         match source.fetch().await {
@@ -228,5 +242,13 @@ async fn follow(
                 );
             }
         }
+    }
+}
+
+/// The next push of a source that pushes; never, for one that does not.
+async fn next_push(pushes: &mut Option<Fuse<BoxStream<'static, ()>>>) -> Option<()> {
+    match pushes {
+        Some(pushes) => pushes.next().await,
+        None => std::future::pending().await,
     }
 }
