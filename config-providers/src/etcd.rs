@@ -13,9 +13,9 @@
 //! Key mapping: under the prefix `/app/`, the key `/app/redis/host` is the config key
 //! `redis.host` (slashes become dots).
 //!
-//! One key can also hold a flag document for
-//! [`LiveFlags`](config_runtime::flags::LiveFlags): [`EtcdSource::flags`] makes an
-//! [`EtcdFlags`] on the same client, followed by the same watch.
+//! One key can also hold a flag document for `config_runtime::flags::LiveFlags` (feature
+//! `etcd-flags`): `EtcdSource::flags` makes an `EtcdFlags` on the same client, followed by
+//! the same watch.
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -33,8 +33,10 @@ use crate::body::{self, Line, LineBuffer, WipedJson};
 use crate::safeguards::Safeguards;
 use crate::store::{CachedProvider, SecretStore};
 
+#[cfg(feature = "etcd-flags")]
 mod flags;
 
+#[cfg(feature = "etcd-flags")]
 pub use flags::EtcdFlags;
 
 /// Default cap on one answer (a range of the prefix, one watch message): room for many
@@ -155,7 +157,8 @@ struct KeyValue {
     key: String,
     /// The value; `None` when it is not UTF-8.
     value: Option<String>,
-    /// The revision of the key's last change.
+    /// The revision of the key's last change (a flag document's version).
+    #[cfg(feature = "etcd-flags")]
     mod_revision: i64,
 }
 
@@ -303,6 +306,7 @@ impl EtcdStore {
                 Some(KeyValue {
                     key: unb64(&kv["key"])?,
                     value: unb64(&kv["value"]),
+                    #[cfg(feature = "etcd-flags")]
                     mod_revision: revision(&kv["mod_revision"]),
                 })
             })

@@ -5,7 +5,8 @@
 //! |---|---|---|
 //! | `vault` | HashiCorp Vault / OpenBao | `${vault:mount/path#key}` |
 //! | `aws` | AWS Secrets Manager, SSM Parameter Store | `${aws-sm:..}`, `${ssm:..}` |
-//! | `etcd` | etcd | `${etcd:/key}`, keys under a prefix as a source, a key of flags |
+//! | `etcd` | etcd | `${etcd:/key}`, keys under a prefix as a source |
+//! | `etcd-flags` | etcd | one key as a flag document for `LiveFlags` (with `etcd`) |
 //! | `gcp` | Google Cloud Secret Manager | `${gcp-sm:name@version#key}` |
 //! | `azure` | Azure Key Vault secrets | `${azure-kv:name@version#key}` |
 //!
@@ -83,6 +84,7 @@ mod tests {
         let features = [
             ("vault", cfg!(feature = "vault")),
             ("etcd", cfg!(feature = "etcd")),
+            ("etcd-flags", cfg!(feature = "etcd-flags")),
             ("aws", cfg!(feature = "aws")),
             ("unleash", cfg!(feature = "unleash")),
             ("gcp", cfg!(feature = "gcp")),

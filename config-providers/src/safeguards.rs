@@ -64,8 +64,15 @@ impl Safeguards {
         self
     }
 
-    /// Refuses settings the cache cannot use (see [`CachePolicy::validate`]); every builder
-    /// calls it.
+    /// Refuses settings the cache cannot use (see [`CachePolicy::validate`]); every secret
+    /// store's builder calls it (Unleash's flag source has no cache).
+    #[cfg(any(
+        feature = "vault",
+        feature = "etcd",
+        feature = "aws",
+        feature = "gcp",
+        feature = "azure"
+    ))]
     pub(crate) fn check(&self) -> Result<(), config_runtime::ProviderError> {
         self.cache.validate()
     }
