@@ -132,9 +132,57 @@ pub fn yaml(data: &[u8]) {
     file("yaml", data);
 }
 
-/// JSON files into the value tree.
+/// JSON files into the value tree. Every key and list item of a file that parses has its
+/// line (the parser's second pass never disagrees with serde_json's tree), lines never go back
+/// in document order, and each key is written on its line.
 pub fn json(data: &[u8]) {
     file("json", data);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Some(Ok(root)) = fuzz::parse_file("json", text) else {
+        return;
+    };
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut last = 1;
+    for (key, value) in &root {
+        json_lines(Some(key), value, &lines, &mut last);
+    }
+}
+
+fn json_lines(key: Option<&str>, node: &Located<FileValue>, lines: &[&str], last: &mut u32) {
+    let Some(line) = node.line else {
+        panic!("a JSON key or list item without its line: {key:?}");
+    };
+    assert!(
+        line >= *last,
+        "a node on line {line} after one on line {last}"
+    );
+    *last = line;
+    if let Some(key) = key {
+        let written = usize::try_from(line - 1)
+            .ok()
+            .and_then(|at| lines.get(at))
+            .expect("a line within the file");
+        // Unless it is written with an escape, the key is on its line as it reads.
+        assert!(
+            written.contains(&format!("\"{key}\"")) || written.contains('\\'),
+            "key {key:?} is not on its line {line}"
+        );
+    }
+    match &node.value {
+        FileValue::Table(entries) => {
+            for (key, value) in entries {
+                json_lines(Some(key), value, lines, last);
+            }
+        }
+        FileValue::List(items) => {
+            for item in items {
+                json_lines(None, item, lines, last);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn file(extension: &str, data: &[u8]) {
@@ -142,7 +190,8 @@ fn file(extension: &str, data: &[u8]) {
         return;
     };
     // YAML ends lines at `\n`, `\r\n` or a bare `\r`, as its parser counts them (old Mac
-    // files); TOML and JSON only at `\n`.
+    // files); TOML and JSON only at `\n` (a bare `\r` is whitespace to serde_json, and its
+    // error positions count only `\n`).
     let lines = if extension == "yaml" {
         text.replace("\r\n", "\n")
             .replace('\r', "\n")

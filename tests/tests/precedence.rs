@@ -312,3 +312,73 @@ fn yaml_files_give_each_key_its_line() {
         "{explain}"
     );
 }
+
+#[test]
+fn json_files_give_each_key_its_line() {
+    let dir = Scratch::new();
+    let text = "{\n  \"log_level\": \"warn\",\n  \"cors_origins\": [\n    \"https://a.example\",\n    \"https://b.example\"\n  ],\n  \"workers\": 8,\n  \"redis\": {\n    \"host\": \"file-host\",\n\n    \"port\": \"lots\"\n  }\n}\n";
+    let json = dir.write("config.json", text);
+    let err = AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file(&json)
+        .load()
+        .unwrap_err();
+    assert_eq!(err.errors().len(), 1, "{err}");
+    let e = &err.errors()[0];
+    assert_eq!(e.path(), "redis.port");
+    match e.origin() {
+        Some(Origin::File { path, line }) => {
+            assert_eq!(**path, *json);
+            assert_eq!(*line, Some(11));
+        }
+        other => panic!("unexpected origin {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains(&format!("redis.port ({} line 11):", json.display())),
+        "{err}"
+    );
+
+    let fixed = dir.write("config.json", &text.replace("\"lots\"", "6380"));
+    let explain = AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file(&fixed)
+        .explain()
+        .unwrap();
+    let source = |key: &str| explain.row(key).unwrap().source();
+    for (key, line) in [
+        ("log_level", 2),
+        ("cors_origins", 3),
+        ("workers", 7),
+        ("redis.host", 9),
+        ("redis.port", 11),
+    ] {
+        assert_eq!(
+            source(key),
+            format!("{} line {line}", fixed.display()),
+            "{key}"
+        );
+    }
+    assert!(
+        explain
+            .to_string()
+            .contains(&format!("{} line 11", fixed.display())),
+        "{explain}"
+    );
+
+    // Minified, every key is on line 1.
+    let minified = dir.write(
+        "config.json",
+        r#"{"workers":8,"redis":{"host":"file-host","port":"lots"}}"#,
+    );
+    let err = AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file(&minified)
+        .load()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("redis.port ({} line 1):", minified.display())),
+        "{err}"
+    );
+}

@@ -1,6 +1,25 @@
 //! JSON through `serde_json`, read straight into the tree by a visitor of our own, so that a
 //! key repeated in an object is an error (as in TOML and YAML) rather than a silent "last one
-//! wins". serde_json keeps no positions for values, so keys have no line; errors do.
+//! wins". Every key has the line it is written on, and every list item the line its value
+//! starts on, as in TOML and YAML; errors have a line and column too.
+//!
+//! serde_json keeps no positions for values, so the lines come from a second, small pass:
+//! once serde_json has accepted the text and built the tree, `locate` walks the text
+//! alongside the tree, token by token, and gives each key and item the line it meets it on.
+//! The walk is strict: it checks every token against the tree (the brackets, each key's and
+//! string's text where it has no escape, the words `true`, `false` and `null`), and where the
+//! two disagree in any way the tree keeps no lines at all rather than wrong ones. The values,
+//! the errors and their positions, the nesting limit and the duplicate-key check are
+//! serde_json's and ours exactly as before: the walk never fails a file.
+//!
+//! The other ways were weighed. serde_json over a reader that counts the bytes it hands out
+//! (`Deserializer::from_reader`, which pulls one byte at a time) would give positions in one
+//! pass, but its errors are not those of `from_str`: its position counts a byte it only
+//! peeked at, so many errors (a repeated key, a number out of range, ...) move one column on,
+//! or to the next line when that byte is a newline; and it relies on how serde_json buffers
+//! and peeks, which it does not promise. The crates that give JSON spans are unmaintained
+//! (`json-spanned-value`, `spanned_json_parser`) or parse another grammar with their own
+//! errors (`jsonc-parser`, JSON with comments).
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -10,7 +29,21 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::{FileValue, FormatError, Located};
 
+/// A JSON document: every key and list item with its line.
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
+    let mut value = read(text)?;
+    locate(text, &mut value);
+    Ok(value)
+}
+
+/// A JSON value held in another text (a variable, a string of a file): the lines of that
+/// text are not lines of the file, so none are kept.
+pub(super) fn parse_value(text: &str) -> Result<FileValue, FormatError> {
+    read(text)
+}
+
+/// The tree, without lines.
+fn read(text: &str) -> Result<FileValue, FormatError> {
     let duplicate = RefCell::new(None);
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = Node {
@@ -26,6 +59,148 @@ pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
         ),
         line: u32::try_from(e.line()).ok(),
     })
+}
+
+/// Gives every key and list item of `value`, which serde_json read from `text`, the line it
+/// is written on; where the text and the tree disagree, no line at all.
+fn locate(text: &str, value: &mut FileValue) {
+    let mut walk = Walk {
+        text: text.as_bytes(),
+        at: 0,
+        line: 1,
+    };
+    let agreed = walk.value(value).is_some() && {
+        walk.skip_whitespace();
+        walk.at == walk.text.len()
+    };
+    if !agreed {
+        forget_lines(value);
+    }
+}
+
+fn forget_lines(value: &mut FileValue) {
+    match value {
+        FileValue::Table(entries) => entries.iter_mut().for_each(|(_, entry)| {
+            entry.line = None;
+            forget_lines(&mut entry.value);
+        }),
+        FileValue::List(items) => items.iter_mut().for_each(|item| {
+            item.line = None;
+            forget_lines(&mut item.value);
+        }),
+        FileValue::Scalar(_) | FileValue::Null | FileValue::Unsupported(_) => {}
+    }
+}
+
+/// A position in a text serde_json accepted. It follows the tree, so it goes no deeper than
+/// serde_json's nesting limit.
+struct Walk<'t> {
+    text: &'t [u8],
+    at: usize,
+    /// 1-based; only `\n` ends a line, as serde_json counts lines (a `\r\n` is one line end,
+    /// a bare `\r` is whitespace).
+    line: usize,
+}
+
+impl<'t> Walk<'t> {
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
+    }
+
+    /// JSON's whitespace, as serde_json skips it.
+    fn skip_whitespace(&mut self) {
+        while let Some(byte @ (b' ' | b'\t' | b'\n' | b'\r')) = self.peek() {
+            if byte == b'\n' {
+                self.line += 1;
+            }
+            self.at += 1;
+        }
+    }
+
+    /// The next token is this one byte.
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.skip_whitespace();
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// The line of the next token, which the caller has skipped whitespace to.
+    fn line(&self) -> Option<u32> {
+        u32::try_from(self.line).ok()
+    }
+
+    /// One value, which must have the shape (and, where it can tell, the text) of `value`.
+    fn value(&mut self, value: &mut FileValue) -> Option<()> {
+        self.skip_whitespace();
+        match value {
+            FileValue::Table(entries) => {
+                self.expect(b'{')?;
+                for (i, (key, entry)) in entries.iter_mut().enumerate() {
+                    if i > 0 {
+                        self.expect(b',')?;
+                    }
+                    self.skip_whitespace();
+                    entry.line = self.line();
+                    self.string(key)?;
+                    self.expect(b':')?;
+                    self.value(&mut entry.value)?;
+                }
+                self.expect(b'}')
+            }
+            FileValue::List(items) => {
+                self.expect(b'[')?;
+                for (i, item) in items.iter_mut().enumerate() {
+                    if i > 0 {
+                        self.expect(b',')?;
+                    }
+                    self.skip_whitespace();
+                    item.line = self.line();
+                    self.value(&mut item.value)?;
+                }
+                self.expect(b']')
+            }
+            FileValue::Scalar(text) if self.peek() == Some(b'"') => self.string(text),
+            FileValue::Scalar(text) => {
+                let word = self.word();
+                match word {
+                    b"true" | b"false" => (word == text.as_bytes()).then_some(()),
+                    [b'-' | b'0'..=b'9', ..] => Some(()),
+                    _ => None,
+                }
+            }
+            FileValue::Null => (self.word() == b"null").then_some(()),
+            FileValue::Unsupported(_) => None,
+        }
+    }
+
+    /// A string token; its text must be `expected` where it has no escape to decode.
+    fn string(&mut self, expected: &str) -> Option<()> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.at + 1;
+        let mut at = start;
+        loop {
+            match *self.text.get(at)? {
+                b'"' => break,
+                b'\\' => at += 2,
+                // serde_json refuses a control character in a string: no line ends inside.
+                0..=0x1f => return None,
+                _ => at += 1,
+            }
+        }
+        let raw = &self.text[start..at];
+        self.at = at + 1;
+        (raw.contains(&b'\\') || raw == expected.as_bytes()).then_some(())
+    }
+
+    /// A number, `true`, `false` or `null`.
+    fn word(&mut self) -> &'t [u8] {
+        let start = self.at;
+        while let Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'+' | b'-' | b'.') = self.peek() {
+            self.at += 1;
+        }
+        &self.text[start..self.at]
+    }
 }
 
 /// What went wrong, without quoting the input: serde_json's syntax messages name the fault
@@ -146,12 +321,16 @@ mod tests {
             panic!("not a table")
         };
         assert_eq!(entries[0].1.value, FileValue::Scalar("1".into()));
+        let FileValue::List(items) = &entries[1].1.value else {
+            panic!("not a list")
+        };
+        let items: Vec<&FileValue> = items.iter().map(|item| &item.value).collect();
         assert_eq!(
-            entries[1].1.value,
-            super::super::unlocated([
-                FileValue::Scalar("true".into()),
-                FileValue::Scalar("x".into())
-            ])
+            items,
+            [
+                &FileValue::Scalar("true".into()),
+                &FileValue::Scalar("x".into())
+            ]
         );
         let FileValue::Table(inner) = &entries[2].1.value else {
             panic!()
@@ -187,6 +366,267 @@ mod tests {
         let err = parse("{\"token\": \"hunter2\" \"x\"}").unwrap_err();
         assert!(err.message.contains("expected"), "{err:?}");
         assert!(!err.message.contains("hunter2"), "{err:?}");
+    }
+
+    /// Every key and list item of a document, by path (`a.b`, `list[0]`), with its line.
+    fn lines_of(value: &FileValue) -> Vec<(String, Option<u32>)> {
+        fn walk(path: &str, value: &FileValue, out: &mut Vec<(String, Option<u32>)>) {
+            match value {
+                FileValue::Table(entries) => {
+                    for (key, entry) in entries {
+                        let path = if path.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{path}.{key}")
+                        };
+                        out.push((path.clone(), entry.line));
+                        walk(&path, &entry.value, out);
+                    }
+                }
+                FileValue::List(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let path = format!("{path}[{i}]");
+                        out.push((path.clone(), item.line));
+                        walk(&path, &item.value, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk("", value, &mut out);
+        out
+    }
+
+    fn lines(text: &str) -> Vec<(String, Option<u32>)> {
+        lines_of(&parse(text).unwrap())
+    }
+
+    fn at(expected: &[(&str, u32)]) -> Vec<(String, Option<u32>)> {
+        expected
+            .iter()
+            .map(|&(path, line)| (path.to_owned(), Some(line)))
+            .collect()
+    }
+
+    fn scalar(text: &str) -> FileValue {
+        FileValue::Scalar(text.to_owned())
+    }
+
+    #[test]
+    fn nested_objects_give_each_key_its_line() {
+        let text = "{\n  \"name\": \"app\",\n  \"server\": {\n    \"host\": \"localhost\",\n    \"tls\": {\n      \"cert\": \"a.pem\",\n      \"key\": \"a.key\"\n    },\n    \"port\": 8080\n  },\n  \"level\": \"info\"\n}\n";
+        assert_eq!(
+            lines(text),
+            at(&[
+                ("name", 2),
+                ("server", 3),
+                ("server.host", 4),
+                ("server.tls", 5),
+                ("server.tls.cert", 6),
+                ("server.tls.key", 7),
+                ("server.port", 9),
+                ("level", 11),
+            ])
+        );
+    }
+
+    #[test]
+    fn array_items_have_the_line_they_start_on() {
+        let text = "{\n\"hosts\": [\n  \"a\",\n  \"b\", \"c\",\n\n  [1,\n   2],\n  null\n  ,\n  true\n],\n\"empty\": [], \"after\": 1\n}";
+        assert_eq!(
+            lines(text),
+            at(&[
+                ("hosts", 2),
+                ("hosts[0]", 3),
+                ("hosts[1]", 4),
+                ("hosts[2]", 4),
+                ("hosts[3]", 6),
+                ("hosts[3][0]", 6),
+                ("hosts[3][1]", 7),
+                ("hosts[4]", 8),
+                ("hosts[5]", 10),
+                ("empty", 12),
+                ("after", 12),
+            ])
+        );
+        // A root array, read as one value.
+        assert_eq!(
+            lines("[\n1,\n{\"a\": 2}\n]"),
+            at(&[("[0]", 2), ("[1]", 3), ("[1].a", 3)])
+        );
+    }
+
+    #[test]
+    fn arrays_of_objects_give_each_item_and_key_its_line() {
+        let text = "{\"servers\": [\n  {\"host\": \"a\",\n   \"port\": 1},\n\n  {\n    \"host\": \"b\",\n    \"port\": 2\n  },\n  {}\n]}\n";
+        assert_eq!(
+            lines(text),
+            at(&[
+                ("servers", 1),
+                ("servers[0]", 2),
+                ("servers[0].host", 2),
+                ("servers[0].port", 3),
+                ("servers[1]", 5),
+                ("servers[1].host", 6),
+                ("servers[1].port", 7),
+                ("servers[2]", 9),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_key_has_its_own_line_and_not_its_values() {
+        let text = "{\n\"a\"\n:\n1,\n\"b\":\n  {\n  \"c\":\n\n  [\n  2]},\n\"d\": \"x\"\n}";
+        assert_eq!(
+            lines(text),
+            at(&[("a", 2), ("b", 5), ("b.c", 7), ("b.c[0]", 10), ("d", 11)])
+        );
+    }
+
+    #[test]
+    fn minified_json_is_all_on_line_one() {
+        let text = r#"{"a":1,"b":[true,{"c":null,"d":[1.5,"x"]}],"e":{"f":{"g":"h"}}}"#;
+        let found = lines(text);
+        assert_eq!(found.len(), 11);
+        assert!(found.iter().all(|(_, line)| *line == Some(1)), "{found:?}");
+    }
+
+    #[test]
+    fn strings_holding_brackets_quotes_escapes_and_colons_do_not_shift_the_walk() {
+        let text = "{\n\"a{\": \"}]\\\",\\\"b\\\": [\",\n\"k\\\"ey\": \"x\\ny\\nz: {\",\n\"c\": [\"\\\\\", \":\",\n\"\\\\\\\"\", \"[\\u005b,\"],\n\"\\u0064\": \"é ☃ 😀\",\n\"e\": \"\\\\\"\n}";
+        assert_eq!(
+            lines(text),
+            at(&[
+                ("a{", 2),
+                ("k\"ey", 3),
+                ("c", 4),
+                ("c[0]", 4),
+                ("c[1]", 4),
+                ("c[2]", 5),
+                ("c[3]", 5),
+                ("d", 6),
+                ("e", 7),
+            ])
+        );
+        let FileValue::Table(entries) = parse(text).unwrap() else {
+            panic!("not a table")
+        };
+        assert_eq!(entries[0].1.value, scalar("}]\",\"b\": ["));
+        assert_eq!(entries[1].1.value, scalar("x\ny\nz: {"));
+        assert_eq!(entries[3].1.value, scalar("é ☃ 😀"));
+        assert_eq!(entries[4].1.value, scalar("\\"));
+    }
+
+    #[test]
+    fn windows_line_ends_count_once_and_a_bare_carriage_return_is_whitespace() {
+        let expected = at(&[("a", 2), ("b", 3), ("b.c", 4), ("b.d", 5), ("b.d[0]", 6)]);
+        assert_eq!(
+            lines(
+                "{\r\n\"a\": 1,\r\n\"b\": {\r\n  \"c\": 2,\r\n  \"d\": [\r\n    \"x\"]}\r\n}\r\n"
+            ),
+            expected
+        );
+        // serde_json counts only `\n` as a line end (as its errors say).
+        assert_eq!(
+            lines("{\r\"a\": 1,\r\n\"b\": 2}"),
+            at(&[("a", 1), ("b", 2)])
+        );
+        assert_eq!(parse("{\r\"a\": }").unwrap_err().line, Some(1));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_line() {
+        // The file reader strips it; serde_json alone refuses it.
+        let entries = super::super::parse_file(
+            super::super::Format::Json,
+            "\u{feff}{\n\"a\": 1,\n\"b\": 2}",
+        )
+        .unwrap();
+        let lines: Vec<Option<u32>> = entries.iter().map(|(_, v)| v.line).collect();
+        assert_eq!(lines, [Some(2), Some(3)]);
+        assert!(parse("\u{feff}{\"a\": 1}").is_err());
+    }
+
+    #[test]
+    fn a_value_inside_another_text_keeps_no_lines() {
+        let value = parse_value("{\n\"a\": [\n{\"b\": 1}]}").unwrap();
+        assert!(
+            lines_of(&value).iter().all(|(_, line)| line.is_none()),
+            "{value:?}"
+        );
+    }
+
+    #[test]
+    fn where_the_text_and_the_tree_disagree_no_line_is_guessed() {
+        let located = |value| Located { value, line: None };
+        let cases = [
+            // Another key, another value, a missing entry, an extra one, another shape.
+            ("{\"a\": 1}", vec![("b".to_owned(), located(scalar("1")))]),
+            (
+                "{\"a\": \"x\"}",
+                vec![("a".to_owned(), located(scalar("y")))],
+            ),
+            (
+                "{\"a\": true}",
+                vec![("a".to_owned(), located(scalar("false")))],
+            ),
+            (
+                "{\"a\": null}",
+                vec![("a".to_owned(), located(scalar("1")))],
+            ),
+            (
+                "{\"a\": 1, \"b\": 2}",
+                vec![("a".to_owned(), located(scalar("1")))],
+            ),
+            (
+                "{\"a\": 1}",
+                vec![
+                    ("a".to_owned(), located(scalar("1"))),
+                    ("b".to_owned(), located(scalar("2"))),
+                ],
+            ),
+            ("{\"a\": [1]}", vec![("a".to_owned(), located(scalar("1")))]),
+            ("{\"a\": 1} x", vec![("a".to_owned(), located(scalar("1")))]),
+        ];
+        for (text, entries) in cases {
+            let mut tree = FileValue::Table(entries);
+            locate(text, &mut tree);
+            assert!(
+                lines_of(&tree).iter().all(|(_, line)| line.is_none()),
+                "{text}: {tree:?}"
+            );
+        }
+        // An escaped key is not compared, and still has its line.
+        let mut tree = FileValue::Table(vec![("a".to_owned(), located(scalar("1")))]);
+        locate("{\n\"\\u0061\": 1}", &mut tree);
+        assert_eq!(lines_of(&tree), at(&[("a", 2)]));
+    }
+
+    #[test]
+    fn scalars_read_as_before_lines_were_kept() {
+        let FileValue::Table(entries) =
+            parse("{\"a\": 1.0, \"b\": -0, \"c\": 1E2, \"d\": false, \"e\": null, \"f\": \"\", \"g\": 12345678901234567890}")
+                .unwrap()
+        else {
+            panic!("not a table")
+        };
+        let values: Vec<(&str, &FileValue)> = entries
+            .iter()
+            .map(|(k, v)| (k.as_str(), &v.value))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("a", &scalar("1.0")),
+                ("b", &scalar("-0.0")),
+                ("c", &scalar("100.0")),
+                ("d", &scalar("false")),
+                ("e", &FileValue::Null),
+                ("f", &scalar("")),
+                ("g", &scalar("12345678901234567890")),
+            ]
+        );
     }
 
     #[test]

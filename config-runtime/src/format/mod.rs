@@ -163,9 +163,10 @@ pub(crate) fn parse_typed(format: Format, text: &str) -> Result<serde_json::Valu
     }
 }
 
-/// One JSON value of any shape (a variable holding a whole map or list).
+/// One JSON value of any shape (a variable holding a whole map or list), without lines: they
+/// would count in the variable, not in a file.
 pub(crate) fn parse_json_value(text: &str) -> Result<FileValue, FormatError> {
-    json::parse(strip_bom(text))
+    json::parse_value(strip_bom(text))
 }
 
 impl FileValue {
@@ -209,17 +210,6 @@ impl FileValue {
             FileValue::Unsupported(what) => what,
         }
     }
-}
-
-/// Items without line numbers (formats whose parser keeps none).
-#[cfg(test)]
-pub(crate) fn unlocated(items: impl IntoIterator<Item = FileValue>) -> FileValue {
-    FileValue::List(
-        items
-            .into_iter()
-            .map(|value| Located { value, line: None })
-            .collect(),
-    )
 }
 
 #[cfg(test)]
