@@ -248,6 +248,29 @@ fn null_makes_an_option_none_even_with_a_default() {
 }
 
 #[test]
+fn a_list_given_as_json_text_in_a_file_is_placed_at_its_key_line() {
+    let path = write(
+        "json-list.toml",
+        "# two data directories, given as JSON text\n\ndata_dirs = '[{\"path\": \"/a\"}, {\"path\": \"/b\", \"weight\": \"heavy\"}]'\n",
+    );
+    let err = Settings::loader().file(&path).load().unwrap_err();
+    let weight = err
+        .errors()
+        .iter()
+        .find(|e| e.path() == "data_dirs[1].weight")
+        .unwrap_or_else(|| panic!("{err}"));
+    // The items have no lines of their own (they are inside a string): the key's line.
+    assert_eq!(
+        weight.origin(),
+        Some(&config_runtime::Origin::File {
+            path: path.clone().into(),
+            line: Some(3),
+        }),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_list_given_whole_replaces_and_maps_merge_by_key() {
     let path = write("layers.toml", TOML);
     let cfg = Settings::loader()

@@ -631,16 +631,17 @@ impl<'s> State<'s> {
     }
 }
 
-/// The origin of a value at `line` of the document `whole` came from.
+/// The origin of a value at `line` of the document `whole` came from. A value without a line
+/// of its own (inside a JSON string a key holds) keeps the line of that key.
 fn at_line(whole: &Origin, line: Option<u32>) -> Origin {
     match whole {
-        Origin::File { path, .. } => Origin::File {
+        Origin::File { path, line: outer } => Origin::File {
             path: path.clone(),
-            line,
+            line: line.or(*outer),
         },
-        Origin::Text { name, .. } => Origin::Text {
+        Origin::Text { name, line: outer } => Origin::Text {
             name: name.clone(),
-            line,
+            line: line.or(*outer),
         },
         other => other.clone(),
     }
