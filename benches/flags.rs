@@ -1,7 +1,8 @@
 //! Flag evaluation against the official Unleash engine (`unleash-yggdrasil`) on the same
 //! document and contexts, in one run: a `flexibleRollout` check by user id, a variant pick,
-//! and a flag behind five constraints (string, number, semver, list, date). Divan's
-//! allocation profiler counts the allocations of each evaluation.
+//! and a flag behind five constraints (string, number, semver, list, date); ours also with
+//! usage metrics on (`counted`: every evaluation counted, as an Unleash SDK counts it).
+//! Divan's allocation profiler counts the allocations of each evaluation.
 //!
 //! Run: `cargo bench -p config-benches --bench flags`
 //!
@@ -12,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use config_runtime::flags::{Context, Flags};
+use config_runtime::flags::{Context, FlagMetrics, Flags};
 use divan::{AllocProfiler, Bencher, black_box};
 use unleash_yggdrasil::{ClientFeatures, EngineState, UpdateMessage};
 
@@ -58,6 +59,13 @@ static OURS: LazyLock<(Flags, Vec<Context>)> = LazyLock::new(|| {
         })
         .collect();
     (Flags::from_json(DOCUMENT).unwrap(), contexts)
+});
+
+/// The same document with usage metrics on.
+static COUNTED: LazyLock<Flags> = LazyLock::new(|| {
+    Flags::from_json(DOCUMENT)
+        .unwrap()
+        .with_metrics(&FlagMetrics::new())
 });
 
 static YGGDRASIL: LazyLock<(EngineState, Vec<unleash_yggdrasil::Context>)> = LazyLock::new(|| {
@@ -122,6 +130,15 @@ mod rollout {
     }
 
     #[divan::bench]
+    fn counted(bencher: Bencher) {
+        let (_, contexts) = &*OURS;
+        let flags = &*COUNTED;
+        cycle(bencher, contexts, |ctx| {
+            flags.is_enabled(black_box("rollout"), ctx)
+        });
+    }
+
+    #[divan::bench]
     fn yggdrasil(bencher: Bencher) {
         let (engine, contexts) = &*YGGDRASIL;
         cycle(bencher, contexts, |ctx| {
@@ -136,6 +153,15 @@ mod variant {
     #[divan::bench]
     fn ours(bencher: Bencher) {
         let (flags, contexts) = &*OURS;
+        cycle(bencher, contexts, |ctx| {
+            flags.variant(black_box("pricing"), ctx).name.len()
+        });
+    }
+
+    #[divan::bench]
+    fn counted(bencher: Bencher) {
+        let (_, contexts) = &*OURS;
+        let flags = &*COUNTED;
         cycle(bencher, contexts, |ctx| {
             flags.variant(black_box("pricing"), ctx).name.len()
         });
@@ -159,6 +185,15 @@ mod constraints {
     #[divan::bench]
     fn ours(bencher: Bencher) {
         let (flags, contexts) = &*OURS;
+        cycle(bencher, contexts, |ctx| {
+            flags.is_enabled(black_box("constrained"), ctx)
+        });
+    }
+
+    #[divan::bench]
+    fn counted(bencher: Bencher) {
+        let (_, contexts) = &*OURS;
+        let flags = &*COUNTED;
         cycle(bencher, contexts, |ctx| {
             flags.is_enabled(black_box("constrained"), ctx)
         });

@@ -98,4 +98,15 @@ impl Unleash {
         assert!(status.is_success(), "POST admin/{path}: {status}: {text}");
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
+
+    /// `GET /api/admin/<path>`; panics unless the server answers 2xx with JSON.
+    pub async fn admin_get(&self, path: &str) -> Value {
+        let response = reqwest::get(format!("{}/admin/{path}", self.api))
+            .await
+            .expect("reach the admin API");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "GET admin/{path}: {status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET admin/{path}: {e}: {text}"))
+    }
 }

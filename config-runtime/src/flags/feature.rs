@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use super::context::Context;
 use super::kill_switch::{Forced, KillSwitch};
 use super::strategy::{self, Strategy};
+use super::usage;
 use super::variant::{Variant, Variants};
 use super::wire;
 
@@ -15,6 +16,8 @@ pub(crate) struct Feature {
     strategies: Box<[Strategy]>,
     variants: Variants,
     dependencies: Box<[Dependency]>,
+    /// The names its usage counters lay out: `disabled`, then every variant name.
+    variant_names: Box<[Box<str>]>,
 }
 
 /// A parent flag this one needs, by its index in the document (`None`: not in the document,
@@ -62,15 +65,27 @@ impl Feature {
         scope: &strategy::Scope<'_>,
         by_name: &HashMap<Box<str>, usize>,
     ) -> Self {
+        let mut strategies: Box<[Strategy]> = wire
+            .strategies
+            .iter()
+            .map(|s| Strategy::compile(s, scope))
+            .collect();
+        let mut variants = Variants::compile(&wire.variants, &wire.name, None);
+        let variant_names = usage::variant_names(
+            variants
+                .names()
+                .chain(strategies.iter().flat_map(|s| s.variants.names())),
+        );
+        variants.assign_slots(&variant_names);
+        for s in &mut strategies {
+            s.variants.assign_slots(&variant_names);
+        }
         Feature {
             name: wire.name.as_str().into(),
             enabled: wire.enabled,
-            strategies: wire
-                .strategies
-                .iter()
-                .map(|s| Strategy::compile(s, scope))
-                .collect(),
-            variants: Variants::compile(&wire.variants, &wire.name, None),
+            strategies,
+            variants,
+            variant_names: variant_names.into(),
             dependencies: wire
                 .dependencies
                 .iter()
@@ -88,6 +103,11 @@ impl Feature {
 
     pub(crate) fn name(&self) -> &str {
         &self.name
+    }
+
+    /// `disabled`, then the names of its variants and its strategies' variants.
+    pub(crate) fn variant_names(&self) -> &[Box<str>] {
+        &self.variant_names
     }
 
     /// Whether the flag is on for the context, the kill switch first.
@@ -114,15 +134,23 @@ impl Feature {
 
     /// The variant for the context, the kill switch first.
     pub(crate) fn variant<'a>(&'a self, ctx: &Context, scope: Scope<'a>) -> Variant<'a> {
+        self.pick(ctx, scope).0
+    }
+
+    /// The variant for the context and its counter slot (0: `disabled`).
+    pub(crate) fn pick<'a>(&'a self, ctx: &Context, scope: Scope<'a>) -> (Variant<'a>, usize) {
         match scope.forced(&self.name) {
-            Some(Forced::Off) => return Variant::disabled(false),
+            Some(Forced::Off) => return (Variant::disabled(false), 0),
             Some(Forced::On) => {
-                return self.variants.pick(ctx).unwrap_or(Variant::disabled(true));
+                return self
+                    .variants
+                    .pick(ctx)
+                    .unwrap_or((Variant::disabled(true), 0));
             }
             None => {}
         }
         let Some(activation) = self.evaluate(ctx, scope) else {
-            return Variant::disabled(false);
+            return (Variant::disabled(false), 0);
         };
         let from_strategy = match activation {
             Activation::Strategy(s) if !s.variants.is_empty() => s.variants.pick(ctx),
@@ -130,7 +158,7 @@ impl Feature {
         };
         from_strategy
             .or_else(|| self.variants.pick(ctx))
-            .unwrap_or(Variant::disabled(true))
+            .unwrap_or((Variant::disabled(true), 0))
     }
 }
 

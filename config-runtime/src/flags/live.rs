@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use futures_util::stream::{BoxStream, Fuse};
 use tokio::sync::{mpsc, oneshot};
 
+use super::usage::{self, FlagMetrics, MetricsSink};
 use super::{Context, Flags, FlagsError, KillSwitch};
 use crate::live::watch::{WatchBackend, Watcher};
 use crate::provider::BoxFuture;
@@ -32,6 +33,12 @@ pub enum Fetched {
 pub trait FlagSource: Send + 'static {
     /// What logs call the source (never a secret).
     fn describe(&self) -> String;
+
+    /// Where usage metrics of the documents it serves go, if this source sends them (an
+    /// Unleash server with metrics on): [`LiveFlags`] counts evaluations and sends through it.
+    fn metrics_sink(&mut self) -> Option<Box<dyn MetricsSink>> {
+        None
+    }
 
     /// Reads the document; [`Fetched::Unchanged`] when the source can tell nothing moved.
     fn fetch(&mut self) -> BoxFuture<'_, Result<Fetched, FlagsError>>;
@@ -108,6 +115,9 @@ pub struct LiveFlagsOptions {
     pub max_backoff: Duration,
     /// Local verdicts that beat the source ([`KillSwitch::from_env`] by default).
     pub kill_switch: Arc<KillSwitch>,
+    /// Counts evaluations into these usage metrics (off by default; on by itself when the
+    /// source has a [`metrics_sink`](FlagSource::metrics_sink)).
+    pub metrics: Option<FlagMetrics>,
 }
 
 impl Default for LiveFlagsOptions {
@@ -119,6 +129,7 @@ impl Default for LiveFlagsOptions {
                 tracing::error!("{e}; no flag is forced");
                 KillSwitch::new()
             })),
+            metrics: None,
         }
     }
 }
@@ -141,6 +152,22 @@ impl LiveFlagsOptions {
         self.kill_switch = Arc::new(switch);
         self
     }
+
+    /// Sets [`metrics`](Self::metrics): count evaluations, read them with
+    /// [`FlagMetrics::take`].
+    pub fn metrics(mut self, metrics: FlagMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// A fetched document as it is served: under the kill switch, counted when metrics are on.
+    fn prepare(&self, flags: Flags) -> Flags {
+        let flags = flags.with_kill_switch(self.kill_switch.clone());
+        match &self.metrics {
+            Some(metrics) => flags.with_metrics(metrics),
+            None => flags,
+        }
+    }
 }
 
 /// A flag document that follows its source. Reads are lock-free and never wait for a fetch.
@@ -158,28 +185,46 @@ impl LiveFlagsOptions {
 pub struct LiveFlags {
     current: Arc<ArcSwap<Flags>>,
     _stop: oneshot::Sender<()>,
+    metrics: Option<FlagMetrics>,
+    /// Stops the metrics task (which then sends its last bucket) when dropped.
+    _report: Option<oneshot::Sender<()>>,
 }
 
 impl LiveFlags {
     /// Fetches the first document (an error if that fails) and starts following the source
-    /// on a tokio task.
+    /// on a tokio task; and, when the source has a [metrics sink](FlagSource::metrics_sink),
+    /// sending usage metrics on another.
     pub async fn start(
         mut source: impl FlagSource,
-        options: LiveFlagsOptions,
+        mut options: LiveFlagsOptions,
     ) -> Result<LiveFlags, FlagsError> {
         let first = match source.fetch().await? {
             Fetched::Changed(flags) => flags,
             Fetched::Unchanged => Flags::default(),
         };
-        let current = Arc::new(ArcSwap::from_pointee(
-            first.with_kill_switch(options.kill_switch.clone()),
-        ));
+        let sink = source.metrics_sink();
+        if sink.is_some() && options.metrics.is_none() {
+            options.metrics = Some(FlagMetrics::new());
+        }
+        let metrics = options.metrics.clone();
+        let report = sink
+            .zip(metrics.clone())
+            .map(|(sink, m)| usage::report(sink, m));
+        let current = Arc::new(ArcSwap::from_pointee(options.prepare(first)));
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(follow(source, options, current.clone(), stopped));
         Ok(LiveFlags {
             current,
             _stop: stop,
+            metrics,
+            _report: report,
         })
+    }
+
+    /// The usage metrics evaluations count into, when they are on. With a source that sends
+    /// them, what [`FlagMetrics::take`] takes here is not sent.
+    pub fn metrics(&self) -> Option<&FlagMetrics> {
+        self.metrics.as_ref()
     }
 
     /// The current document: a cheap guard, for several checks against one snapshot.
@@ -224,9 +269,7 @@ async fn follow(
         }
         match source.fetch().await {
             Ok(Fetched::Changed(flags)) => {
-                current.store(Arc::new(
-                    flags.with_kill_switch(options.kill_switch.clone()),
-                ));
+                current.store(Arc::new(options.prepare(flags)));
                 tracing::info!(source = %source.describe(), "flag document reloaded");
                 wait = options.poll_interval;
             }

@@ -29,6 +29,7 @@ mod live;
 mod stickiness;
 mod strategy;
 mod typed;
+mod usage;
 mod values;
 mod variant;
 mod wire;
@@ -83,7 +84,11 @@ pub use context::Context;
 pub use kill_switch::{Forced, KillSwitch};
 #[cfg(feature = "live")]
 pub use live::{Fetched, FlagFile, FlagSource, LiveFlags, LiveFlagsOptions};
+pub use strategy::STRATEGIES;
 pub use typed::{Flag, FlagField, FlagInfo, FlagSet, TypedVariant, VariantFlag};
+#[cfg(feature = "live")]
+pub use usage::MetricsSink;
+pub use usage::{FlagMetrics, MetricsBucket, ToggleCounts};
 pub use variant::{PayloadKind, Variant, VariantPayload};
 
 use feature::Feature;
@@ -96,6 +101,8 @@ pub struct Flags {
     features: Box<[Feature]>,
     by_name: HashMap<Box<str>, usize>,
     kill_switch: std::sync::Arc<KillSwitch>,
+    /// Usage counters, when metrics are on ([`Flags::with_metrics`]).
+    usage: Option<std::sync::Arc<usage::DocumentCounts>>,
 }
 
 /// Why a flag document could not be read.
@@ -198,21 +205,57 @@ impl Flags {
             features,
             by_name,
             kill_switch: Default::default(),
+            usage: None,
         }
     }
 
     /// Whether the flag is on for this context; an unknown flag is off.
     pub fn is_enabled(&self, name: &str, ctx: &Context) -> bool {
-        self.enabled_if_known(name, ctx).unwrap_or(false)
+        self.is_enabled_or(name, ctx, false)
+    }
+
+    /// Whether the flag is on, `default` for an unknown one; counted when metrics are on.
+    pub(crate) fn is_enabled_or(&self, name: &str, ctx: &Context, default: bool) -> bool {
+        let index = self.by_name.get(name).copied();
+        let on = self.enabled_at(index, name, ctx).unwrap_or(default);
+        if let Some(usage) = &self.usage {
+            usage.count(index, name, on);
+        }
+        on
     }
 
     /// The variant this context gets; `disabled` for an unknown or disabled flag.
     pub fn variant(&self, name: &str, ctx: &Context) -> Variant<'_> {
-        match (self.get(name), self.forced(name)) {
-            (Some(f), _) => f.variant(ctx, self.scope()),
-            (None, Some(Forced::On)) => Variant::disabled(true),
-            (None, _) => Variant::disabled(false),
+        let index = self.by_name.get(name).copied();
+        let (variant, slot) = match (index, self.forced(name)) {
+            (Some(i), _) => self.features[i].pick(ctx, self.scope()),
+            (None, Some(Forced::On)) => (Variant::disabled(true), 0),
+            (None, _) => (Variant::disabled(false), 0),
+        };
+        if let Some(usage) = &self.usage {
+            usage.count_variant(index, name, variant.feature_enabled, slot);
         }
+        variant
+    }
+
+    /// Counts a variant call answered without the document (a typed flag it lacks).
+    pub(crate) fn count_default_variant(&self, name: &str, feature_enabled: bool) {
+        if let Some(usage) = &self.usage {
+            usage.count_variant(None, name, feature_enabled, 0);
+        }
+    }
+
+    /// The same document, counting its evaluations into `metrics`: per flag how often it was
+    /// on and off, and each variant handed out, as Unleash's SDKs count them (see
+    /// [`FlagMetrics`]). Without it nothing is counted.
+    pub fn with_metrics(mut self, metrics: &FlagMetrics) -> Self {
+        let layout: Vec<(&str, &[Box<str>])> = self
+            .features
+            .iter()
+            .map(|f| (f.name(), f.variant_names()))
+            .collect();
+        self.usage = Some(metrics.attach(&layout));
+        self
     }
 
     fn scope(&self) -> feature::Scope<'_> {
@@ -240,10 +283,11 @@ impl Flags {
         self.kill_switch.get(name)
     }
 
-    /// `Some(on)` for a flag in the document or the kill switch, `None` for an unknown one.
-    pub(crate) fn enabled_if_known(&self, name: &str, ctx: &Context) -> Option<bool> {
-        match (self.get(name), self.forced(name)) {
-            (Some(f), _) => Some(f.is_on(ctx, self.scope())),
+    /// `Some(on)` for a flag in the document (at `index`) or the kill switch, `None` for an
+    /// unknown one.
+    fn enabled_at(&self, index: Option<usize>, name: &str, ctx: &Context) -> Option<bool> {
+        match (index, self.forced(name)) {
+            (Some(i), _) => Some(self.features[i].is_on(ctx, self.scope())),
             (None, forced) => forced.map(|f| f == Forced::On),
         }
     }
@@ -256,10 +300,6 @@ impl Flags {
     /// The names of the document's flags, in document order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.features.iter().map(|f| f.name())
-    }
-
-    fn get(&self, name: &str) -> Option<&Feature> {
-        self.by_name.get(name).map(|&i| &self.features[i])
     }
 }
 

@@ -12,6 +12,18 @@ use super::values::IpNet;
 use super::variant::Variants;
 use super::wire;
 
+/// The strategies this crate evaluates, as Unleash names them (what a client registers).
+pub const STRATEGIES: &[&str] = &[
+    "default",
+    "userWithId",
+    "flexibleRollout",
+    "gradualRolloutUserId",
+    "gradualRolloutSessionId",
+    "gradualRolloutRandom",
+    "remoteAddress",
+    "applicationHostname",
+];
+
 /// One compiled strategy of a flag.
 #[derive(Debug, Clone)]
 pub(crate) struct Strategy {

@@ -67,9 +67,7 @@ impl FlagField for Flag {
 impl Flag {
     /// Whether the flag is on for the context; its default when the document lacks it.
     pub fn is_enabled(&self, flags: &Flags, ctx: &Context) -> bool {
-        flags
-            .enabled_if_known(self.info.name, ctx)
-            .unwrap_or(self.info.default)
+        flags.is_enabled_or(self.info.name, ctx, self.info.default)
     }
 
     /// The declaration.
@@ -120,6 +118,7 @@ impl<T: DeserializeOwned> VariantFlag<T> {
     /// kinds as a string).
     pub fn variant<'a>(&self, flags: &'a Flags, ctx: &Context) -> TypedVariant<'a, T> {
         if !flags.contains(self.info.name) {
+            flags.count_default_variant(self.info.name, self.info.default);
             return TypedVariant {
                 name: "disabled",
                 enabled: false,

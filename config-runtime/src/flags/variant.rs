@@ -66,6 +66,8 @@ pub enum PayloadKind {
 #[derive(Debug, Clone)]
 struct Definition {
     name: Box<str>,
+    /// Its counter among the flag's variant names (usage metrics).
+    slot: usize,
     weight: u32,
     payload: Option<VariantPayload>,
     overrides: Box<[Override]>,
@@ -98,6 +100,7 @@ impl Variants {
             .iter()
             .map(|v| Definition {
                 name: v.name.as_str().into(),
+                slot: 0,
                 weight: v.weight,
                 payload: v.payload.clone(),
                 overrides: v
@@ -125,12 +128,25 @@ impl Variants {
         }
     }
 
+    /// The variants' names, in document order.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.definitions.iter().map(|d| &*d.name)
+    }
+
+    /// Numbers each variant by its name's place in `names` (the flag's counter layout).
+    pub(crate) fn assign_slots(&mut self, names: &[Box<str>]) {
+        for d in &mut self.definitions {
+            d.slot = names.iter().position(|n| *n == d.name).unwrap_or(0);
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.total_weight == 0
     }
 
-    /// The variant this context gets: an override naming its value, else its weighted bucket.
-    pub(crate) fn pick<'a>(&'a self, ctx: &Context) -> Option<Variant<'a>> {
+    /// The variant this context gets: an override naming its value, else its weighted bucket;
+    /// with its counter slot.
+    pub(crate) fn pick<'a>(&'a self, ctx: &Context) -> Option<(Variant<'a>, usize)> {
         if self.is_empty() {
             return None;
         }
@@ -154,11 +170,12 @@ impl Variants {
                     d.weight > 0 && target <= reached
                 })
             })?;
-        Some(Variant {
+        let variant = Variant {
             name: &found.name,
             enabled: true,
             feature_enabled: true,
             payload: found.payload.as_ref(),
-        })
+        };
+        Some((variant, found.slot))
     }
 }
