@@ -4,7 +4,9 @@
 //! moto ignores signatures by default but still needs a SigV4 `Authorization` header to route
 //! a request to the right service and region, so tests talk to it through the real SDK
 //! clients with dummy credentials ([`Moto::settings`]). [`Moto::start_strict`] checks every
-//! access key from the first request, to test refused credentials. [`put_secret`],
+//! access key from the first request, to test refused credentials;
+//! [`Moto::start_authenticating_after`] lets a test set up users, roles and keys first
+//! ([`Moto::iam`]), then enforces their IAM policies. [`put_secret`],
 //! [`put_binary_secret`] and [`put_parameter`] seed the server through a provider's client.
 
 use std::path::Path;
@@ -40,6 +42,13 @@ impl Moto {
     /// key it did not issue is refused with 403 `InvalidClientTokenId`.
     pub fn start_strict() -> Option<Moto> {
         Self::spawn(Some("0"), free_port_pair())
+    }
+
+    /// moto that serves the first `count` API requests unauthenticated (the test's setup:
+    /// users, access keys, roles, policies, keys), then authenticates every request and
+    /// enforces the IAM policies of the user or assumed role that signed it.
+    pub fn start_authenticating_after(count: u32) -> Option<Moto> {
+        Self::spawn(Some(&count.to_string()), free_port_pair())
     }
 
     /// Kills the server now (an outage of its region).
@@ -102,6 +111,70 @@ impl Moto {
             .credentials("test", "test")
             .timeout(Duration::from_secs(5))
     }
+
+    /// Provider settings pointing at this server with the access key of an IAM user moto
+    /// issued ([`Moto::iam`] `CreateAccessKey`).
+    pub fn settings_as(&self, access_key_id: &str, secret_access_key: &str) -> AwsSettings {
+        self.settings()
+            .credentials(access_key_id, secret_access_key)
+    }
+
+    /// One IAM query API call (`Action=CreateRole&..`), with a signature moto routes but does
+    /// not check: for the unauthenticated setup of a test. Returns the XML answer; panics
+    /// unless it is a success.
+    pub async fn iam(&self, action: &str, params: &[(&str, &str)]) -> String {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("Action", action)
+            .append_pair("Version", "2010-05-08")
+            .extend_pairs(params)
+            .finish();
+        let answer = reqwest::Client::new()
+            .post(self.url())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header(
+                "Authorization",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=test/20250101/{REGION}/iam/aws4_request, \
+                     SignedHeaders=host, Signature=0"
+                ),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("reach moto");
+        let status = answer.status();
+        let text = answer.text().await.expect("read moto's answer");
+        assert!(status.is_success(), "IAM {action}: {status} {text}");
+        text
+    }
+
+    /// The roles moto handed credentials for, in order: (role ARN, session name), from its
+    /// `/moto-api/data.json` view of the STS backend.
+    pub async fn assumed_roles(&self) -> Vec<(String, String)> {
+        let data: serde_json::Value = reqwest::get(format!("{}/moto-api/data.json", self.url()))
+            .await
+            .expect("reach moto")
+            .json()
+            .await
+            .expect("moto's data as JSON");
+        let roles = data["sts"]["AssumedRole"].as_array().cloned();
+        roles
+            .unwrap_or_default()
+            .iter()
+            .map(|role| {
+                let text = |name: &str| role[name].as_str().unwrap_or_default().to_owned();
+                (text("role_arn"), text("session_name"))
+            })
+            .collect()
+    }
+}
+
+/// The text of the first `<tag>` element of an XML answer.
+pub fn xml_text(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&format!("</{tag}>"))?;
+    Some(xml[start..end].to_owned())
 }
 
 /// How many API requests (`POST /`) a [`Moto::start_logged`] server has logged so far.

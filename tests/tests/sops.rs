@@ -13,7 +13,7 @@ use config_runtime::sops::AgeKeys;
 use config_runtime::{Config, ConfigError, Loader, Secret};
 use config_tests::events::{applied_changed, next};
 use config_tests::files::{save, tampered};
-use config_tests::moto::{Moto, REGION};
+use config_tests::moto::{Moto, REGION, xml_text};
 use config_tests::sops::{AgeKey, SopsTools};
 use config_tests::{Scratch, probe};
 
@@ -656,4 +656,128 @@ async fn a_file_encrypted_to_aws_kms_opens_through_the_kms_key_service() {
         .await
         .unwrap();
     assert_service(&service);
+}
+
+/// A KMS key named with a role (`--kms "KEY_ARN+ROLE_ARN"`) opens as `sops` opens it: the
+/// configured credentials assume the role, and the role's credentials ask KMS. moto enforces
+/// IAM here: the user may only assume that role, and only the role may use the key, so the file
+/// opens through the role or not at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kms_key_named_with_a_role_opens_through_that_role_assumed() {
+    let Some(s) = Setup::new() else { return };
+    // The setup below is six requests; every later one is authenticated.
+    let Some(moto) = Moto::start_authenticating_after(6) else {
+        return;
+    };
+    let user = "app";
+    moto.iam("CreateUser", &[("UserName", user)]).await;
+    let created = moto.iam("CreateAccessKey", &[("UserName", user)]).await;
+    let key_id = xml_text(&created, "AccessKeyId").unwrap();
+    let secret = xml_text(&created, "SecretAccessKey").unwrap();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+    let role_xml = moto
+        .iam(
+            "CreateRole",
+            &[
+                ("RoleName", "sops-reader"),
+                ("AssumeRolePolicyDocument", trust),
+            ],
+        )
+        .await;
+    let role = xml_text(&role_xml, "Arn").unwrap();
+    let may_assume = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{role}"}}]}}"#
+    );
+    moto.iam(
+        "PutUserPolicy",
+        &[
+            ("UserName", user),
+            ("PolicyName", "assume-sops-reader"),
+            ("PolicyDocument", &may_assume),
+        ],
+    )
+    .await;
+    let may_use_keys = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
+    moto.iam(
+        "PutRolePolicy",
+        &[
+            ("RoleName", "sops-reader"),
+            ("PolicyName", "keys"),
+            ("PolicyDocument", may_use_keys),
+        ],
+    )
+    .await;
+    let kms = KmsKeyService::new(moto.settings_as(&key_id, &secret))
+        .await
+        .unwrap();
+    let created = kms.client().create_key().send().await.unwrap();
+    let arn = created.key_metadata.unwrap().arn.unwrap();
+
+    // The real sops assumes the role (as the user) to encrypt.
+    let plain = s.dir.write("kms-role.yaml", YAML);
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.url()),
+        ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ("AWS_REGION", REGION),
+    ];
+    let text = s.tools.run(
+        &["encrypt", "--kms", &format!("{arn}+{role}")],
+        &plain,
+        &env,
+    );
+    assert!(text.contains(&format!("role: {role}")), "{text}");
+    let file = s.dir.write("kms-role.enc.yaml", &text);
+    let by_sops = moto.assumed_roles().await;
+    assert_eq!(by_sops.len(), 1, "{by_sops:?}");
+    assert_eq!(by_sops[0].0, role);
+    assert!(by_sops[0].1.starts_with("sops@"), "{by_sops:?}");
+
+    // Opened through the role: assumed once more, under the session name sops used.
+    let load = |kms: &KmsKeyService, file: &Path| {
+        let loader = s.loader().key_service(kms.clone()).file(file);
+        async move { loader.load_async().await }
+    };
+    assert_service(&load(&kms, &file).await.unwrap());
+    let assumed = moto.assumed_roles().await;
+    assert_eq!(assumed.len(), 2, "{assumed:?}");
+    assert_eq!(assumed[1], by_sops[0]);
+
+    // A reload (through a clone of the service) keeps the role's credentials.
+    assert_service(&load(&kms, &file).await.unwrap());
+    assert_eq!(moto.assumed_roles().await.len(), 2);
+
+    // The role the file names is the one assumed: another one, which the user may not
+    // assume (and which does not exist), is refused by STS, and the error names it.
+    let other = role.replace("sops-reader", "no-such-role");
+    let other_file = s
+        .dir
+        .write("kms-other.enc.yaml", &text.replace(&role, &other));
+    let error = load(&kms, &other_file).await.unwrap_err().to_string();
+    assert!(
+        error.contains(&format!(
+            "cannot assume role {other} to open the data key of KMS key {arn}"
+        )) && error.contains("AccessDenied"),
+        "{error}"
+    );
+    assert!(
+        !error.contains(CANARY) && !error.contains(&secret),
+        "{error}"
+    );
+    assert_eq!(moto.assumed_roles().await.len(), 2);
+
+    // Without the role the user's own credentials ask KMS, and the key is not theirs.
+    let no_role = s.dir.write(
+        "kms-no-role.enc.yaml",
+        &text.replace(&format!("role: {role}"), "role: \"\""),
+    );
+    let error = load(&kms, &no_role).await.unwrap_err().to_string();
+    assert!(
+        error.contains(&arn) && error.contains("AccessDenied"),
+        "{error}"
+    );
+    assert!(
+        !error.contains(CANARY) && !error.contains(&secret),
+        "{error}"
+    );
 }

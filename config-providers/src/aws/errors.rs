@@ -1,13 +1,15 @@
 //! SDK errors to [`ProviderError`]s, classified by the AWS error code first and the HTTP
 //! status only when there is no code (moto answers `ResourceNotFoundException` with 404 where
 //! AWS uses 400, and auth failures with XML bodies even for JSON services). Messages name the
-//! secret or parameter and the code, never a value.
+//! secret or parameter and the code, never a value. A call whose credentials come from
+//! assuming a role names STS's refusal instead, when that is why it failed.
 
 use std::error::Error as StdError;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use config_runtime::{ProviderError, ProviderErrorKind};
 
 /// AWS messages are short; anything longer is cut so a surprising body cannot flood a report.
@@ -58,6 +60,31 @@ where
         ),
     };
     ProviderError::new(kind, format!("{what}: {reason}"))
+}
+
+/// Why a call made with the credentials of an assumed role failed before it was sent, when
+/// that is the reason: the role's provider could not get them from STS (`what` names the role
+/// and what it was for). `None` for any other failure. Like every error here it carries STS's
+/// code and message, never credentials.
+pub(super) fn assume_role_failure(
+    error: &(dyn StdError + 'static),
+    what: &str,
+) -> Option<ProviderError> {
+    let assuming = find_source::<CredentialsError>(error)?;
+    let refused = assuming
+        .source()
+        .and_then(find_source::<SdkError<AssumeRoleError, HttpResponse>>);
+    Some(match refused {
+        Some(refused) => to_provider_error(refused, what),
+        None => {
+            let kind = match assuming {
+                CredentialsError::ProviderTimedOut(_) => ProviderErrorKind::Unavailable,
+                CredentialsError::InvalidConfiguration(_) => ProviderErrorKind::Invalid,
+                _ => ProviderErrorKind::Denied,
+            };
+            ProviderError::new(kind, format!("{what}: {}", chain(assuming)))
+        }
+    })
 }
 
 /// The kind an AWS error code means, when it is one we know.
@@ -125,14 +152,19 @@ fn code_of_raw(raw: &HttpResponse) -> Option<&str> {
 /// Whether `T` is somewhere in the error's source chain (credential failures surface as
 /// dispatch failures, since identity is resolved just before sending).
 fn has_source<T: StdError + 'static>(error: &(dyn StdError + 'static)) -> bool {
+    find_source::<T>(error).is_some()
+}
+
+/// The first `T` in the error's source chain, the error itself included.
+fn find_source<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     let mut current = Some(error);
     while let Some(e) = current {
-        if e.is::<T>() {
-            return true;
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
         }
         current = e.source();
     }
-    false
+    None
 }
 
 /// The error with its causes on one line, `a: b: c` (connection and credential errors carry
