@@ -3,6 +3,13 @@
 //! [`KeyService`] (`config-providers` does: `VaultProvider`, `aws::KmsKeyService`) and
 //! the application registers it with `Loader::key_service` (feature `sops`). Opening a key
 //! is network I/O: such a file is read by `load_async` and by `Live`.
+//!
+//! A file encrypted to several master keys (KMS keys in two regions, a KMS key and a transit
+//! key) is opened as the `sops` tool opens it: each master key a registered service of its
+//! kind can open is asked in turn (KMS keys, then transit keys, each in file order; each with
+//! every registered service of its kind), and the first data key answered is used. A service
+//! that fails, or answers with something that is not a data key, passes to the next; when none
+//! opens it, the error lists every key asked and its service's reason.
 
 use crate::provider::{BoxFuture, ProviderError};
 
@@ -12,7 +19,7 @@ pub trait KeyService: Send + Sync + 'static {
     fn kind(&self) -> KeyServiceKind;
 
     /// The plaintext data key. The error names the key and the service, never the key's
-    /// bytes.
+    /// bytes; it is shown with the other attempts when no master key of the file opens.
     fn open<'a>(
         &'a self,
         key: &'a EncryptedDataKey,

@@ -2,7 +2,8 @@
 //! `sops` binary encrypts at test time to keys `age-keygen` makes: every value type, a nested
 //! tree, the encryption rules, tampering, wrong and missing keys, two recipients, keys found
 //! the way `sops` finds them (a real process environment, a command in `SOPS_AGE_KEY_CMD`),
-//! canaries, and live reloads.
+//! canaries, live reloads, and files encrypted to Vault transit and AWS KMS keys (OpenBao,
+//! moto), one of several master keys opening the file when the others fail.
 
 use std::path::{Path, PathBuf};
 
@@ -779,5 +780,193 @@ async fn a_kms_key_named_with_a_role_opens_through_that_role_assumed() {
     assert!(
         !error.contains(CANARY) && !error.contains(&secret),
         "{error}"
+    );
+}
+
+/// The error of an asynchronous load that must fail: one error naming the file, free of every
+/// canary.
+async fn failure_async(loader: Loader<Service>, file: &Path) -> String {
+    let error: ConfigError = loader.load_async().await.expect_err("the load must fail");
+    let text = error.to_string();
+    assert_eq!(
+        error.errors().len(),
+        1,
+        "one error, no partial load: {text}"
+    );
+    assert!(text.contains(&file.display().to_string()), "{text}");
+    assert!(!text.contains(CANARY), "a decrypted value leaked: {text}");
+    text
+}
+
+/// A token of the test OpenBao allowed `policy` (HCL) and nothing of transit besides.
+async fn bao_token(
+    admin: &config_tests::services::OpenBaoAdmin,
+    name: &str,
+    policy: &str,
+) -> String {
+    admin
+        .put(
+            &format!("sys/policies/acl/{name}"),
+            serde_json::json!({ "policy": policy }),
+        )
+        .await;
+    let created = admin
+        .put(
+            "auth/token/create",
+            serde_json::json!({ "policies": [name] }),
+        )
+        .await;
+    created["auth"]["client_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
+}
+
+/// A file the `sops` binary encrypts to two transit keys opens with the second when this
+/// application's token may not use the first, as `sops` itself would; when it may use
+/// neither, the error names both keys, in the file's order, with the server's reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_for_two_transit_keys_opens_with_the_second_when_the_first_is_refused() {
+    let Some(s) = Setup::new() else { return };
+    let Some(bao) = config_tests::services::start_openbao() else {
+        return;
+    };
+    let admin = config_tests::services::OpenBaoAdmin::new(&bao);
+    admin
+        .put("sys/mounts/transit", serde_json::json!({"type": "transit"}))
+        .await;
+    admin.put("transit/keys/first", serde_json::json!({})).await;
+    admin
+        .put("transit/keys/second", serde_json::json!({}))
+        .await;
+    let first = format!("{}/v1/transit/keys/first", bao.url);
+    let second = format!("{}/v1/transit/keys/second", bao.url);
+    let plain = s.dir.write("two-transit.yaml", YAML);
+    let root = config_tests::services::BAO_ROOT_TOKEN;
+    let env = [("VAULT_ADDR", bao.url.as_str()), ("VAULT_TOKEN", root)];
+    let text = s.tools.run(
+        &[
+            "encrypt",
+            "--hc-vault-transit",
+            &format!("{first},{second}"),
+        ],
+        &plain,
+        &env,
+    );
+    let (at_first, at_second) = (text.find("key_name: first"), text.find("key_name: second"));
+    assert!(at_first.unwrap() < at_second.unwrap(), "{text}");
+    let file = s.dir.write("two-transit.enc.yaml", &text);
+
+    let vault = |token: &str| {
+        VaultProvider::builder(&bao.url)
+            .token(token)
+            .build()
+            .unwrap()
+    };
+    let second_only = bao_token(
+        &admin,
+        "second-only",
+        "path \"transit/decrypt/second\" { capabilities = [\"update\"] }",
+    )
+    .await;
+    let loader = s.loader().key_service(vault(&second_only)).file(&file);
+    assert_service(&loader.load_async().await.unwrap());
+
+    let neither = bao_token(
+        &admin,
+        "neither",
+        "path \"transit/keys/*\" { capabilities = [\"read\"] }",
+    )
+    .await;
+    let loader = s.loader().key_service(vault(&neither)).file(&file);
+    let shown = failure_async(loader, &file).await;
+    let tried = |n, url: &str| shown.find(&format!("({n}) transit key {url}: "));
+    assert!(shown.contains("(2 tried)"), "{shown}");
+    assert!(
+        tried(1, &first).unwrap() < tried(2, &second).unwrap(),
+        "both keys, in the file's order: {shown}"
+    );
+    assert!(shown.contains("denied access"), "{shown}");
+    assert!(
+        !shown.contains(&neither) && !shown.contains("vault:v1:"),
+        "{shown}"
+    );
+}
+
+/// A file the `sops` binary encrypts to a KMS key and a transit key is opened as `sops` opens
+/// it: the KMS key first (whatever order the services were registered in), the transit key
+/// when KMS fails (its endpoint is down), and an error naming both attempts when both fail.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_for_a_kms_and_a_transit_key_opens_with_either_kms_first() {
+    let Some(s) = Setup::new() else { return };
+    let Some(mut moto) = Moto::start() else {
+        return;
+    };
+    let Some(bao) = config_tests::services::start_openbao() else {
+        return;
+    };
+    let kms = KmsKeyService::new(moto.settings()).await.unwrap();
+    let created = kms.client().create_key().send().await.unwrap();
+    let arn = created.key_metadata.unwrap().arn.unwrap();
+    let admin = config_tests::services::OpenBaoAdmin::new(&bao);
+    admin
+        .put("sys/mounts/transit", serde_json::json!({"type": "transit"}))
+        .await;
+    admin.put("transit/keys/sops", serde_json::json!({})).await;
+    let key_url = format!("{}/v1/transit/keys/sops", bao.url);
+    let root = config_tests::services::BAO_ROOT_TOKEN;
+    let plain = s.dir.write("mixed.yaml", YAML);
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.url()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", REGION),
+        ("VAULT_ADDR", bao.url.as_str()),
+        ("VAULT_TOKEN", root),
+    ];
+    let text = s.tools.run(
+        &["encrypt", "--hc-vault-transit", &key_url, "--kms", &arn],
+        &plain,
+        &env,
+    );
+    let file = s.dir.write("mixed.enc.yaml", &text);
+    let vault = |token: &str| {
+        VaultProvider::builder(&bao.url)
+            .token(token)
+            .build()
+            .unwrap()
+    };
+    let refused = bao_token(
+        &admin,
+        "no-transit",
+        "path \"transit/keys/*\" { capabilities = [\"read\"] }",
+    )
+    .await;
+
+    // The transit token is refused, KMS answers: KMS was asked (first, as by sops).
+    let loader = (s.loader().key_service(vault(&refused)))
+        .key_service(kms.clone())
+        .file(&file);
+    assert_service(&loader.load_async().await.unwrap());
+
+    // KMS is down: the transit key opens it.
+    moto.stop();
+    let loader = (s.loader().key_service(vault(root)))
+        .key_service(kms.clone())
+        .file(&file);
+    assert_service(&loader.load_async().await.unwrap());
+
+    // Both fail: both attempts, KMS first, each with its reason.
+    let loader = (s.loader().key_service(vault(&refused)))
+        .key_service(kms)
+        .file(&file);
+    let shown = failure_async(loader, &file).await;
+    let by_kms = shown.find(&format!("(1) AWS KMS key {arn}: cannot reach AWS"));
+    let by_transit = shown.find(&format!("(2) transit key {key_url}: "));
+    assert!(by_kms.unwrap() < by_transit.unwrap(), "{shown}");
+    assert!(shown.contains("denied access"), "{shown}");
+    assert!(
+        !shown.contains(&refused) && !shown.contains("vault:v1:"),
+        "{shown}"
     );
 }

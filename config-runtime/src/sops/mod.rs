@@ -4,9 +4,12 @@
 //! wrote by its metadata (a top-level `sops` table; `sops_*` variables in a dotenv file), open
 //! its data key with an age identity ([`AgeKeys`]: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, the
 //! output of the command `SOPS_AGE_KEY_CMD`, then sops' default key file, as the `sops` tool
-//! looks), decrypt every value with its path as the additional data, keep its type, and verify
-//! the file's MAC before any value is used. A file that does not open is one error naming the
-//! file and who it is encrypted to; nothing of it is loaded. Its values are trusted as
+//! looks) or, when none fits, with the key services the loader has (`Loader::key_service`;
+//! every AWS KMS and Vault/OpenBao transit key the file is encrypted to, asked one after the
+//! other in the order the `sops` tool tries them until one opens it), decrypt every value with
+//! its path as the additional data, keep its type, and verify the file's MAC before any value
+//! is used. A file that does not open is one error naming the file and who it is encrypted to;
+//! nothing of it is loaded. Its values are trusted as
 //! [`Trust::Decrypted`](crate::source::Trust::Decrypted): taken literally, never quoted in
 //! errors, shown as `(encrypted)` by explain.
 
@@ -178,8 +181,46 @@ pub(crate) struct DotenvValue {
 pub(crate) enum KeyPlan {
     /// Opened already (an age identity fitted).
     Ready(cipher::DataKey),
-    /// To be asked of a key service (network I/O).
-    Service(Arc<dyn KeyService>, EncryptedDataKey),
+    /// To be asked of key services (network I/O): every master key of the file that a
+    /// registered service can open, in the order `sops` tries them, until one answers with a
+    /// data key ([`Parsed::open_by_services`]). Never empty.
+    Services(Vec<Candidate>),
+}
+
+/// One master key of a file (a KMS key, a transit key) and a registered service of its kind
+/// that may open it.
+pub(crate) struct Candidate {
+    service: Arc<dyn KeyService>,
+    key: EncryptedDataKey,
+}
+
+/// A candidate that did not give a data key: which key, and why (the service's error, never
+/// key material).
+struct Attempt {
+    key: String,
+    reason: String,
+}
+
+/// How an error names a master key: its kind and the key as the file names it (the ARN and
+/// role of a KMS key; address, mount and name of a transit key, as `sops` writes them).
+fn key_name(key: &EncryptedDataKey) -> String {
+    let name = match key {
+        EncryptedDataKey::AwsKms {
+            arn, role: None, ..
+        } => format!("AWS KMS key {arn}"),
+        EncryptedDataKey::AwsKms {
+            arn,
+            role: Some(role),
+            ..
+        } => format!("AWS KMS key {arn} (through role {role})"),
+        EncryptedDataKey::VaultTransit {
+            address,
+            engine_path,
+            key_name,
+            ..
+        } => format!("transit key {address}/v1/{engine_path}/keys/{key_name}"),
+    };
+    crate::error::escape_controls(&name).into_owned()
 }
 
 impl Parsed {
@@ -230,8 +271,15 @@ impl Parsed {
         })
     }
 
-    /// How to get the data key: an age identity that fits, else a registered key service the
-    /// file is encrypted to.
+    /// How to get the data key: an age identity that fits (no network), else every master
+    /// key of the file that a registered key service can open, in the order `sops` tries them.
+    ///
+    /// `sops` puts the master keys of a file in one list by kind (AWS KMS, GCP KMS, HuaweiCloud
+    /// KMS, Azure Key Vault, Vault transit, PGP, age), each kind in file order, then moves age
+    /// and PGP keys to the front (its default decryption order) and tries each key with each
+    /// key service until one answers. So here: age first, then the KMS keys in file order, then
+    /// the transit keys in file order; each key with every registered service of its kind, in
+    /// the order they were registered.
     pub fn key_plan(
         &self,
         keys: &AgeKeys,
@@ -254,6 +302,14 @@ impl Parsed {
             Ok(key) => return Ok(KeyPlan::Ready(key)),
             Err(failure) => failure,
         };
+        let kms = metadata.kms.iter().map(|stanza| EncryptedDataKey::AwsKms {
+            arn: stanza.arn.clone(),
+            ciphertext: stanza.enc.clone(),
+            context: (stanza.context.iter())
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect(),
+            role: (!stanza.role.is_empty()).then(|| stanza.role.clone()),
+        });
         let transit = metadata
             .hc_vault
             .iter()
@@ -263,20 +319,57 @@ impl Parsed {
                 key_name: stanza.key_name.clone(),
                 ciphertext: stanza.enc.clone(),
             });
-        let kms = metadata.kms.iter().map(|stanza| EncryptedDataKey::AwsKms {
-            arn: stanza.arn.clone(),
-            ciphertext: stanza.enc.clone(),
-            context: (stanza.context.iter())
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect(),
-            role: (!stanza.role.is_empty()).then(|| stanza.role.clone()),
-        });
-        for key in transit.chain(kms) {
-            if let Some(service) = services.iter().find(|s| s.kind() == key.kind()) {
-                return Ok(KeyPlan::Service(Arc::clone(service), key));
-            }
+        let mut candidates = Vec::new();
+        for key in kms.chain(transit) {
+            let able = services.iter().filter(|s| s.kind() == key.kind());
+            candidates.extend(able.map(|service| Candidate {
+                service: Arc::clone(service),
+                key: key.clone(),
+            }));
         }
-        Err(fail(age_failure))
+        if candidates.is_empty() {
+            return Err(fail(age_failure));
+        }
+        Ok(KeyPlan::Services(candidates))
+    }
+
+    /// Asks the candidates of [`KeyPlan::Services`] one after the other, in their order, and
+    /// returns the first data key one answers with. An error or an answer that is not a 32-byte
+    /// key moves on to the next. When none answers, the error lists every attempt (the key and
+    /// the service's reason) in order.
+    ///
+    /// One at a time, not all at once: a data key is opened once per load, the first key
+    /// usually answers, and asking every service at once would send each request (KMS bills
+    /// and audits them, transit engines log them) for nothing; in order, the key used is the
+    /// one `sops` would use.
+    pub async fn open_by_services(
+        &self,
+        candidates: &[Candidate],
+    ) -> Result<cipher::DataKey, SopsError> {
+        let mut attempts = Vec::with_capacity(candidates.len());
+        for Candidate { service, key } in candidates {
+            let name = key_name(key);
+            let reason = match service.open(key).await {
+                Ok(bytes) => match data_key_from(&bytes) {
+                    Some(data_key) => return Ok(data_key),
+                    None => "it answered with no 32-byte key".to_owned(),
+                },
+                // Services name the key first (`AWS KMS key ..: cannot reach AWS`): once is
+                // enough.
+                Err(e) => {
+                    let message = e.to_string();
+                    match message
+                        .strip_prefix(&name)
+                        .and_then(|m| m.strip_prefix(": "))
+                    {
+                        Some(rest) => rest.to_owned(),
+                        None => message,
+                    }
+                }
+            };
+            attempts.push(Attempt { key: name, reason });
+        }
+        Err(self.services_failed(&attempts))
     }
 
     /// Decrypts every value with the data key and verifies the MAC.
@@ -316,18 +409,285 @@ impl Parsed {
         Ok(plain)
     }
 
-    /// The error for a key service's answer that did not give a data key.
-    pub fn service_failed(&self, message: &str) -> SopsError {
-        let message = format!("the key service could not open the data key: {message}");
+    /// The error for key services that gave no data key: each attempt, in order.
+    fn services_failed(&self, attempts: &[Attempt]) -> SopsError {
+        let message = match attempts {
+            [one] => format!(
+                "the key service could not open the data key: {}: {}",
+                one.key, one.reason
+            ),
+            all => {
+                let mut message = format!(
+                    "no key service could open the data key ({} tried):",
+                    all.len()
+                );
+                for (number, attempt) in all.iter().enumerate() {
+                    let separator = if number == 0 { "" } else { ";" };
+                    message.push_str(&format!(
+                        "{separator} ({}) {}: {}",
+                        number + 1,
+                        attempt.key,
+                        attempt.reason
+                    ));
+                }
+                message
+            }
+        };
         SopsError::new(Failure::Keys(message), &self.metadata)
     }
 }
 
 /// A data key a key service returned, checked to be one.
-pub(crate) fn data_key_from(bytes: &[u8]) -> Option<cipher::DataKey> {
+fn data_key_from(bytes: &[u8]) -> Option<cipher::DataKey> {
     let mut key: cipher::DataKey = zeroize::Zeroizing::new([0; 32]);
     (bytes.len() == key.len()).then(|| {
         key.copy_from_slice(bytes);
         key
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::key_service::KeyServiceKind;
+    use crate::provider::{BoxFuture, ProviderError, ProviderErrorKind};
+
+    /// What a test service answers for a key, by the key's name.
+    #[derive(Clone, Copy)]
+    enum Answer {
+        Refuse,
+        Short,
+        Key(u8),
+    }
+
+    /// The answer of a test service for each key name (a key not named is refused).
+    type Script = Vec<(&'static str, Answer)>;
+
+    /// A key service of one kind that answers as told and records what it was asked.
+    struct Scripted {
+        kind: KeyServiceKind,
+        label: &'static str,
+        answers: Script,
+        asked: Arc<Mutex<Vec<String>>>,
+    }
+
+    fn name_of(key: &EncryptedDataKey) -> &str {
+        match key {
+            EncryptedDataKey::AwsKms { arn, .. } => arn.rsplit('/').next().unwrap_or(arn),
+            EncryptedDataKey::VaultTransit { key_name, .. } => key_name,
+        }
+    }
+
+    impl KeyService for Scripted {
+        fn kind(&self) -> KeyServiceKind {
+            self.kind
+        }
+
+        fn open<'a>(
+            &'a self,
+            key: &'a EncryptedDataKey,
+        ) -> BoxFuture<'a, Result<zeroize::Zeroizing<Vec<u8>>, ProviderError>> {
+            let name = name_of(key).to_owned();
+            (self.asked.lock().unwrap()).push(format!("{}:{name}", self.label));
+            let answer = (self.answers.iter())
+                .find(|(n, _)| *n == name)
+                .map_or(Answer::Refuse, |(_, a)| *a);
+            Box::pin(async move {
+                match answer {
+                    Answer::Refuse => Err(ProviderError::new(
+                        ProviderErrorKind::Denied,
+                        format!("{} refuses {name}", self.label),
+                    )),
+                    Answer::Short => Ok(zeroize::Zeroizing::new(vec![7; 16])),
+                    Answer::Key(byte) => Ok(zeroize::Zeroizing::new(vec![byte; 32])),
+                }
+            })
+        }
+    }
+
+    /// A file encrypted to two transit keys (`v1`, `v2`) and two KMS keys (`k1`, `k2`), in
+    /// that order in its metadata, and to no age recipient.
+    fn parsed() -> Parsed {
+        let transit = |name: &str| {
+            serde_json::json!({
+                "vault_address": "http://vault:8200", "engine_path": "transit",
+                "key_name": name, "enc": format!("vault:v1:CIPHER-{name}"),
+            })
+        };
+        let kms = |name: &str| {
+            serde_json::json!({
+                "arn": format!("arn:aws:kms:eu-west-1:111122223333:key/{name}"),
+                "enc": format!("CIPHER-{name}"), "role": "", "context": {},
+            })
+        };
+        Parsed::document(serde_json::json!({
+            "token": "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]",
+            "sops": {
+                "hc_vault": [transit("v1"), transit("v2")],
+                "kms": [kms("k1"), kms("k2")],
+                "mac": "ENC[..]",
+            },
+        }))
+        .unwrap()
+    }
+
+    struct Services {
+        asked: Arc<Mutex<Vec<String>>>,
+        list: Vec<Arc<dyn KeyService>>,
+    }
+
+    fn services(scripts: Vec<(KeyServiceKind, &'static str, Script)>) -> Services {
+        let asked = Arc::default();
+        let list = (scripts.into_iter())
+            .map(|(kind, label, answers)| {
+                Arc::new(Scripted {
+                    kind,
+                    label,
+                    answers,
+                    asked: Arc::clone(&asked),
+                }) as Arc<dyn KeyService>
+            })
+            .collect();
+        Services { asked, list }
+    }
+
+    fn plan(parsed: &Parsed, services: &Services) -> Result<Vec<Candidate>, SopsError> {
+        let keys = AgeKeys::file("/nonexistent/keys.txt");
+        match parsed.key_plan(&keys, &services.list, 1 << 20)? {
+            KeyPlan::Services(candidates) => Ok(candidates),
+            KeyPlan::Ready(_) => panic!("no age recipient to open"),
+        }
+    }
+
+    fn open(parsed: &Parsed, candidates: &[Candidate]) -> Result<cipher::DataKey, SopsError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(parsed.open_by_services(candidates))
+    }
+
+    #[test]
+    fn kms_keys_come_before_transit_keys_each_in_file_order_each_with_every_service_of_its_kind() {
+        let parsed = parsed();
+        let services = services(vec![
+            (KeyServiceKind::VaultTransit, "vault", vec![]),
+            (KeyServiceKind::AwsKms, "kms-a", vec![]),
+            (KeyServiceKind::AwsKms, "kms-b", vec![]),
+        ]);
+        let order: Vec<String> = (plan(&parsed, &services).unwrap().iter())
+            .map(|c| format!("{}:{}", key_name(&c.key), name_of(&c.key)))
+            .collect();
+        let arn = |n| format!("AWS KMS key arn:aws:kms:eu-west-1:111122223333:key/{n}:{n}");
+        let transit = |n| format!("transit key http://vault:8200/v1/transit/keys/{n}:{n}");
+        assert_eq!(
+            order,
+            [
+                arn("k1"),
+                arn("k1"),
+                arn("k2"),
+                arn("k2"),
+                transit("v1"),
+                transit("v2")
+            ]
+        );
+
+        // Only the kinds a service is registered for; none at all is the age failure.
+        let transit_only = self::services(vec![(KeyServiceKind::VaultTransit, "vault", vec![])]);
+        let candidates = plan(&parsed, &transit_only).unwrap();
+        let names: Vec<&str> = candidates.iter().map(|c| name_of(&c.key)).collect();
+        assert_eq!(names, ["v1", "v2"]);
+        let none = self::services(vec![]);
+        let error = plan(&parsed, &none).err().unwrap().to_string();
+        assert!(
+            error.contains("register one with `.key_service(..)`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_failure_or_a_wrong_length_answer_moves_on_and_the_first_key_ends_the_search() {
+        let parsed = parsed();
+        let services = services(vec![
+            (
+                KeyServiceKind::VaultTransit,
+                "vault",
+                vec![("v1", Answer::Key(3)), ("v2", Answer::Key(4))],
+            ),
+            (
+                KeyServiceKind::AwsKms,
+                "kms",
+                vec![("k1", Answer::Refuse), ("k2", Answer::Short)],
+            ),
+        ]);
+        let candidates = plan(&parsed, &services).unwrap();
+        let key = open(&parsed, &candidates).unwrap();
+        assert_eq!(*key, [3; 32]);
+        assert_eq!(
+            *services.asked.lock().unwrap(),
+            ["kms:k1", "kms:k2", "vault:v1"],
+            "one at a time, in order, and no further than the first that opens it"
+        );
+    }
+
+    #[test]
+    fn when_every_service_fails_the_error_lists_each_key_and_reason_in_order() {
+        let parsed = parsed();
+        let services = services(vec![
+            (
+                KeyServiceKind::VaultTransit,
+                "vault",
+                vec![("v2", Answer::Short)],
+            ),
+            (KeyServiceKind::AwsKms, "kms", vec![("k2", Answer::Short)]),
+        ]);
+        let candidates = plan(&parsed, &services).unwrap();
+        let error = open(&parsed, &candidates).err().unwrap().to_string();
+        let arn = "arn:aws:kms:eu-west-1:111122223333:key";
+        let expected = format!(
+            "cannot decrypt this SOPS file: no key service could open the data key (4 tried): \
+             (1) AWS KMS key {arn}/k1: kms refuses k1; \
+             (2) AWS KMS key {arn}/k2: it answered with no 32-byte key; \
+             (3) transit key http://vault:8200/v1/transit/keys/v1: vault refuses v1; \
+             (4) transit key http://vault:8200/v1/transit/keys/v2: it answered with no 32-byte key \
+             (encrypted to "
+        );
+        assert!(error.starts_with(&expected), "{error}");
+        assert!(
+            !error.contains("CIPHER"),
+            "no encrypted data key is shown: {error}"
+        );
+        assert_eq!(services.asked.lock().unwrap().len(), 4);
+
+        // One candidate: one attempt, named.
+        let one = self::services(vec![(KeyServiceKind::AwsKms, "kms", vec![])]);
+        let candidates = plan(&parsed, &one).unwrap();
+        let error = open(&parsed, &candidates[..1]).err().unwrap().to_string();
+        assert!(
+            error.contains(&format!(
+                "the key service could not open the data key: AWS KMS key {arn}/k1: kms refuses k1 ("
+            )),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_key_is_named_with_its_role_and_without_control_characters() {
+        let key = EncryptedDataKey::AwsKms {
+            arn: "arn:aws:kms:us-east-1:1:key/a\u{1b}[31m".to_owned(),
+            ciphertext: "CIPHER".to_owned(),
+            context: Vec::new(),
+            role: Some("arn:aws:iam::1:role/reader".to_owned()),
+        };
+        let name = key_name(&key);
+        assert!(
+            !name.contains('\u{1b}') && !name.contains("CIPHER"),
+            "{name}"
+        );
+        assert!(
+            name.ends_with("(through role arn:aws:iam::1:role/reader)"),
+            "{name}"
+        );
+    }
 }

@@ -71,8 +71,9 @@ pub(crate) fn sops_dotenv(
     Gathering::Ready(Ok(Gathered::failed(Problem::new(whole, not_built_in()))))
 }
 
-/// Opens the data key (at once with an age identity, later with a key service), decrypts,
-/// and turns what the file held into entries; any failure fails the whole file.
+/// Opens the data key (at once with an age identity, later with the key services, one master
+/// key after the other until one opens it), decrypts, and turns what the file held into
+/// entries; any failure fails the whole file.
 #[cfg(feature = "sops")]
 fn decrypt_sops(
     parsed: Result<crate::sops::Parsed, crate::sops::SopsError>,
@@ -92,21 +93,10 @@ fn decrypt_sops(
     match plan {
         Err(e) => Gathering::Ready(Ok(failed(&whole, e.to_string()))),
         Ok(KeyPlan::Ready(key)) => Gathering::Ready(Ok(finish(parsed, &key, &whole))),
-        Ok(KeyPlan::Service(service, encrypted)) => Gathering::Pending(Box::pin(async move {
-            let opened = service.open(&encrypted).await;
-            let key = match &opened {
-                Ok(bytes) => crate::sops::data_key_from(bytes),
-                Err(_) => None,
-            };
-            Ok(match (key, opened) {
-                (Some(key), _) => finish(parsed, &key, &whole),
-                (None, Err(e)) => failed(&whole, parsed.service_failed(&e.to_string()).to_string()),
-                (None, Ok(_)) => failed(
-                    &whole,
-                    parsed
-                        .service_failed("it answered with no 32-byte key")
-                        .to_string(),
-                ),
+        Ok(KeyPlan::Services(candidates)) => Gathering::Pending(Box::pin(async move {
+            Ok(match parsed.open_by_services(&candidates).await {
+                Ok(key) => finish(parsed, &key, &whole),
+                Err(e) => failed(&whole, e.to_string()),
             })
         })),
     }
