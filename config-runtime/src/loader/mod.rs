@@ -329,10 +329,12 @@ impl<T: Config> Loader<T> {
         self
     }
 
-    /// A key service (Vault/OpenBao transit: a `VaultProvider` of config-providers) that
-    /// opens the data keys of SOPS files encrypted to it, when no age identity does (feature
-    /// `sops`). Such a file is read over the network: load with
-    /// [`load_async`](Self::load_async) or watch it.
+    /// A key service that opens the data keys of SOPS files encrypted to it, when no age
+    /// identity does (feature `sops`): Vault/OpenBao transit (a `VaultProvider` of
+    /// config-providers) or AWS KMS (its `aws::KmsKeyService`). Register several: a file's
+    /// KMS keys, then its transit keys, are tried in order until one opens it, as sops does.
+    /// Such a file is read over the network: load with [`load_async`](Self::load_async) or
+    /// watch it.
     #[cfg(feature = "sops")]
     pub fn key_service(mut self, service: impl crate::key_service::KeyService) -> Self {
         self.key_services.push(Arc::new(service));
