@@ -4,7 +4,16 @@
 //! The client speaks etcd's v3 JSON gateway (`/v3/kv/range`, `/v3/watch`) over `reqwest`, so
 //! no protobuf toolchain is needed to build it. It knows every member of the cluster and moves
 //! to the next one when a member fails; a watch resumes from the last revision it delivered,
-//! so no change is lost or repeated across a disconnect.
+//! so no change is lost or repeated across a disconnect. Reconnects wait 200 ms, doubling
+//! to 5 s while members keep failing, back to 200 ms once a stream has stayed up 10 s.
+//!
+//! etcd compacts its history: a watch that resumes from a compacted revision is canceled by
+//! etcd, and the changes since the last one delivered cannot be replayed. The watch then
+//! reads the keys anew, tells its consumer so ([`EtcdEvent::Resync`]; a `Live` config
+//! gathers the prefix again, an `EtcdFlags` fetches its key again), and resumes just after
+//! the revision of that read, with a warning naming the member and the revisions. A watch
+//! etcd cancels for another reason (permission, the member's own cancel) reconnects to the
+//! next member after the back-off, with a warning giving etcd's reason.
 //!
 //! Answers and watch messages are bounded by [`EtcdBuilder::max_response_bytes`]: a larger
 //! range is an error naming the member and the limit; a larger watch message is skipped
@@ -28,6 +37,7 @@ use futures_util::StreamExt as _;
 use futures_util::stream::BoxStream;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::body::{self, Line, LineBuffer, WipedJson};
 use crate::safeguards::Safeguards;
@@ -80,7 +90,20 @@ pub struct EtcdSnapshot {
     pub revision: i64,
 }
 
-/// Changes delivered by a watch, in revision order.
+/// What [`EtcdSource::watch`] delivers, in revision order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EtcdEvent {
+    /// One key changed.
+    Change(EtcdChange),
+    /// etcd compacted the history the watch needed (it resumed after a member failed, or
+    /// started from an old revision), so the changes since the last one delivered are gone:
+    /// this is every key under the prefix read anew, at `revision`. Replace what you hold
+    /// with it; the changes after `revision` follow as [`Change`](Self::Change)s (none is
+    /// missed, none of them is already in the snapshot).
+    Resync(EtcdSnapshot),
+}
+
+/// One change delivered by a watch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EtcdChange {
     /// The revision of the change.
@@ -130,6 +153,17 @@ impl Keys {
         Keys {
             key: b64(key),
             range_end: None,
+        }
+    }
+
+    /// The keys as a log names them (`/app/*`, `/flags/a.yaml`): names, never values.
+    fn describe(&self) -> String {
+        let key = BASE64.decode(&self.key).unwrap_or_default();
+        let key = String::from_utf8_lossy(&key).into_owned();
+        if self.range_end.is_some() {
+            format!("{key}*")
+        } else {
+            key
         }
     }
 
@@ -316,6 +350,33 @@ impl EtcdStore {
             kvs,
         })
     }
+
+    /// The cluster's current revision, by a linearizable read of the keys that returns only
+    /// their count.
+    async fn current_revision(&self, keys: &Keys) -> Result<i64, ProviderError> {
+        let mut request = keys.request();
+        request["count_only"] = json!(true);
+        let answer = self
+            .post("/v3/kv/range", &request, Duration::from_secs(5))
+            .await?;
+        Ok(revision(&answer["header"]["revision"]))
+    }
+
+    /// The keys of `range` named by `name`, sorted, at the range's revision.
+    fn snapshot_of(&self, range: Range, name: KeyName) -> EtcdSnapshot {
+        let mut entries: Vec<(String, String)> = range
+            .kvs
+            .into_iter()
+            .filter_map(|kv| Some((name(self, &kv.key)?, kv.value.unwrap_or_default())))
+            .collect();
+        entries.sort();
+        self.last_revision
+            .fetch_max(range.revision, Ordering::AcqRel);
+        EtcdSnapshot {
+            entries,
+            revision: range.revision,
+        }
+    }
 }
 
 /// Reads one key (its full etcd name) for `${etcd:/key}`.
@@ -369,78 +430,176 @@ impl EtcdSource {
     /// Every key under the prefix (linearizable read).
     pub async fn snapshot(&self) -> Result<EtcdSnapshot, ProviderError> {
         let range = self.inner.range(&Keys::prefix(&self.inner.prefix)).await?;
-        let mut entries: Vec<(String, String)> = range
-            .kvs
-            .into_iter()
-            .filter_map(|kv| {
-                let key = self.inner.config_key(&kv.key)?;
-                Some((key, kv.value.unwrap_or_default()))
-            })
-            .collect();
-        entries.sort();
-        self.inner
-            .last_revision
-            .fetch_max(range.revision, Ordering::AcqRel);
-        Ok(EtcdSnapshot {
-            entries,
-            revision: range.revision,
-        })
+        Ok(self.inner.snapshot_of(range, EtcdStore::config_key))
     }
 
-    /// Watches the prefix from `after_revision + 1`: changes arrive on the returned channel.
-    /// The watch survives member failures (it moves to another member and resumes after the
-    /// last revision delivered); it ends when the receiver is dropped.
-    pub fn watch(&self, after_revision: i64) -> mpsc::Receiver<EtcdChange> {
+    /// Watches the prefix from `after_revision + 1`: changes arrive on the returned channel
+    /// as [`EtcdEvent::Change`]s. The watch survives member failures (it moves to another
+    /// member and resumes after the last revision delivered); it ends when the receiver is
+    /// dropped.
+    ///
+    /// When etcd has compacted the revisions the watch needs (`after_revision` is older than
+    /// etcd's history, or etcd compacted while the watch was reconnecting), those changes
+    /// cannot be delivered: the watch reads the prefix again and delivers it whole as an
+    /// [`EtcdEvent::Resync`], then the changes after it. A consumer that keeps a copy of
+    /// the keys (from [`snapshot`](Self::snapshot), then changes) replaces it with the
+    /// resync's snapshot.
+    pub fn watch(&self, after_revision: i64) -> mpsc::Receiver<EtcdEvent> {
         let keys = Keys::prefix(&self.inner.prefix);
-        self.watch_keys(keys, after_revision, EtcdStore::config_key)
+        self.watch_keys(
+            keys,
+            after_revision,
+            EtcdStore::config_key,
+            Resync::Snapshot,
+        )
     }
 
     /// Watches `keys` from `after_revision + 1`, naming each changed key with `name` (a key
-    /// it answers `None` for is not delivered); the watch task of [`watch`](Self::watch)
-    /// and of [`EtcdFlags`].
+    /// it answers `None` for is not delivered); the watch task of [`watch`](Self::watch),
+    /// of [`Source::pushes`] and of [`EtcdFlags`]. `resync`: what a resync after a
+    /// compaction delivers.
     fn watch_keys(
         &self,
         keys: Keys,
         after_revision: i64,
         name: KeyName,
-    ) -> mpsc::Receiver<EtcdChange> {
+        resync: Resync,
+    ) -> mpsc::Receiver<EtcdEvent> {
         let (sender, receiver) = mpsc::channel(256);
         let source = self.clone();
         tokio::spawn(async move {
             let mut next = after_revision + 1;
+            let mut backoff = Backoff::new();
+            // Set when etcd compacted what the watch needed: read anew before watching again.
+            let mut stale = false;
             loop {
-                // Ends as soon as the receiver is gone, even while waiting for a change.
-                tokio::select! {
-                    () = sender.closed() => return,
-                    watched = source.watch_once(&keys, name, next, &sender) => match watched {
-                        Ok(delivered_up_to) => next = delivered_up_to + 1,
+                let healthy;
+                if stale {
+                    // Ends as soon as the receiver is gone, even while reading.
+                    let read = tokio::select! {
+                        () = sender.closed() => return,
+                        read = source.resync(&keys, name, resync) => read,
+                    };
+                    match read {
+                        Ok(snapshot) => {
+                            tracing::info!(
+                                target: "config_providers::etcd",
+                                "etcd watch on {}: read anew at revision {}; following changes after it",
+                                keys.describe(),
+                                snapshot.revision
+                            );
+                            // Changes after the read follow; those up to it are in the read.
+                            next = snapshot.revision + 1;
+                            stale = false;
+                            if sender.send(EtcdEvent::Resync(snapshot)).await.is_err() {
+                                return;
+                            }
+                            continue;
+                        }
+                        Err(e) => {
+                            tracing::warn!(
+                                target: "config_providers::etcd",
+                                "etcd watch on {}: cannot read anew after a compaction ({e}); retrying",
+                                keys.describe()
+                            );
+                            healthy = false;
+                        }
+                    }
+                } else {
+                    let began = Instant::now();
+                    // Ends as soon as the receiver is gone, even while waiting for a change.
+                    let watched = tokio::select! {
+                        () = sender.closed() => return,
+                        watched = source.watch_once(&keys, name, next, &sender) => watched,
+                    };
+                    let (endpoint, end) = match watched {
+                        Ok(ended) => ended,
                         Err(Stop) => return,
-                    },
+                    };
+                    match end {
+                        // The stream ended (member down, connection reset): resume elsewhere.
+                        WatchEnd::Dropped {
+                            delivered,
+                            healthy: up,
+                        } => {
+                            next = delivered + 1;
+                            healthy = up;
+                        }
+                        WatchEnd::Compacted {
+                            delivered,
+                            compact_revision,
+                        } => {
+                            tracing::warn!(
+                                target: "config_providers::etcd",
+                                "etcd at {endpoint} canceled the watch on {}: history up to revision {compact_revision} is compacted, the watch needed it from revision {next} (revision {delivered} delivered last); changes in between are lost, reading anew",
+                                keys.describe(),
+                            );
+                            stale = true;
+                            // Not a failure: read anew at once.
+                            continue;
+                        }
+                        WatchEnd::Canceled { delivered, reason } => {
+                            next = delivered + 1;
+                            healthy = began.elapsed() >= HEALTHY_STREAM;
+                            tracing::warn!(
+                                target: "config_providers::etcd",
+                                "etcd at {endpoint} canceled the watch on {} from revision {next}: {reason}; reconnecting",
+                                keys.describe(),
+                            );
+                        }
+                    }
                 }
-                // The stream ended (member down, connection reset): resume elsewhere.
+                let pause = backoff.pause(healthy);
                 tokio::select! {
                     () = sender.closed() => return,
-                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    () = tokio::time::sleep(pause) => {}
                 }
             }
         });
         receiver
     }
 
-    /// One watch stream from `start`; returns the last revision delivered (or `start - 1`).
+    /// Reads `keys` anew after a compaction: the whole snapshot, or (for a consumer that
+    /// reads again itself) only the cluster's revision. The consumer's own read comes after
+    /// this one, so it sees at least this revision: watching after it misses nothing.
+    async fn resync(
+        &self,
+        keys: &Keys,
+        name: KeyName,
+        resync: Resync,
+    ) -> Result<EtcdSnapshot, ProviderError> {
+        match resync {
+            Resync::Snapshot => {
+                let range = self.inner.range(keys).await?;
+                Ok(self.inner.snapshot_of(range, name))
+            }
+            Resync::Revision => Ok(EtcdSnapshot {
+                entries: Vec::new(),
+                revision: self.inner.current_revision(keys).await?,
+            }),
+        }
+    }
+
+    /// One watch stream from `start`: the member it used, and how the stream ended.
     async fn watch_once(
         &self,
         keys: &Keys,
         name: KeyName,
         start: i64,
-        sender: &mpsc::Sender<EtcdChange>,
-    ) -> Result<i64, Stop> {
+        sender: &mpsc::Sender<EtcdEvent>,
+    ) -> Result<(String, WatchEnd), Stop> {
         let mut create = keys.request();
         create["start_revision"] = json!(start);
         let request = json!({ "create_request": create });
         let count = self.inner.endpoints.len();
         let index = self.inner.preferred.load(Ordering::Relaxed) % count;
-        let endpoint = &self.inner.endpoints[index];
+        let endpoint = self.inner.endpoints[index].clone();
+        // Try the next member next time.
+        let next_member = || {
+            self.inner
+                .preferred
+                .store((index + 1) % count, Ordering::Relaxed);
+        };
         let mut delivered = start - 1;
         let response = match self
             .inner
@@ -452,23 +611,27 @@ impl EtcdSource {
         {
             Ok(response) if response.status().is_success() => response,
             _ => {
-                // Try the next member next time.
-                self.inner
-                    .preferred
-                    .store((index + 1) % count, Ordering::Relaxed);
-                return Ok(delivered);
+                next_member();
+                let end = WatchEnd::Dropped {
+                    delivered,
+                    healthy: false,
+                };
+                return Ok((endpoint, end));
             }
         };
+        let opened = Instant::now();
         let mut response = response;
         let mut lines = LineBuffer::new(self.inner.max_response_bytes);
         loop {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
                 _ => {
-                    self.inner
-                        .preferred
-                        .store((index + 1) % count, Ordering::Relaxed);
-                    return Ok(delivered);
+                    next_member();
+                    let end = WatchEnd::Dropped {
+                        delivered,
+                        healthy: opened.elapsed() >= HEALTHY_STREAM,
+                    };
+                    return Ok((endpoint, end));
                 }
             };
             // The gateway writes one JSON object per line.
@@ -487,7 +650,22 @@ impl EtcdSource {
                 let Some(message) = body::parse(&line) else {
                     continue;
                 };
-                for event in message["result"]["events"].as_array().into_iter().flatten() {
+                let events = match watch_message(&message) {
+                    WatchMessage::Events(events) => events,
+                    // Returning drops the stream, which ends the watch on the member.
+                    WatchMessage::Compacted(compact_revision) => {
+                        let end = WatchEnd::Compacted {
+                            delivered,
+                            compact_revision,
+                        };
+                        return Ok((endpoint, end));
+                    }
+                    WatchMessage::Canceled(reason) => {
+                        next_member();
+                        return Ok((endpoint, WatchEnd::Canceled { delivered, reason }));
+                    }
+                };
+                for event in events {
                     let kv = &event["kv"];
                     let revision = revision(&kv["mod_revision"]);
                     // Events of one revision (a transaction) share it: each is delivered.
@@ -502,15 +680,12 @@ impl EtcdSource {
                     } else {
                         Some(unb64(&kv["value"]).unwrap_or_default())
                     };
-                    if sender
-                        .send(EtcdChange {
-                            revision,
-                            key,
-                            value,
-                        })
-                        .await
-                        .is_err()
-                    {
+                    let change = EtcdChange {
+                        revision,
+                        key,
+                        value,
+                    };
+                    if sender.send(EtcdEvent::Change(change)).await.is_err() {
                         return Err(Stop);
                     }
                     delivered = delivered.max(revision);
@@ -552,8 +727,15 @@ impl Source for EtcdSource {
         }))
     }
 
+    /// etcd's watch on the prefix, from the latest gathering: one signal per change, and
+    /// one after a compaction lost changes (the loader then gathers the prefix again).
     fn pushes(&self) -> Option<BoxStream<'static, ()>> {
-        let receiver = self.watch(self.inner.last_revision.load(Ordering::Acquire));
+        let receiver = self.watch_keys(
+            Keys::prefix(&self.inner.prefix),
+            self.inner.last_revision.load(Ordering::Acquire),
+            EtcdStore::config_key,
+            Resync::Revision,
+        );
         Some(signals(receiver))
     }
 }
@@ -561,15 +743,108 @@ impl Source for EtcdSource {
 /// How a watch names a changed etcd key (`None`: not delivered).
 type KeyName = fn(&EtcdStore, &str) -> Option<String>;
 
-/// A stream that yields once per change a watch delivers, and ends with the watch; dropping
-/// it drops the receiver, which ends the watch task.
-fn signals(mut receiver: mpsc::Receiver<EtcdChange>) -> BoxStream<'static, ()> {
-    futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx).map(|change| change.map(drop)))
+/// What a watch delivers after a compaction lost changes.
+#[derive(Debug, Clone, Copy)]
+enum Resync {
+    /// The keys read anew (the public [`EtcdSource::watch`]).
+    Snapshot,
+    /// Only the revision of a read, no values: the consumer reads again itself on the
+    /// signal (`Live`, `EtcdFlags`).
+    Revision,
+}
+
+/// A stream that yields once per event a watch delivers (a change, or a resync after a
+/// compaction: either way the consumer reads again), and ends with the watch; dropping it
+/// drops the receiver, which ends the watch task.
+fn signals(mut receiver: mpsc::Receiver<EtcdEvent>) -> BoxStream<'static, ()> {
+    futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx).map(|event| event.map(drop)))
         .boxed()
 }
 
 /// The receiver of a watch was dropped.
 struct Stop;
+
+/// How one watch stream ended (the receiver still listening).
+#[derive(Debug, PartialEq, Eq)]
+enum WatchEnd {
+    /// The stream could not be opened or broke off (member down, connection reset);
+    /// `healthy`: it had been open for [`HEALTHY_STREAM`].
+    Dropped { delivered: i64, healthy: bool },
+    /// etcd canceled the watch because its start revision was compacted: history before
+    /// `compact_revision` is gone.
+    Compacted {
+        delivered: i64,
+        compact_revision: i64,
+    },
+    /// etcd canceled the watch for another reason, given by etcd.
+    Canceled { delivered: i64, reason: String },
+}
+
+/// What one message of a watch stream says.
+#[derive(Debug, PartialEq)]
+enum WatchMessage<'a> {
+    /// Changes (possibly none: the message confirming the watch, a progress notice).
+    Events(&'a [Value]),
+    /// The watch was canceled: its start revision was compacted up to this revision.
+    Compacted(i64),
+    /// The watch was canceled (or the gateway reported an error) for this reason.
+    Canceled(String),
+}
+
+/// Reads one message of the gateway's watch stream: `{"result": {"header": ..,
+/// "events": [..]}}`, `{"result": {.., "canceled": true, "compact_revision": "N"}}` when the
+/// start revision was compacted, `{"result": {.., "canceled": true, "cancel_reason": ".."}}`
+/// when etcd canceled it otherwise, `{"error": {"message": ..}}` when the gateway failed.
+fn watch_message(message: &Value) -> WatchMessage<'_> {
+    let result = &message["result"];
+    if result["canceled"].as_bool() == Some(true) {
+        let compacted = revision(&result["compact_revision"]);
+        if compacted > 0 {
+            return WatchMessage::Compacted(compacted);
+        }
+        let reason = result["cancel_reason"]
+            .as_str()
+            .unwrap_or("no reason given");
+        return WatchMessage::Canceled(reason.to_owned());
+    }
+    if let Some(error) = message.get("error") {
+        let reason = error["message"].as_str().unwrap_or("no message");
+        return WatchMessage::Canceled(format!("the gateway reported an error: {reason}"));
+    }
+    WatchMessage::Events(result["events"].as_array().map_or(&[], Vec::as_slice))
+}
+
+/// The first pause before a watch reconnects.
+const RECONNECT_FIRST: Duration = Duration::from_millis(200);
+/// The longest pause before a watch reconnects.
+const RECONNECT_MAX: Duration = Duration::from_secs(5);
+/// A stream open this long was healthy: the next reconnect waits [`RECONNECT_FIRST`] again.
+const HEALTHY_STREAM: Duration = Duration::from_secs(10);
+
+/// The pause before a watch reconnects: doubles from [`RECONNECT_FIRST`] to
+/// [`RECONNECT_MAX`] while members keep failing, back to the first after a healthy stream.
+#[derive(Debug)]
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    fn new() -> Self {
+        Backoff {
+            next: RECONNECT_FIRST,
+        }
+    }
+
+    /// The pause now; `healthy`: the stream that just ended had been up for a while.
+    fn pause(&mut self, healthy: bool) -> Duration {
+        if healthy {
+            self.next = RECONNECT_FIRST;
+        }
+        let pause = self.next;
+        self.next = (self.next * 2).min(RECONNECT_MAX);
+        pause
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -586,5 +861,51 @@ mod tests {
             Some("redis.host")
         );
         assert_eq!(source.inner.config_key("/other/x"), None);
+        assert_eq!(Keys::prefix("/app/").describe(), "/app/*");
+        assert_eq!(Keys::one("/flags/a.yaml").describe(), "/flags/a.yaml");
+    }
+
+    /// Messages as etcd 3.4's gateway writes them (taken from a real stream).
+    #[test]
+    fn watch_messages_tell_events_from_cancels() {
+        let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+        let created = parse(
+            r#"{"result":{"header":{"cluster_id":"7801232528081817440","member_id":"13458989633860879742","revision":"6","raft_term":"2"},"created":true}}"#,
+        );
+        assert_eq!(watch_message(&created), WatchMessage::Events(&[]));
+        let events = parse(
+            r#"{"result":{"header":{"revision":"6"},"events":[{"kv":{"key":"L2FwcC9r","create_revision":"2","mod_revision":"5","version":"4","value":"djQ="}},{"type":"DELETE","kv":{"key":"L2FwcC9r","mod_revision":"6"}}]}}"#,
+        );
+        assert!(matches!(watch_message(&events), WatchMessage::Events(e) if e.len() == 2));
+        let compacted = parse(
+            r#"{"result":{"header":{"cluster_id":"7801232528081817440","member_id":"13458989633860879742","raft_term":"2"},"canceled":true,"compact_revision":"4"}}"#,
+        );
+        assert_eq!(watch_message(&compacted), WatchMessage::Compacted(4));
+        let denied = parse(
+            r#"{"result":{"header":{"revision":"9"},"canceled":true,"cancel_reason":"etcdserver: permission denied"}}"#,
+        );
+        assert_eq!(
+            watch_message(&denied),
+            WatchMessage::Canceled("etcdserver: permission denied".to_owned())
+        );
+        let bare = parse(r#"{"result":{"header":{},"canceled":true}}"#);
+        assert_eq!(
+            watch_message(&bare),
+            WatchMessage::Canceled("no reason given".to_owned())
+        );
+        let error =
+            parse(r#"{"error":{"grpc_code":14,"http_code":503,"message":"transport is closing"}}"#);
+        assert!(
+            matches!(watch_message(&error), WatchMessage::Canceled(r) if r.contains("transport is closing"))
+        );
+    }
+
+    #[test]
+    fn the_reconnect_pause_doubles_to_a_cap_and_resets_after_a_healthy_stream() {
+        let mut backoff = Backoff::new();
+        let pauses: Vec<u128> = (0..8).map(|_| backoff.pause(false).as_millis()).collect();
+        assert_eq!(pauses, [200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+        assert_eq!(backoff.pause(true), RECONNECT_FIRST);
+        assert_eq!(backoff.pause(false), RECONNECT_FIRST * 2);
     }
 }

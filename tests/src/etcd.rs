@@ -1,11 +1,11 @@
 //! etcd clusters for tests: one or three members on loopback ports, each member a child
-//! process killed by pid on drop (or on demand, to test failover); [`next_change`] waits for
-//! what a watch delivers.
+//! process killed by pid on drop (or on demand, to test failover; or paused, to hold a watch
+//! connected to it); [`next_change`] and [`next_event`] wait for what a watch delivers.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use config_providers::etcd::EtcdChange;
+use config_providers::etcd::{EtcdChange, EtcdEvent};
 
 use crate::services::{Server, free_port_pair, require_tool};
 
@@ -15,6 +15,8 @@ pub struct EtcdCluster {
     pub members: Vec<Option<Server>>,
     /// Client URLs, in member order.
     pub endpoints: Vec<String>,
+    /// Members paused with [`pause`](Self::pause): writes go through the others.
+    paused: Vec<bool>,
     _data: tempfile::TempDir,
 }
 
@@ -72,6 +74,7 @@ impl EtcdCluster {
             endpoints.push(url);
         }
         let cluster = EtcdCluster {
+            paused: vec![false; members.len()],
             members,
             endpoints,
             _data: data,
@@ -101,11 +104,41 @@ impl EtcdCluster {
         }
     }
 
-    /// Kills member `index` (SIGKILL, as a crash).
+    /// Kills member `index` (SIGKILL, as a crash; also when it is paused).
     pub fn kill(&mut self, index: usize) {
         if let Some(mut member) = self.members[index].take() {
             member.stop();
         }
+        self.paused[index] = false;
+    }
+
+    /// Pauses member `index` (SIGSTOP): its connections stay open and silent, so a watch on
+    /// it neither ends nor delivers; the others keep a quorum of three. Kill it afterwards.
+    pub fn pause(&mut self, index: usize) {
+        let pid = self.members[index].as_ref().expect("a live member").pid();
+        let stopped = Command::new("kill")
+            .args(["-STOP", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(stopped.success(), "SIGSTOP to etcd member {index}");
+        self.paused[index] = true;
+    }
+
+    /// The cluster's current revision, read through any live member.
+    pub fn revision(&self) -> i64 {
+        let answer = self.etcdctl_output(&["get", "/", "--prefix", "--limit=1", "-w", "json"]);
+        let answer: serde_json::Value = serde_json::from_str(&answer).expect("etcdctl's JSON");
+        answer["header"]["revision"]
+            .as_i64()
+            .expect("a revision in the header")
+    }
+
+    /// Compacts etcd's history up to the current revision (older revisions can no longer
+    /// be watched); returns that revision.
+    pub fn compact(&self) -> i64 {
+        let revision = self.revision();
+        self.etcdctl(&["compact", &revision.to_string()]);
+        revision
     }
 
     /// Writes `key = value` through any live member (retrying while a new leader is elected).
@@ -120,24 +153,30 @@ impl EtcdCluster {
 
     /// Runs one `etcdctl` write through any live member, retrying while a new leader is
     /// elected.
-    fn etcdctl(&self, command: &[&str]) {
+    pub fn etcdctl(&self, command: &[&str]) {
+        self.etcdctl_output(command);
+    }
+
+    /// Runs one `etcdctl` command through any live member (not paused), retrying while a
+    /// new leader is elected; returns what it printed.
+    fn etcdctl_output(&self, command: &[&str]) -> String {
         let start = Instant::now();
         loop {
-            for (member, endpoint) in self.members.iter().zip(&self.endpoints) {
-                if member.is_none() {
+            let members = self.members.iter().zip(&self.paused).zip(&self.endpoints);
+            for ((member, paused), endpoint) in members {
+                if member.is_none() || *paused {
                     continue;
                 }
-                let ok = Command::new("etcdctl")
+                let output = Command::new("etcdctl")
                     .env("ETCDCTL_API", "3")
                     .args(["--endpoints", endpoint, "--command-timeout=2s"])
                     .args(command)
-                    .stdout(Stdio::null())
                     .stderr(Stdio::null())
-                    .status()
-                    .map(|s| s.success())
-                    .unwrap_or(false);
-                if ok {
-                    return;
+                    .output();
+                if let Ok(output) = output
+                    && output.status.success()
+                {
+                    return String::from_utf8_lossy(&output.stdout).into_owned();
                 }
             }
             assert!(
@@ -149,11 +188,19 @@ impl EtcdCluster {
     }
 }
 
-/// The next change a watch delivers, within a generous 20 s (a cluster may be electing a new
+/// The next event a watch delivers, within a generous 20 s (a cluster may be electing a new
 /// leader); panics when none comes or the watch ended.
-pub async fn next_change(changes: &mut tokio::sync::mpsc::Receiver<EtcdChange>) -> EtcdChange {
-    tokio::time::timeout(Duration::from_secs(20), changes.recv())
+pub async fn next_event(events: &mut tokio::sync::mpsc::Receiver<EtcdEvent>) -> EtcdEvent {
+    tokio::time::timeout(Duration::from_secs(20), events.recv())
         .await
-        .expect("a change within 20 s")
+        .expect("an event within 20 s")
         .expect("the watch is alive")
+}
+
+/// The next change a watch delivers, as [`next_event`]; panics on a resync.
+pub async fn next_change(events: &mut tokio::sync::mpsc::Receiver<EtcdEvent>) -> EtcdChange {
+    match next_event(events).await {
+        EtcdEvent::Change(change) => change,
+        EtcdEvent::Resync(snapshot) => panic!("a resync at revision {}", snapshot.revision),
+    }
 }

@@ -1,12 +1,15 @@
 //! etcd as a configuration source against real etcd: keys under a prefix become config keys,
 //! `${etcd:/key}` references resolve, and watches deliver every change — also from a
-//! 3-member cluster that loses a member during the test.
+//! 3-member cluster that loses a member during the test, and across a compaction of the
+//! history a watch needed.
 
-use config_providers::etcd::EtcdSource;
+use config_providers::etcd::{EtcdEvent, EtcdSource};
 use config_runtime::{Config, Secret};
 use config_tests::RedisConfig;
-use config_tests::etcd::{EtcdCluster, next_change};
-use std::time::Duration;
+use config_tests::etcd::{EtcdCluster, next_change, next_event};
+use config_tests::logs::Captured;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 #[derive(Config, Debug)]
 #[config(prefix = "E")]
@@ -194,4 +197,164 @@ async fn live_fleets_converge_on_etcd_changes_without_polling() {
         assert!(matches!(event, ReloadEvent::Rejected { .. }), "{event:?}");
         assert_eq!(live.get().workers, 5);
     }
+}
+
+/// Every log line of this test binary (one global subscriber for all its tests).
+fn logs() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(Captured::everything)
+}
+
+/// Waits up to 20 s for `check` to hold, naming `what` if it never does.
+async fn within_20s(what: &str, check: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{what} did not happen within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_from_a_compacted_revision_resyncs_then_follows() {
+    let Some(cluster) = EtcdCluster::start(1) else {
+        return;
+    };
+    let logs = logs();
+    cluster.put("/hist/workers", "1");
+    cluster.put("/hist/gone", "soon-deleted-canary");
+    let source = EtcdSource::builder(cluster.endpoints.clone(), "/hist/")
+        .build()
+        .unwrap();
+    let old = source.snapshot().await.unwrap().revision;
+    for workers in 2..=5 {
+        cluster.put("/hist/workers", &workers.to_string());
+    }
+    cluster.put("/hist/redis/host", "host-canary");
+    cluster.delete("/hist/gone");
+    let compacted = cluster.compact();
+    assert!(compacted > old + 1);
+
+    // The changes after `old` are gone from etcd's history: the watch says so with the keys
+    // read anew, then follows from there.
+    let mut events = source.watch(old);
+    let snapshot = match next_event(&mut events).await {
+        EtcdEvent::Resync(snapshot) => snapshot,
+        other => panic!("a resync first, got {other:?}"),
+    };
+    assert_eq!(
+        snapshot.entries,
+        vec![
+            ("redis.host".to_owned(), "host-canary".to_owned()),
+            ("workers".to_owned(), "5".to_owned())
+        ]
+    );
+    assert!(snapshot.revision >= compacted, "{snapshot:?}");
+    cluster.put("/hist/workers", "6");
+    let change = next_change(&mut events).await;
+    assert_eq!(
+        (change.key.as_str(), change.value.as_deref()),
+        ("workers", Some("6"))
+    );
+    assert!(change.revision > snapshot.revision);
+    // Nothing repeated, no second resync.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), events.recv())
+            .await
+            .is_err()
+    );
+
+    // A warning names the member and the revisions, never a value.
+    let text = logs.text();
+    let warning = text
+        .lines()
+        .find(|line| line.contains("WARN") && line.contains("is compacted"))
+        .unwrap_or_else(|| panic!("no compaction warning in {text}"));
+    assert!(warning.contains(&cluster.endpoints[0]), "{warning}");
+    assert!(
+        warning.contains(&format!("up to revision {compacted}"))
+            && warning.contains(&format!("from revision {}", old + 1)),
+        "{warning}"
+    );
+    assert!(!text.contains("canary"), "the log quotes a value: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_config_and_flags_follow_changes_compacted_while_their_watch_was_down() {
+    use config_runtime::flags::{Context, KillSwitch, LiveFlags, LiveFlagsOptions};
+    use config_runtime::live::WatchOptions;
+    let Some(mut cluster) = EtcdCluster::start(3) else {
+        return;
+    };
+    logs();
+    let flag_key = "/compact-flags/checkout.json";
+    let document =
+        |on: bool| format!(r#"{{"features": [{{"name": "checkout", "enabled": {on}}}]}}"#);
+    cluster.put("/compact/workers", "2");
+    cluster.put(flag_key, &document(false));
+
+    // One client, members in order: every read answers from member 0, so both watches are
+    // connected to it.
+    let source = EtcdSource::builder(cluster.endpoints.clone(), "/compact/")
+        .build()
+        .unwrap();
+    let live = Service::loader()
+        .source(source.clone())
+        // No polling: only etcd's watch can deliver a change.
+        .watch_with(WatchOptions::default().remote_poll_interval(Duration::ZERO))
+        .await
+        .unwrap();
+    let options = LiveFlagsOptions::default()
+        .poll_interval(Duration::from_secs(3600))
+        .kill_switch(KillSwitch::new());
+    let flags = LiveFlags::start(source.flags(flag_key), options)
+        .await
+        .unwrap();
+    let checkout = || flags.is_enabled("checkout", &Context::new());
+    assert_eq!((live.get().workers, checkout()), (2, false));
+
+    // Both watches are up.
+    cluster.put("/compact/workers", "3");
+    cluster.put(flag_key, &document(true));
+    within_20s("the first changes", || {
+        live.get().workers == 3 && checkout()
+    })
+    .await;
+
+    // Member 0 goes silent: the watches on it neither deliver nor end. Changes are written
+    // through the others, and etcd compacts them away.
+    cluster.pause(0);
+    cluster.put("/compact/workers", "4");
+    cluster.put(flag_key, &document(false));
+    cluster.put("/compact/workers", "5");
+    cluster.compact();
+    assert_eq!((live.get().workers, checkout()), (3, true));
+
+    // Member 0 dies: the watches resume on another member after the last revision they
+    // delivered, which is compacted; the config and the flags are read anew.
+    cluster.kill(0);
+    within_20s("the compacted changes", || {
+        live.get().workers == 5 && !checkout()
+    })
+    .await;
+
+    // It was the compaction path: each watch warned about it.
+    let text = logs().text();
+    for watched in ["/compact/*", flag_key] {
+        assert!(
+            text.lines().any(|line| line.contains("is compacted")
+                && line.contains(&format!("watch on {watched}:"))),
+            "no compaction warning for {watched} in {text}"
+        );
+    }
+
+    // And the watches go on.
+    cluster.put("/compact/workers", "6");
+    cluster.put(flag_key, &document(true));
+    within_20s("the changes after the compaction", || {
+        live.get().workers == 6 && checkout()
+    })
+    .await;
 }

@@ -8,7 +8,7 @@ use config_runtime::flags::{Fetched, FlagSource, Flags, FlagsError};
 use config_runtime::{BoxFuture, Format, ProviderError};
 use futures_util::stream::BoxStream;
 
-use super::{EtcdSource, EtcdStore, Keys, endpoints_from_env, signals};
+use super::{EtcdSource, EtcdStore, Keys, Resync, endpoints_from_env, signals};
 
 /// One etcd key holding a flag document (JSON, YAML or TOML: named with
 /// [`format`](Self::format), or by the key's extension), for
@@ -145,13 +145,16 @@ impl FlagSource for EtcdFlags {
     }
 
     /// etcd's watch on the key, from just after the latest read: one signal per change
-    /// (a put or a delete), resuming on another member when one fails.
+    /// (a put or a delete), resuming on another member when one fails, and one signal when
+    /// etcd compacted changes the watch had not delivered yet.
     fn pushes(&self) -> Option<BoxStream<'static, ()>> {
-        let receiver =
-            self.etcd
-                .watch_keys(Keys::one(&self.key), self.read_at, |_: &EtcdStore, key| {
-                    Some(key.to_owned())
-                });
+        let receiver = self.etcd.watch_keys(
+            Keys::one(&self.key),
+            self.read_at,
+            |_: &EtcdStore, key| Some(key.to_owned()),
+            // A signal after a compaction: `LiveFlags` fetches the key again.
+            Resync::Revision,
+        );
         Some(signals(receiver))
     }
 }
