@@ -53,6 +53,10 @@ pub use flags::EtcdFlags;
 /// thousands of keys, while a broken or hostile member cannot exhaust memory.
 const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
+/// Default of [`EtcdBuilder::watch_idle_timeout`]: half again etcd's default progress
+/// notification interval (10 minutes).
+const WATCH_IDLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
 /// A handle to an etcd cluster and a key prefix, both a loader source (the keys under the
 /// prefix) and the provider of `${etcd:/key}` references; clones share the client and one
 /// cache.
@@ -70,6 +74,8 @@ pub struct EtcdStore {
     last_revision: AtomicI64,
     /// The largest answer or watch message read.
     max_response_bytes: usize,
+    /// How long a watch may hear nothing before it moves to another member.
+    watch_idle_timeout: Duration,
 }
 
 impl std::fmt::Debug for EtcdStore {
@@ -224,6 +230,7 @@ pub struct EtcdBuilder {
     prefix: String,
     safeguards: Safeguards,
     max_response_bytes: usize,
+    watch_idle_timeout: Duration,
 }
 
 impl EtcdBuilder {
@@ -232,6 +239,17 @@ impl EtcdBuilder {
     /// is skipped with a warning.
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
+        self
+    }
+
+    /// How long a watch may hear nothing before its member is taken for frozen and the watch
+    /// moves to the next one (default 15 minutes). Watches ask etcd for progress
+    /// notifications, which a quiet watch gets every 10 minutes by default (etcd's
+    /// `--experimental-watch-progress-notify-interval`): keep this above that interval. Without
+    /// it, a member that stops answering without closing the connection (a paused process,
+    /// a network black hole) would hold a watch for ever.
+    pub fn watch_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.watch_idle_timeout = timeout;
         self
     }
 
@@ -268,6 +286,7 @@ impl EtcdBuilder {
             preferred: AtomicUsize::new(0),
             last_revision: AtomicI64::new(0),
             max_response_bytes: self.max_response_bytes,
+            watch_idle_timeout: self.watch_idle_timeout,
         };
         Ok(CachedProvider::new(store, self.safeguards))
     }
@@ -418,6 +437,7 @@ impl EtcdSource {
             prefix: prefix.into(),
             safeguards: Safeguards::default(),
             max_response_bytes: MAX_RESPONSE_BYTES,
+            watch_idle_timeout: WATCH_IDLE_TIMEOUT,
         }
     }
 
@@ -590,6 +610,8 @@ impl EtcdSource {
     ) -> Result<(String, WatchEnd), Stop> {
         let mut create = keys.request();
         create["start_revision"] = json!(start);
+        // A quiet watch still hears from its member now and then, so silence means trouble.
+        create["progress_notify"] = json!(true);
         let request = json!({ "create_request": create });
         let count = self.inner.endpoints.len();
         let index = self.inner.preferred.load(Ordering::Relaxed) % count;
@@ -623,8 +645,21 @@ impl EtcdSource {
         let mut response = response;
         let mut lines = LineBuffer::new(self.inner.max_response_bytes);
         loop {
-            let chunk = match response.chunk().await {
-                Ok(Some(chunk)) => chunk,
+            let idle = self.inner.watch_idle_timeout;
+            let chunk = match tokio::time::timeout(idle, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => chunk,
+                Err(_) => {
+                    tracing::warn!(
+                        target: "config_providers::etcd",
+                        "etcd at {endpoint} sent nothing on a watch for {idle:?}; moving the watch to another member"
+                    );
+                    next_member();
+                    let end = WatchEnd::Dropped {
+                        delivered,
+                        healthy: false,
+                    };
+                    return Ok((endpoint, end));
+                }
                 _ => {
                     next_member();
                     let end = WatchEnd::Dropped {

@@ -24,6 +24,12 @@ impl EtcdCluster {
     /// Starts `size` members. When etcd is not installed the test fails; `None` only under
     /// the [`SKIP_SERVERS_VAR`](crate::services::SKIP_SERVERS_VAR) opt-out.
     pub fn start(size: usize) -> Option<EtcdCluster> {
+        Self::start_with(size, &[])
+    }
+
+    /// Like [`start`](Self::start), each member also given `flags` (e.g. a shorter watch
+    /// progress interval).
+    pub fn start_with(size: usize, flags: &[&str]) -> Option<EtcdCluster> {
         let etcd = require_tool("etcd")?;
         let data = tempfile::tempdir().expect("etcd data directory");
         let ports: Vec<(u16, u16)> = (0..size)
@@ -66,6 +72,7 @@ impl EtcdCluster {
                     "config-tests",
                 ])
                 .args(["--log-level", "error"])
+                .args(flags)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()

@@ -358,3 +358,43 @@ async fn live_config_and_flags_follow_changes_compacted_while_their_watch_was_do
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_on_a_member_that_stops_answering_moves_to_another() {
+    use config_runtime::live::WatchOptions;
+    // Members send progress notifications on quiet watches every 300 ms, so a watch that
+    // hears nothing for 2 s is on a member that has stopped answering.
+    let flags = ["--experimental-watch-progress-notify-interval", "300ms"];
+    let Some(mut cluster) = EtcdCluster::start_with(3, &flags) else {
+        return;
+    };
+    logs();
+    cluster.put("/frozen/workers", "2");
+    let source = EtcdSource::builder(cluster.endpoints.clone(), "/frozen/")
+        .watch_idle_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let live = Service::loader()
+        .source(source)
+        // No polling: only etcd's watch can deliver a change.
+        .watch_with(WatchOptions::default().remote_poll_interval(Duration::ZERO))
+        .await
+        .unwrap();
+    assert_eq!(live.get().workers, 2);
+    cluster.put("/frozen/workers", "3");
+    within_20s("the first change", || live.get().workers == 3).await;
+
+    // Quiet for longer than the idle timeout: the progress notifications keep the watch.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let moved = |text: &str| text.contains("sent nothing on a watch for 2s");
+    assert!(!moved(&logs().text()), "{}", logs().text());
+
+    // Member 0, which the watch is on, stops answering but keeps its connections open.
+    cluster.pause(0);
+    cluster.put("/frozen/workers", "4");
+    within_20s("the change written while member 0 is frozen", || {
+        live.get().workers == 4
+    })
+    .await;
+    assert!(moved(&logs().text()), "{}", logs().text());
+}
