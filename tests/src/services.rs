@@ -505,6 +505,17 @@ impl OpenBaoAdmin {
         .await;
     }
 
+    /// Mounts the transit engine at `transit/` and creates these keys in it (what SOPS files
+    /// encrypted to transit keys need).
+    pub async fn transit_keys(&self, names: &[&str]) {
+        self.put("sys/mounts/transit", serde_json::json!({"type": "transit"}))
+            .await;
+        for name in names {
+            self.put(&format!("transit/keys/{name}"), serde_json::json!({}))
+                .await;
+        }
+    }
+
     /// POST (Vault treats writes by POST and PUT alike).
     pub async fn put(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
         self.call(reqwest::Method::POST, path, body).await

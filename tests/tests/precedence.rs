@@ -259,14 +259,19 @@ fn origins_are_structured() {
     }
 }
 
-#[test]
-fn yaml_files_give_each_key_its_line() {
-    let dir = Scratch::new();
-    let text = "# service settings\n\nlog_level: warn\ncors_origins:\n  - https://a.example\n  - https://b.example\nworkers: 8\nredis:\n  host: file-host\n\n  port: lots\n";
-    let yaml = dir.write("config.yaml", text);
+/// A file of `name` holding `text`, whose `redis.port` on line 11 is `bad`: the error and,
+/// once `bad` is replaced with `good`, the explain rows name each key's line.
+fn file_gives_each_key_its_line(
+    dir: &Scratch,
+    name: &str,
+    text: &str,
+    (bad, good): (&str, &str),
+    lines: [(&str, u32); 5],
+) {
+    let file = dir.write(name, text);
     let err = AppConfig::loader()
         .vars(required_vars(&[]))
-        .file(&yaml)
+        .file(&file)
         .load()
         .unwrap_err();
     assert_eq!(err.errors().len(), 1, "{err}");
@@ -274,31 +279,25 @@ fn yaml_files_give_each_key_its_line() {
     assert_eq!(e.path(), "redis.port");
     match e.origin() {
         Some(Origin::File { path, line }) => {
-            assert_eq!(**path, *yaml);
+            assert_eq!(**path, *file);
             assert_eq!(*line, Some(11));
         }
         other => panic!("unexpected origin {other:?}"),
     }
     assert!(
         err.to_string()
-            .contains(&format!("redis.port ({} line 11):", yaml.display())),
+            .contains(&format!("redis.port ({} line 11):", file.display())),
         "{err}"
     );
 
-    let fixed = dir.write("config.yaml", &text.replace("lots", "6380"));
+    let fixed = dir.write(name, &text.replace(bad, good));
     let explain = AppConfig::loader()
         .vars(required_vars(&[]))
         .file(&fixed)
         .explain()
         .unwrap();
     let source = |key: &str| explain.row(key).unwrap().source();
-    for (key, line) in [
-        ("log_level", 3),
-        ("cors_origins", 4),
-        ("workers", 7),
-        ("redis.host", 9),
-        ("redis.port", 11),
-    ] {
+    for (key, line) in lines {
         assert_eq!(
             source(key),
             format!("{} line {line}", fixed.display()),
@@ -314,57 +313,36 @@ fn yaml_files_give_each_key_its_line() {
 }
 
 #[test]
+fn yaml_files_give_each_key_its_line() {
+    let text = "# service settings\n\nlog_level: warn\ncors_origins:\n  - https://a.example\n  - https://b.example\nworkers: 8\nredis:\n  host: file-host\n\n  port: lots\n";
+    let lines = [
+        ("log_level", 3),
+        ("cors_origins", 4),
+        ("workers", 7),
+        ("redis.host", 9),
+        ("redis.port", 11),
+    ];
+    file_gives_each_key_its_line(
+        &Scratch::new(),
+        "config.yaml",
+        text,
+        ("lots", "6380"),
+        lines,
+    );
+}
+
+#[test]
 fn json_files_give_each_key_its_line() {
     let dir = Scratch::new();
     let text = "{\n  \"log_level\": \"warn\",\n  \"cors_origins\": [\n    \"https://a.example\",\n    \"https://b.example\"\n  ],\n  \"workers\": 8,\n  \"redis\": {\n    \"host\": \"file-host\",\n\n    \"port\": \"lots\"\n  }\n}\n";
-    let json = dir.write("config.json", text);
-    let err = AppConfig::loader()
-        .vars(required_vars(&[]))
-        .file(&json)
-        .load()
-        .unwrap_err();
-    assert_eq!(err.errors().len(), 1, "{err}");
-    let e = &err.errors()[0];
-    assert_eq!(e.path(), "redis.port");
-    match e.origin() {
-        Some(Origin::File { path, line }) => {
-            assert_eq!(**path, *json);
-            assert_eq!(*line, Some(11));
-        }
-        other => panic!("unexpected origin {other:?}"),
-    }
-    assert!(
-        err.to_string()
-            .contains(&format!("redis.port ({} line 11):", json.display())),
-        "{err}"
-    );
-
-    let fixed = dir.write("config.json", &text.replace("\"lots\"", "6380"));
-    let explain = AppConfig::loader()
-        .vars(required_vars(&[]))
-        .file(&fixed)
-        .explain()
-        .unwrap();
-    let source = |key: &str| explain.row(key).unwrap().source();
-    for (key, line) in [
+    let lines = [
         ("log_level", 2),
         ("cors_origins", 3),
         ("workers", 7),
         ("redis.host", 9),
         ("redis.port", 11),
-    ] {
-        assert_eq!(
-            source(key),
-            format!("{} line {line}", fixed.display()),
-            "{key}"
-        );
-    }
-    assert!(
-        explain
-            .to_string()
-            .contains(&format!("{} line 11", fixed.display())),
-        "{explain}"
-    );
+    ];
+    file_gives_each_key_its_line(&dir, "config.json", text, ("\"lots\"", "6380"), lines);
 
     // Minified, every key is on line 1.
     let minified = dir.write(

@@ -564,10 +564,7 @@ async fn a_file_encrypted_to_vault_transit_opens_through_the_key_service_or_with
         return;
     };
     let admin = config_tests::services::OpenBaoAdmin::new(&bao);
-    admin
-        .put("sys/mounts/transit", serde_json::json!({"type": "transit"}))
-        .await;
-    admin.put("transit/keys/sops", serde_json::json!({})).await;
+    admin.transit_keys(&["sops"]).await;
     let key_url = format!("{}/v1/transit/keys/sops", bao.url);
     let plain = s.dir.write("transit.yaml", YAML);
     let token = config_tests::services::BAO_ROOT_TOKEN;
@@ -598,10 +595,7 @@ async fn a_file_encrypted_to_vault_transit_opens_through_the_key_service_or_with
         "{shown}"
     );
 
-    let vault = VaultProvider::builder(&bao.url)
-        .token(token)
-        .build()
-        .unwrap();
+    let vault = transit_service(&bao.url, token);
     let loader = s.loader().key_service(vault.clone()).file(&transit_only);
     let service = loader.load_async().await.unwrap();
     assert_service(&service);
@@ -822,6 +816,11 @@ async fn bao_token(
         .to_owned()
 }
 
+/// The key service of an OpenBao server at `url`, with this token.
+fn transit_service(url: &str, token: &str) -> VaultProvider {
+    VaultProvider::builder(url).token(token).build().unwrap()
+}
+
 /// A file the `sops` binary encrypts to two transit keys opens with the second when this
 /// application's token may not use the first, as `sops` itself would; when it may use
 /// neither, the error names both keys, in the file's order, with the server's reason.
@@ -832,13 +831,7 @@ async fn a_file_for_two_transit_keys_opens_with_the_second_when_the_first_is_ref
         return;
     };
     let admin = config_tests::services::OpenBaoAdmin::new(&bao);
-    admin
-        .put("sys/mounts/transit", serde_json::json!({"type": "transit"}))
-        .await;
-    admin.put("transit/keys/first", serde_json::json!({})).await;
-    admin
-        .put("transit/keys/second", serde_json::json!({}))
-        .await;
+    admin.transit_keys(&["first", "second"]).await;
     let first = format!("{}/v1/transit/keys/first", bao.url);
     let second = format!("{}/v1/transit/keys/second", bao.url);
     let plain = s.dir.write("two-transit.yaml", YAML);
@@ -857,12 +850,7 @@ async fn a_file_for_two_transit_keys_opens_with_the_second_when_the_first_is_ref
     assert!(at_first.unwrap() < at_second.unwrap(), "{text}");
     let file = s.dir.write("two-transit.enc.yaml", &text);
 
-    let vault = |token: &str| {
-        VaultProvider::builder(&bao.url)
-            .token(token)
-            .build()
-            .unwrap()
-    };
+    let vault = |token: &str| transit_service(&bao.url, token);
     let second_only = bao_token(
         &admin,
         "second-only",
@@ -909,10 +897,7 @@ async fn a_file_for_a_kms_and_a_transit_key_opens_with_either_kms_first() {
     let created = kms.client().create_key().send().await.unwrap();
     let arn = created.key_metadata.unwrap().arn.unwrap();
     let admin = config_tests::services::OpenBaoAdmin::new(&bao);
-    admin
-        .put("sys/mounts/transit", serde_json::json!({"type": "transit"}))
-        .await;
-    admin.put("transit/keys/sops", serde_json::json!({})).await;
+    admin.transit_keys(&["sops"]).await;
     let key_url = format!("{}/v1/transit/keys/sops", bao.url);
     let root = config_tests::services::BAO_ROOT_TOKEN;
     let plain = s.dir.write("mixed.yaml", YAML);
@@ -930,12 +915,7 @@ async fn a_file_for_a_kms_and_a_transit_key_opens_with_either_kms_first() {
         &env,
     );
     let file = s.dir.write("mixed.enc.yaml", &text);
-    let vault = |token: &str| {
-        VaultProvider::builder(&bao.url)
-            .token(token)
-            .build()
-            .unwrap()
-    };
+    let vault = |token: &str| transit_service(&bao.url, token);
     let refused = bao_token(
         &admin,
         "no-transit",

@@ -312,6 +312,7 @@ impl<'de> Visitor<'de> for Node<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::test_trees::{at, lines_of, scalar, top_values};
 
     #[test]
     fn objects_arrays_scalars() {
@@ -368,49 +369,8 @@ mod tests {
         assert!(!err.message.contains("hunter2"), "{err:?}");
     }
 
-    /// Every key and list item of a document, by path (`a.b`, `list[0]`), with its line.
-    fn lines_of(value: &FileValue) -> Vec<(String, Option<u32>)> {
-        fn walk(path: &str, value: &FileValue, out: &mut Vec<(String, Option<u32>)>) {
-            match value {
-                FileValue::Table(entries) => {
-                    for (key, entry) in entries {
-                        let path = if path.is_empty() {
-                            key.clone()
-                        } else {
-                            format!("{path}.{key}")
-                        };
-                        out.push((path.clone(), entry.line));
-                        walk(&path, &entry.value, out);
-                    }
-                }
-                FileValue::List(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let path = format!("{path}[{i}]");
-                        out.push((path.clone(), item.line));
-                        walk(&path, &item.value, out);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut out = Vec::new();
-        walk("", value, &mut out);
-        out
-    }
-
     fn lines(text: &str) -> Vec<(String, Option<u32>)> {
         lines_of(&parse(text).unwrap())
-    }
-
-    fn at(expected: &[(&str, u32)]) -> Vec<(String, Option<u32>)> {
-        expected
-            .iter()
-            .map(|&(path, line)| (path.to_owned(), Some(line)))
-            .collect()
-    }
-
-    fn scalar(text: &str) -> FileValue {
-        FileValue::Scalar(text.to_owned())
     }
 
     #[test]
@@ -605,18 +565,11 @@ mod tests {
 
     #[test]
     fn scalars_read_as_before_lines_were_kept() {
-        let FileValue::Table(entries) =
+        let tree =
             parse("{\"a\": 1.0, \"b\": -0, \"c\": 1E2, \"d\": false, \"e\": null, \"f\": \"\", \"g\": 12345678901234567890}")
-                .unwrap()
-        else {
-            panic!("not a table")
-        };
-        let values: Vec<(&str, &FileValue)> = entries
-            .iter()
-            .map(|(k, v)| (k.as_str(), &v.value))
-            .collect();
+                .unwrap();
         assert_eq!(
-            values,
+            top_values(&tree),
             [
                 ("a", &scalar("1.0")),
                 ("b", &scalar("-0.0")),

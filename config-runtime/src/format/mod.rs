@@ -212,6 +212,66 @@ impl FileValue {
     }
 }
 
+/// What the readers' tests look at in the trees they read: the lines of every key and list
+/// item, and the values of the top-level keys.
+#[cfg(test)]
+pub(super) mod test_trees {
+    use super::FileValue;
+
+    /// Every key and list item, by path (`a.b`, `list[0]`), with its line.
+    pub fn lines_of(value: &FileValue) -> Vec<(String, Option<u32>)> {
+        fn walk(path: &str, value: &FileValue, out: &mut Vec<(String, Option<u32>)>) {
+            match value {
+                FileValue::Table(entries) => {
+                    for (key, entry) in entries {
+                        let path = if path.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{path}.{key}")
+                        };
+                        out.push((path.clone(), entry.line));
+                        walk(&path, &entry.value, out);
+                    }
+                }
+                FileValue::List(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let path = format!("{path}[{i}]");
+                        out.push((path.clone(), item.line));
+                        walk(&path, &item.value, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk("", value, &mut out);
+        out
+    }
+
+    /// The keys and values of a table at the top of a tree.
+    pub fn top_values(tree: &FileValue) -> Vec<(&str, &FileValue)> {
+        let FileValue::Table(entries) = tree else {
+            panic!("not a table")
+        };
+        entries
+            .iter()
+            .map(|(k, v)| (k.as_str(), &v.value))
+            .collect()
+    }
+
+    pub fn scalar(text: &str) -> FileValue {
+        FileValue::Scalar(text.to_owned())
+    }
+
+    /// The expected paths, each with its line.
+    pub fn at(expected: &[(&str, u32)]) -> Vec<(String, Option<u32>)> {
+        expected
+            .iter()
+            .map(|&(path, line)| (path.to_owned(), Some(line)))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

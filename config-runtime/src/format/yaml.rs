@@ -174,46 +174,10 @@ fn reason(error: &serde_saphyr::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::test_trees::{at, lines_of, scalar, top_values};
 
-    /// Every key and list item of a document, by path (`a.b`, `list[0]`), with its line.
     fn lines(text: &str) -> Vec<(String, Option<u32>)> {
-        fn walk(path: &str, value: &FileValue, out: &mut Vec<(String, Option<u32>)>) {
-            match value {
-                FileValue::Table(entries) => {
-                    for (key, entry) in entries {
-                        let path = if path.is_empty() {
-                            key.clone()
-                        } else {
-                            format!("{path}.{key}")
-                        };
-                        out.push((path.clone(), entry.line));
-                        walk(&path, &entry.value, out);
-                    }
-                }
-                FileValue::List(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let path = format!("{path}[{i}]");
-                        out.push((path.clone(), item.line));
-                        walk(&path, &item.value, out);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut out = Vec::new();
-        walk("", &parse(text).unwrap(), &mut out);
-        out
-    }
-
-    fn at(expected: &[(&str, u32)]) -> Vec<(String, Option<u32>)> {
-        expected
-            .iter()
-            .map(|&(path, line)| (path.to_owned(), Some(line)))
-            .collect()
-    }
-
-    fn scalar(text: &str) -> FileValue {
-        FileValue::Scalar(text.to_owned())
+        lines_of(&parse(text).unwrap())
     }
 
     #[test]
@@ -236,18 +200,12 @@ mod tests {
     fn scalars_read_as_before_lines_were_kept() {
         // Numbers as serde_json writes them, YAML 1.1 booleans, null and an empty value as
         // null, quoted text as written.
-        let FileValue::Table(entries) = parse(
+        let tree = parse(
             "a: 1.0\nb: 1e3\nc: -7\nd: yes\ne: ~\nf:\ng: 0x1F\nh: 1_000\ni: '1.0'\nj: 2001-01-01\n",
         )
-        .unwrap() else {
-            panic!("not a table")
-        };
-        let values: Vec<(&str, &FileValue)> = entries
-            .iter()
-            .map(|(k, v)| (k.as_str(), &v.value))
-            .collect();
+        .unwrap();
         assert_eq!(
-            values,
+            top_values(&tree),
             [
                 ("a", &scalar("1.0")),
                 ("b", &scalar("1000.0")),
