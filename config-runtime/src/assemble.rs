@@ -385,8 +385,10 @@ impl<'a> Assemble<'a> {
     fn error(&mut self, field: &FieldSchema, origin: Option<&Origin>, kind: ErrorKind) {
         // The variable that set it (an alias, say); not the one holding a whole map or list.
         let env = match origin {
-            Some(Origin::Env { var }) if *var == field.env || field.aliases.contains(var) => {
-                var.clone()
+            Some(Origin::Env { var })
+                if *var == field.env || field.aliases.iter().any(|a| a == var) =>
+            {
+                var.to_string()
             }
             _ => field.env.clone(),
         };

@@ -527,7 +527,7 @@ impl FieldError {
     /// (`QD__DATA_DIRS='[..]'` for `data_dirs[1].path`), when that is where it came from.
     fn through_a_whole_variable(&self) -> Option<&str> {
         match &self.origin {
-            Some(Origin::Env { var }) if self.env.as_ref() != Some(var) => Some(var),
+            Some(Origin::Env { var }) if self.env.as_deref() != Some(&**var) => Some(var),
             _ => None,
         }
     }
@@ -713,7 +713,7 @@ mod tests {
         let unknown = FieldError::variable(
             "APP_DATABSE_URL",
             Origin::Env {
-                var: "APP_DATABSE_URL".to_owned(),
+                var: "APP_DATABSE_URL".into(),
             },
             ErrorKind::Unknown {
                 what: UnknownName::Variable,
@@ -868,13 +868,13 @@ mod tests {
     fn errors_are_listed_fields_first_then_unknown_names() {
         let env = |var: &str| {
             Some(Origin::Env {
-                var: var.to_owned(),
+                var: var.to_owned().into(),
             })
         };
         let unknown = FieldError::variable(
             "APP_X",
             Origin::Env {
-                var: "APP_X".to_owned(),
+                var: "APP_X".into(),
             },
             ErrorKind::Unknown {
                 what: UnknownName::Variable,

@@ -1,6 +1,7 @@
 //! Where a value came from. Every leaf of a loaded config remembers its [`Origin`], so errors
 //! and the explain report can say "APP_PORT (environment)" or "config.toml line 3".
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,8 +31,9 @@ pub enum Origin {
     },
     /// The process environment (or the map given to `from_map`).
     Env {
-        /// The variable that was read (the alias, when an alias was used).
-        var: String,
+        /// The variable that was read (the alias, when an alias was used). Borrowed from the
+        /// config's own schema when it is a declared variable, so a load copies no names.
+        var: Cow<'static, str>,
     },
     /// One file of a directory source (`.dir(..)`, e.g. a Kubernetes secret volume).
     Dir {

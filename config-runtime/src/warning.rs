@@ -156,7 +156,7 @@ mod tests {
             alias: "APP_OLD".to_owned(),
             replacement: "APP_NEW".to_owned(),
             origin: Origin::Env {
-                var: "APP_OLD".to_owned(),
+                var: "APP_OLD".into(),
             },
         };
         assert_eq!(

@@ -365,7 +365,7 @@ fn garage_variables_override_the_file() {
     assert_eq!(
         token.origin,
         Some(Origin::Env {
-            var: "GARAGE_ADMIN_TOKEN".to_owned()
+            var: "GARAGE_ADMIN_TOKEN".into()
         })
     );
     let secret = explain.row("rpc_secret").expect("a row per key");

@@ -212,7 +212,7 @@ fn meili_variables_override_the_file() {
     assert_eq!(
         limit.origin,
         Some(Origin::Env {
-            var: "MEILI_HTTP_PAYLOAD_SIZE_LIMIT".to_owned()
+            var: "MEILI_HTTP_PAYLOAD_SIZE_LIMIT".into()
         })
     );
     let addr = explain.row("http_addr").expect("a row per key");

@@ -429,7 +429,7 @@ fn qdrant_variables_override_the_file_with_double_underscores() {
     assert_eq!(
         port.origin,
         Some(Origin::Env {
-            var: "QDRANT__SERVICE__HTTP_PORT".to_owned()
+            var: "QDRANT__SERVICE__HTTP_PORT".into()
         })
     );
     let host = explain.row("service.host").expect("a row per key");

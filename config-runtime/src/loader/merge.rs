@@ -465,7 +465,9 @@ impl<'s> State<'s> {
     fn variable(&mut self, name: &str, value: String, origin: Origin) {
         if let Some(&index) = self.schema.by_env.get(name) {
             let field = &self.schema.fields[index];
-            let by_alias = field.env != name;
+            // Only a field with aliases can be reached by another name (no string compared
+            // for the rest).
+            let by_alias = !field.aliases.is_empty() && field.env != name;
             if by_alias {
                 self.warnings.push(Warning::DeprecatedAlias {
                     alias: name.to_owned(),

@@ -1,7 +1,6 @@
 //! The process environment as a source (`Loader::env`).
 
 use super::{Entry, GatherContext, Gathered, Gathering, Layering, Problem, Source, var_file};
-use crate::origin::Origin;
 
 /// The process environment. Only the variables the config can use are taken: its fields'
 /// variables and those with its prefix (checked for typos).
@@ -22,6 +21,7 @@ impl Source for Environment {
         let mut entries =
             Vec::with_capacity(vars.size_hint().0.min(context.schema.fields.len() * 2));
         let mut problems = Vec::new();
+        let mut names_a_file = false;
         for (name, value) in vars {
             let Ok(name) = name.into_string() else {
                 continue;
@@ -29,7 +29,8 @@ impl Source for Environment {
             if !context.wants_variable(&name) {
                 continue;
             }
-            let origin = Origin::Env { var: name.clone() };
+            names_a_file |= var_file::may_name_a_file(&name);
+            let origin = context.env_origin(&name);
             match value.into_string() {
                 Ok(value) => entries.push(Entry::variable(name, value, origin)),
                 Err(_) if context.names_a_field(&name) => problems.push(Problem::of_variable(
@@ -43,6 +44,9 @@ impl Source for Environment {
         let gathered = problems
             .into_iter()
             .fold(Gathered::new(entries), Gathered::with_problem);
+        if !names_a_file {
+            return Gathering::Ready(Ok(gathered));
+        }
         Gathering::Ready(Ok(var_file::read_named_files(gathered, context)))
     }
 }

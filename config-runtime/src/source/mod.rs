@@ -60,6 +60,7 @@ mod text;
 mod var_file;
 pub(crate) mod vars;
 
+use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -224,6 +225,16 @@ impl GatherContext {
             let under = |root: &str| !root.is_empty() && name.starts_with(root);
             under(&node.path) || under(&node.env)
         })
+    }
+
+    /// The origin of a value read from the variable `name`: a declared variable's name is
+    /// shared with the schema rather than copied.
+    pub(crate) fn env_origin(&self, name: &str) -> Origin {
+        let var = match self.schema.by_env.get_key_value(name) {
+            Some((declared, _)) => Cow::Borrowed(declared.as_str()),
+            None => Cow::Owned(name.to_owned()),
+        };
+        Origin::Env { var }
     }
 
     /// Whether `name` is a variable the loader looks at: a field's variable or one with the

@@ -13,6 +13,12 @@ use crate::origin::Origin;
 /// What marks a variable as naming a file.
 const SUFFIX: &str = "_FILE";
 
+/// Whether `name` could be a `NAME_FILE` variable: a source that sees none while it reads
+/// its names need not call [`read_named_files`] (which reads every entry again).
+pub(crate) fn may_name_a_file(name: &str) -> bool {
+    name.ends_with(SUFFIX)
+}
+
 /// The variable `name` stands for when it is `NAME_FILE` and `NAME` is a variable a field
 /// reads; `None` for every other name, and for a field's own variable that happens to end in
 /// `_FILE` (`APP_KEY_FILE` of a field `key_file` is that field's value, not a file of it).

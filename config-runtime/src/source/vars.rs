@@ -45,7 +45,7 @@ impl Source for Vars {
             .vars
             .iter()
             .map(|(name, value)| {
-                let origin = Origin::Env { var: name.clone() };
+                let origin = context.env_origin(name);
                 Entry::variable(name.clone(), value.clone(), origin)
             })
             .collect();
