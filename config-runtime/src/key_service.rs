@@ -6,10 +6,12 @@
 //!
 //! A file encrypted to several master keys (KMS keys in two regions, a KMS key and a transit
 //! key) is opened as the `sops` tool opens it: each master key a registered service of its
-//! kind can open is asked in turn (KMS keys, then transit keys, each in file order; each with
-//! every registered service of its kind), and the first data key answered is used. A service
-//! that fails, or answers with something that is not a data key, passes to the next; when none
-//! opens it, the error lists every key asked and its service's reason.
+//! kind can open is asked in turn (in the order of `SOPS_DECRYPTION_ORDER`, see
+//! `sops::DecryptionOrder`; by default age identities first, then KMS keys, then transit keys,
+//! each in file order; each with every registered service of its kind), and the first data
+//! key answered is used. A service that fails, or answers with something that is not a data
+//! key, passes to the next; when none opens it, the error lists every key tried and why it
+//! failed (the service's reason, or why no age identity opened it).
 
 use crate::provider::{BoxFuture, ProviderError};
 

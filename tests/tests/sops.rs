@@ -2,20 +2,22 @@
 //! `sops` binary encrypts at test time to keys `age-keygen` makes: every value type, a nested
 //! tree, the encryption rules, tampering, wrong and missing keys, two recipients, keys found
 //! the way `sops` finds them (a real process environment, a command in `SOPS_AGE_KEY_CMD`),
-//! canaries, live reloads, and files encrypted to Vault transit and AWS KMS keys (OpenBao,
-//! moto), one of several master keys opening the file when the others fail.
+//! canaries, live reloads, the line of each key in the encrypted file, and files encrypted to
+//! Vault transit and AWS KMS keys (OpenBao, moto), one of several master keys opening the file
+//! when the others fail, in sops' decryption order (`SOPS_DECRYPTION_ORDER`), and the error
+//! saying why each of them (age recipients too) failed.
 
 use std::path::{Path, PathBuf};
 
 use config_providers::aws::KmsKeyService;
 use config_providers::vault::VaultProvider;
 use config_runtime::live::ReloadEvent;
-use config_runtime::sops::AgeKeys;
-use config_runtime::{Config, ConfigError, Loader, Secret};
+use config_runtime::sops::{AgeKeys, DecryptionOrder};
+use config_runtime::{Config, ConfigError, Loader, Origin, Secret};
 use config_tests::events::{applied_changed, next};
 use config_tests::files::{save, tampered};
 use config_tests::moto::{Moto, REGION, xml_text};
-use config_tests::sops::{AgeKey, SopsTools};
+use config_tests::sops::{AgeKey, Counted, SopsTools};
 use config_tests::{Scratch, probe};
 
 /// Written in every encrypted value the tests check for leaks.
@@ -169,6 +171,113 @@ fn a_json_file_decrypts_the_same() {
     let path = s.encrypted("app.json", JSON, &[&s.key], &[]);
     let service = s.loader().file_optional(&path).load().unwrap();
     assert_service(&service);
+}
+
+/// The line of `text` on which the key `key` is written (its first line that starts with
+/// it, after the indentation).
+fn line_of(text: &str, key: &str) -> u32 {
+    let index = text
+        .lines()
+        .position(|line| line.trim_start().starts_with(key))
+        .unwrap_or_else(|| panic!("no line for {key} in {text}"));
+    u32::try_from(index + 1).unwrap()
+}
+
+/// `plain` (YAML or JSON, by the extension of `name`) encrypted by sops, with `bad` in place of
+/// `good`: the error for the bad port names the line the port has in the encrypted file and,
+/// once the file is right, every explain row names the line its key has there (`written` says
+/// how the file writes a key). No decrypted value shows anywhere.
+fn encrypted_keys_have_their_lines(
+    s: &Setup,
+    name: &str,
+    plain: &str,
+    (good, bad): (&str, &str),
+    written: fn(&str) -> String,
+) {
+    let path = s.encrypted(
+        &format!("bad.{name}"),
+        &plain.replace(good, bad),
+        &[&s.key],
+        &[],
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let port_line = line_of(&text, &written("port"));
+    assert!(port_line > 1, "{text}");
+    let error = s.loader().file(&path).load().unwrap_err();
+    assert_eq!(error.errors().len(), 1, "{error}");
+    let e = &error.errors()[0];
+    assert_eq!(e.path(), "port");
+    match e.origin() {
+        Some(Origin::File { path: at, line }) => {
+            assert_eq!(**at, *path);
+            assert_eq!(*line, Some(port_line), "{text}");
+        }
+        other => panic!("unexpected origin {other:?}"),
+    }
+    let shown = error.to_string();
+    assert!(
+        shown.contains(&format!("({} line {port_line})", path.display())),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains(CANARY) && !format!("{error:?}").contains(CANARY),
+        "{shown}"
+    );
+
+    let path = s.encrypted(name, plain, &[&s.key], &[]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let explain = s.loader().file(&path).explain().unwrap();
+    let keys = [
+        "port",
+        "ratio",
+        "debug",
+        "name",
+        "token",
+        "db.password",
+        "db.hosts",
+        "db.pool.max",
+        "db.pool.idle",
+    ];
+    for key in keys {
+        let last = key.rsplit('.').next().unwrap();
+        let line = line_of(&text, &written(last));
+        let row = explain.row(key).unwrap();
+        assert_eq!(
+            row.source(),
+            format!("{} line {line}", path.display()),
+            "{key} in {text}"
+        );
+    }
+    let report = explain.to_string();
+    assert!(report.contains("(encrypted)"), "{report}");
+    assert!(
+        !report.contains(CANARY) && !format!("{explain:?}").contains(CANARY),
+        "{report}"
+    );
+}
+
+#[test]
+fn each_key_of_an_encrypted_yaml_file_has_its_line_in_that_file() {
+    let Some(s) = Setup::new() else { return };
+    encrypted_keys_have_their_lines(
+        &s,
+        "app.yaml",
+        YAML,
+        ("port: 8443", "port: port-canary-7f3e9"),
+        |key| format!("{key}:"),
+    );
+}
+
+#[test]
+fn each_key_of_an_encrypted_json_file_has_its_line_in_that_file() {
+    let Some(s) = Setup::new() else { return };
+    encrypted_keys_have_their_lines(
+        &s,
+        "app.json",
+        JSON,
+        ("\"port\": 8443", "\"port\": \"port-canary-7f3e9\""),
+        |key| format!("\"{key}\":"),
+    );
 }
 
 #[test]
@@ -949,4 +1058,341 @@ async fn a_file_for_a_kms_and_a_transit_key_opens_with_either_kms_first() {
         !shown.contains(&refused) && !shown.contains("vault:v1:"),
         "{shown}"
     );
+}
+
+/// A file the `sops` binary encrypts to an age recipient and a transit key, and the services
+/// to open it: the setup of the decryption-order tests.
+struct AgeAndTransit {
+    s: Setup,
+    bao: config_tests::services::Server,
+    admin: config_tests::services::OpenBaoAdmin,
+    key_url: String,
+    file: PathBuf,
+}
+
+impl AgeAndTransit {
+    async fn new() -> Option<AgeAndTransit> {
+        let s = Setup::new()?;
+        let bao = config_tests::services::start_openbao()?;
+        let admin = config_tests::services::OpenBaoAdmin::new(&bao);
+        admin.transit_keys(&["sops"]).await;
+        let key_url = format!("{}/v1/transit/keys/sops", bao.url);
+        let plain = s.dir.write("order.yaml", YAML);
+        let root = config_tests::services::BAO_ROOT_TOKEN;
+        let env = [("VAULT_ADDR", bao.url.as_str()), ("VAULT_TOKEN", root)];
+        let recipient = s.key.recipient.clone();
+        let text = s.tools.run(
+            &[
+                "encrypt",
+                "--hc-vault-transit",
+                &key_url,
+                "--age",
+                &recipient,
+            ],
+            &plain,
+            &env,
+        );
+        let file = s.dir.write("order.enc.yaml", &text);
+        Some(AgeAndTransit {
+            s,
+            bao,
+            admin,
+            key_url,
+            file,
+        })
+    }
+
+    /// The transit service, with the root token, counted.
+    fn transit(&self) -> Counted<VaultProvider> {
+        Counted::new(transit_service(
+            &self.bao.url,
+            config_tests::services::BAO_ROOT_TOKEN,
+        ))
+    }
+
+    /// The transit service with a token that may not use the key, counted.
+    async fn refused(&self) -> Counted<VaultProvider> {
+        let token = bao_token(
+            &self.admin,
+            "no-transit",
+            "path \"transit/keys/*\" { capabilities = [\"read\"] }",
+        )
+        .await;
+        Counted::new(transit_service(&self.bao.url, &token))
+    }
+}
+
+/// `SOPS_DECRYPTION_ORDER` as sops reads it: by default the age identity opens the file at
+/// once and transit is never asked; `hc_vault` first asks transit first (over the network, so
+/// only `load_async` reads the file), and falls back to the age identity when transit refuses;
+/// when both fail, the error lists both attempts in the order they were made, each with why.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_decryption_order_decides_whether_age_or_transit_is_tried_first() {
+    let Some(t) = AgeAndTransit::new().await else {
+        return;
+    };
+    let s = &t.s;
+    let transit = t.transit();
+    let default = s.loader().key_service(transit.clone()).file(&t.file);
+    assert_service(&default.load().unwrap());
+    assert_eq!(transit.asked(), 0, "the age identity opened it first");
+
+    let transit_first = DecryptionOrder::new(["hc_vault"]);
+    let loader = (s.loader().decryption_order(transit_first.clone()))
+        .key_service(transit.clone())
+        .file(&t.file);
+    let sync = loader.load().unwrap_err().to_string();
+    assert!(sync.contains("load_async"), "{sync}");
+    assert_service(&loader.load_async().await.unwrap());
+    assert_eq!(transit.asked(), 1, "transit opened it first");
+
+    // Transit refuses: the age identity, next in the order, opens it.
+    let refused = t.refused().await;
+    let loader = (s.loader().decryption_order(transit_first.clone()))
+        .key_service(refused.clone())
+        .file(&t.file);
+    assert_service(&loader.load_async().await.unwrap());
+    assert_eq!(refused.asked(), 1);
+
+    // Both fail: the attempts in the order made, each with its reason.
+    let other = s.tools.keygen(s.dir.path(), "other");
+    let both_fail = |order: Option<&DecryptionOrder>| {
+        let mut loader = Service::loader()
+            .age_keys(AgeKeys::file(&other.file))
+            .key_service(refused.clone());
+        if let Some(order) = order {
+            loader = loader.decryption_order(order.clone());
+        }
+        loader.file(&t.file)
+    };
+    let by_age = format!(
+        "age recipient {}: the age identity does not fit",
+        s.key.recipient
+    );
+    let by_transit = format!("transit key {}: ", t.key_url);
+    let shown = failure_async(both_fail(None), &t.file).await;
+    assert!(
+        shown.contains(&format!(
+            "neither age nor any key service could open the data key (2 tried): (1) {by_age}; (2) {by_transit}"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("denied access"), "{shown}");
+    let shown = failure_async(both_fail(Some(&transit_first)), &t.file).await;
+    let (first, second) = (shown.find("(1) "), shown.find("; (2) "));
+    assert!(
+        shown.contains(&format!("(1) {by_transit}")) && shown.contains(&format!("(2) {by_age}")),
+        "{shown}"
+    );
+    assert!(first < second, "{shown}");
+    assert!(!shown.contains(&other.recipient), "{shown}");
+}
+
+/// When no master key opens the file, the error says why age failed for each recipient, with
+/// the key service's attempt: no identity fitted, no identity was found (and where the search
+/// looked), a key file that is not usable; never a key or a value.
+#[tokio::test(flavor = "multi_thread")]
+async fn when_no_key_opens_the_file_the_error_says_why_age_failed_for_each_recipient() {
+    let Some(t) = AgeAndTransit::new().await else {
+        return;
+    };
+    let s = &t.s;
+    let refused = t.refused().await;
+    let fails = |keys: AgeKeys, file: &Path| {
+        let loader = Service::loader()
+            .age_keys(keys)
+            .key_service(refused.clone())
+            .file(file);
+        let file = file.to_path_buf();
+        async move { failure_async(loader, &file).await }
+    };
+    let recipient = &s.key.recipient;
+    let by_transit = format!("(2) transit key {}: ", t.key_url);
+
+    // No identity matched.
+    let other = s.tools.keygen(s.dir.path(), "other");
+    let shown = fails(AgeKeys::file(&other.file), &t.file).await;
+    assert!(
+        shown.contains(&format!(
+            "(1) age recipient {recipient}: the age identity does not fit; {by_transit}"
+        )),
+        "{shown}"
+    );
+
+    // No identity configured.
+    let none = AgeKeys::text(Secret::new("# no keys here\n".to_owned()));
+    let shown = fails(none, &t.file).await;
+    assert!(
+        shown.contains(&format!(
+            "(1) age recipient {recipient}: no age identity to open it \
+             (looked in the keys given to the loader); {by_transit}"
+        )),
+        "{shown}"
+    );
+
+    // A bad identity file: missing, or holding a key of another kind.
+    let missing = s.dir.path().join("missing-key.txt");
+    let shown = fails(AgeKeys::file(&missing), &t.file).await;
+    assert!(
+        shown.contains(&format!(
+            "(1) age recipient {recipient}: key file {}: file not found; {by_transit}",
+            missing.display()
+        )),
+        "{shown}"
+    );
+    let plugin = s.dir.write(
+        "plugin.txt",
+        "AGE-PLUGIN-YUBIKEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n",
+    );
+    let shown = fails(AgeKeys::file(&plugin), &t.file).await;
+    assert!(
+        shown.contains(&format!(
+            "(1) age recipient {recipient}: key file {} line 1: an age plugin identity; \
+             only X25519 age identities (AGE-SECRET-KEY-1..) are supported; {by_transit}",
+            plugin.display()
+        )),
+        "{shown}"
+    );
+    assert!(!shown.contains("QQQQQQQQ"), "no key is quoted: {shown}");
+
+    // Two recipients that fail alike are named together; the identity's own key never shows.
+    let second = s.tools.keygen(s.dir.path(), "second");
+    let plain = s.dir.write("two.yaml", YAML);
+    let root = config_tests::services::BAO_ROOT_TOKEN;
+    let env = [("VAULT_ADDR", t.bao.url.as_str()), ("VAULT_TOKEN", root)];
+    let age = format!("{},{}", s.key.recipient, second.recipient);
+    let text = s.tools.run(
+        &["encrypt", "--hc-vault-transit", &t.key_url, "--age", &age],
+        &plain,
+        &env,
+    );
+    let two = s.dir.write("two.enc.yaml", &text);
+    let shown = fails(AgeKeys::file(&other.file), &two).await;
+    assert!(
+        shown.contains(&format!(
+            "(1) age recipients {}, {}: the age identity does not fit; {by_transit}",
+            s.key.recipient, second.recipient
+        )),
+        "{shown}"
+    );
+    let other_key = std::fs::read_to_string(&other.file).unwrap();
+    let secret = other_key
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap();
+    assert!(
+        !shown.contains(secret) && !shown.contains("vault:v1:"),
+        "{shown}"
+    );
+}
+
+/// A file the `sops` binary encrypts to a KMS key and a transit key: by default KMS is asked
+/// first, and transit never; with an order naming transit first, transit opens it and KMS is
+/// never asked; with transit refused, KMS opens it next.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_naming_transit_first_asks_transit_before_kms() {
+    let Some(s) = Setup::new() else { return };
+    let Some(moto) = Moto::start() else { return };
+    let Some(bao) = config_tests::services::start_openbao() else {
+        return;
+    };
+    let kms = KmsKeyService::new(moto.settings()).await.unwrap();
+    let created = kms.client().create_key().send().await.unwrap();
+    let arn = created.key_metadata.unwrap().arn.unwrap();
+    let admin = config_tests::services::OpenBaoAdmin::new(&bao);
+    admin.transit_keys(&["sops"]).await;
+    let key_url = format!("{}/v1/transit/keys/sops", bao.url);
+    let root = config_tests::services::BAO_ROOT_TOKEN;
+    let plain = s.dir.write("mixed.yaml", YAML);
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.url()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", REGION),
+        ("VAULT_ADDR", bao.url.as_str()),
+        ("VAULT_TOKEN", root),
+    ];
+    let text = s.tools.run(
+        &["encrypt", "--kms", &arn, "--hc-vault-transit", &key_url],
+        &plain,
+        &env,
+    );
+    let file = s.dir.write("mixed.enc.yaml", &text);
+    let kms = Counted::new(kms);
+    let transit = Counted::new(transit_service(&bao.url, root));
+    let load = |order: Option<DecryptionOrder>, transit: &Counted<VaultProvider>| {
+        let mut loader = s
+            .loader()
+            .key_service(kms.clone())
+            .key_service(transit.clone());
+        if let Some(order) = order {
+            loader = loader.decryption_order(order);
+        }
+        let loader = loader.file(&file);
+        async move { loader.load_async().await }
+    };
+
+    assert_service(&load(None, &transit).await.unwrap());
+    assert_eq!((kms.asked(), transit.asked()), (1, 0), "KMS first");
+
+    let transit_first = || Some(DecryptionOrder::new(["hc_vault", "kms"]));
+    assert_service(&load(transit_first(), &transit).await.unwrap());
+    assert_eq!((kms.asked(), transit.asked()), (1, 1), "transit first");
+
+    let refused = Counted::new(transit_service(
+        &bao.url,
+        &bao_token(
+            &admin,
+            "no-transit",
+            "path \"transit/keys/*\" { capabilities = [\"read\"] }",
+        )
+        .await,
+    ));
+    assert_service(&load(transit_first(), &refused).await.unwrap());
+    assert_eq!((refused.asked(), kms.asked()), (1, 2), "transit, then KMS");
+}
+
+/// `SOPS_DECRYPTION_ORDER` is read from the process environment, as by the `sops` tool: a kind
+/// named twice is an error for both, and an order naming kinds this process has no service
+/// for still opens the file with the age identity.
+#[test]
+fn the_decryption_order_is_read_from_the_environment_as_sops_reads_it() {
+    let Some(s) = Setup::new() else { return };
+    probe_env_file(&s);
+    let key_file = s.key.file.display().to_string();
+    let env_file = s.dir.path().join(".env");
+    let exe = env!("CARGO_BIN_EXE_probe");
+    let twice = [
+        ("SOPS_AGE_KEY_FILE", key_file.as_str()),
+        ("SOPS_DECRYPTION_ORDER", "age,kms,age"),
+    ];
+    let (ok, _, err) = probe(exe, s.dir.path(), "loader", &twice);
+    assert!(!ok);
+    assert!(
+        err.contains("SOPS_DECRYPTION_ORDER names `age` twice") && err.contains(&s.key.recipient),
+        "{err}"
+    );
+    assert!(!err.contains(CANARY), "{err}");
+    let by_sops = std::process::Command::new(s.tools.sops_path())
+        .args(["--disable-version-check", "decrypt"])
+        .arg(&env_file)
+        .envs(twice)
+        .output()
+        .unwrap();
+    assert!(!by_sops.status.success(), "sops refuses it too");
+    let stderr = String::from_utf8_lossy(&by_sops.stderr);
+    assert!(stderr.contains("Duplicate decryption key type"), "{stderr}");
+
+    for order in ["hc_vault,kms", "kms, age", ""] {
+        let vars = [
+            ("SOPS_AGE_KEY_FILE", key_file.as_str()),
+            ("SOPS_DECRYPTION_ORDER", order),
+        ];
+        let (ok, out, err) = probe(exe, s.dir.path(), "loader", &vars);
+        assert!(ok, "{order}: {err}");
+        assert!(
+            out.contains("(encrypted)") && !out.contains(CANARY),
+            "{out}"
+        );
+    }
 }

@@ -57,6 +57,9 @@ pub struct Loader<T> {
     /// The identities that open SOPS-encrypted files.
     #[cfg(feature = "sops")]
     age_keys: crate::sops::AgeKeys,
+    /// In which order the kinds of master key of SOPS files are tried.
+    #[cfg(feature = "sops")]
+    decryption_order: crate::sops::DecryptionOrder,
     /// Key services for data keys of encrypted files.
     #[cfg(feature = "sops")]
     key_services: Vec<Arc<dyn crate::key_service::KeyService>>,
@@ -109,6 +112,8 @@ impl<T: Config> Loader<T> {
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             #[cfg(feature = "sops")]
             age_keys: crate::sops::AgeKeys::from_env(),
+            #[cfg(feature = "sops")]
+            decryption_order: crate::sops::DecryptionOrder::from_env(),
             #[cfg(feature = "sops")]
             key_services: Vec::new(),
             _config: PhantomData,
@@ -329,12 +334,23 @@ impl<T: Config> Loader<T> {
         self
     }
 
-    /// A key service that opens the data keys of SOPS files encrypted to it, when no age
-    /// identity does (feature `sops`): Vault/OpenBao transit (a `VaultProvider` of
-    /// config-providers) or AWS KMS (its `aws::KmsKeyService`). Register several: a file's
-    /// KMS keys, then its transit keys, are tried in order until one opens it, as sops does.
-    /// Such a file is read over the network: load with [`load_async`](Self::load_async) or
-    /// watch it.
+    /// In which order the kinds of master key of SOPS files are tried (feature `sops`); by
+    /// default [`DecryptionOrder::from_env`](crate::sops::DecryptionOrder::from_env), which
+    /// reads `SOPS_DECRYPTION_ORDER` as the `sops` tool does (age identities first when it is
+    /// unset).
+    #[cfg(feature = "sops")]
+    pub fn decryption_order(mut self, order: crate::sops::DecryptionOrder) -> Self {
+        self.decryption_order = order;
+        self
+    }
+
+    /// A key service that opens the data keys of SOPS files encrypted to it (feature `sops`):
+    /// Vault/OpenBao transit (a `VaultProvider` of config-providers) or AWS KMS (its
+    /// `aws::KmsKeyService`). Register several: a file's keys are tried one after the other
+    /// until one opens it, in sops' order (by default age identities, then the KMS keys, then
+    /// the transit keys; see [`decryption_order`](Self::decryption_order)), each with every
+    /// service of its kind in the order they were registered. Such a file is read over the
+    /// network: load with [`load_async`](Self::load_async) or watch it.
     #[cfg(feature = "sops")]
     pub fn key_service(mut self, service: impl crate::key_service::KeyService) -> Self {
         self.key_services.push(Arc::new(service));
@@ -348,6 +364,7 @@ impl<T: Config> Loader<T> {
         #[cfg(feature = "sops")]
         {
             context.age_keys = self.age_keys.clone();
+            context.decryption_order = self.decryption_order.clone();
             context.key_services = self.key_services.clone();
         }
         context

@@ -280,48 +280,81 @@ fn unsupported_kind(word: &str) -> String {
     format!("{kind}; only X25519 age identities (AGE-SECRET-KEY-1..) are supported")
 }
 
+/// Why no age recipient of a file gave its data key: as one failure (what a file that no key
+/// service can open reports), and recipient by recipient, in the order they were tried (what
+/// the list of every key tried shows).
+#[derive(Debug)]
+pub(crate) struct AgeFailure {
+    pub failure: Failure,
+    /// Each recipient tried (its `age1..` name) and why its stanza did not open. A failure
+    /// before any stanza (a key file that cannot be read) is every recipient's; after a
+    /// failing key command, the recipients left are not tried.
+    pub tried: Vec<(String, Failure)>,
+}
+
 /// The data key, from the first age stanza one of the identities opens.
 pub(crate) fn open_data_key(
     stanzas: &[AgeStanza],
     keys: &AgeKeys,
     max_size: u64,
-) -> Result<DataKey, Failure> {
-    let mut found = keys.find(max_size)?;
+) -> Result<DataKey, AgeFailure> {
+    let every = |failure: Failure| AgeFailure {
+        tried: (stanzas.iter())
+            .map(|stanza| (stanza.recipient.clone(), failure.clone()))
+            .collect(),
+        failure,
+    };
+    let mut found = keys.find(max_size).map_err(every)?;
     let fixed = found.identities.len();
     let mut most = fixed;
     let mut command_printed = false;
     let mut broken = false;
+    let mut tried = Vec::with_capacity(stanzas.len());
     for stanza in stanzas {
+        // The key command when it printed no identity for this recipient.
+        let mut silent = None;
         if let Some((command, _)) = &found.command {
             // The previous recipient's identities from the command are dropped (wiped).
             found.identities.truncate(fixed);
-            let text = command
+            let printed = command
                 .run(&stanza.recipient, max_size, TIMEOUT)
-                .map_err(Failure::Keys)?;
-            parse_into(&text, &command.place(), &mut found.identities)?;
-            command_printed |= found.identities.len() > fixed;
+                .map_err(Failure::Keys)
+                .and_then(|text| parse_into(&text, &command.place(), &mut found.identities));
+            if let Err(failure) = printed {
+                tried.push((stanza.recipient.clone(), failure.clone()));
+                return Err(AgeFailure { failure, tried });
+            }
+            if found.identities.len() == fixed {
+                silent = Some(command.place());
+            } else {
+                command_printed = true;
+            }
             most = most.max(found.identities.len());
         }
-        if found.identities.is_empty() {
-            continue;
-        }
-        match unwrap(&stanza.enc, &found.identities) {
-            Ok(key) => return Ok(key),
-            Err(age::DecryptError::NoMatchingKeys) => {}
-            Err(_) => broken = true,
-        }
+        let count = found.identities.len();
+        let failure = if count == 0 {
+            Failure::NoIdentity {
+                looked: looked_in(&found, silent.is_some()),
+            }
+        } else {
+            match unwrap(&stanza.enc, &found.identities) {
+                Ok(key) => return Ok(key),
+                Err(age::DecryptError::NoMatchingKeys) => Failure::NoFit { count, silent },
+                Err(_) => {
+                    broken = true;
+                    Failure::BrokenDataKey
+                }
+            }
+        };
+        tried.push((stanza.recipient.clone(), failure));
     }
     // A command that printed no identity for any recipient is named as such.
-    let silent = match &found.command {
-        Some((command, at)) if !command_printed => {
-            found.looked[*at].push_str(" printed none");
-            Some(command.place())
-        }
-        _ => None,
-    };
-    Err(if most == 0 {
+    let silent = (found.command.as_ref())
+        .filter(|_| !command_printed)
+        .map(|(command, _)| command.place());
+    let failure = if most == 0 {
         Failure::NoIdentity {
-            looked: found.looked.join(", "),
+            looked: looked_in(&found, silent.is_some()),
         }
     } else if broken {
         Failure::BrokenDataKey
@@ -330,7 +363,18 @@ pub(crate) fn open_data_key(
             count: most,
             silent,
         }
-    })
+    };
+    Err(AgeFailure { failure, tried })
+}
+
+/// Where the search for identities looked, for a message; `printed_none` when the key command
+/// is listed as having printed none.
+fn looked_in(found: &Found, printed_none: bool) -> String {
+    let mut looked = found.looked.clone();
+    if let (true, Some((_, at))) = (printed_none, &found.command) {
+        looked[*at].push_str(" printed none");
+    }
+    looked.join(", ")
 }
 
 /// One armored age file holding 32 bytes, decrypted with the first identity that fits.
@@ -408,7 +452,7 @@ mod tests {
     }
 
     fn open(stanzas: &[AgeStanza], vars: &[(&'static str, &str)]) -> Result<DataKey, Failure> {
-        open_data_key(stanzas, &env(vars), 1024 * 1024)
+        open_data_key(stanzas, &env(vars), 1024 * 1024).map_err(|e| e.failure)
     }
 
     fn opens(stanzas: &[AgeStanza], vars: &[(&'static str, &str)]) {
@@ -564,6 +608,63 @@ mod tests {
         assert_eq!(
             text,
             "the age identity does not fit; SOPS_AGE_KEY_CMD (`true`) printed none"
+        );
+    }
+
+    #[test]
+    fn each_recipient_tried_has_its_own_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (key(dir.path(), "first"), key(dir.path(), "second"));
+        let other = key(dir.path(), "other");
+        let stanzas = [stanza(&first), stanza(&second)];
+        let tried = |vars: &[(&'static str, &str)]| -> Vec<(String, String)> {
+            let failure = open_data_key(&stanzas, &env(vars), 1024 * 1024).unwrap_err();
+            (failure.tried.into_iter())
+                .map(|(recipient, failure)| (recipient, shown(failure)))
+                .collect()
+        };
+        let recipients = [stanzas[0].recipient.clone(), stanzas[1].recipient.clone()];
+        let expect = |reasons: [&str; 2]| -> Vec<(String, String)> {
+            (recipients.iter().cloned())
+                .zip(reasons.map(str::to_owned))
+                .collect()
+        };
+
+        // The command prints the other key for the second recipient only.
+        let command = format!(
+            r#"sh -c 'if [ "$SOPS_AGE_RECIPIENT" = "{}" ]; then cat "{}"; fi'"#,
+            stanzas[1].recipient,
+            other.file.display()
+        );
+        assert_eq!(
+            tried(&[(SOPS_AGE_KEY, &other.text), (SOPS_AGE_KEY_CMD, &command)]),
+            expect([
+                "the age identity does not fit; SOPS_AGE_KEY_CMD (`sh`) printed none",
+                "none of the 2 age identities fits",
+            ])
+        );
+        assert_eq!(
+            tried(&[(SOPS_AGE_KEY_CMD, &command)]),
+            expect([
+                "no age identity to open it (looked in SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, \
+                 SOPS_AGE_KEY_CMD (`sh`) printed none)",
+                "the age identity does not fit",
+            ])
+        );
+        // A place that cannot be read fails every recipient alike.
+        let missing = dir.path().join("missing.txt").display().to_string();
+        let reason = format!("key file {missing}: file not found");
+        assert_eq!(
+            tried(&[(SOPS_AGE_KEY_FILE, &missing)]),
+            expect([&reason, &reason])
+        );
+        // A failing command: the recipients after it are not tried.
+        assert_eq!(
+            tried(&[(SOPS_AGE_KEY_CMD, "false")]),
+            [(
+                recipients[0].clone(),
+                "SOPS_AGE_KEY_CMD (`false`) failed (exit status: 1)".to_owned()
+            )]
         );
     }
 

@@ -4,19 +4,25 @@
 //! wrote by its metadata (a top-level `sops` table; `sops_*` variables in a dotenv file), open
 //! its data key with an age identity ([`AgeKeys`]: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, the
 //! output of the command `SOPS_AGE_KEY_CMD`, then sops' default key file, as the `sops` tool
-//! looks) or, when none fits, with the key services the loader has (`Loader::key_service`;
-//! every AWS KMS and Vault/OpenBao transit key the file is encrypted to, asked one after the
-//! other in the order the `sops` tool tries them until one opens it), decrypt every value with
-//! its path as the additional data, keep its type, and verify the file's MAC before any value
-//! is used. A file that does not open is one error naming the file and who it is encrypted to;
-//! nothing of it is loaded. Its values are trusted as
-//! [`Trust::Decrypted`](crate::source::Trust::Decrypted): taken literally, never quoted in
-//! errors, shown as `(encrypted)` by explain.
+//! looks) or with the key services the loader has (`Loader::key_service`: every AWS KMS and
+//! Vault/OpenBao transit key the file is encrypted to), one master key after the other until
+//! one opens it, in the order the `sops` tool tries them: the kinds [`SOPS_DECRYPTION_ORDER`]
+//! names first ([`DecryptionOrder`]; `age,pgp` when unset, so age identities before any key
+//! service), then the others (KMS, then transit), each kind's keys in file order. Then it
+//! decrypts every value with its path as the additional data, keeps its type, and verifies
+//! the file's MAC before any value is used. Each key and list item of a YAML or JSON file has
+//! the line it is written on in the encrypted file, as in a plain file. A file that does not
+//! open is one error naming the file and who it is encrypted to (and, when several keys were
+//! tried, each one and why it failed: which age recipient no identity fitted, that no identity
+//! was found, which key file is bad, what a key service answered); nothing of it is loaded.
+//! Its values are trusted as [`Trust::Decrypted`](crate::source::Trust::Decrypted): taken
+//! literally, never quoted in errors, shown as `(encrypted)` by explain.
 
 mod cipher;
 mod command;
 mod keys;
 mod metadata;
+mod order;
 mod tree;
 
 use std::fmt;
@@ -25,6 +31,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use keys::{AgeKeys, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD, SOPS_AGE_KEY_FILE};
+pub use order::{DecryptionOrder, SOPS_DECRYPTION_ORDER};
 
 pub(crate) use cipher::DataKey;
 
@@ -49,6 +56,8 @@ pub(crate) enum Failure {
     BrokenDataKey,
     /// A place that holds keys could not be read or holds a key of an unsupported kind.
     Keys(String),
+    /// The decryption order cannot be used (a kind named twice).
+    Order(String),
     /// Not encrypted to any age recipient, only to key services this reader cannot use.
     NoUsableRecipient,
     /// The metadata cannot be read.
@@ -83,7 +92,7 @@ impl fmt::Display for Failure {
                 }
             }
             Failure::BrokenDataKey => f.write_str("its encrypted data key is damaged"),
-            Failure::Keys(message) => f.write_str(message),
+            Failure::Keys(message) | Failure::Order(message) => f.write_str(message),
             Failure::NoUsableRecipient => f.write_str(
                 "it is encrypted to no age recipient and to no key service the loader has: \
                  register one with `.key_service(..)`, a `VaultProvider` for Vault/OpenBao \
@@ -156,8 +165,12 @@ pub(crate) struct Parsed {
 
 /// What a SOPS file holds besides its metadata.
 enum Body {
-    /// A YAML or JSON document, with its types.
-    Document(Value),
+    /// A YAML or JSON document: with its types (`typed`, for the MAC), and as the format's
+    /// reader gave it (`written`, for the line of each key and list item).
+    Document {
+        typed: Value,
+        written: Located<FileValue>,
+    },
     /// Variables of a dotenv file: name, value, line.
     Variables(Vec<(String, String, u32)>),
 }
@@ -181,10 +194,27 @@ pub(crate) struct DotenvValue {
 pub(crate) enum KeyPlan {
     /// Opened already (an age identity fitted).
     Ready(cipher::DataKey),
-    /// To be asked of key services (network I/O): every master key of the file that a
-    /// registered service can open, in the order `sops` tries them, until one answers with a
-    /// data key ([`Parsed::open_by_services`]). Never empty.
-    Services(Vec<Candidate>),
+    /// To be asked of key services (network I/O), and of age identities when the order puts
+    /// them after a service ([`Parsed::open_by_services`]).
+    Services(Steps),
+}
+
+/// The master keys of a file left to try, in the order `sops` tries them, and those that
+/// already failed. Holds at least one key service.
+pub(crate) struct Steps {
+    failed: Vec<Attempt>,
+    rest: Vec<Step>,
+    keys: AgeKeys,
+    max_size: u64,
+}
+
+/// One try at the data key.
+enum Step {
+    /// The file's age recipients, with the identities found (all of them at once: they
+    /// follow one another in every order).
+    Age,
+    /// A KMS or transit key, with one registered service of its kind.
+    Service(Candidate),
 }
 
 /// One master key of a file (a KMS key, a transit key) and a registered service of its kind
@@ -194,11 +224,62 @@ pub(crate) struct Candidate {
     key: EncryptedDataKey,
 }
 
-/// A candidate that did not give a data key: which key, and why (the service's error, never
-/// key material).
+/// A master key (or age recipients that failed alike) that did not give a data key: which,
+/// and why (the service's error or the age failure, never key material).
+#[derive(Clone)]
 struct Attempt {
     key: String,
     reason: String,
+    by_age: bool,
+}
+
+impl Attempt {
+    /// One attempt per run of recipients that failed for the same reason, in order: a reason
+    /// that holds for every recipient (no identity found, a key file that cannot be read) is
+    /// said once.
+    fn by_age(tried: Vec<(String, Failure)>) -> Vec<Attempt> {
+        let mut attempts: Vec<(Vec<String>, String)> = Vec::new();
+        for (recipient, failure) in tried {
+            let reason = failure.to_string();
+            let recipient = crate::error::escape_controls(&recipient).into_owned();
+            match attempts.last_mut() {
+                Some((recipients, last)) if *last == reason => recipients.push(recipient),
+                _ => attempts.push((vec![recipient], reason)),
+            }
+        }
+        (attempts.into_iter())
+            .map(|(recipients, reason)| Attempt {
+                key: match recipients.as_slice() {
+                    [one] => format!("age recipient {one}"),
+                    all => format!("age recipients {}", all.join(", ")),
+                },
+                reason,
+                by_age: true,
+            })
+            .collect()
+    }
+}
+
+/// The data key as a KMS key of the file holds it.
+fn kms_key(stanza: &metadata::KmsStanza) -> EncryptedDataKey {
+    EncryptedDataKey::AwsKms {
+        arn: stanza.arn.clone(),
+        ciphertext: stanza.enc.clone(),
+        context: (stanza.context.iter())
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect(),
+        role: (!stanza.role.is_empty()).then(|| stanza.role.clone()),
+    }
+}
+
+/// The data key as a transit key of the file holds it.
+fn transit_key(stanza: &metadata::VaultStanza) -> EncryptedDataKey {
+    EncryptedDataKey::VaultTransit {
+        address: stanza.vault_address.clone(),
+        engine_path: stanza.engine_path.clone(),
+        key_name: stanza.key_name.clone(),
+        ciphertext: stanza.enc.clone(),
+    }
 }
 
 /// How an error names a master key: its kind and the key as the file names it (the ARN and
@@ -224,8 +305,13 @@ fn key_name(key: &EncryptedDataKey) -> String {
 }
 
 impl Parsed {
-    /// A YAML or JSON document sops wrote (parsed with its types).
-    pub fn document(document: Value) -> Result<Parsed, SopsError> {
+    /// A YAML or JSON document sops wrote: parsed with its types, and the root table the
+    /// format's line-keeping reader gave for the same text (whose lines the decrypted keys
+    /// and items take).
+    pub fn document(
+        document: Value,
+        written: Vec<(String, Located<FileValue>)>,
+    ) -> Result<Parsed, SopsError> {
         let Some(root) = document.as_object() else {
             return Err(SopsError::without_metadata(Failure::Metadata(
                 "the top level must be a table of keys".to_owned(),
@@ -236,9 +322,16 @@ impl Parsed {
             .transpose()
             .map_err(|message| SopsError::without_metadata(Failure::Metadata(message)))?
             .unwrap_or_default();
+        let written = Located {
+            value: FileValue::Table(written),
+            line: None,
+        };
         Ok(Parsed {
             metadata,
-            body: Body::Document(document),
+            body: Body::Document {
+                typed: document,
+                written,
+            },
         })
     }
 
@@ -271,18 +364,23 @@ impl Parsed {
         })
     }
 
-    /// How to get the data key: an age identity that fits (no network), else every master
-    /// key of the file that a registered key service can open, in the order `sops` tries them.
+    /// How to get the data key: the file's master keys that can be tried here (its age
+    /// recipients, and its KMS and transit keys with every registered service of their kind),
+    /// in the order `sops` tries them.
     ///
     /// `sops` puts the master keys of a file in one list by kind (AWS KMS, GCP KMS, HuaweiCloud
-    /// KMS, Azure Key Vault, Vault transit, PGP, age), each kind in file order, then moves age
-    /// and PGP keys to the front (its default decryption order) and tries each key with each
-    /// key service until one answers. So here: age first, then the KMS keys in file order, then
-    /// the transit keys in file order; each key with every registered service of its kind, in
-    /// the order they were registered.
+    /// KMS, Azure Key Vault, Vault transit, PGP, age), each kind in file order, then sorts it,
+    /// stably, by the place of each key's kind in its decryption order (`SOPS_DECRYPTION_ORDER`,
+    /// `age,pgp` by default; kinds it does not name after those it names), and tries each key
+    /// with each key service until one answers. So here: the kinds in that order, each key
+    /// with every registered service of its kind, in the order they were registered. Age
+    /// identities that come before every service are tried now (no network): the data key,
+    /// or the steps left. A file with no service to ask is opened by age alone, or fails with
+    /// the age failure.
     pub fn key_plan(
         &self,
         keys: &AgeKeys,
+        order: &DecryptionOrder,
         services: &[Arc<dyn KeyService>],
         max_size: u64,
     ) -> Result<KeyPlan, SopsError> {
@@ -293,61 +391,77 @@ impl Parsed {
                 "files split into key groups (Shamir secret sharing)".to_owned(),
             )));
         }
-        let by_age = if metadata.age.is_empty() {
-            Err(Failure::NoUsableRecipient)
-        } else {
-            keys::open_data_key(&metadata.age, keys, max_size)
-        };
-        let age_failure = match by_age {
-            Ok(key) => return Ok(KeyPlan::Ready(key)),
-            Err(failure) => failure,
-        };
-        let kms = metadata.kms.iter().map(|stanza| EncryptedDataKey::AwsKms {
-            arn: stanza.arn.clone(),
-            ciphertext: stanza.enc.clone(),
-            context: (stanza.context.iter())
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect(),
-            role: (!stanza.role.is_empty()).then(|| stanza.role.clone()),
-        });
-        let transit = metadata
-            .hc_vault
-            .iter()
-            .map(|stanza| EncryptedDataKey::VaultTransit {
-                address: stanza.vault_address.clone(),
-                engine_path: stanza.engine_path.clone(),
-                key_name: stanza.key_name.clone(),
-                ciphertext: stanza.enc.clone(),
-            });
-        let mut candidates = Vec::new();
-        for key in kms.chain(transit) {
-            let able = services.iter().filter(|s| s.kind() == key.kind());
-            candidates.extend(able.map(|service| Candidate {
-                service: Arc::clone(service),
-                key: key.clone(),
-            }));
+        let kinds = order
+            .kinds()
+            .map_err(|message| fail(Failure::Order(message)))?;
+        let mut steps = Vec::new();
+        for kind in kinds {
+            let master_keys: Vec<EncryptedDataKey> = match kind {
+                order::Kind::Age => {
+                    if !metadata.age.is_empty() {
+                        steps.push(Step::Age);
+                    }
+                    continue;
+                }
+                order::Kind::Kms => metadata.kms.iter().map(kms_key).collect(),
+                order::Kind::VaultTransit => metadata.hc_vault.iter().map(transit_key).collect(),
+                _ => continue,
+            };
+            for key in master_keys {
+                let able = services.iter().filter(|s| s.kind() == key.kind());
+                steps.extend(able.map(|service| {
+                    Step::Service(Candidate {
+                        service: Arc::clone(service),
+                        key: key.clone(),
+                    })
+                }));
+            }
         }
-        if candidates.is_empty() {
-            return Err(fail(age_failure));
+        if !steps.iter().any(|step| matches!(step, Step::Service(_))) {
+            return match steps.first() {
+                Some(Step::Age) => keys::open_data_key(&metadata.age, keys, max_size)
+                    .map(KeyPlan::Ready)
+                    .map_err(|age| fail(age.failure)),
+                _ => Err(fail(Failure::NoUsableRecipient)),
+            };
         }
-        Ok(KeyPlan::Services(candidates))
+        let mut failed = Vec::new();
+        if let Some(Step::Age) = steps.first() {
+            match keys::open_data_key(&metadata.age, keys, max_size) {
+                Ok(key) => return Ok(KeyPlan::Ready(key)),
+                Err(age) => failed.extend(Attempt::by_age(age.tried)),
+            }
+            steps.remove(0);
+        }
+        Ok(KeyPlan::Services(Steps {
+            failed,
+            rest: steps,
+            keys: keys.clone(),
+            max_size,
+        }))
     }
 
-    /// Asks the candidates of [`KeyPlan::Services`] one after the other, in their order, and
-    /// returns the first data key one answers with. An error or an answer that is not a 32-byte
-    /// key moves on to the next. When none answers, the error lists every attempt (the key and
-    /// the service's reason) in order.
+    /// Tries the steps of [`KeyPlan::Services`] one after the other, in their order, and
+    /// returns the first data key one gives. A service's error or an answer that is not a
+    /// 32-byte key moves on to the next; so does an age step whose identities do not open it.
+    /// When none opens it, the error lists every attempt (the key and why it failed) in order.
     ///
     /// One at a time, not all at once: a data key is opened once per load, the first key
     /// usually answers, and asking every service at once would send each request (KMS bills
     /// and audits them, transit engines log them) for nothing; in order, the key used is the
-    /// one `sops` would use.
-    pub async fn open_by_services(
-        &self,
-        candidates: &[Candidate],
-    ) -> Result<cipher::DataKey, SopsError> {
-        let mut attempts = Vec::with_capacity(candidates.len());
-        for Candidate { service, key } in candidates {
+    /// one `sops` would use. An age step after a service reads the identities only then (a
+    /// key file, the key command), as `sops` does.
+    pub async fn open_by_services(&self, steps: &Steps) -> Result<cipher::DataKey, SopsError> {
+        let mut attempts = Vec::with_capacity(steps.failed.len() + steps.rest.len());
+        attempts.extend(steps.failed.iter().cloned());
+        for step in &steps.rest {
+            let Step::Service(Candidate { service, key }) = step else {
+                match keys::open_data_key(&self.metadata.age, &steps.keys, steps.max_size) {
+                    Ok(key) => return Ok(key),
+                    Err(age) => attempts.extend(Attempt::by_age(age.tried)),
+                }
+                continue;
+            };
             let name = key_name(key);
             let reason = match service.open(key).await {
                 Ok(bytes) => match data_key_from(&bytes) {
@@ -367,9 +481,13 @@ impl Parsed {
                     }
                 }
             };
-            attempts.push(Attempt { key: name, reason });
+            attempts.push(Attempt {
+                key: name,
+                reason,
+                by_age: false,
+            });
         }
-        Err(self.services_failed(&attempts))
+        Err(self.all_failed(&attempts))
     }
 
     /// Decrypts every value with the data key and verifies the MAC.
@@ -378,15 +496,18 @@ impl Parsed {
         let fail = |failure| SopsError::new(failure, &metadata);
         let mut walk = tree::Walk::new(key, &metadata).map_err(fail)?;
         let plain = match body {
-            Body::Document(document) => {
-                let root = document.as_object().into_iter().flatten();
+            Body::Document { typed, written } => {
+                let root = typed.as_object().into_iter().flatten().enumerate();
+                let mut placed = tree::Lines::root(&written).table();
                 let mut table = Vec::new();
                 let mut path = Vec::new();
-                for (name, value) in root.filter(|(name, _)| *name != METADATA) {
+                for (position, (name, value)) in root.filter(|(_, (name, _))| *name != METADATA) {
+                    let written = placed.find(position, name);
                     path.push(name.clone());
-                    let value = walk.tree(value, &mut path).map_err(fail)?;
+                    let value = walk.tree(value, written, &mut path).map_err(fail)?;
                     path.pop();
-                    table.push((name.clone(), Located { value, line: None }));
+                    let line = written.line();
+                    table.push((name.clone(), Located { value, line }));
                 }
                 Plain::Table(table)
             }
@@ -409,18 +530,21 @@ impl Parsed {
         Ok(plain)
     }
 
-    /// The error for key services that gave no data key: each attempt, in order.
-    fn services_failed(&self, attempts: &[Attempt]) -> SopsError {
+    /// The error for master keys that gave no data key: each attempt, in order.
+    fn all_failed(&self, attempts: &[Attempt]) -> SopsError {
+        let by_age = attempts.iter().any(|a| a.by_age);
         let message = match attempts {
             [one] => format!(
                 "the key service could not open the data key: {}: {}",
                 one.key, one.reason
             ),
             all => {
-                let mut message = format!(
-                    "no key service could open the data key ({} tried):",
-                    all.len()
-                );
+                let who = if by_age {
+                    "neither age nor any key service"
+                } else {
+                    "no key service"
+                };
+                let mut message = format!("{who} could open the data key ({} tried):", all.len());
                 for (number, attempt) in all.iter().enumerate() {
                     let separator = if number == 0 { "" } else { ";" };
                     message.push_str(&format!(
@@ -510,6 +634,14 @@ mod tests {
     /// A file encrypted to two transit keys (`v1`, `v2`) and two KMS keys (`k1`, `k2`), in
     /// that order in its metadata, and to no age recipient.
     fn parsed() -> Parsed {
+        parsed_with_age(&[])
+    }
+
+    /// The same, also encrypted to these age recipients (with stanzas no identity opens).
+    fn parsed_with_age(recipients: &[&str]) -> Parsed {
+        let age: Vec<Value> = (recipients.iter())
+            .map(|r| serde_json::json!({ "recipient": r, "enc": "not an age file" }))
+            .collect();
         let transit = |name: &str| {
             serde_json::json!({
                 "vault_address": "http://vault:8200", "engine_path": "transit",
@@ -522,14 +654,18 @@ mod tests {
                 "enc": format!("CIPHER-{name}"), "role": "", "context": {},
             })
         };
-        Parsed::document(serde_json::json!({
-            "token": "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]",
-            "sops": {
-                "hc_vault": [transit("v1"), transit("v2")],
-                "kms": [kms("k1"), kms("k2")],
-                "mac": "ENC[..]",
-            },
-        }))
+        Parsed::document(
+            serde_json::json!({
+                "token": "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]",
+                "sops": {
+                    "hc_vault": [transit("v1"), transit("v2")],
+                    "kms": [kms("k1"), kms("k2")],
+                    "age": age,
+                    "mac": "ENC[..]",
+                },
+            }),
+            Vec::new(),
+        )
         .unwrap()
     }
 
@@ -553,19 +689,36 @@ mod tests {
         Services { asked, list }
     }
 
-    fn plan(parsed: &Parsed, services: &Services) -> Result<Vec<Candidate>, SopsError> {
+    fn plan(parsed: &Parsed, services: &Services) -> Result<Steps, SopsError> {
+        plan_in(&[], parsed, services)
+    }
+
+    /// The plan under the decryption order `order` (sops' default when empty), with an age
+    /// key file that does not exist.
+    fn plan_in(order: &[&str], parsed: &Parsed, services: &Services) -> Result<Steps, SopsError> {
         let keys = AgeKeys::file("/nonexistent/keys.txt");
-        match parsed.key_plan(&keys, &services.list, 1 << 20)? {
-            KeyPlan::Services(candidates) => Ok(candidates),
+        let order = DecryptionOrder::new(order.iter().copied());
+        match parsed.key_plan(&keys, &order, &services.list, 1 << 20)? {
+            KeyPlan::Services(steps) => Ok(steps),
             KeyPlan::Ready(_) => panic!("no age recipient to open"),
         }
     }
 
-    fn open(parsed: &Parsed, candidates: &[Candidate]) -> Result<cipher::DataKey, SopsError> {
+    /// The keys a plan still has to try: `age`, or the short name of a key.
+    fn names(steps: &Steps) -> Vec<&str> {
+        (steps.rest.iter())
+            .map(|step| match step {
+                Step::Age => "age",
+                Step::Service(candidate) => name_of(&candidate.key),
+            })
+            .collect()
+    }
+
+    fn open(parsed: &Parsed, steps: &Steps) -> Result<cipher::DataKey, SopsError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        runtime.block_on(parsed.open_by_services(candidates))
+        runtime.block_on(parsed.open_by_services(steps))
     }
 
     #[test]
@@ -576,8 +729,11 @@ mod tests {
             (KeyServiceKind::AwsKms, "kms-a", vec![]),
             (KeyServiceKind::AwsKms, "kms-b", vec![]),
         ]);
-        let order: Vec<String> = (plan(&parsed, &services).unwrap().iter())
-            .map(|c| format!("{}:{}", key_name(&c.key), name_of(&c.key)))
+        let order: Vec<String> = (plan(&parsed, &services).unwrap().rest.iter())
+            .map(|step| match step {
+                Step::Service(c) => format!("{}:{}", key_name(&c.key), name_of(&c.key)),
+                Step::Age => "age".to_owned(),
+            })
             .collect();
         let arn = |n| format!("AWS KMS key arn:aws:kms:eu-west-1:111122223333:key/{n}:{n}");
         let transit = |n| format!("transit key http://vault:8200/v1/transit/keys/{n}:{n}");
@@ -595,9 +751,8 @@ mod tests {
 
         // Only the kinds a service is registered for; none at all is the age failure.
         let transit_only = self::services(vec![(KeyServiceKind::VaultTransit, "vault", vec![])]);
-        let candidates = plan(&parsed, &transit_only).unwrap();
-        let names: Vec<&str> = candidates.iter().map(|c| name_of(&c.key)).collect();
-        assert_eq!(names, ["v1", "v2"]);
+        let steps = plan(&parsed, &transit_only).unwrap();
+        assert_eq!(names(&steps), ["v1", "v2"]);
         let none = self::services(vec![]);
         let error = plan(&parsed, &none).err().unwrap().to_string();
         assert!(
@@ -621,8 +776,8 @@ mod tests {
                 vec![("k1", Answer::Refuse), ("k2", Answer::Short)],
             ),
         ]);
-        let candidates = plan(&parsed, &services).unwrap();
-        let key = open(&parsed, &candidates).unwrap();
+        let steps = plan(&parsed, &services).unwrap();
+        let key = open(&parsed, &steps).unwrap();
         assert_eq!(*key, [3; 32]);
         assert_eq!(
             *services.asked.lock().unwrap(),
@@ -642,8 +797,8 @@ mod tests {
             ),
             (KeyServiceKind::AwsKms, "kms", vec![("k2", Answer::Short)]),
         ]);
-        let candidates = plan(&parsed, &services).unwrap();
-        let error = open(&parsed, &candidates).err().unwrap().to_string();
+        let steps = plan(&parsed, &services).unwrap();
+        let error = open(&parsed, &steps).err().unwrap().to_string();
         let arn = "arn:aws:kms:eu-west-1:111122223333:key";
         let expected = format!(
             "cannot decrypt this SOPS file: no key service could open the data key (4 tried): \
@@ -662,13 +817,125 @@ mod tests {
 
         // One candidate: one attempt, named.
         let one = self::services(vec![(KeyServiceKind::AwsKms, "kms", vec![])]);
-        let candidates = plan(&parsed, &one).unwrap();
-        let error = open(&parsed, &candidates[..1]).err().unwrap().to_string();
+        let mut steps = plan(&parsed, &one).unwrap();
+        steps.rest.truncate(1);
+        let error = open(&parsed, &steps).err().unwrap().to_string();
         assert!(
             error.contains(&format!(
                 "the key service could not open the data key: AWS KMS key {arn}/k1: kms refuses k1 ("
             )),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn the_decryption_order_puts_the_kinds_it_names_first_and_the_rest_in_sops_order() {
+        let parsed = parsed_with_age(&["age1one"]);
+        let services = services(vec![
+            (KeyServiceKind::VaultTransit, "vault", vec![]),
+            (KeyServiceKind::AwsKms, "kms", vec![]),
+        ]);
+        let in_order = |order: &[&str]| {
+            let steps = plan_in(order, &parsed, &services).unwrap();
+            let tried_first = steps
+                .failed
+                .iter()
+                .map(|a| a.key.clone())
+                .collect::<Vec<_>>();
+            (tried_first, names(&steps).join(" "))
+        };
+        // By default age is tried at once (here it fails), then KMS, then transit.
+        assert_eq!(
+            in_order(&[]),
+            (
+                vec!["age recipient age1one".to_owned()],
+                "k1 k2 v1 v2".to_owned()
+            )
+        );
+        assert_eq!(
+            in_order(&["hc_vault"]),
+            (vec![], "v1 v2 k1 k2 age".to_owned())
+        );
+        assert_eq!(
+            in_order(&["hc_vault", "age", "kms"]),
+            (vec![], "v1 v2 age k1 k2".to_owned())
+        );
+        assert_eq!(in_order(&["kms"]), (vec![], "k1 k2 v1 v2 age".to_owned()));
+        // Kinds this reader cannot use are skipped wherever they are named.
+        assert_eq!(
+            in_order(&["pgp", "gcp_kms", "hc_vault"]),
+            (vec![], "v1 v2 k1 k2 age".to_owned())
+        );
+
+        let twice = plan_in(&["age", "kms", "age"], &parsed, &services)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            twice.starts_with(
+                "cannot decrypt this SOPS file: \
+                 the decryption order given to the loader names `age` twice (encrypted to age1one"
+            ),
+            "{twice}"
+        );
+    }
+
+    #[test]
+    fn an_age_step_after_a_service_is_tried_in_its_place_and_its_failure_listed_there() {
+        let parsed = parsed_with_age(&["age1one", "age1two"]);
+        let services = services(vec![
+            (KeyServiceKind::VaultTransit, "vault", vec![]),
+            (KeyServiceKind::AwsKms, "kms", vec![("k2", Answer::Key(5))]),
+        ]);
+        let steps = plan_in(&["hc_vault", "age"], &parsed, &services).unwrap();
+        let key = open(&parsed, &steps).unwrap();
+        assert_eq!(*key, [5; 32]);
+        assert_eq!(
+            *services.asked.lock().unwrap(),
+            ["vault:v1", "vault:v2", "kms:k1", "kms:k2"]
+        );
+
+        let refusing = self::services(vec![
+            (KeyServiceKind::VaultTransit, "vault", vec![]),
+            (KeyServiceKind::AwsKms, "kms", vec![]),
+        ]);
+        let steps = plan_in(&["hc_vault", "age"], &parsed, &refusing).unwrap();
+        let error = open(&parsed, &steps).err().unwrap().to_string();
+        let arn = "arn:aws:kms:eu-west-1:111122223333:key";
+        let expected = format!(
+            "cannot decrypt this SOPS file: neither age nor any key service could open the data \
+             key (5 tried): \
+             (1) transit key http://vault:8200/v1/transit/keys/v1: vault refuses v1; \
+             (2) transit key http://vault:8200/v1/transit/keys/v2: vault refuses v2; \
+             (3) age recipients age1one, age1two: key file /nonexistent/keys.txt: file not found; \
+             (4) AWS KMS key {arn}/k1: kms refuses k1; \
+             (5) AWS KMS key {arn}/k2: kms refuses k2 (encrypted to age1one, age1two, "
+        );
+        assert!(error.starts_with(&expected), "{error}");
+    }
+
+    #[test]
+    fn age_attempts_are_one_per_run_of_recipients_that_failed_alike() {
+        let no_fit = |count| Failure::NoFit {
+            count,
+            silent: None,
+        };
+        let attempts = Attempt::by_age(vec![
+            ("age1a".to_owned(), no_fit(1)),
+            ("age1b".to_owned(), Failure::BrokenDataKey),
+            ("age1c".to_owned(), no_fit(2)),
+            ("age1d\u{1b}[2J".to_owned(), no_fit(2)),
+        ]);
+        let shown: Vec<String> = (attempts.iter())
+            .map(|a| format!("{}: {}", a.key, a.reason))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "age recipient age1a: the age identity does not fit",
+                "age recipient age1b: its encrypted data key is damaged",
+                "age recipients age1c, age1d\\u{1b}[2J: none of the 2 age identities fits",
+            ]
         );
     }
 

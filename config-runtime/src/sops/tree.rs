@@ -2,6 +2,13 @@
 //! data (`db:password:`; list items share their list's path), which leaves are encrypted
 //! decided by the file's suffix and regex rules, and the MAC computed over every value in
 //! document order (SHA-512, upper-case hex).
+//!
+//! The walk follows the typed document (the MAC needs each scalar's type) and takes each key's
+//! and list item's line from the tree the format's own reader gave for the same text
+//! ([`Lines`]), so a decrypted value has the line of its key in the encrypted file, exactly
+//! as in a plain file.
+
+use std::collections::HashMap;
 
 use regex::Regex;
 use serde_json::Value;
@@ -164,24 +171,36 @@ impl<'k> Walk<'k> {
         Ok(FileValue::Scalar(shown))
     }
 
-    /// Walks a whole tree (the document without its `sops` table).
-    pub fn tree(&mut self, value: &Value, path: &mut Vec<String>) -> Result<FileValue, Failure> {
+    /// Walks a whole tree (the document without its `sops` table); `lines` is the same tree
+    /// as the format's reader gave it, for the lines of its keys and items.
+    pub fn tree(
+        &mut self,
+        value: &Value,
+        lines: Lines<'_>,
+        path: &mut Vec<String>,
+    ) -> Result<FileValue, Failure> {
         match value {
             Value::Object(map) => {
+                let mut placed = lines.table();
                 let mut table = Vec::with_capacity(map.len());
-                for (key, inner) in map {
+                for (position, (key, inner)) in map.iter().enumerate() {
+                    let written = placed.find(position, key);
                     path.push(key.clone());
-                    let value = self.tree(inner, path)?;
+                    let value = self.tree(inner, written, path)?;
                     path.pop();
-                    table.push((key.clone(), Located { value, line: None }));
+                    let line = written.line();
+                    table.push((key.clone(), Located { value, line }));
                 }
                 Ok(FileValue::Table(table))
             }
             Value::Array(items) => {
-                let items = (items.iter())
-                    .map(|item| {
-                        let value = self.tree(item, path)?;
-                        Ok(Located { value, line: None })
+                let placed = lines.items();
+                let items = (items.iter().enumerate())
+                    .map(|(index, item)| {
+                        let written = Lines(placed.get(index));
+                        let value = self.tree(item, written, path)?;
+                        let line = written.line();
+                        Ok(Located { value, line })
                     })
                     .collect::<Result<_, Failure>>()?;
                 Ok(FileValue::List(items))
@@ -203,6 +222,72 @@ impl<'k> Walk<'k> {
         } else {
             Err(Failure::Mac)
         }
+    }
+}
+
+/// Where a key or list item of the document is written, and the lines of what it holds: its
+/// node in the tree the format's line-keeping reader (`format::parse_file`) gave for the same
+/// text. `None` where that tree has no such node (it always has, for a text both readers
+/// accepted; then the key simply has no line).
+#[derive(Clone, Copy)]
+pub(crate) struct Lines<'t>(Option<&'t Located<FileValue>>);
+
+impl<'t> Lines<'t> {
+    /// The lines of a document's root table, as the format's reader gave it.
+    pub fn root(root: &'t Located<FileValue>) -> Self {
+        Lines(Some(root))
+    }
+
+    /// The line of this key or item.
+    pub fn line(self) -> Option<u32> {
+        self.0.and_then(|node| node.line)
+    }
+
+    /// The entries of this node when it is a table.
+    pub fn table(self) -> Placed<'t> {
+        let entries = match self.0.map(|node| &node.value) {
+            Some(FileValue::Table(entries)) => entries.as_slice(),
+            _ => &[],
+        };
+        Placed {
+            entries,
+            by_key: None,
+        }
+    }
+
+    /// The items of this node when it is a list.
+    fn items(self) -> &'t [Located<FileValue>] {
+        match self.0.map(|node| &node.value) {
+            Some(FileValue::List(items)) => items,
+            _ => &[],
+        }
+    }
+}
+
+/// The entries of one table as the format's reader gave them, found by key.
+pub(crate) struct Placed<'t> {
+    entries: &'t [(String, Located<FileValue>)],
+    /// Built only if a key is not where the typed document has it (a key spelled twice in a
+    /// YAML file keeps its first place in both readers, so this is rare): each lookup stays
+    /// constant time, and a walk linear.
+    by_key: Option<HashMap<&'t str, usize>>,
+}
+
+impl<'t> Placed<'t> {
+    /// The entry of `key`, which the typed document has at `position` of this table.
+    pub fn find(&mut self, position: usize, key: &str) -> Lines<'t> {
+        if let Some((name, entry)) = self.entries.get(position)
+            && name == key
+        {
+            return Lines(Some(entry));
+        }
+        let entries = self.entries;
+        let by_key = self.by_key.get_or_insert_with(|| {
+            (entries.iter().enumerate())
+                .map(|(at, (name, _))| (name.as_str(), at))
+                .collect()
+        });
+        Lines(by_key.get(key).map(|&at| &entries[at].1))
     }
 }
 
@@ -275,6 +360,110 @@ mod tests {
         let rules = Rules::new(&metadata).unwrap();
         assert!(rules.encrypts(&path(&["db", "password"])));
         assert!(!rules.encrypts(&path(&["db", "host"])));
+    }
+
+    /// Each key and list item of a tree, by path, with its line.
+    type KeyLines = Vec<(String, Option<u32>)>;
+
+    /// The lines of `text` read as a plain file, and of the tree the walk gives for it (every
+    /// value left plain by the rules, so no key is needed to read it).
+    fn both_lines(format: crate::format::Format, text: &str) -> (KeyLines, KeyLines) {
+        use crate::format::test_trees::lines_of;
+        let written = crate::format::parse_file(format, text).unwrap();
+        let typed = crate::format::parse_typed(format, text).unwrap();
+        let plain = FileValue::Table(written);
+        let expected = lines_of(&plain);
+        let root = Located {
+            value: plain,
+            line: None,
+        };
+        let metadata = Metadata {
+            encrypted_regex: "^nothing is encrypted$".to_owned(),
+            ..Metadata::default()
+        };
+        let key: DataKey = zeroize::Zeroizing::new([0; 32]);
+        let mut walk = Walk::new(&key, &metadata).unwrap();
+        let tree = walk
+            .tree(&typed, Lines::root(&root), &mut Vec::new())
+            .unwrap();
+        (lines_of(&tree), expected)
+    }
+
+    #[cfg(feature = "yaml")]
+    #[test]
+    fn the_walk_gives_every_key_and_item_of_a_yaml_file_its_line_as_a_plain_read_does() {
+        use crate::format::test_trees::at;
+        let text = "# top\nname: app\nserver:\n  host: h\n\n  ports:\n    - 1\n    -\n      2\n  tls: {cert: a, key: b}\nlist:\n  - host: a\n    port: 1\n  - - x\n    - y\nbase: &base\n  level: 1\nprod:\n  <<: *base\n  extra: true\n";
+        let (walked, plain) = both_lines(crate::format::Format::Yaml, text);
+        assert_eq!(walked, plain);
+        assert_eq!(
+            walked[..14],
+            at(&[
+                ("name", 2),
+                ("server", 3),
+                ("server.host", 4),
+                ("server.ports", 6),
+                ("server.ports[0]", 7),
+                ("server.ports[1]", 9),
+                ("server.tls", 10),
+                ("server.tls.cert", 10),
+                ("server.tls.key", 10),
+                ("list", 11),
+                ("list[0]", 12),
+                ("list[0].host", 12),
+                ("list[0].port", 13),
+                ("list[1]", 14),
+            ])[..]
+        );
+        assert!(walked.iter().all(|(_, line)| line.is_some()), "{walked:?}");
+    }
+
+    #[test]
+    fn the_walk_gives_every_key_and_item_of_a_json_file_its_line_as_a_plain_read_does() {
+        use crate::format::test_trees::at;
+        let text = "{\n  \"name\": \"app\",\n  \"server\": {\n    \"host\": \"h\",\n\n    \"ports\": [\n      1,\n      2\n    ]\n  },\n  \"list\": [{\"a\": 1},\n    [true, null]]\n}\n";
+        let (walked, plain) = both_lines(crate::format::Format::Json, text);
+        assert_eq!(walked, plain);
+        assert_eq!(
+            walked,
+            at(&[
+                ("name", 2),
+                ("server", 3),
+                ("server.host", 4),
+                ("server.ports", 6),
+                ("server.ports[0]", 7),
+                ("server.ports[1]", 8),
+                ("list", 11),
+                ("list[0]", 11),
+                ("list[0].a", 11),
+                ("list[1]", 12),
+                ("list[1][0]", 12),
+                ("list[1][1]", 12),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_key_not_where_the_typed_document_has_it_is_found_by_name() {
+        let entry = |key: &str, line| {
+            let value = FileValue::Scalar(String::new());
+            (
+                key.to_owned(),
+                Located {
+                    value,
+                    line: Some(line),
+                },
+            )
+        };
+        let root = Located {
+            value: FileValue::Table(vec![entry("b", 2), entry("a", 1)]),
+            line: None,
+        };
+        let mut placed = Lines::root(&root).table();
+        assert_eq!(placed.find(0, "b").line(), Some(2));
+        assert_eq!(placed.find(0, "a").line(), Some(1));
+        assert_eq!(placed.find(1, "a").line(), Some(1));
+        assert_eq!(placed.find(2, "c").line(), None);
     }
 
     #[test]

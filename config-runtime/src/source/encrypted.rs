@@ -23,12 +23,14 @@ pub(crate) fn is_sops_dotenv(text: &str) -> bool {
     text.split('\n').any(|line| line.starts_with("sops_mac="))
 }
 
-/// The decrypted document of a SOPS file, as one entry trusted as decrypted. A file whose
-/// data key a key service opens is read asynchronously.
+/// The decrypted document of a SOPS file, as one entry trusted as decrypted; `written` is
+/// the root table the format's reader gave for `text`, whose lines each decrypted key keeps. A
+/// file whose data key a key service opens is read asynchronously.
 #[cfg_attr(not(feature = "sops"), allow(unused_variables))]
 pub(crate) fn sops_document(
     format: Format,
     text: &str,
+    written: Vec<(String, Located<FileValue>)>,
     whole: &Origin,
     context: &GatherContext,
 ) -> Gathering<'static> {
@@ -43,7 +45,8 @@ pub(crate) fn sops_document(
                 ))));
             }
         };
-        decrypt_sops(crate::sops::Parsed::document(typed), whole.clone(), context)
+        let parsed = crate::sops::Parsed::document(typed, written);
+        decrypt_sops(parsed, whole.clone(), context)
     }
     #[cfg(not(feature = "sops"))]
     Gathering::Ready(Ok(Gathered::failed(Problem::new(
@@ -71,8 +74,9 @@ pub(crate) fn sops_dotenv(
     Gathering::Ready(Ok(Gathered::failed(Problem::new(whole, not_built_in()))))
 }
 
-/// Opens the data key (at once with an age identity, later with the key services, one master
-/// key after the other until one opens it), decrypts, and turns what the file held into
+/// Opens the data key (at once with an age identity that comes first in the decryption order,
+/// else later with the key services and age, one master key after the other until one opens
+/// it), decrypts, and turns what the file held into
 /// entries; any failure fails the whole file.
 #[cfg(feature = "sops")]
 fn decrypt_sops(
@@ -87,14 +91,15 @@ fn decrypt_sops(
     };
     let plan = parsed.key_plan(
         &context.age_keys,
+        &context.decryption_order,
         &context.key_services,
         context.max_file_size(),
     );
     match plan {
         Err(e) => Gathering::Ready(Ok(failed(&whole, e.to_string()))),
         Ok(KeyPlan::Ready(key)) => Gathering::Ready(Ok(finish(parsed, &key, &whole))),
-        Ok(KeyPlan::Services(candidates)) => Gathering::Pending(Box::pin(async move {
-            Ok(match parsed.open_by_services(&candidates).await {
+        Ok(KeyPlan::Services(steps)) => Gathering::Pending(Box::pin(async move {
+            Ok(match parsed.open_by_services(&steps).await {
                 Ok(key) => finish(parsed, &key, &whole),
                 Err(e) => failed(&whole, e.to_string()),
             })

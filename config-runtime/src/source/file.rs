@@ -86,7 +86,7 @@ fn read_document(
     };
     ready(match format::parse_file(format, &text) {
         Ok(table) if encrypted::is_sops_document(&table) => {
-            return encrypted::sops_document(format, &text, &whole, context);
+            return encrypted::sops_document(format, &text, table, &whole, context);
         }
         Ok(table) => Gathered::new(vec![Entry::document(table, whole)]),
         Err(e) => {

@@ -187,6 +187,9 @@ pub struct GatherContext {
     /// The identities that open SOPS-encrypted files.
     #[cfg(feature = "sops")]
     pub(crate) age_keys: crate::sops::AgeKeys,
+    /// In which order the kinds of master key of SOPS files are tried.
+    #[cfg(feature = "sops")]
+    pub(crate) decryption_order: crate::sops::DecryptionOrder,
     /// The key services that open data keys encrypted to them.
     #[cfg(feature = "sops")]
     pub(crate) key_services: Vec<Arc<dyn crate::key_service::KeyService>>,
@@ -199,6 +202,8 @@ impl GatherContext {
             max_file_size,
             #[cfg(feature = "sops")]
             age_keys: crate::sops::AgeKeys::from_env(),
+            #[cfg(feature = "sops")]
+            decryption_order: crate::sops::DecryptionOrder::from_env(),
             #[cfg(feature = "sops")]
             key_services: Vec::new(),
         }
