@@ -20,17 +20,18 @@
 //! ```
 
 use config_runtime::BoxFuture;
+use config_runtime::Format;
 use config_runtime::Secret;
 use config_runtime::flags::{
     Fetched, FlagSource, Flags, FlagsError, MetricsBucket, MetricsSink, STRATEGIES,
 };
-use config_runtime::{Payload, SecretData};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{Map, Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::body::read_capped;
+use crate::flag_backup::FlagBackup;
 use crate::lkg::LastKnownGood;
 
 /// The largest flag document read (a broken or hostile server cannot grow memory without end).
@@ -44,9 +45,7 @@ pub struct UnleashSource {
     app_name: String,
     instance_id: String,
     etag: Option<HeaderValue>,
-    backup: Option<LastKnownGood>,
-    /// Whether a document was served yet (the store is a fallback at start-up only).
-    served: bool,
+    backup: Option<FlagBackup>,
     /// The API root, for the metrics endpoints.
     api_root: String,
     /// How often usage metrics are sent; `None`: they are not.
@@ -100,7 +99,6 @@ impl UnleashSource {
             instance_id,
             etag: None,
             backup: None,
-            served: false,
         })
     }
 
@@ -126,46 +124,17 @@ impl UnleashSource {
     /// Saves every fetched document to `store`, and starts from it when the server cannot
     /// be reached at start-up.
     pub fn last_known_good(mut self, store: LastKnownGood) -> Self {
-        self.backup = Some(store);
+        // The entry of this server's document in the store.
+        let entry = format!("unleash:{}", self.features_url);
+        self.backup = Some(FlagBackup::new(store, entry));
         self
     }
 
-    /// The key of this server's document in the last-known-good store.
-    fn backup_key(&self) -> String {
-        format!("unleash:{}", self.features_url)
-    }
-
-    /// The saved document, when the server fails before serving one.
-    fn restore(&self, failure: FlagsError) -> Result<Fetched, FlagsError> {
-        let Some(store) = self.backup.as_ref().filter(|_| !self.served) else {
-            return Err(failure);
-        };
-        let (data, age) = store.load(&self.backup_key()).map_err(|e| {
-            FlagsError::new(format!("{failure}; and no last-known-good document: {e}"))
-        })?;
-        let Payload::Text(text) = &data.payload else {
-            return Err(failure);
-        };
-        let flags = Flags::from_json(text.expose_secret())?;
-        tracing::warn!(
-            source = %self.features_url,
-            age = ?age,
-            "flag server unreachable at start-up ({failure}); using the last-known-good document"
-        );
-        Ok(Fetched::Changed(flags))
-    }
-
     async fn fetch_or_restore(&mut self) -> Result<Fetched, FlagsError> {
-        match self.fetch_once().await {
-            Ok(fetched) => {
-                self.served = true;
-                Ok(fetched)
-            }
-            Err(failure) => {
-                let restored = self.restore(failure)?;
-                self.served = true;
-                Ok(restored)
-            }
+        let fetched = self.fetch_once().await;
+        match &mut self.backup {
+            Some(backup) => backup.settle(&self.features_url, Format::Json, fetched),
+            None => fetched,
         }
     }
 
@@ -198,10 +167,8 @@ impl UnleashSource {
             .map_err(|e| failed(e.to_string()))?;
         let text = std::str::from_utf8(&body).map_err(|_| failed("not UTF-8".to_owned()))?;
         let flags = Flags::from_json(text)?;
-        if let Some(store) = &self.backup
-            && let Err(e) = store.save(&self.backup_key(), &SecretData::text(text))
-        {
-            tracing::warn!(source = %self.features_url, "cannot save the last-known-good flag document: {e}");
+        if let Some(backup) = &self.backup {
+            backup.save(&self.features_url, text);
         }
         self.etag = etag;
         Ok(Fetched::Changed(flags))
