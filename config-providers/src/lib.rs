@@ -55,6 +55,8 @@ mod body;
 pub mod cache;
 #[cfg(feature = "etcd")]
 pub mod etcd;
+#[cfg(any(feature = "unleash", feature = "etcd-flags"))]
+mod flag_backup;
 #[cfg(feature = "gcp")]
 pub mod gcp;
 #[cfg(feature = "cache")]

@@ -20,17 +20,18 @@
 //! ```
 
 use config_runtime::BoxFuture;
+use config_runtime::Format;
 use config_runtime::Secret;
 use config_runtime::flags::{
-    Fetched, FlagSource, Flags, FlagsError, MetricsBucket, MetricsSink, STRATEGIES,
+    Fetched, FlagSource, Flags, FlagsError, MetricsBucket, MetricsSink, STRATEGIES, SendError,
 };
-use config_runtime::{Payload, SecretData};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{Map, Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::body::read_capped;
+use crate::flag_backup::FlagBackup;
 use crate::lkg::LastKnownGood;
 
 /// The largest flag document read (a broken or hostile server cannot grow memory without end).
@@ -44,9 +45,7 @@ pub struct UnleashSource {
     app_name: String,
     instance_id: String,
     etag: Option<HeaderValue>,
-    backup: Option<LastKnownGood>,
-    /// Whether a document was served yet (the store is a fallback at start-up only).
-    served: bool,
+    backup: Option<FlagBackup>,
     /// The API root, for the metrics endpoints.
     api_root: String,
     /// How often usage metrics are sent; `None`: they are not.
@@ -100,7 +99,6 @@ impl UnleashSource {
             instance_id,
             etag: None,
             backup: None,
-            served: false,
         })
     }
 
@@ -115,9 +113,14 @@ impl UnleashSource {
     /// (per flag on and off, per variant handed out; see
     /// [`FlagMetrics`](config_runtime::flags::FlagMetrics)), registers the application with
     /// `POST {api}/client/register` when it starts, then sends the counts with
-    /// `POST {api}/client/metrics`. Counts that fail to go are kept for the next interval;
-    /// dropping the `LiveFlags` sends a last bucket without waiting for it. Failures are
-    /// logged (without the token) and never stop evaluation.
+    /// `POST {api}/client/metrics`. What follows a failed send is what Unleash's Node SDK
+    /// does: `401` and `403` (the server refuses the token) stop the metrics with a warning
+    /// naming the status (no more counts are sent or kept until a restart); `404`, `429`,
+    /// `500`, `502`, `503` and `504` keep the counts and back off, one more interval per
+    /// failure in a row (up to ten), one less per success; an unreachable server or any other
+    /// answer keeps the counts for the next interval. Dropping the `LiveFlags` sends a last
+    /// bucket without waiting for it. Failures are logged (without the token) and never stop
+    /// evaluation.
     pub fn metrics(mut self, interval: Duration) -> Self {
         self.metrics_interval = Some(interval);
         self
@@ -126,46 +129,17 @@ impl UnleashSource {
     /// Saves every fetched document to `store`, and starts from it when the server cannot
     /// be reached at start-up.
     pub fn last_known_good(mut self, store: LastKnownGood) -> Self {
-        self.backup = Some(store);
+        // The entry of this server's document in the store.
+        let entry = format!("unleash:{}", self.features_url);
+        self.backup = Some(FlagBackup::new(store, entry));
         self
     }
 
-    /// The key of this server's document in the last-known-good store.
-    fn backup_key(&self) -> String {
-        format!("unleash:{}", self.features_url)
-    }
-
-    /// The saved document, when the server fails before serving one.
-    fn restore(&self, failure: FlagsError) -> Result<Fetched, FlagsError> {
-        let Some(store) = self.backup.as_ref().filter(|_| !self.served) else {
-            return Err(failure);
-        };
-        let (data, age) = store.load(&self.backup_key()).map_err(|e| {
-            FlagsError::new(format!("{failure}; and no last-known-good document: {e}"))
-        })?;
-        let Payload::Text(text) = &data.payload else {
-            return Err(failure);
-        };
-        let flags = Flags::from_json(text.expose_secret())?;
-        tracing::warn!(
-            source = %self.features_url,
-            age = ?age,
-            "flag server unreachable at start-up ({failure}); using the last-known-good document"
-        );
-        Ok(Fetched::Changed(flags))
-    }
-
     async fn fetch_or_restore(&mut self) -> Result<Fetched, FlagsError> {
-        match self.fetch_once().await {
-            Ok(fetched) => {
-                self.served = true;
-                Ok(fetched)
-            }
-            Err(failure) => {
-                let restored = self.restore(failure)?;
-                self.served = true;
-                Ok(restored)
-            }
+        let fetched = self.fetch_once().await;
+        match &mut self.backup {
+            Some(backup) => backup.settle(&self.features_url, Format::Json, fetched),
+            None => fetched,
         }
     }
 
@@ -198,10 +172,8 @@ impl UnleashSource {
             .map_err(|e| failed(e.to_string()))?;
         let text = std::str::from_utf8(&body).map_err(|_| failed("not UTF-8".to_owned()))?;
         let flags = Flags::from_json(text)?;
-        if let Some(store) = &self.backup
-            && let Err(e) = store.save(&self.backup_key(), &SecretData::text(text))
-        {
-            tracing::warn!(source = %self.features_url, "cannot save the last-known-good flag document: {e}");
+        if let Some(backup) = &self.backup {
+            backup.save(&self.features_url, text);
         }
         self.etag = etag;
         Ok(Fetched::Changed(flags))
@@ -243,9 +215,12 @@ struct UnleashMetrics {
 }
 
 impl UnleashMetrics {
-    async fn post(&self, url: &str, body: &Value) -> Result<(), FlagsError> {
+    /// Posts `body`; a failure says what the sending task does next, as the Node SDK decides
+    /// it from the status (`metrics.ts`). Its message names the URL and the status, never the
+    /// token.
+    async fn post(&self, url: &str, body: &Value) -> Result<(), SendError> {
         let failed = |what: String| FlagsError::new(format!("{url}: {what}"));
-        let body = serde_json::to_vec(body).map_err(|e| failed(e.to_string()))?;
+        let body = serde_json::to_vec(body).map_err(|e| SendError::Retry(failed(e.to_string())))?;
         let request = client_headers(
             self.client.post(url),
             &self.token,
@@ -257,14 +232,30 @@ impl UnleashMetrics {
         let response = request
             .send()
             .await
-            .map_err(|e| failed(format!("unreachable ({e})")))?;
-        match response.status() {
-            status if status.is_success() => Ok(()),
-            status @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
-                Err(failed(format!("{status}: the API token was refused")))
-            }
-            status => Err(failed(format!("answered {status}"))),
+            .map_err(|e| SendError::Retry(failed(format!("unreachable ({e})"))))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
         }
+        Err(refused(status, failed))
+    }
+}
+
+/// What follows an answer that is not a success, as the Node SDK's `sendMetrics` decides it:
+/// the credentials refused stop the metrics; a missing endpoint, a rate limit or a failing
+/// server back off; anything else is tried again. `failed` words the error.
+fn refused(status: StatusCode, failed: impl Fn(String) -> FlagsError) -> SendError {
+    match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            SendError::Stop(failed(format!("{status}: the API token was refused")))
+        }
+        StatusCode::NOT_FOUND
+        | StatusCode::TOO_MANY_REQUESTS
+        | StatusCode::INTERNAL_SERVER_ERROR
+        | StatusCode::BAD_GATEWAY
+        | StatusCode::SERVICE_UNAVAILABLE
+        | StatusCode::GATEWAY_TIMEOUT => SendError::BackOff(failed(format!("answered {status}"))),
+        _ => SendError::Retry(failed(format!("answered {status}"))),
     }
 }
 
@@ -286,10 +277,16 @@ impl MetricsSink for UnleashMetrics {
             "started": timestamp(started),
             "interval": u64::try_from(self.interval.as_millis()).unwrap_or(u64::MAX),
         });
-        Box::pin(async move { self.post(&self.register_url, &body).await })
+        // A refused registration is only logged, as the Node SDK does: the first bucket's
+        // answer decides whether metrics go on.
+        Box::pin(async move {
+            self.post(&self.register_url, &body)
+                .await
+                .map_err(|e| e.error().clone())
+        })
     }
 
-    fn send<'a>(&'a mut self, bucket: &'a MetricsBucket) -> BoxFuture<'a, Result<(), FlagsError>> {
+    fn send<'a>(&'a mut self, bucket: &'a MetricsBucket) -> BoxFuture<'a, Result<(), SendError>> {
         let toggles: Map<String, Value> = bucket
             .toggles
             .iter()
@@ -341,6 +338,29 @@ fn timestamp(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_stop_back_off_or_retry_as_the_node_sdk_decides() {
+        let after = |code: u16| refused(StatusCode::from_u16(code).unwrap(), FlagsError::new);
+        for code in [401, 403] {
+            let SendError::Stop(e) = after(code) else {
+                panic!("{code} stops")
+            };
+            assert!(e.to_string().contains(&code.to_string()), "{e}");
+        }
+        for code in [404, 429, 500, 502, 503, 504] {
+            assert!(
+                matches!(after(code), SendError::BackOff(_)),
+                "{code} backs off"
+            );
+        }
+        for code in [400, 405, 408, 413, 501, 505] {
+            assert!(
+                matches!(after(code), SendError::Retry(_)),
+                "{code} is tried again"
+            );
+        }
+    }
 
     #[test]
     fn timestamps_read_as_unleash_writes_them() {

@@ -17,6 +17,8 @@ pub struct EtcdCluster {
     pub endpoints: Vec<String>,
     /// Members paused with [`pause`](Self::pause): writes go through the others.
     paused: Vec<bool>,
+    /// How each member is started: the etcd binary, then its arguments.
+    commands: Vec<Vec<String>>,
     _data: tempfile::TempDir,
 }
 
@@ -46,44 +48,45 @@ impl EtcdCluster {
         let initial = initial.join(",");
         let mut members = Vec::new();
         let mut endpoints = Vec::new();
+        let mut commands = Vec::new();
         for (i, (client, peer)) in ports.iter().enumerate() {
             let url = format!("http://127.0.0.1:{client}");
-            let child = Command::new(&etcd)
-                .args(["--name", &format!("m{i}")])
-                .args([
-                    "--data-dir",
-                    data.path().join(format!("m{i}")).to_str().unwrap(),
-                ])
-                .args([
-                    "--listen-client-urls",
-                    &url,
-                    "--advertise-client-urls",
-                    &url,
-                ])
-                .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
-                .args([
-                    "--initial-advertise-peer-urls",
-                    &format!("http://127.0.0.1:{peer}"),
-                ])
-                .args([
-                    "--initial-cluster",
-                    &initial,
-                    "--initial-cluster-token",
-                    "config-tests",
-                ])
-                .args(["--log-level", "error"])
-                .args(flags)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start etcd");
-            members.push(Some(Server::new(child, url.clone())));
+            let peer = format!("http://127.0.0.1:{peer}");
+            let data_dir = data.path().join(format!("m{i}"));
+            let mut command: Vec<String> = [
+                etcd.to_str().expect("a UTF-8 path to etcd"),
+                "--name",
+                &format!("m{i}"),
+                "--data-dir",
+                data_dir.to_str().unwrap(),
+                "--listen-client-urls",
+                &url,
+                "--advertise-client-urls",
+                &url,
+                "--listen-peer-urls",
+                &peer,
+                "--initial-advertise-peer-urls",
+                &peer,
+                "--initial-cluster",
+                &initial,
+                "--initial-cluster-token",
+                "config-tests",
+                "--log-level",
+                "error",
+            ]
+            .iter()
+            .map(|arg| (*arg).to_owned())
+            .collect();
+            command.extend(flags.iter().map(|flag| (*flag).to_owned()));
+            members.push(Some(spawn_member(&command, &url)));
+            commands.push(command);
             endpoints.push(url);
         }
         let cluster = EtcdCluster {
             paused: vec![false; members.len()],
             members,
             endpoints,
+            commands,
             _data: data,
         };
         for endpoint in &cluster.endpoints {
@@ -117,6 +120,15 @@ impl EtcdCluster {
             member.stop();
         }
         self.paused[index] = false;
+    }
+
+    /// Starts member `index` again after a [`kill`](Self::kill), on its ports and data, and
+    /// waits until it is healthy.
+    pub fn restart(&mut self, index: usize) {
+        assert!(self.members[index].is_none(), "member {index} is running");
+        let endpoint = self.endpoints[index].clone();
+        self.members[index] = Some(spawn_member(&self.commands[index], &endpoint));
+        self.wait_healthy(&endpoint);
     }
 
     /// Pauses member `index` (SIGSTOP): its connections stay open and silent, so a watch on
@@ -193,6 +205,17 @@ impl EtcdCluster {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+/// Starts one member from its command line (`command[0]` is etcd).
+fn spawn_member(command: &[String], url: &str) -> Server {
+    let child = Command::new(&command[0])
+        .args(&command[1..])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start etcd");
+    Server::new(child, url.to_owned())
 }
 
 /// The next event a watch delivers, within a generous 20 s (a cluster may be electing a new

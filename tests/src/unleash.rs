@@ -23,7 +23,18 @@ pub struct Unleash {
     pub server: Server,
     /// Its API root, e.g. `http://127.0.0.1:40123/api`.
     pub api: String,
-    _postgres: Postgres,
+    modules: PathBuf,
+    port: u16,
+    postgres: Postgres,
+}
+
+/// Whether the client API checks tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiTokens {
+    /// Any token is served the `development` environment.
+    Off,
+    /// Only tokens the server issued are accepted.
+    Checked,
 }
 
 impl Unleash {
@@ -57,31 +68,28 @@ impl Unleash {
             std::thread::sleep(Duration::from_millis(200));
         }
         let port = free_port_pair();
-        let script = format!(
-            "require('unleash-server').start({{\
-               db: {{host: '127.0.0.1', port: {pg}, user: 'postgres', password: '{password}', \
-                     database: 'unleash', ssl: false}}, \
-               server: {{port: {port}, host: '127.0.0.1'}}, \
-               authentication: {{type: 'none', createAdminUser: false, enableApiToken: false}}, \
-               getLogger: () => ({{debug(){{}}, info(){{}}, warn(){{}}, error: console.error, fatal: console.error}})}})",
-            pg = postgres.port,
-            password = PG_SUPERUSER_PASSWORD,
-        );
-        let child = Command::new("node")
-            .args(["-e", &script])
-            .current_dir(&modules)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start node");
         let url = format!("http://127.0.0.1:{port}");
-        let server = Server::new(child, url.clone());
+        let server = spawn(&modules, postgres.port, port, ApiTokens::Off);
         wait_ready(&format!("{url}/health"), Duration::from_secs(120));
         Some(Unleash {
             server,
             api: format!("{url}/api"),
-            _postgres: postgres,
+            modules,
+            port,
+            postgres,
         })
+    }
+
+    /// Stops the server and starts it again on the same port and database, with API tokens
+    /// `tokens`: with [`ApiTokens::Checked`], the client API refuses [`CLIENT_TOKEN`] (and
+    /// any token it never issued) with `401`.
+    pub fn restart(&mut self, tokens: ApiTokens) {
+        self.server.stop();
+        self.server = spawn(&self.modules, self.postgres.port, self.port, tokens);
+        wait_ready(
+            &format!("http://127.0.0.1:{}/health", self.port),
+            Duration::from_secs(120),
+        );
     }
 
     /// `POST /api/admin/<path>` with a JSON body (empty when `Value::Null`); panics unless
@@ -109,4 +117,26 @@ impl Unleash {
         assert!(status.is_success(), "GET admin/{path}: {status}: {text}");
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET admin/{path}: {e}: {text}"))
     }
+}
+
+/// Starts Unleash on `port` over the database on `pg`, with open authentication.
+fn spawn(modules: &std::path::Path, pg: u16, port: u16, tokens: ApiTokens) -> Server {
+    let script = format!(
+        "require('unleash-server').start({{\
+           db: {{host: '127.0.0.1', port: {pg}, user: 'postgres', password: '{password}', \
+                 database: 'unleash', ssl: false}}, \
+           server: {{port: {port}, host: '127.0.0.1'}}, \
+           authentication: {{type: 'none', createAdminUser: false, enableApiToken: {checked}}}, \
+           getLogger: () => ({{debug(){{}}, info(){{}}, warn(){{}}, error: console.error, fatal: console.error}})}})",
+        password = PG_SUPERUSER_PASSWORD,
+        checked = tokens == ApiTokens::Checked,
+    );
+    let child = Command::new("node")
+        .args(["-e", &script])
+        .current_dir(modules)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start node");
+    Server::new(child, format!("http://127.0.0.1:{port}"))
 }

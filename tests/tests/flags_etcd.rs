@@ -1,11 +1,13 @@
 //! Live flags from one etcd key against real etcd: changes arrive through etcd's watch (the
 //! poll interval is an hour), a broken or deleted document keeps the last good one without
-//! quoting it, and dropping the `LiveFlags` ends the watch.
+//! quoting it, dropping the `LiveFlags` ends the watch, and a start while etcd is down begins
+//! with the last-known-good document.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use config_providers::etcd::{EtcdFlags, EtcdSource};
+use config_providers::lkg::LastKnownGood;
 use config_runtime::Format;
 use config_runtime::flags::{Context, FlagSource, KillSwitch, LiveFlags, LiveFlagsOptions};
 use config_tests::etcd::EtcdCluster;
@@ -255,4 +257,99 @@ async fn dropping_the_flags_ends_the_watch_within_a_second() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_while_etcd_is_down_uses_the_last_known_good_document() {
+    let Some(mut cluster) = EtcdCluster::start(1) else {
+        return;
+    };
+    let logs = logs();
+    let dir = tempfile::tempdir().unwrap();
+    let store = || LastKnownGood::new(dir.path().join("flags.lkg"), [9; 32]);
+    let key = "/flags/lkg.yaml";
+    // A tenant name in a constraint: never in a log line, nor in the store's file.
+    let canary = "tenant-canary-lkg-4d2b";
+    let only = |users: &str| {
+        format!(
+            "features:\n  - name: checkout\n    enabled: true\n    strategies:\n      - name: userWithId\n        parameters: {{userIds: \"{users}\"}}\n        constraints:\n          - {{contextName: tenant, operator: NOT_IN, values: [{canary}]}}\n"
+        )
+    };
+    cluster.put(key, &only("1"));
+    let flags = LiveFlags::start(
+        etcd(&cluster).flags(key).last_known_good(store()),
+        options(),
+    )
+    .await
+    .unwrap();
+    assert!(flags.is_enabled("checkout", &user("1")));
+    // Every document read is saved: the store ends with the latest.
+    cluster.put(key, &only("2"));
+    within(PUSHED, "the pushed change", || {
+        flags.is_enabled("checkout", &user("2"))
+    })
+    .await;
+    drop(flags);
+    let saved = std::fs::read(dir.path().join("flags.lkg")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&saved).contains(canary),
+        "the store is encrypted"
+    );
+
+    cluster.kill(0);
+    let restarted = LiveFlags::start(
+        etcd(&cluster).flags(key).last_known_good(store()),
+        options(),
+    )
+    .await
+    .expect("the saved document");
+    assert!(
+        restarted.is_enabled("checkout", &user("2")),
+        "the latest saved"
+    );
+    assert!(!restarted.is_enabled("checkout", &user("1")));
+    let warned = lines_about(key);
+    assert!(
+        warned
+            .iter()
+            .any(|line| line.contains("using the last-known-good document")
+                && line.contains(&format!("etcd key `{key}`"))
+                && line.contains("age")),
+        "no warning names the fallback, the failure and the age: {warned:?}"
+    );
+
+    // Without a store, or with a store holding another key's document, no start.
+    let err = LiveFlags::start(etcd(&cluster).flags(key), options())
+        .await
+        .err()
+        .expect("etcd down, no store");
+    assert!(
+        err.to_string().contains(&format!("etcd key `{key}`")),
+        "{err}"
+    );
+    let err = LiveFlags::start(
+        etcd(&cluster)
+            .flags("/flags/other.yaml")
+            .last_known_good(store()),
+        options(),
+    )
+    .await
+    .err()
+    .expect("nothing saved for that key");
+    assert!(
+        err.to_string().contains("no last-known-good document"),
+        "{err}"
+    );
+
+    // etcd back: the key is followed again through the watch.
+    cluster.restart(0);
+    cluster.put(key, &only("3"));
+    within(
+        Duration::from_secs(20),
+        "the document after etcd came back",
+        || restarted.is_enabled("checkout", &user("3")),
+    )
+    .await;
+    assert!(!restarted.is_enabled("checkout", &user("2")));
+    assert!(!logs.text().contains(canary), "the log quotes a document");
 }

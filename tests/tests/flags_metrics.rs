@@ -1,13 +1,18 @@
 //! Usage metrics to a real Unleash server: an application with metrics on registers, and the
 //! server's own view of a flag's usage (its admin API) shows exactly the evaluations made:
-//! on, off, and each variant handed out; a last bucket goes when the flags are dropped.
+//! on, off, and each variant handed out; a last bucket goes when the flags are dropped. A
+//! token the server refuses stops the metrics, as Unleash's Node SDK does: one warning naming
+//! the status (never the token), and no more sends.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use config_providers::lkg::LastKnownGood;
 use config_providers::unleash::UnleashSource;
 use config_runtime::flags::{Context, KillSwitch, LiveFlags, LiveFlagsOptions};
-use config_tests::unleash::{CLIENT_TOKEN, Unleash};
+use config_tests::logs::Captured;
+use config_tests::unleash::{ApiTokens, CLIENT_TOKEN, Unleash};
 use serde_json::{Value, json};
 
 const FLAG: &str = "metered";
@@ -152,4 +157,111 @@ async fn usage_metrics_reach_a_real_unleash_server() {
     assert!(!flags.is_enabled(FLAG, &stranger));
     drop(flags);
     wait_for_counts(&unleash, "metrics-on-drop", (5, 1, BTreeMap::new())).await;
+}
+
+/// Every log line of this test binary (one global subscriber for all its tests).
+fn logs() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(Captured::everything)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_stops_the_metrics_with_one_warning() {
+    let logs = logs();
+    let Some(mut unleash) = tokio::task::spawn_blocking(Unleash::start).await.unwrap() else {
+        return;
+    };
+    unleash
+        .admin(
+            "projects/default/features",
+            json!({"name": FLAG, "type": "release"}),
+        )
+        .await;
+    unleash
+        .admin(
+            &format!("projects/default/features/{FLAG}/environments/development/strategies"),
+            json!({"name": "default"}),
+        )
+        .await;
+    unleash
+        .admin(
+            &format!("projects/default/features/{FLAG}/environments/development/on"),
+            Value::Null,
+        )
+        .await;
+    // A token the server will refuse once it checks tokens: never in a log line.
+    let token = "*:development.refused-canary-9c41e7";
+    let dir = tempfile::tempdir().unwrap();
+    let store = || LastKnownGood::new(dir.path().join("flags.lkg"), [3; 32]);
+    let api = unleash.api.clone();
+    let source = || {
+        UnleashSource::new(&api, token, "metrics-refused")
+            .unwrap()
+            .instance_id("refused-1")
+            .last_known_good(store())
+    };
+    let options = LiveFlagsOptions::default()
+        .poll_interval(Duration::from_secs(3600))
+        .kill_switch(KillSwitch::new());
+    // While any token is served, the document is fetched and saved.
+    drop(LiveFlags::start(source(), options.clone()).await.unwrap());
+
+    // The server now checks tokens: the application starts from the saved document, and
+    // every metrics request is refused with 401.
+    let restart = tokio::task::spawn_blocking(move || {
+        unleash.restart(ApiTokens::Checked);
+        unleash
+    });
+    let unleash = restart.await.unwrap();
+    let interval = Duration::from_millis(300);
+    let flags = LiveFlags::start(source().metrics(interval), options)
+        .await
+        .unwrap();
+    let ctx = Context::new().user_id("42");
+    assert!(flags.is_enabled(FLAG, &ctx));
+
+    // What the sending task logged (the refused registration is logged on its own line,
+    // and metrics go on after it, as the Node SDK does).
+    let about_metrics = || {
+        logs.text()
+            .lines()
+            .filter(|line| line.contains("/client/metrics") && !line.contains("registration"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !about_metrics().iter().any(|line| line.contains("stopped")) {
+        assert!(
+            Instant::now() < deadline,
+            "no warning that the metrics stopped: {:?}",
+            about_metrics()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Many intervals later: still that one warning, nothing tried again, nothing counted.
+    for _ in 0..5 {
+        assert!(flags.is_enabled(FLAG, &ctx));
+        tokio::time::sleep(interval * 2).await;
+    }
+    let lines = about_metrics();
+    assert_eq!(lines.len(), 1, "one warning and no retries: {lines:?}");
+    assert!(lines[0].contains("WARN"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("401"),
+        "the status is named: {}",
+        lines[0]
+    );
+    assert!(flags.metrics().unwrap().is_stopped());
+    assert!(
+        flags.metrics().unwrap().take().is_empty(),
+        "nothing is kept for a send that will never come"
+    );
+    // Evaluation goes on from the saved document.
+    assert!(flags.is_enabled(FLAG, &ctx));
+    drop(flags);
+    drop(unleash);
+    assert!(
+        !logs.text().contains("refused-canary"),
+        "a log line holds the token"
+    );
 }

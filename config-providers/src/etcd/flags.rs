@@ -1,6 +1,9 @@
 //! A flag document in one etcd key, as a [`FlagSource`]: read when `LiveFlags` starts, then
 //! again whenever etcd's watch reports the key changed (the poll interval is only a safety
 //! net). The key's `mod_revision` tells an unchanged document apart without parsing it.
+//! With [`EtcdFlags::last_known_good`], every document read is also saved to the encrypted
+//! [`LastKnownGood`] store, and a process that starts while etcd cannot give the document
+//! begins with the saved one.
 
 use std::path::Path;
 
@@ -9,6 +12,8 @@ use config_runtime::{BoxFuture, Format, ProviderError};
 use futures_util::stream::BoxStream;
 
 use super::{EtcdSource, EtcdStore, Keys, Resync, endpoints_from_env, signals};
+use crate::flag_backup::FlagBackup;
+use crate::lkg::LastKnownGood;
 
 /// One etcd key holding a flag document (JSON, YAML or TOML: named with
 /// [`format`](Self::format), or by the key's extension), for
@@ -40,6 +45,8 @@ pub struct EtcdFlags {
     served: Option<i64>,
     /// The cluster revision of the latest read: the watch starts after it.
     read_at: i64,
+    /// Where each document read is saved, and read back at start-up when etcd fails.
+    backup: Option<FlagBackup>,
 }
 
 impl std::fmt::Debug for EtcdFlags {
@@ -48,6 +55,7 @@ impl std::fmt::Debug for EtcdFlags {
             .field("endpoints", &self.etcd.inner.endpoints)
             .field("key", &self.key)
             .field("format", &self.format)
+            .field("backup", &self.backup)
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +71,7 @@ impl EtcdSource {
             format: None,
             served: None,
             read_at: 0,
+            backup: None,
         }
     }
 }
@@ -86,6 +95,17 @@ impl EtcdFlags {
         self
     }
 
+    /// Saves every document read to `store` (under the key's name: one store per cluster),
+    /// and starts from it when etcd cannot give the document at start-up: no member
+    /// answers, the key is missing, or its document does not parse. The saved document is
+    /// used only if it is younger than the store's maximum age, and a warning names the
+    /// failure and the document's age. Once a document was served, failures keep the last
+    /// good document in memory as without a store.
+    pub fn last_known_good(mut self, store: LastKnownGood) -> Self {
+        self.backup = Some(FlagBackup::new(store, format!("etcd-flags:{}", self.key)));
+        self
+    }
+
     /// The explicit format, else the key's extension.
     fn document_format(&self) -> Result<Format, FlagsError> {
         if let Some(format) = self.format {
@@ -104,6 +124,20 @@ impl EtcdFlags {
                  .yaml or .toml",
                 self.key
             ))),
+        }
+    }
+
+    async fn fetch_or_restore(&mut self) -> Result<Fetched, FlagsError> {
+        let fetched = self.fetch_once().await;
+        if self.backup.is_none() {
+            return fetched;
+        }
+        // Without a format there is no document to read, saved or not.
+        let format = self.document_format()?;
+        let source = self.describe();
+        match &mut self.backup {
+            Some(backup) => backup.settle(&source, format, fetched),
+            None => fetched,
         }
     }
 
@@ -130,6 +164,9 @@ impl EtcdFlags {
         };
         let flags = Flags::parse(format, &text)
             .map_err(|e| not_a_document(&self.key, kv.mod_revision, format, &e))?;
+        if let Some(backup) = &self.backup {
+            backup.save(&self.describe(), &text);
+        }
         self.served = Some(kv.mod_revision);
         Ok(Fetched::Changed(flags))
     }
@@ -141,7 +178,7 @@ impl FlagSource for EtcdFlags {
     }
 
     fn fetch(&mut self) -> BoxFuture<'_, Result<Fetched, FlagsError>> {
-        Box::pin(self.fetch_once())
+        Box::pin(self.fetch_or_restore())
     }
 
     /// etcd's watch on the key, from just after the latest read: one signal per change

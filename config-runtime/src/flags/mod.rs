@@ -86,9 +86,9 @@ pub use kill_switch::{Forced, KillSwitch};
 pub use live::{Fetched, FlagFile, FlagSource, LiveFlags, LiveFlagsOptions};
 pub use strategy::STRATEGIES;
 pub use typed::{Flag, FlagField, FlagInfo, FlagSet, TypedVariant, VariantFlag};
-#[cfg(feature = "live")]
-pub use usage::MetricsSink;
 pub use usage::{FlagMetrics, MetricsBucket, ToggleCounts};
+#[cfg(feature = "live")]
+pub use usage::{MAX_BACKOFF, MetricsSink, SendError};
 pub use variant::{PayloadKind, Variant, VariantPayload};
 
 use feature::Feature;
@@ -247,14 +247,15 @@ impl Flags {
 
     /// The same document, counting its evaluations into `metrics`: per flag how often it was
     /// on and off, and each variant handed out, as Unleash's SDKs count them (see
-    /// [`FlagMetrics`]). Without it nothing is counted.
+    /// [`FlagMetrics`]). Without it, or once those metrics are
+    /// [stopped](FlagMetrics::is_stopped), nothing is counted.
     pub fn with_metrics(mut self, metrics: &FlagMetrics) -> Self {
         let layout: Vec<(&str, &[Box<str>])> = self
             .features
             .iter()
             .map(|f| (f.name(), f.variant_names()))
             .collect();
-        self.usage = Some(metrics.attach(&layout));
+        self.usage = metrics.attach(&layout);
         self
     }
 

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 #[cfg(feature = "live")]
 use std::time::Duration;
@@ -64,6 +64,8 @@ struct Inner {
     unknown: Arc<UnknownCounts>,
     /// When the current bucket began, and counts given back after a failed send.
     pending: Mutex<(SystemTime, BTreeMap<String, ToggleCounts>)>,
+    /// Set when the server refused the metrics: documents served after that are not counted.
+    stopped: AtomicBool,
 }
 
 impl fmt::Debug for FlagMetrics {
@@ -125,12 +127,17 @@ impl FlagMetrics {
                 documents: Mutex::new(Vec::new()),
                 unknown: Arc::new(UnknownCounts::new()),
                 pending: Mutex::new((SystemTime::now(), BTreeMap::new())),
+                stopped: AtomicBool::new(false),
             }),
         }
     }
 
-    /// Lays out the counters of a document's flags and keeps them for [`take`](Self::take).
-    pub(crate) fn attach(&self, layout: &[(&str, &[Box<str>])]) -> Arc<DocumentCounts> {
+    /// Lays out the counters of a document's flags and keeps them for [`take`](Self::take);
+    /// `None` once the metrics were [stopped](Self::stop).
+    pub(crate) fn attach(&self, layout: &[(&str, &[Box<str>])]) -> Option<Arc<DocumentCounts>> {
+        if self.is_stopped() {
+            return None;
+        }
         let counts = Arc::new(DocumentCounts {
             features: layout
                 .iter()
@@ -147,7 +154,22 @@ impl FlagMetrics {
             unknown: self.inner.unknown.clone(),
         });
         lock(&self.inner.documents).push(counts.clone());
-        counts
+        Some(counts)
+    }
+
+    /// Stops counting for good (the server refused the metrics): documents served from now on
+    /// are not counted, and what was counted is dropped. The document being served keeps
+    /// its counters until it is replaced, but nothing reads them any more.
+    #[cfg(feature = "live")]
+    pub(crate) fn stop(&self) {
+        self.inner.stopped.store(true, Ordering::Relaxed);
+        lock(&self.inner.documents).clear();
+        lock(&self.inner.pending).1.clear();
+    }
+
+    /// Whether the metrics were stopped because the server refused them.
+    pub fn is_stopped(&self) -> bool {
+        self.inner.stopped.load(Ordering::Relaxed)
     }
 
     /// Everything counted since the previous take (and anything [given back](Self::restore)),
@@ -349,8 +371,9 @@ impl UnknownCounts {
 /// Where a flag source sends usage metrics: [`LiveFlags`](super::LiveFlags) takes one from
 /// [`FlagSource::metrics_sink`](super::FlagSource::metrics_sink), registers once, then sends
 /// a bucket every [`interval`](Self::interval) on a task of its own (and a last one, without
-/// waiting for it, when it is dropped). A bucket that fails is given back and sent with the
-/// next one; failures are logged and never stop evaluation.
+/// waiting for it, when it is dropped). What follows a failed send is the sink's
+/// [`SendError`], as Unleash's official SDKs decide it: try again, back off, or stop. Failures
+/// are logged and never stop evaluation.
 #[cfg(feature = "live")]
 pub trait MetricsSink: Send + 'static {
     /// What logs call the sink (never a secret).
@@ -359,15 +382,61 @@ pub trait MetricsSink: Send + 'static {
     /// How often a bucket is sent.
     fn interval(&self) -> Duration;
 
-    /// Announces the application once, when following starts; `started` is that time.
+    /// Announces the application once, when following starts; `started` is that time. A
+    /// failure is logged; sending goes on.
     fn register(&mut self, started: SystemTime) -> BoxFuture<'_, Result<(), FlagsError>>;
 
     /// Sends one bucket (never empty).
-    fn send<'a>(&'a mut self, bucket: &'a MetricsBucket) -> BoxFuture<'a, Result<(), FlagsError>>;
+    fn send<'a>(&'a mut self, bucket: &'a MetricsBucket) -> BoxFuture<'a, Result<(), SendError>>;
 }
 
+/// Why a bucket was not sent, and what the sending task does next. The variants follow the
+/// Unleash Node SDK (`metrics.ts`): credentials refused stop the metrics, an overloaded or
+/// failing server backs off, anything else is tried again.
+#[cfg(feature = "live")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The bucket is kept and goes with the next one, after the usual wait (the server could
+    /// not be reached, or gave an answer no other rule names).
+    Retry(FlagsError),
+    /// The bucket is kept, and each such failure in a row adds one interval to the wait
+    /// (up to [`MAX_BACKOFF`] more); each bucket that goes takes one off again (Unleash:
+    /// `404`, `429`, `500`, `502`, `503`, `504`).
+    BackOff(FlagsError),
+    /// The bucket is dropped and the metrics stop for good: nothing more is sent, and documents
+    /// served from then on are not counted ([`FlagMetrics::is_stopped`]); evaluation goes
+    /// on. For credentials the server refuses (Unleash: `401`, `403`), which only a restart
+    /// with others can fix.
+    Stop(FlagsError),
+}
+
+#[cfg(feature = "live")]
+impl SendError {
+    /// What went wrong.
+    pub fn error(&self) -> &FlagsError {
+        match self {
+            SendError::Retry(e) | SendError::BackOff(e) | SendError::Stop(e) => e,
+        }
+    }
+}
+
+#[cfg(feature = "live")]
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error().fmt(f)
+    }
+}
+
+#[cfg(feature = "live")]
+impl std::error::Error for SendError {}
+
+/// The most intervals [`SendError::BackOff`] adds to the wait (Unleash's SDKs: ten).
+#[cfg(feature = "live")]
+pub const MAX_BACKOFF: u32 = 10;
+
 /// Starts the task that registers and sends; it ends (after a last send) when the returned
-/// sender is dropped.
+/// sender is dropped, or when the sink says [stop](SendError::Stop).
 #[cfg(feature = "live")]
 pub(crate) fn report(
     mut sink: Box<dyn MetricsSink>,
@@ -379,22 +448,42 @@ pub(crate) fn report(
         if let Err(e) = sink.register(SystemTime::now()).await {
             tracing::warn!(sink = %sink.describe(), "flag metrics: registration failed: {e}");
         }
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Failures in a row that backed off; the wait is one interval more for each.
+        let mut failures: u32 = 0;
         loop {
             let last = tokio::select! {
                 _ = &mut stopped => true,
-                _ = ticks.tick() => false,
+                () = tokio::time::sleep(interval * (1 + failures)) => false,
             };
             let bucket = metrics.take();
-            if !bucket.is_empty()
-                && let Err(e) = sink.send(&bucket).await
-            {
-                tracing::warn!(
-                    sink = %sink.describe(),
-                    "flag metrics not sent, kept for the next bucket: {e}"
-                );
-                metrics.restore(bucket);
+            if !bucket.is_empty() {
+                match sink.send(&bucket).await {
+                    Ok(()) => failures = failures.saturating_sub(1),
+                    Err(SendError::Stop(e)) => {
+                        metrics.stop();
+                        tracing::warn!(
+                            sink = %sink.describe(),
+                            "flag metrics stopped: {e}; no more counts are sent until a restart"
+                        );
+                        return;
+                    }
+                    Err(SendError::BackOff(e)) => {
+                        failures = (failures + 1).min(MAX_BACKOFF);
+                        tracing::warn!(
+                            sink = %sink.describe(),
+                            retry_in = ?interval * (1 + failures),
+                            "flag metrics not sent, kept for the next bucket, backing off: {e}"
+                        );
+                        metrics.restore(bucket);
+                    }
+                    Err(SendError::Retry(e)) => {
+                        tracing::warn!(
+                            sink = %sink.describe(),
+                            "flag metrics not sent, kept for the next bucket: {e}"
+                        );
+                        metrics.restore(bucket);
+                    }
+                }
             }
             if last {
                 return;
@@ -514,6 +603,32 @@ mod tests {
             1,
             "the old one is let go"
         );
+    }
+
+    #[cfg(feature = "live")]
+    #[test]
+    fn stopped_metrics_keep_and_count_nothing() {
+        let metrics = FlagMetrics::new();
+        let ctx = Context::new().user_id("1");
+        let served = Flags::from_json(DOC).unwrap().with_metrics(&metrics);
+        served.is_enabled("on", &ctx);
+        metrics.restore(metrics.take());
+        served.is_enabled("on", &ctx);
+        assert!(!metrics.is_stopped());
+        metrics.stop();
+        assert!(metrics.is_stopped());
+        assert!(
+            metrics.take().is_empty(),
+            "counts and given-back counts dropped"
+        );
+        let next = Flags::from_json(DOC).unwrap().with_metrics(&metrics);
+        next.is_enabled("on", &ctx);
+        assert!(
+            next.usage.is_none(),
+            "a document served after the stop is not counted"
+        );
+        assert!(metrics.take().is_empty());
+        assert!(lock(&metrics.inner.documents).is_empty());
     }
 
     #[test]

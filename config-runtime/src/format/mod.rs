@@ -89,6 +89,39 @@ pub(crate) struct FormatError {
     pub line: Option<u32>,
 }
 
+/// TOML and YAML allow `0x`, `0o`, `0b` and `_` in integers; fields parse plain decimal. A number
+/// too big for any field keeps its prefix, so the field's error shows it as written.
+#[cfg(any(feature = "toml", feature = "yaml"))]
+fn decimal(digits: &str, radix: u32) -> String {
+    let digits = without_underscores(digits);
+    if radix == 10 {
+        return digits;
+    }
+    i128::from_str_radix(&digits, radix).map_or_else(
+        |_| {
+            let prefix = match radix {
+                16 => "0x",
+                8 => "0o",
+                2 => "0b",
+                _ => "",
+            };
+            format!("{prefix}{digits}")
+        },
+        |n| n.to_string(),
+    )
+}
+
+/// A number as written, minus the `_` separators TOML and YAML allow (`1_000`). Most numbers have
+/// none: then a plain copy, not `str::replace`'s search.
+#[cfg(any(feature = "toml", feature = "yaml"))]
+fn without_underscores(digits: &str) -> String {
+    if digits.contains('_') {
+        digits.replace('_', "")
+    } else {
+        digits.to_owned()
+    }
+}
+
 /// The text without a leading byte-order mark (editors on Windows write one; every format
 /// accepts it).
 pub(crate) fn strip_bom(text: &str) -> &str {

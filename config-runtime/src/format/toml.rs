@@ -4,7 +4,7 @@
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{FileValue, FormatError, Located};
+use super::{FileValue, FormatError, Located, decimal, without_underscores};
 
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
     match super::toml_fast::parse(text) {
@@ -86,37 +86,6 @@ fn convert(lines: &Lines, value: Spanned<DeValue<'_>>) -> FileValue {
                 .collect(),
         ),
         DeValue::Table(table) => convert_table(lines, table),
-    }
-}
-
-/// TOML allows `0x`, `0o`, `0b` and `_` in integers; fields parse plain decimal. A number
-/// too big for any field keeps its prefix, so the field's error shows it as written.
-pub(super) fn decimal(digits: &str, radix: u32) -> String {
-    let digits = without_underscores(digits);
-    if radix == 10 {
-        return digits;
-    }
-    i128::from_str_radix(&digits, radix).map_or_else(
-        |_| {
-            let prefix = match radix {
-                16 => "0x",
-                8 => "0o",
-                2 => "0b",
-                _ => "",
-            };
-            format!("{prefix}{digits}")
-        },
-        |n| n.to_string(),
-    )
-}
-
-/// A number as written, minus the `_` separators TOML allows (`1_000`). Most numbers have
-/// none: then a plain copy, not `str::replace`'s search.
-pub(super) fn without_underscores(digits: &str) -> String {
-    if digits.contains('_') {
-        digits.replace('_', "")
-    } else {
-        digits.to_owned()
     }
 }
 

@@ -14,8 +14,8 @@ use toml_parser::decoder::{Encoding, ScalarKind};
 use toml_parser::parser::EventReceiver;
 use toml_parser::{ErrorSink, ParseError, Raw, Source, Span};
 
-use super::toml::{decimal, without_underscores};
 use super::{FileValue, Located};
+use super::{decimal, without_underscores};
 
 /// Nesting (of arrays and inline tables) and key length past which the full parser decides;
 /// it refuses past 80.

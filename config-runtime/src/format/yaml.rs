@@ -4,20 +4,49 @@
 //! (for a key of an aliased or merged table, its line in the anchored definition). Errors
 //! have a line too; the parser's own message can quote the offending source line, which may
 //! hold a secret, so only its position is kept.
+//!
+//! # Plain scalars keep the text written
+//!
+//! The parser reads an unquoted scalar that looks like a boolean or a number as that value;
+//! written back, `017` would be `17.0`, `yes` `true`, `+1` `1`, `12345678901234567890123` a
+//! rounded float. Fields parse text themselves (exactly as they parse an environment value),
+//! so such a scalar is kept as written instead, read from the document at the place the
+//! parser gives: a `String` field gets what the file says (a zip code `01720`, a mode `0644`,
+//! a country code `no`), and a number or boolean field parses the same text as it would from
+//! `APP_PORT`. A leading zero is therefore decimal, as YAML 1.2 reads it (`017` is 17, not
+//! YAML 1.1's octal 15): write `0o17` for octal.
+//!
+//! The exceptions are YAML's spellings of numbers that no field parser reads, turned into the
+//! form TOML's reader gives for the same number, so a number field takes them from either
+//! format and a `String` field gets the same text from both:
+//!
+//! | written | kept as | why |
+//! |---|---|---|
+//! | `017`, `+1`, `.5`, `1e3`, `1.0`, `-0`, `True`, `yes`, `off` | as written | every field parser reads these; a `String` field keeps the spelling |
+//! | `0x1F`, `0o17`, `0b101` (any sign) | `31`, `15`, `5` | integers parse decimal; TOML's `0x1F` is `31` too (beyond `i128`, the prefix stays) |
+//! | `1_000` | `1000` | TOML drops the `_` too |
+//! | `.inf`, `-.Inf`, `.NaN` | `inf`, `-inf`, `NaN` | TOML's and Rust's spelling; floats parse it (YAML's would be refused) |
+//! | `~`, `null`, `Null`, `NULL`, nothing | null | the key is unset, as with JSON's `null` |
+//!
+//! Quote a scalar to keep every character of it (`"0x1F"`, `"~"`). What the parser reads as
+//! text (a date, `1_0.5`, `0x_1F`) is text as written anyway.
 
 use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, Deserialize, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::{Location, NonFiniteFloatPolicy, Options, Spanned};
 
-use super::{FileValue, FormatError, Located};
+use super::{FileValue, FormatError, Located, decimal, without_underscores};
 
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
     if text.trim().is_empty() {
         return Ok(FileValue::Table(Vec::new()));
     }
-    let Node(value) = serde_saphyr::from_str(text).map_err(|e| {
+    let mut options = Options::default();
+    // `.inf` and `1e999` reach the visitor as floats, and are then kept as written.
+    options.non_finite_float_policy = NonFiniteFloatPolicy::PassThrough;
+    let root: Node = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let location = e.location();
         let column = location.map_or(String::new(), |l| format!(" at column {}", l.column()));
         FormatError {
@@ -25,14 +54,111 @@ pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
             line: location.and_then(|l| u32::try_from(l.line()).ok()),
         }
     })?;
-    Ok(value)
+    Ok(root.into_value(text))
 }
 
-/// One YAML node as a tree. Scalars read as an untyped `serde_json::Value` would hold them
-/// (`1.0` stays `1.0`, `yes` is `true`); a table keeps document order, and a key that comes
-/// twice (only where the parser lets it, as `1` and `"1"`) keeps its first place and its last
-/// value.
-struct Node(FileValue);
+/// One YAML node as read, before plain scalars get their written text back. A table keeps
+/// document order, and a key that comes twice (only where the parser lets it, as `1` and
+/// `"1"`) keeps its first place and its last value.
+enum Node {
+    Null,
+    Text(String),
+    /// A plain scalar the parser read as a boolean or a number: that value as serde_json
+    /// writes it (kept only when the document cannot say how it was written), and the byte
+    /// range it is written at.
+    Plain {
+        shown: String,
+        at: Option<(usize, usize)>,
+    },
+    List(Vec<Located<Node>>),
+    Table(Vec<(String, Located<Node>)>),
+}
+
+impl Node {
+    fn plain(shown: String) -> Node {
+        Node::Plain { shown, at: None }
+    }
+
+    /// The node, told where the parser says it is written (for an alias: its anchor).
+    fn written_at(self, location: &Location) -> Node {
+        match self {
+            Node::Plain { shown, .. } => {
+                let span = location.span();
+                let at = span
+                    .byte_offset()
+                    .zip(span.byte_len())
+                    .and_then(|(start, len)| {
+                        Some((usize::try_from(start).ok()?, usize::try_from(len).ok()?))
+                    });
+                Node::Plain { shown, at }
+            }
+            other => other,
+        }
+    }
+
+    fn into_value(self, text: &str) -> FileValue {
+        match self {
+            Node::Null => FileValue::Null,
+            Node::Text(text) => FileValue::Scalar(text),
+            Node::Plain { shown, at } => {
+                let written = at
+                    .and_then(|(start, len)| text.get(start..start.checked_add(len)?))
+                    .filter(|written| !written.is_empty());
+                FileValue::Scalar(written.map_or(shown, kept_as))
+            }
+            Node::List(items) => FileValue::List(
+                items
+                    .into_iter()
+                    .map(|item| Located {
+                        value: item.value.into_value(text),
+                        line: item.line,
+                    })
+                    .collect(),
+            ),
+            Node::Table(entries) => FileValue::Table(
+                entries
+                    .into_iter()
+                    .map(|(key, item)| {
+                        let value = item.value.into_value(text);
+                        (
+                            key,
+                            Located {
+                                value,
+                                line: item.line,
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// The text a plain scalar read as a boolean or a number is kept as: as written, except the
+/// spellings no field parser reads (see the module documentation).
+fn kept_as(written: &str) -> String {
+    let (sign, unsigned) = match written.as_bytes().first() {
+        Some(b'-' | b'+') => written.split_at(1),
+        _ => ("", written),
+    };
+    let sign = if sign == "-" { "-" } else { "" };
+    let radix = match unsigned.get(..2) {
+        Some("0x" | "0X") => 16,
+        Some("0o" | "0O") => 8,
+        Some("0b" | "0B") => 2,
+        _ => 10,
+    };
+    if radix != 10 {
+        return format!("{sign}{}", decimal(&unsigned[2..], radix));
+    }
+    if unsigned.eq_ignore_ascii_case(".inf") {
+        return format!("{sign}inf");
+    }
+    if unsigned.eq_ignore_ascii_case(".nan") {
+        return "NaN".to_owned();
+    }
+    without_underscores(written)
+}
 
 /// The line a node is written on (`None` where the parser could not say).
 fn line_of(location: &Location) -> Option<u32> {
@@ -55,11 +181,11 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_unit<E>(self) -> Result<Node, E> {
-        Ok(Node(FileValue::Null))
+        Ok(Node::Null)
     }
 
     fn visit_none<E>(self) -> Result<Node, E> {
-        Ok(Node(FileValue::Null))
+        Ok(Node::Null)
     }
 
     fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
@@ -67,31 +193,38 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
-        Ok(Node(FileValue::Scalar(v.to_string())))
+        Ok(Node::plain(v.to_string()))
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
-        Ok(Node(FileValue::Scalar(v.to_string())))
+        Ok(Node::plain(v.to_string()))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
-        Ok(Node(FileValue::Scalar(v.to_string())))
+        Ok(Node::plain(v.to_string()))
+    }
+
+    fn visit_i128<E>(self, v: i128) -> Result<Node, E> {
+        Ok(Node::plain(v.to_string()))
+    }
+
+    fn visit_u128<E>(self, v: u128) -> Result<Node, E> {
+        Ok(Node::plain(v.to_string()))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
-        // As serde_json writes numbers (`1.0` stays `1.0`); it has no infinity or NaN.
-        Ok(Node(
-            serde_json::Number::from_f64(v)
-                .map_or(FileValue::Null, |n| FileValue::Scalar(n.to_string())),
+        // As serde_json writes numbers (`1.0` stays `1.0`); `inf` and `NaN` as Rust does.
+        Ok(Node::plain(
+            serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()),
         ))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-        Ok(Node(FileValue::Scalar(v.to_owned())))
+        Ok(Node::Text(v.to_owned()))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Node, E> {
-        Ok(Node(FileValue::Scalar(v)))
+        Ok(Node::Text(v))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
@@ -99,19 +232,19 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(item) = seq.next_element::<Spanned<Node>>()? {
             items.push(Located {
                 line: line_of(&item.defined),
-                value: item.value.0,
+                value: item.value.written_at(&item.defined),
             });
         }
-        Ok(Node(FileValue::List(items)))
+        Ok(Node::List(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut entries: Vec<(String, Located<FileValue>)> = Vec::new();
+        let mut entries: Vec<(String, Located<Node>)> = Vec::new();
         let mut places: HashMap<String, usize> = HashMap::new();
         while let Some(key) = map.next_key::<Spanned<String>>()? {
-            let Node(value) = map.next_value()?;
+            let value: Spanned<Node> = map.next_value()?;
             let located = Located {
-                value,
+                value: value.value.written_at(&value.defined),
                 line: line_of(&key.defined),
             };
             match places.get(&key.value) {
@@ -122,7 +255,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
                 }
             }
         }
-        Ok(Node(FileValue::Table(entries)))
+        Ok(Node::Table(entries))
     }
 }
 
@@ -197,28 +330,114 @@ mod tests {
     }
 
     #[test]
-    fn scalars_read_as_before_lines_were_kept() {
-        // Numbers as serde_json writes them, YAML 1.1 booleans, null and an empty value as
-        // null, quoted text as written.
+    fn plain_scalars_keep_the_text_written() {
+        // Read as numbers and booleans by the parser, kept as written; quoted text as written;
+        // null and an empty value as null.
         let tree = parse(
-            "a: 1.0\nb: 1e3\nc: -7\nd: yes\ne: ~\nf:\ng: 0x1F\nh: 1_000\ni: '1.0'\nj: 2001-01-01\n",
+            "a: 1.0\nb: 1e3\nc: -7\nd: yes\ne: ~\nf:\ni: '1.0'\nj: 2001-01-01\nk: 017\nl: +1\n\
+             m: .5\nn: True\no: no\np: 12345678901234567890123\nq: -017\nr: 0.1000000000000000055511\n\
+             s: 1E3\nt: y\nu: 0.\nv: 1e999\nw: null\nx: NULL\n",
         )
         .unwrap();
         assert_eq!(
             top_values(&tree),
             [
                 ("a", &scalar("1.0")),
-                ("b", &scalar("1000.0")),
+                ("b", &scalar("1e3")),
                 ("c", &scalar("-7")),
-                ("d", &scalar("true")),
+                ("d", &scalar("yes")),
                 ("e", &FileValue::Null),
                 ("f", &FileValue::Null),
-                ("g", &scalar("31")),
-                ("h", &scalar("1000")),
                 ("i", &scalar("1.0")),
                 ("j", &scalar("2001-01-01")),
+                ("k", &scalar("017")),
+                ("l", &scalar("+1")),
+                ("m", &scalar(".5")),
+                ("n", &scalar("True")),
+                ("o", &scalar("no")),
+                ("p", &scalar("12345678901234567890123")),
+                ("q", &scalar("-017")),
+                ("r", &scalar("0.1000000000000000055511")),
+                ("s", &scalar("1E3")),
+                ("t", &scalar("y")),
+                ("u", &scalar("0.")),
+                ("v", &scalar("1e999")),
+                ("w", &FileValue::Null),
+                ("x", &FileValue::Null),
             ]
         );
+    }
+
+    #[test]
+    fn number_spellings_no_field_reads_become_the_form_toml_gives() {
+        let tree = parse(
+            "g: 0x1F\nh: 1_000\no: 0o17\nb: 0b101\nm: -0x1F\np: +0x1F\nu: 0X1f\n\
+             i: .inf\nn: -.Inf\nq: +.INF\nz: .NaN\nquoted: '0x1F'\ntext: 0x_1F\n",
+        )
+        .unwrap();
+        assert_eq!(
+            top_values(&tree),
+            [
+                ("g", &scalar("31")),
+                ("h", &scalar("1000")),
+                ("o", &scalar("15")),
+                ("b", &scalar("5")),
+                ("m", &scalar("-31")),
+                ("p", &scalar("31")),
+                ("u", &scalar("31")),
+                ("i", &scalar("inf")),
+                ("n", &scalar("-inf")),
+                ("q", &scalar("inf")),
+                ("z", &scalar("NaN")),
+                ("quoted", &scalar("0x1F")),
+                ("text", &scalar("0x_1F")),
+            ]
+        );
+    }
+
+    #[test]
+    fn written_text_survives_anchors_tags_flow_style_and_comments() {
+        let text = "a: &zip 01720 # a comment\nb: *zip\nc: [017, 0x1F, {d: +1}]\n\
+                    e: !!float 017\nf: !!str 017\ng: !!bool yes\nh:\n  - 0644\n  -   .5   \n\
+                    i: \"017\"\n";
+        let tree = parse(text).unwrap();
+        let values = top_values(&tree);
+        assert_eq!(values[0], ("a", &scalar("01720")));
+        assert_eq!(values[1], ("b", &scalar("01720")));
+        let FileValue::List(c) = values[2].1 else {
+            panic!("not a list")
+        };
+        assert_eq!(c[0].value, scalar("017"));
+        assert_eq!(c[1].value, scalar("31"));
+        let FileValue::Table(d) = &c[2].value else {
+            panic!("not a table")
+        };
+        assert_eq!(d[0].1.value, scalar("+1"));
+        assert_eq!(values[3], ("e", &scalar("017")));
+        assert_eq!(values[4], ("f", &scalar("017")));
+        assert_eq!(values[5], ("g", &scalar("yes")));
+        let FileValue::List(h) = values[6].1 else {
+            panic!("not a list")
+        };
+        assert_eq!(h[0].value, scalar("0644"));
+        assert_eq!(h[1].value, scalar(".5"));
+        assert_eq!(values[7], ("i", &scalar("017")));
+        // Multi-byte text before a number does not move where it is read from.
+        let tree = parse("name: \"héllo wörld ✓\"\nzip: 01720\n").unwrap();
+        assert_eq!(top_values(&tree)[1], ("zip", &scalar("01720")));
+        let tree = parse("\r\n# é\r\nzip: 01720\r\n").unwrap();
+        assert_eq!(top_values(&tree)[0], ("zip", &scalar("01720")));
+    }
+
+    #[test]
+    fn kept_as_covers_signs_and_overflow() {
+        assert_eq!(kept_as("-0o17"), "-15");
+        assert_eq!(kept_as("0b1_01"), "5");
+        assert_eq!(kept_as("1_000.5"), "1000.5");
+        assert_eq!(kept_as("-.nan"), "NaN");
+        let big = "0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF";
+        assert_eq!(kept_as(big), big, "beyond i128 the prefix stays");
+        assert_eq!(kept_as("TRUE"), "TRUE");
     }
 
     #[test]
