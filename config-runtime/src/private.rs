@@ -65,6 +65,20 @@ pub mod fuzz {
         Some(format::parse_file(format, text).map_err(|error| (error.message, error.line)))
     }
 
+    /// JSON read twice: as a file (or JSON held by a variable) is read, numbers as written, and
+    /// by serde_json alone, numbers as serde_json writes them (as before they kept their
+    /// text). Both without lines; the first is what a variable holding the text gives.
+    pub fn parse_json_both(
+        text: &str,
+    ) -> (
+        Result<FileValue, ParseFailure>,
+        Result<FileValue, ParseFailure>,
+    ) {
+        let (written, serde_json) = format::parse_json_both(text);
+        let failure = |error: format::FormatError| (error.message, error.line);
+        (written.map_err(failure), serde_json.map_err(failure))
+    }
+
     /// A TOML file read twice: by the fast path (`None` where it leaves the file to the full
     /// parser) and by the full parser alone. Wherever the fast path answers, the two must
     /// agree.

@@ -134,12 +134,20 @@ pub fn yaml(data: &[u8]) {
 
 /// JSON files into the value tree. Every key and list item of a file that parses has its
 /// line (the parser's second pass never disagrees with serde_json's tree), lines never go back
-/// in document order, and each key is written on its line.
+/// in document order, and each key is written on its line. The same text held by a variable
+/// gives the same tree without lines, and that tree is serde_json's but for its numbers, each
+/// a number token of the text naming the number serde_json read.
 pub fn json(data: &[u8]) {
     file("json", data);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    let (written, serde_json_form) = fuzz::parse_json_both(text);
+    match (&written, &serde_json_form) {
+        (Ok(written), Ok(read)) => json_numbers(written, read, text),
+        (Err(written), Err(read)) => assert_eq!(written, read, "other errors"),
+        (written, read) => panic!("one reader refused what the other read: {written:?} {read:?}"),
+    }
     let Some(Ok(root)) = fuzz::parse_file("json", text) else {
         return;
     };
@@ -147,6 +155,104 @@ pub fn json(data: &[u8]) {
     let mut last = 1;
     for (key, value) in &root {
         json_lines(Some(key), value, &lines, &mut last);
+    }
+    let mut tree = FileValue::Table(root);
+    forget_lines(&mut tree);
+    assert_eq!(
+        Ok(tree),
+        written,
+        "a file and a variable holding it read otherwise"
+    );
+}
+
+/// `written` is the tree serde_json's text gives (`read`), but that a number may keep another
+/// text: one the input holds, in JSON's grammar, that names the same number (serde_json's text
+/// rounds it, and serde_json may round the last bit otherwise than Rust does).
+fn json_numbers(written: &FileValue, read: &FileValue, text: &str) {
+    match (written, read) {
+        (FileValue::Scalar(number), FileValue::Scalar(read)) if number != read => {
+            assert!(is_json_number(number), "{number:?} is no JSON number");
+            assert!(
+                text.contains(number.as_str()),
+                "{number:?} is not in the input"
+            );
+            let (x, y) = (number.parse::<f64>(), read.parse::<f64>());
+            let (Ok(x), Ok(y)) = (x, y) else {
+                panic!("{number:?} or {read:?} is no float");
+            };
+            let ulps = if x == y {
+                0
+            } else if x.is_sign_negative() == y.is_sign_negative() {
+                x.to_bits().abs_diff(y.to_bits())
+            } else {
+                u64::MAX
+            };
+            assert!(ulps <= 2, "{number:?} kept for serde_json's {read:?}");
+            // serde_json gave another text only for a number it did not read as an integer.
+            assert!(
+                read.parse::<i64>().is_err() && read.parse::<u64>().is_err(),
+                "{number:?} kept for serde_json's integer {read:?}"
+            );
+        }
+        (FileValue::Table(a), FileValue::Table(b)) => {
+            assert_eq!(a.len(), b.len(), "tables of other sizes");
+            for ((key_a, a), (key_b, b)) in a.iter().zip(b) {
+                assert_eq!(key_a, key_b, "other keys");
+                json_numbers(&a.value, &b.value, text);
+            }
+        }
+        (FileValue::List(a), FileValue::List(b)) => {
+            assert_eq!(a.len(), b.len(), "lists of other lengths");
+            for (a, b) in a.iter().zip(b) {
+                json_numbers(&a.value, &b.value, text);
+            }
+        }
+        (a, b) => assert_eq!(a, b, "other values"),
+    }
+}
+
+/// JSON's grammar of a number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(text: &str) -> bool {
+    fn digits(bytes: &[u8]) -> usize {
+        bytes.iter().take_while(|b| b.is_ascii_digit()).count()
+    }
+    let mut rest = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    let integer = digits(rest);
+    if integer == 0 || (integer > 1 && rest[0] == b'0') {
+        return false;
+    }
+    rest = &rest[integer..];
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let n = digits(fraction);
+        if n == 0 {
+            return false;
+        }
+        rest = &fraction[n..];
+    }
+    if let Some(exponent) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        let exponent = (exponent.strip_prefix(b"+"))
+            .or_else(|| exponent.strip_prefix(b"-"))
+            .unwrap_or(exponent);
+        let n = digits(exponent);
+        if n == 0 {
+            return false;
+        }
+        rest = &exponent[n..];
+    }
+    rest.is_empty()
+}
+
+fn forget_lines(value: &mut FileValue) {
+    match value {
+        FileValue::Table(entries) => entries.iter_mut().for_each(|(_, entry)| {
+            entry.line = None;
+            forget_lines(&mut entry.value);
+        }),
+        FileValue::List(items) => items.iter_mut().for_each(|item| {
+            item.line = None;
+            forget_lines(&mut item.value);
+        }),
+        _ => {}
     }
 }
 

@@ -1,16 +1,50 @@
 //! JSON through `serde_json`, read straight into the tree by a visitor of our own, so that a
 //! key repeated in an object is an error (as in TOML and YAML) rather than a silent "last one
 //! wins". Every key has the line it is written on, and every list item the line its value
-//! starts on, as in TOML and YAML; errors have a line and column too.
+//! starts on, as in TOML and YAML; errors have a line and column too. Every number keeps the
+//! text it is written with (below).
 //!
 //! serde_json keeps no positions for values, so the lines come from a second, small pass:
 //! once serde_json has accepted the text and built the tree, `locate` walks the text
 //! alongside the tree, token by token, and gives each key and item the line it meets it on.
 //! The walk is strict: it checks every token against the tree (the brackets, each key's and
-//! string's text where it has no escape, the words `true`, `false` and `null`), and where the
-//! two disagree in any way the tree keeps no lines at all rather than wrong ones. The values,
-//! the errors and their positions, the nesting limit and the duplicate-key check are
-//! serde_json's and ours exactly as before: the walk never fails a file.
+//! string's text where it has no escape, the words `true`, `false` and `null`, each number),
+//! and where the two disagree in any way the tree keeps no lines at all rather than wrong
+//! ones, and its numbers as serde_json gave them rather than a wrong text. The errors and
+//! their positions, the nesting limit, the size of what is accepted and the duplicate-key
+//! check are serde_json's and ours exactly as before: the walk never fails a file.
+//!
+//! # Numbers keep the text written
+//!
+//! serde_json reads a number as a `u64`, an `i64` or an `f64`; written back, `1e3` would be
+//! `1000.0`, `1.50` `1.5`, `-0` `-0.0`, and an integer beyond 64 bits a rounded float
+//! (`12345678901234567890123` as `1.2345678901234568e+22`). Fields parse text themselves
+//! (exactly as they parse an environment value), so a number is kept as written instead, taken
+//! from the text by the walk: a `String` field gets what the file says, an `f64` field parses
+//! `1e3` as it would from `APP_VALUE=1e3`, an `i128` or `u128` field gets every digit of a
+//! big integer, and an integer field refuses `1e3` or `1.0` quoting what is written.
+//!
+//! This is the YAML reader's rule (`yaml.rs`): scalars keep their text, except spellings no
+//! field parser reads, which take TOML's form. JSON has no such spelling (no `0x`, `_`, `+`,
+//! `.5` or `inf`: every JSON number is also a Rust float, and one without a fraction or an
+//! exponent a Rust integer), so no number is rewritten, and what TOML and YAML can write the
+//! same way (`1e3`, `1.50`, `-0`, a 23-digit integer) reaches a field as the same text from
+//! all three.
+//!
+//! | written | kept as | before (serde_json's form) |
+//! |---|---|---|
+//! | `17`, `-7`, `0`, `1.5`, `0.0` | as written | the same |
+//! | `1e3`, `1E3`, `1e+3`, `1.50`, `-0`, `1e-400` | as written | `1000.0`, `1000.0`, `1000.0`, `1.5`, `-0.0`, `0.0` |
+//! | `12345678901234567890123`, `-9223372036854775809` | as written | a rounded float |
+//! | `1e999` (beyond a float's range) | refused: "number out of range", with line and column | refused the same way |
+//!
+//! serde_json refuses a number beyond a float's range, and still does: quote it to hand a
+//! field the text (`"1e999"`, which an `f64` field reads as infinity, as from TOML or YAML).
+//! JSON held in another text (a map or a list of sections in one variable, such as
+//! `APP_WEIGHTS='{"a": 1e3}'`, or in a string of a file: `parse_value`) keeps its numbers'
+//! text by the same walk, without lines. Each number
+//! is checked: where serde_json gave back other text than is written, it must read the written
+//! token alone as the same number, or the walk disagrees.
 //!
 //! The other ways were weighed. serde_json over a reader that counts the bytes it hands out
 //! (`Deserializer::from_reader`, which pulls one byte at a time) would give positions in one
@@ -19,7 +53,10 @@
 //! or to the next line when that byte is a newline; and it relies on how serde_json buffers
 //! and peeks, which it does not promise. The crates that give JSON spans are unmaintained
 //! (`json-spanned-value`, `spanned_json_parser`) or parse another grammar with their own
-//! errors (`jsonc-parser`, JSON with comments).
+//! errors (`jsonc-parser`, JSON with comments). serde_json's `arbitrary_precision` feature
+//! would hand numbers over as written, but a feature is turned on for every crate of an
+//! application that uses serde_json, and changes what their numbers are (a `Value`'s
+//! `Number` keeps its text, and reaches a visitor as a map): the walk takes the text instead.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -29,21 +66,23 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::{FileValue, FormatError, Located};
 
-/// A JSON document: every key and list item with its line.
+/// A JSON document: every key and list item with its line, every number as written.
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
     let mut value = read(text)?;
-    locate(text, &mut value);
+    locate(text, &mut value, Lines::Kept);
     Ok(value)
 }
 
 /// A JSON value held in another text (a variable, a string of a file): the lines of that
-/// text are not lines of the file, so none are kept.
+/// text are not lines of the file, so none are kept; its numbers are as written.
 pub(super) fn parse_value(text: &str) -> Result<FileValue, FormatError> {
-    read(text)
+    let mut value = read(text)?;
+    locate(text, &mut value, Lines::Dropped);
+    Ok(value)
 }
 
-/// The tree, without lines.
-fn read(text: &str) -> Result<FileValue, FormatError> {
+/// The tree, without lines, with numbers as serde_json writes them.
+pub(super) fn read(text: &str) -> Result<FileValue, FormatError> {
     let duplicate = RefCell::new(None);
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = Node {
@@ -61,20 +100,39 @@ fn read(text: &str) -> Result<FileValue, FormatError> {
     })
 }
 
-/// Gives every key and list item of `value`, which serde_json read from `text`, the line it
-/// is written on; where the text and the tree disagree, no line at all.
-fn locate(text: &str, value: &mut FileValue) {
+/// Whether the walk gives the tree the lines of the text it is read from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    /// A file: every key and list item its line.
+    Kept,
+    /// A value held in another text: no lines.
+    Dropped,
+}
+
+/// Gives every number of `value`, which serde_json read from `text`, the text it is written
+/// with, and (with [`Lines::Kept`]) every key and list item the line it is written on; where
+/// the text and the tree disagree, no line at all and the numbers as serde_json gave them.
+fn locate(text: &str, value: &mut FileValue, lines: Lines) {
     let mut walk = Walk {
         text: text.as_bytes(),
         at: 0,
         line: 1,
+        lines,
+        numbers: Vec::new(),
     };
     let agreed = walk.value(value).is_some() && {
         walk.skip_whitespace();
         walk.at == walk.text.len()
     };
-    if !agreed {
-        forget_lines(value);
+    if agreed {
+        for (number, written) in walk.numbers {
+            written.clone_into(number);
+        }
+    } else {
+        drop(walk);
+        if lines == Lines::Kept {
+            forget_lines(value);
+        }
     }
 }
 
@@ -92,17 +150,21 @@ fn forget_lines(value: &mut FileValue) {
     }
 }
 
-/// A position in a text serde_json accepted. It follows the tree, so it goes no deeper than
-/// serde_json's nesting limit.
-struct Walk<'t> {
+/// A position in a text serde_json accepted, and the tree `'v` it walks. It follows the tree,
+/// so it goes no deeper than serde_json's nesting limit.
+struct Walk<'t, 'v> {
     text: &'t [u8],
     at: usize,
     /// 1-based; only `\n` ends a line, as serde_json counts lines (a `\r\n` is one line end,
     /// a bare `\r` is whitespace).
     line: usize,
+    lines: Lines,
+    /// The numbers of the tree whose text serde_json wrote otherwise than the text does, each
+    /// with its written text: given to the tree only once the whole walk agrees.
+    numbers: Vec<(&'v mut String, &'t str)>,
 }
 
-impl<'t> Walk<'t> {
+impl<'t, 'v> Walk<'t, 'v> {
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
@@ -125,11 +187,14 @@ impl<'t> Walk<'t> {
 
     /// The line of the next token, which the caller has skipped whitespace to.
     fn line(&self) -> Option<u32> {
-        u32::try_from(self.line).ok()
+        match self.lines {
+            Lines::Kept => u32::try_from(self.line).ok(),
+            Lines::Dropped => None,
+        }
     }
 
     /// One value, which must have the shape (and, where it can tell, the text) of `value`.
-    fn value(&mut self, value: &mut FileValue) -> Option<()> {
+    fn value(&mut self, value: &'v mut FileValue) -> Option<()> {
         self.skip_whitespace();
         match value {
             FileValue::Table(entries) => {
@@ -163,13 +228,30 @@ impl<'t> Walk<'t> {
                 let word = self.word();
                 match word {
                     b"true" | b"false" => (word == text.as_bytes()).then_some(()),
-                    [b'-' | b'0'..=b'9', ..] => Some(()),
+                    [b'-' | b'0'..=b'9', ..] => self.number(word, text),
                     _ => None,
                 }
             }
             FileValue::Null => (self.word() == b"null").then_some(()),
             FileValue::Unsupported(_) => None,
         }
+    }
+
+    /// A number token `written` where the tree holds `given`, serde_json's text of it. Most
+    /// (integers within 64 bits) are the same text. Another must be a float's text (serde_json
+    /// writes an integer as written, and a float always with a `.` or an `e`) naming the very
+    /// float serde_json reads the written token alone as (its text is the shortest that reads
+    /// back as that float), and is then kept to be given the written text.
+    fn number(&mut self, written: &'t [u8], given: &'v mut String) -> Option<()> {
+        if written == given.as_bytes() {
+            return Some(());
+        }
+        let written = std::str::from_utf8(written).ok()?;
+        let float = given.bytes().any(|b| matches!(b, b'.' | b'e'));
+        let read: f64 = serde_json::from_str(written).ok()?;
+        (float && given.parse::<f64>().ok()?.to_bits() == read.to_bits()).then(|| {
+            self.numbers.push((given, written));
+        })
     }
 
     /// A string token; its text must be `expected` where it has no escape to decode.
@@ -551,7 +633,7 @@ mod tests {
         ];
         for (text, entries) in cases {
             let mut tree = FileValue::Table(entries);
-            locate(text, &mut tree);
+            locate(text, &mut tree, Lines::Kept);
             assert!(
                 lines_of(&tree).iter().all(|(_, line)| line.is_none()),
                 "{text}: {tree:?}"
@@ -559,37 +641,132 @@ mod tests {
         }
         // An escaped key is not compared, and still has its line.
         let mut tree = FileValue::Table(vec![("a".to_owned(), located(scalar("1")))]);
-        locate("{\n\"\\u0061\": 1}", &mut tree);
+        locate("{\n\"\\u0061\": 1}", &mut tree, Lines::Kept);
         assert_eq!(lines_of(&tree), at(&[("a", 2)]));
     }
 
     #[test]
-    fn scalars_read_as_before_lines_were_kept() {
-        let tree =
-            parse("{\"a\": 1.0, \"b\": -0, \"c\": 1E2, \"d\": false, \"e\": null, \"f\": \"\", \"g\": 12345678901234567890}")
-                .unwrap();
+    fn scalars_other_than_numbers_read_as_before_lines_were_kept() {
+        let tree = parse(
+            "{\"d\": false, \"e\": null, \"f\": \"\", \"g\": 12345678901234567890, \"h\": \"1e3\"}",
+        )
+        .unwrap();
         assert_eq!(
             top_values(&tree),
             [
-                ("a", &scalar("1.0")),
-                ("b", &scalar("-0.0")),
-                ("c", &scalar("100.0")),
                 ("d", &scalar("false")),
                 ("e", &FileValue::Null),
                 ("f", &scalar("")),
                 ("g", &scalar("12345678901234567890")),
+                ("h", &scalar("1e3")),
             ]
         );
     }
 
+    /// Each number written alone as the value of `n`, in a file and in a variable.
+    fn numbers(written: &[&str]) -> Vec<(String, String)> {
+        written
+            .iter()
+            .map(|number| {
+                let text = format!("{{\n\"n\": [\n  {number}, {number}]\n}}");
+                let shown = |tree: FileValue| {
+                    let FileValue::Table(entries) = tree else {
+                        panic!("not a table")
+                    };
+                    let FileValue::List(items) = &entries[0].1.value else {
+                        panic!("not a list")
+                    };
+                    assert_eq!(items[0].value, items[1].value);
+                    match &items[0].value {
+                        FileValue::Scalar(text) => text.clone(),
+                        other => panic!("{number}: {other:?}"),
+                    }
+                };
+                let file = parse(&text).unwrap();
+                assert_eq!(lines_of(&file), at(&[("n", 2), ("n[0]", 3), ("n[1]", 3)]));
+                (shown(file), shown(parse_value(&text).unwrap()))
+            })
+            .collect()
+    }
+
     #[test]
-    fn numbers_read_as_serde_json_writes_them() {
-        let FileValue::Table(entries) = parse(r#"{"a": 1.0, "b": -3, "c": 1.5e3}"#).unwrap() else {
-            panic!("not a table")
-        };
-        let texts: Vec<&FileValue> = entries.iter().map(|(_, v)| &v.value).collect();
-        assert_eq!(texts[0], &FileValue::Scalar("1.0".into()));
-        assert_eq!(texts[1], &FileValue::Scalar("-3".into()));
-        assert_eq!(texts[2], &FileValue::Scalar("1500.0".into()));
+    fn numbers_keep_the_text_written() {
+        let written = [
+            "1e3",
+            "1E3",
+            "1e+3",
+            "-1.5E-3",
+            "1.50",
+            "-0",
+            "-0.0",
+            "0.0",
+            "1.0",
+            "1e-400",
+            "0.1000000000000000055511",
+            "12345678901234567890123",
+            "-9223372036854775809",
+            "18446744073709551616",
+            "340282366920938463463374607431768211456",
+            "17",
+            "-7",
+            "0",
+            "18446744073709551615",
+            "-9223372036854775808",
+        ];
+        let expected: Vec<(String, String)> = written
+            .iter()
+            .map(|n| ((*n).to_owned(), (*n).to_owned()))
+            .collect();
+        assert_eq!(numbers(&written), expected);
+    }
+
+    #[test]
+    fn a_number_beyond_a_float_is_refused_as_before() {
+        for text in ["{\n\"n\": 1.7976931348623157e309}", "{\n\"n\": -1e999}"] {
+            let err = parse(text).unwrap_err();
+            assert!(
+                err.message.starts_with("number out of range at column "),
+                "{err:?}"
+            );
+            assert_eq!(err.line, Some(2));
+            assert_eq!(parse_value(text).unwrap_err(), err);
+        }
+        // The largest float reads, as written.
+        let largest = "1.7976931348623157E+308";
+        assert_eq!(
+            numbers(&[largest]),
+            [(largest.to_owned(), largest.to_owned())]
+        );
+    }
+
+    #[test]
+    fn where_the_walk_disagrees_numbers_are_serde_json_s() {
+        let located = |value| Located { value, line: None };
+        // The walk agrees: the written text.
+        let mut tree = FileValue::Table(vec![("a".to_owned(), located(scalar("1000.0")))]);
+        locate("{\"a\": 1e3}", &mut tree, Lines::Kept);
+        assert_eq!(top_values(&tree), [("a", &scalar("1e3"))]);
+        // A number serde_json would not read as the tree's, or a disagreement after it.
+        for (text, entries) in [
+            ("{\"a\": 1e3}", vec![("a", "999.0")]),
+            ("{\"a\": 1e3}", vec![("a", "1000")]),
+            ("{\"a\": -0}", vec![("a", "0.0")]),
+            ("{\"a\": 1e3}", vec![("a", "1000.0"), ("b", "1")]),
+            ("{\"a\": 1e3, \"b\": 1}", vec![("a", "1000.0"), ("b", "2")]),
+            (
+                "{\"a\": 1e3, \"b\": 1.5e0} x",
+                vec![("a", "1000.0"), ("b", "1.5")],
+            ),
+        ] {
+            for lines in [Lines::Kept, Lines::Dropped] {
+                let entries: Vec<(String, Located<FileValue>)> = entries
+                    .iter()
+                    .map(|(key, value)| ((*key).to_owned(), located(scalar(value))))
+                    .collect();
+                let mut tree = FileValue::Table(entries.clone());
+                locate(text, &mut tree, lines);
+                assert_eq!(tree, FileValue::Table(entries), "{text}");
+            }
+        }
     }
 }

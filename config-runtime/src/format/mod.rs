@@ -202,6 +202,18 @@ pub(crate) fn parse_json_value(text: &str) -> Result<FileValue, FormatError> {
     json::parse_value(strip_bom(text))
 }
 
+/// One JSON value read with its numbers as written (what [`parse_json_value`] gives) and as
+/// serde_json writes them, for the fuzz target that checks they name the same numbers.
+pub(crate) fn parse_json_both(
+    text: &str,
+) -> (
+    Result<FileValue, FormatError>,
+    Result<FileValue, FormatError>,
+) {
+    let text = strip_bom(text);
+    (json::parse_value(text), json::read(text))
+}
+
 impl FileValue {
     /// Overwrites every text of the tree (values a source gave may be secrets).
     #[cfg(any(feature = "live", test))]
