@@ -259,6 +259,10 @@ fn a_list_given_as_json_text_in_a_file_is_placed_at_its_key_line() {
         .iter()
         .find(|e| e.path() == "data_dirs[1].weight")
         .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        matches!(weight.kind(), config_runtime::ErrorKind::Invalid { .. }),
+        "the item's key is known and its value refused: {err}"
+    );
     // The items have no lines of their own (they are inside a string): the key's line.
     assert_eq!(
         weight.origin(),
@@ -681,4 +685,76 @@ fn explicit_names_do_not_reach_map_entries() {
     assert_eq!(cfg.main.host, "main.example");
     assert_eq!(cfg.others["a"].host, "a.example");
     assert_eq!(cfg.others["b"].host, "b.example");
+}
+
+#[test]
+fn a_map_of_values_given_as_text_in_a_file_loads() {
+    for (name, text) in [
+        (
+            "labels-json.toml",
+            "# labels as JSON text\nlabels = '{\"team\": \"search\", \"tier\": \"1\"}'\n",
+        ),
+        (
+            "labels-pairs.toml",
+            "# labels as pairs\nlabels = 'team=search,tier=1'\n",
+        ),
+    ] {
+        let path = write(name, text);
+        let cfg = Settings::loader()
+            .file(&path)
+            .load()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(cfg.labels.len(), 2, "{name}");
+        assert_eq!(cfg.labels["team"], "search", "{name}");
+        assert_eq!(cfg.labels["tier"], "1", "{name}");
+        let explain = Settings::loader().file(&path).explain().unwrap();
+        let row = explain.row("labels.team").unwrap();
+        assert!(row.source().contains("line 2"), "{name}: {}", row.source());
+    }
+}
+
+#[test]
+fn a_list_given_as_json_text_in_a_file_loads() {
+    let path = write(
+        "json-list-ok.toml",
+        "data_dirs = '[{\"path\": \"/a\"}, {\"path\": \"/b\", \"weight\": 3}]'\n",
+    );
+    let cfg = Settings::loader().file(&path).load().unwrap();
+    assert_eq!(cfg.data_dirs.len(), 2);
+    assert_eq!(cfg.data_dirs[0].path, std::path::PathBuf::from("/a"));
+    assert_eq!(cfg.data_dirs[0].weight, 1, "an item's own default");
+    assert_eq!(cfg.data_dirs[1].weight, 3);
+}
+
+/// Maps of values whose default is written whole, as JSON or as pairs.
+#[derive(Config, Debug)]
+#[config(prefix = "MD", env_separator = "__")]
+struct MapDefaults {
+    #[config(default = r#"{"eu": "https://eu.example", "us": "https://us.example"}"#)]
+    regions: HashMap<String, String>,
+    #[config(default = "low=1,high=10")]
+    weights: BTreeMap<String, u32>,
+}
+
+#[test]
+fn a_map_default_written_whole_fills_its_entries_and_sources_merge_over_it() {
+    let cfg = MapDefaults::from_map(Vec::<(String, String)>::new()).unwrap();
+    assert_eq!(cfg.regions.len(), 2);
+    assert_eq!(cfg.regions["eu"], "https://eu.example");
+    assert_eq!(
+        cfg.weights,
+        BTreeMap::from([("high".to_owned(), 10), ("low".to_owned(), 1)])
+    );
+
+    // A source sets one entry and adds another: the default's other entries stay.
+    let cfg =
+        MapDefaults::from_map([("MD__WEIGHTS__HIGH", "20"), ("MD__WEIGHTS__MID", "5")]).unwrap();
+    assert_eq!(cfg.weights["high"], 20);
+    assert_eq!(cfg.weights["mid"], 5);
+    assert_eq!(cfg.weights["low"], 1);
+
+    let explain = MapDefaults::loader().explain().unwrap();
+    let row = explain.row("regions.us").unwrap();
+    assert_eq!(row.value, "https://us.example");
+    assert_eq!(row.origin, Some(config_runtime::Origin::Default), "{row:?}");
 }

@@ -251,7 +251,8 @@ impl Scan for Sources<'_> {
             match said {
                 Said::Tree { root, value } => {
                     if let Some(value) = navigate(value, root, node.path) {
-                        entries.whole(value);
+                        // A file may hold a whole node as text (`labels = "a=x"`).
+                        entries.whole(&whole(value, node.kind, node.element));
                     }
                 }
                 Said::Key { path, value } => {

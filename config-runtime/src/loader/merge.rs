@@ -92,6 +92,7 @@ struct Filled {
 
 fn fill(schema: &Schema, layers: Vec<Layer<'_>>, ignored_vars: &[&str]) -> Filled {
     let mut state = State::new(schema, ignored_vars);
+    state.node_defaults();
     let environment = environment_names(&layers);
     for (seq, layer) in layers.into_iter().enumerate() {
         state.seq = seq + 1;
@@ -210,6 +211,19 @@ impl<'s> State<'s> {
             seq: 0,
             trust: Trust::Local,
             unreadable_source: false,
+        }
+    }
+
+    /// The defaults of whole maps of values (`default = "a=x,b=y"` or JSON): each entry's
+    /// leaf starts with its value, as a leaf's own default does.
+    fn node_defaults(&mut self) {
+        let schema = self.schema;
+        for (index, node) in schema.nodes.iter().enumerate() {
+            // An empty default is "no entries": nothing to place (and nothing to clear).
+            if let Some(raw) = node.default.filter(|raw| !raw.trim().is_empty()) {
+                let value = FileValue::Scalar(raw.to_owned());
+                self.node_value(index, &node.path, value, &Origin::Default);
+            }
         }
     }
 
