@@ -58,6 +58,11 @@ pub mod fuzz {
             .map_err(|error| (error.message, error.line))
     }
 
+    /// `value` without any of its lines (to compare trees whatever their lines).
+    pub fn forget_lines(value: &mut FileValue) {
+        value.forget_lines();
+    }
+
     /// Parses a whole configuration file of the format named by `extension` (`toml`, `yaml`,
     /// `yml`, `json`) into the value tree every source speaks. `None` for another extension.
     pub fn parse_file(extension: &str, text: &str) -> Option<Result<Document, ParseFailure>> {

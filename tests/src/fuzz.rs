@@ -157,7 +157,7 @@ pub fn json(data: &[u8]) {
         json_lines(Some(key), value, &lines, &mut last);
     }
     let mut tree = FileValue::Table(root);
-    forget_lines(&mut tree);
+    fuzz::forget_lines(&mut tree);
     assert_eq!(
         Ok(tree),
         written,
@@ -240,20 +240,6 @@ fn is_json_number(text: &str) -> bool {
         rest = &exponent[n..];
     }
     rest.is_empty()
-}
-
-fn forget_lines(value: &mut FileValue) {
-    match value {
-        FileValue::Table(entries) => entries.iter_mut().for_each(|(_, entry)| {
-            entry.line = None;
-            forget_lines(&mut entry.value);
-        }),
-        FileValue::List(items) => items.iter_mut().for_each(|item| {
-            item.line = None;
-            forget_lines(&mut item.value);
-        }),
-        _ => {}
-    }
 }
 
 fn json_lines(key: Option<&str>, node: &Located<FileValue>, lines: &[&str], last: &mut u32) {

@@ -131,22 +131,8 @@ fn locate(text: &str, value: &mut FileValue, lines: Lines) {
     } else {
         drop(walk);
         if lines == Lines::Kept {
-            forget_lines(value);
+            value.forget_lines();
         }
-    }
-}
-
-fn forget_lines(value: &mut FileValue) {
-    match value {
-        FileValue::Table(entries) => entries.iter_mut().for_each(|(_, entry)| {
-            entry.line = None;
-            forget_lines(&mut entry.value);
-        }),
-        FileValue::List(items) => items.iter_mut().for_each(|item| {
-            item.line = None;
-            forget_lines(&mut item.value);
-        }),
-        FileValue::Scalar(_) | FileValue::Null | FileValue::Unsupported(_) => {}
     }
 }
 

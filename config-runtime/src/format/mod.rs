@@ -227,6 +227,21 @@ impl FileValue {
         }
     }
 
+    /// Drops every line of the tree (a reader that cannot vouch for its lines gives none).
+    pub(crate) fn forget_lines(&mut self) {
+        match self {
+            FileValue::Table(entries) => entries.iter_mut().for_each(|(_, entry)| {
+                entry.line = None;
+                entry.value.forget_lines();
+            }),
+            FileValue::List(items) => items.iter_mut().for_each(|item| {
+                item.line = None;
+                item.value.forget_lines();
+            }),
+            FileValue::Scalar(_) | FileValue::Null | FileValue::Unsupported(_) => {}
+        }
+    }
+
     /// A list of scalars, as a list field takes it; otherwise the shape found, for a message
     /// ("a nested array", "an array of tables").
     pub(crate) fn scalars(items: &[Located<FileValue>]) -> Result<Vec<String>, &'static str> {
