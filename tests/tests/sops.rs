@@ -2,7 +2,8 @@
 //! `sops` binary encrypts at test time to keys `age-keygen` makes: every value type, a nested
 //! tree, the encryption rules, tampering, wrong and missing keys, two recipients, keys found
 //! the way `sops` finds them (a real process environment, a command in `SOPS_AGE_KEY_CMD`),
-//! canaries, live reloads, the line of each key in the encrypted file, and files encrypted to
+//! canaries, live reloads, the line of each key in the encrypted file, the text of each value
+//! left unencrypted (as a plain file gives it) and encrypted (as sops wrote it), files encrypted to
 //! Vault transit and AWS KMS keys (OpenBao, moto), one of several master keys opening the file
 //! when the others fail, in sops' decryption order (`SOPS_DECRYPTION_ORDER`), and the error
 //! saying why each of them (age recipients too) failed.
@@ -322,6 +323,258 @@ fn values_left_plain_by_the_rules_load_and_are_covered_by_the_mac() {
     let error = s.loader().file(&path).load().unwrap_err();
     // Decrypted and verified; the plain key is simply not a field.
     assert!(error.to_string().contains("hosts_plain"), "{error}");
+}
+
+/// The same spellings left plain and encrypted, as text.
+#[derive(Config, Debug, PartialEq)]
+struct Spelled {
+    #[config(nested)]
+    plain: Texts,
+    #[config(nested)]
+    sealed: Texts,
+}
+
+/// Each value as a field that keeps its text. YAML has them all; JSON has no `oct`, `hex`,
+/// `inf` (no such numbers in JSON).
+#[derive(Config, Debug, PartialEq)]
+struct Texts {
+    /// `1e3`.
+    sci: String,
+    /// `yes`.
+    word: String,
+    /// A 23-digit integer.
+    big: String,
+    /// `017`.
+    oct: Option<String>,
+    /// `0x1F`.
+    hex: Option<String>,
+    /// `1.50`.
+    frac: Option<String>,
+    /// `8080`.
+    port: Option<String>,
+    /// `0.75`.
+    ratio: Option<String>,
+    /// `true`.
+    flag: Option<String>,
+    /// `-.inf`.
+    inf: Option<String>,
+}
+
+/// The same document read into number and boolean fields.
+#[derive(Config, Debug, PartialEq)]
+struct SpelledNumbers {
+    #[config(nested)]
+    plain: Numbers,
+    #[config(nested)]
+    sealed: Numbers,
+}
+
+/// Each value as a number or boolean.
+#[derive(Config, Debug, PartialEq)]
+struct Numbers {
+    /// `1e3`.
+    sci: f64,
+    /// `yes`.
+    word: bool,
+    /// A 23-digit integer.
+    big: u128,
+    /// `017`.
+    oct: Option<u32>,
+    /// `0x1F`.
+    hex: Option<u32>,
+    /// `1.50`.
+    frac: Option<f64>,
+    /// `8080`.
+    port: Option<u16>,
+    /// `0.75`.
+    ratio: Option<f64>,
+    /// `true`.
+    flag: Option<bool>,
+    /// `-.inf`.
+    inf: Option<f64>,
+}
+
+const SPELLED_YAML: &str = "\
+plain:
+  sci: 1e3
+  word: yes
+  big: 12345678901234567890123
+  oct: 017
+  hex: 0x1F
+  inf: -.inf
+sealed:
+  sci: 1e3
+  word: yes
+  big: 12345678901234567890123
+  oct: 017
+  hex: 0x1F
+  port: 8080
+  ratio: 0.75
+  flag: true
+  inf: -.inf
+";
+
+const SPELLED_JSON: &str = r#"{
+  "plain": {"sci": 1e3, "word": "yes", "big": 12345678901234567890123, "frac": 1.50},
+  "sealed": {"sci": 1e3, "word": "yes", "big": 12345678901234567890123, "frac": 1.50,
+             "port": 8080, "ratio": 0.75, "flag": true}
+}
+"#;
+
+impl Setup {
+    /// `plain` encrypted as `name` with its `plain` table left unencrypted, the MAC over the
+    /// encrypted values only (sops' `mac_only_encrypted`, set in a `.sops.yaml`), so the plain
+    /// values may be edited by hand as sops allows.
+    fn encrypted_mac_only(&self, name: &str, plain: &str) -> PathBuf {
+        let rules = format!(
+            "creation_rules:\n  - age: {}\n    unencrypted_regex: ^plain$\n    mac_only_encrypted: true\n",
+            self.key.recipient
+        );
+        let config = self.dir.write("sops-rules.yaml", &rules);
+        let plain_path = self.dir.write(name, plain);
+        let config = config.display().to_string();
+        let text = (self.tools).run(&["--config", &config, "encrypt"], &plain_path, &[]);
+        assert!(text.contains("mac_only_encrypted"), "{text}");
+        std::fs::remove_file(&plain_path).unwrap();
+        self.dir.write(&format!("enc.{name}"), &text)
+    }
+
+    /// What `sops decrypt` gives for `path`.
+    fn sops_decrypt(&self, path: &Path) -> String {
+        let key = self.key.file.display().to_string();
+        (self.tools).run(&["decrypt"], path, &[("SOPS_AGE_KEY_FILE", &key)])
+    }
+}
+
+/// `text` with each `(from, to)` replaced, each `from` written exactly once.
+fn respelled(text: &str, spellings: &[(&str, &str)]) -> String {
+    spellings.iter().fold(text.to_owned(), |text, (from, to)| {
+        assert_eq!(text.matches(from).count(), 1, "{from} in {text}");
+        text.replace(from, to)
+    })
+}
+
+/// Checks a file of the spellings: the unencrypted ones (`plain`), spelled back as the user
+/// wrote them in the encrypted file, give every field what the same document gives as a plain
+/// file; the encrypted ones (`sealed`) what sops encrypted (`sealed_texts`), which is the plain
+/// file's text for ordinary values.
+fn spellings_load_as_in_a_plain_file(
+    name: &str,
+    document: &str,
+    written_by_sops: &[(&str, &str)],
+    sealed_texts: &Texts,
+) {
+    let Some(s) = Setup::new() else { return };
+    let plain_file = s.dir.write(&format!("plain.{name}"), document);
+    let texts = |path: &Path| {
+        Spelled::loader()
+            .age_keys(s.keys())
+            .file(path)
+            .load()
+            .unwrap()
+    };
+    let numbers = |path: &Path| {
+        SpelledNumbers::loader()
+            .age_keys(s.keys())
+            .file(path)
+            .load()
+            .unwrap()
+    };
+
+    // As sops wrote it (the MAC over every value): each plain value gives what the document
+    // `sops decrypt` prints gives as a plain file (sops writes `1.2345678901234568e+22`).
+    let path = s.encrypted(
+        name,
+        document,
+        &[&s.key],
+        &["--unencrypted-regex", "^plain$"],
+    );
+    let decrypted = s
+        .dir
+        .write(&format!("decrypted.{name}"), &s.sops_decrypt(&path));
+    assert_eq!(texts(&path).plain, texts(&decrypted).plain);
+
+    // The plain values spelled as the user wrote them, the MAC over the encrypted ones only:
+    // a file sops reads too.
+    let path = s.encrypted_mac_only(name, document);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, respelled(&text, written_by_sops)).unwrap();
+    s.sops_decrypt(&path);
+
+    let encrypted = texts(&path);
+    let plain = texts(&plain_file);
+    assert_eq!(encrypted.plain, plain.plain);
+    assert_eq!(encrypted.plain.sci, "1e3");
+    assert_eq!(encrypted.plain.word, "yes");
+    assert_eq!(encrypted.plain.big, "12345678901234567890123");
+    assert_eq!(&encrypted.sealed, sealed_texts);
+    // Ordinary values give the plain file's text encrypted too.
+    let ordinary = |t: &Texts| [&t.port, &t.ratio, &t.flag, &t.inf, &t.hex].map(Clone::clone);
+    assert_eq!(ordinary(&encrypted.sealed), ordinary(&plain.sealed));
+    assert_eq!(encrypted.sealed.word, plain.sealed.word);
+
+    let encrypted = numbers(&path);
+    let plain = numbers(&plain_file);
+    assert_eq!(encrypted.plain, plain.plain);
+    assert_eq!(encrypted.plain.big, 12_345_678_901_234_567_890_123);
+    // What sops encrypted: the big integer as the float it read (`017` is also sops' octal 15).
+    assert_eq!(encrypted.sealed.big, 12_345_678_901_234_568_000_000);
+    let ordinary = |n: &Numbers| (n.sci, n.word, n.hex, n.frac, n.port, n.ratio, n.flag, n.inf);
+    assert_eq!(ordinary(&encrypted.sealed), ordinary(&plain.sealed));
+}
+
+#[test]
+fn unencrypted_yaml_values_give_fields_the_text_of_the_plain_file_and_encrypted_ones_what_sops_encrypted()
+ {
+    let sealed = Texts {
+        sci: "1000".into(),
+        word: "yes".into(),
+        big: "12345678901234568000000".into(),
+        oct: Some("15".into()),
+        hex: Some("31".into()),
+        frac: None,
+        port: Some("8080".into()),
+        ratio: Some("0.75".into()),
+        flag: Some("true".into()),
+        inf: Some("-inf".into()),
+    };
+    let written_by_sops = [
+        ("sci: 1000\n", "sci: 1e3\n"),
+        ("word: \"yes\"\n", "word: yes\n"),
+        (
+            "big: 1.2345678901234568e+22\n",
+            "big: 12345678901234567890123\n",
+        ),
+        ("oct: 15\n", "oct: 017\n"),
+        ("hex: 31\n", "hex: 0x1F\n"),
+    ];
+    spellings_load_as_in_a_plain_file("app.yaml", SPELLED_YAML, &written_by_sops, &sealed);
+}
+
+#[test]
+fn unencrypted_json_values_give_fields_the_text_of_the_plain_file_and_encrypted_ones_what_sops_encrypted()
+ {
+    let sealed = Texts {
+        sci: "1000".into(),
+        word: "yes".into(),
+        big: "12345678901234568000000".into(),
+        oct: None,
+        hex: None,
+        frac: Some("1.5".into()),
+        port: Some("8080".into()),
+        ratio: Some("0.75".into()),
+        flag: Some("true".into()),
+        inf: None,
+    };
+    let written_by_sops = [
+        ("\"sci\": 1000,", "\"sci\": 1e3,"),
+        (
+            "\"big\": 1.2345678901234568e+22,",
+            "\"big\": 12345678901234567890123,",
+        ),
+        ("\"frac\": 1.5\n", "\"frac\": 1.50\n"),
+    ];
+    spellings_load_as_in_a_plain_file("app.json", SPELLED_JSON, &written_by_sops, &sealed);
 }
 
 #[test]

@@ -190,7 +190,7 @@ pub(crate) fn parse_typed(format: Format, text: &str) -> Result<serde_json::Valu
     };
     match format {
         #[cfg(feature = "yaml")]
-        Format::Yaml => serde_saphyr::from_str(text).map_err(|_| failed("syntax error".to_owned())),
+        Format::Yaml => yaml::parse_typed(text),
         Format::Json => serde_json::from_str(text).map_err(|_| failed("syntax error".to_owned())),
         other => Err(failed(format!("{other} files cannot be SOPS-encrypted"))),
     }

@@ -57,6 +57,125 @@ pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
     Ok(root.into_value(text))
 }
 
+/// The document with its types, as sops reads it (what a SOPS file's MAC hashes): an integer
+/// beyond 64 bits is the float it rounds to and a non-finite float Go's text of it (`+Inf`,
+/// `-Inf`, `NaN`), where a `serde_json::Value` would refuse the one and turn the other into
+/// null. Fields take their text from [`parse`], never from here.
+#[cfg(feature = "sops")]
+pub(super) fn parse_typed(text: &str) -> Result<serde_json::Value, FormatError> {
+    let mut options = Options::default();
+    options.non_finite_float_policy = NonFiniteFloatPolicy::PassThrough;
+    let failed = |_| FormatError {
+        message: "syntax error".to_owned(),
+        line: None,
+    };
+    let typed: Typed = serde_saphyr::from_str_with_options(text, options).map_err(failed)?;
+    Ok(typed.0)
+}
+
+/// A node of [`parse_typed`]'s document.
+#[cfg(feature = "sops")]
+struct Typed(serde_json::Value);
+
+#[cfg(feature = "sops")]
+impl<'de> Deserialize<'de> for Typed {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TypedVisitor).map(Typed)
+    }
+}
+
+#[cfg(feature = "sops")]
+struct TypedVisitor;
+
+#[cfg(feature = "sops")]
+impl<'de> Visitor<'de> for TypedVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(b.into())
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(n.into())
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(n.into())
+    }
+
+    fn visit_i128<E>(self, n: i128) -> Result<Self::Value, E> {
+        #[allow(clippy::cast_precision_loss)] // the float sops reads it as
+        Ok(i64::try_from(n).map_or_else(|_| float(n as f64), Into::into))
+    }
+
+    fn visit_u128<E>(self, n: u128) -> Result<Self::Value, E> {
+        #[allow(clippy::cast_precision_loss)] // the float sops reads it as
+        Ok(u64::try_from(n).map_or_else(|_| float(n as f64), Into::into))
+    }
+
+    fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
+        Ok(float(x))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(text.into())
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+        Ok(text.into())
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, inner: D) -> Result<Self::Value, D::Error> {
+        Typed::deserialize(inner).map(|typed| typed.0)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(Typed(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut table = serde_json::Map::new();
+        while let Some((key, Typed(value))) = map.next_entry::<String, Typed>()? {
+            table.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(table))
+    }
+}
+
+/// A float as a typed value; Go's text for one JSON has no number for.
+#[cfg(feature = "sops")]
+fn float(x: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(x).map_or_else(
+        || {
+            let go = if x.is_nan() {
+                "NaN"
+            } else if x > 0.0 {
+                "+Inf"
+            } else {
+                "-Inf"
+            };
+            go.into()
+        },
+        serde_json::Value::Number,
+    )
+}
+
 /// One YAML node as read, before plain scalars get their written text back. A table keeps
 /// document order, and a key that comes twice (only where the parser lets it, as `1` and
 /// `"1"`) keeps its first place and its last value.

@@ -11,7 +11,8 @@
 //! service), then the others (KMS, then transit), each kind's keys in file order. Then it
 //! decrypts every value with its path as the additional data, keeps its type, and verifies
 //! the file's MAC before any value is used. Each key and list item of a YAML or JSON file has
-//! the line it is written on in the encrypted file, as in a plain file. A file that does not
+//! the line it is written on in the encrypted file, as in a plain file, and each value left
+//! unencrypted the text written there, as a plain file gives it. A file that does not
 //! open is one error naming the file and who it is encrypted to (and, when several keys were
 //! tried, each one and why it failed: which age recipient no identity fitted, that no identity
 //! was found, which key file is bad, what a key service answered); nothing of it is loaded.
@@ -166,7 +167,8 @@ pub(crate) struct Parsed {
 /// What a SOPS file holds besides its metadata.
 enum Body {
     /// A YAML or JSON document: with its types (`typed`, for the MAC), and as the format's
-    /// reader gave it (`written`, for the line of each key and list item).
+    /// reader gave it (`written`, for the line of each key and list item, and the text of
+    /// each unencrypted value).
     Document {
         typed: Value,
         written: Located<FileValue>,
@@ -515,8 +517,9 @@ impl Parsed {
                 let mut decrypted = Vec::with_capacity(values.len());
                 for (name, value, line) in values {
                     let path = [name];
-                    let FileValue::Scalar(value) =
-                        walk.leaf(&Value::String(value), &path).map_err(fail)?
+                    let FileValue::Scalar(value) = walk
+                        .leaf(&Value::String(value), tree::Lines::none(), &path)
+                        .map_err(fail)?
                     else {
                         unreachable!("a text leaf decrypts to text");
                     };

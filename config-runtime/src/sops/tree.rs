@@ -6,7 +6,12 @@
 //! The walk follows the typed document (the MAC needs each scalar's type) and takes each key's
 //! and list item's line from the tree the format's own reader gave for the same text
 //! ([`Lines`]), so a decrypted value has the line of its key in the encrypted file, exactly
-//! as in a plain file.
+//! as in a plain file. A value the rules leave unencrypted takes its text from that tree too
+//! (`1e3`, `yes`, a 20-digit integer stay as written, YAML's `0x1F` is `31`, as from a plain
+//! file), while the MAC still hashes it as sops does, from its type. An encrypted value is
+//! the text sops encrypted: its own spelling of the typed value (`1e3` is `1000`, YAML's
+//! `017` is `15`), the same text as a plain file gives for ordinary values (`8080`, `0.75`,
+//! `true`, `-inf`).
 
 use std::collections::HashMap;
 
@@ -105,8 +110,14 @@ impl<'k> Walk<'k> {
     }
 
     /// The plaintext of one leaf (a text, a number, a boolean as the file holds it), added to
-    /// the MAC, as the text a field parses.
-    pub fn leaf(&mut self, value: &Value, path: &[String]) -> Result<FileValue, Failure> {
+    /// the MAC, as the text a field parses. `written` is the same leaf as the format's reader
+    /// gave it: an unencrypted value takes its text from there, as from a plain file.
+    pub fn leaf(
+        &mut self,
+        value: &Value,
+        written: Lines<'_>,
+        path: &[String],
+    ) -> Result<FileValue, Failure> {
         let encrypted = self.rules.encrypts(path);
         let covered = encrypted || !self.mac_only_encrypted;
         let text = match value {
@@ -120,7 +131,9 @@ impl<'k> Walk<'k> {
                 if covered {
                     self.mac.update(if *b { "True" } else { "False" });
                 }
-                return Ok(FileValue::Scalar(b.to_string()));
+                return Ok(written
+                    .scalar()
+                    .unwrap_or_else(|| FileValue::Scalar(b.to_string())));
             }
             Value::Number(n) => n.to_string(),
             Value::Array(_) | Value::Object(_) => unreachable!("leaves only"),
@@ -129,7 +142,13 @@ impl<'k> Walk<'k> {
             self.mac
                 .update(mac_bytes_of_number(value).unwrap_or(text.clone()));
         }
-        Ok(FileValue::Scalar(text))
+        // The hash above is of the typed value, as sops computes it; the field gets the text.
+        let as_typed = || FileValue::Scalar(text);
+        Ok(if encrypted {
+            as_typed()
+        } else {
+            written.scalar().unwrap_or_else(as_typed)
+        })
     }
 
     fn decrypt(
@@ -154,7 +173,14 @@ impl<'k> Walk<'k> {
             }
             ValueType::Float => {
                 let x: f64 = plain.parse().map_err(|_| failed(ValueError::Malformed))?;
-                (plain.to_owned(), Some(x.to_string()))
+                // sops writes and hashes Go's `+Inf`, `-Inf`, `NaN`; a plain file gives `inf`,
+                // `-inf`, `NaN` for YAML's `.inf`, `-.inf`, `.nan` (finite numbers are as sops
+                // wrote them).
+                let (shown, hashed) = match go_non_finite(x) {
+                    Some(go) => (x.to_string(), go.to_owned()),
+                    None => (plain.to_owned(), x.to_string()),
+                };
+                (shown, Some(hashed))
             }
             ValueType::Bool => {
                 let b = parse_go_bool(plain).ok_or(failed(ValueError::Malformed))?;
@@ -205,7 +231,7 @@ impl<'k> Walk<'k> {
                     .collect::<Result<_, Failure>>()?;
                 Ok(FileValue::List(items))
             }
-            leaf => self.leaf(leaf, path),
+            leaf => self.leaf(leaf, lines, path),
         }
     }
 
@@ -238,9 +264,23 @@ impl<'t> Lines<'t> {
         Lines(Some(root))
     }
 
+    /// Nowhere: a value no format's reader placed (a dotenv variable, already text as written).
+    pub fn none() -> Self {
+        Lines(None)
+    }
+
     /// The line of this key or item.
     pub fn line(self) -> Option<u32> {
         self.0.and_then(|node| node.line)
+    }
+
+    /// This node's value when it is a leaf (a text, a null, a shape no field takes) as the
+    /// format's reader gave it; `None` for a table, a list, or no node.
+    fn scalar(self) -> Option<FileValue> {
+        match self.0.map(|node| &node.value)? {
+            FileValue::Table(_) | FileValue::List(_) => None,
+            leaf => Some(leaf.clone()),
+        }
     }
 
     /// The entries of this node when it is a table.
@@ -313,6 +353,17 @@ fn mac_bytes_of_number(value: &Value) -> Option<String> {
     n.as_f64().map(|x| x.to_string())
 }
 
+/// Go's text of a float that has no decimal form (`strconv.FormatFloat`), `None` for the rest.
+fn go_non_finite(x: f64) -> Option<&'static str> {
+    if x.is_nan() {
+        Some("NaN")
+    } else if x.is_infinite() {
+        Some(if x > 0.0 { "+Inf" } else { "-Inf" })
+    } else {
+        None
+    }
+}
+
 /// Go's `strconv.ParseBool`.
 fn parse_go_bool(text: &str) -> Option<bool> {
     match text {
@@ -369,24 +420,8 @@ mod tests {
     /// value left plain by the rules, so no key is needed to read it).
     fn both_lines(format: crate::format::Format, text: &str) -> (KeyLines, KeyLines) {
         use crate::format::test_trees::lines_of;
-        let written = crate::format::parse_file(format, text).unwrap();
-        let typed = crate::format::parse_typed(format, text).unwrap();
-        let plain = FileValue::Table(written);
-        let expected = lines_of(&plain);
-        let root = Located {
-            value: plain,
-            line: None,
-        };
-        let metadata = Metadata {
-            encrypted_regex: "^nothing is encrypted$".to_owned(),
-            ..Metadata::default()
-        };
-        let key: DataKey = zeroize::Zeroizing::new([0; 32]);
-        let mut walk = Walk::new(&key, &metadata).unwrap();
-        let tree = walk
-            .tree(&typed, Lines::root(&root), &mut Vec::new())
-            .unwrap();
-        (lines_of(&tree), expected)
+        let (walked, plain) = both_trees(format, text);
+        (lines_of(&walked), lines_of(&plain))
     }
 
     #[cfg(feature = "yaml")]
@@ -440,6 +475,87 @@ mod tests {
                 ("list[1][0]", 12),
                 ("list[1][1]", 12),
             ])
+        );
+    }
+
+    /// The tree the walk gives for `text` when the rules leave every value plain, and the
+    /// tree a plain read of it gives.
+    fn both_trees(format: crate::format::Format, text: &str) -> (FileValue, FileValue) {
+        let written = FileValue::Table(crate::format::parse_file(format, text).unwrap());
+        let typed = crate::format::parse_typed(format, text).unwrap();
+        let root = Located {
+            value: written.clone(),
+            line: None,
+        };
+        let metadata = Metadata {
+            encrypted_regex: "^nothing is encrypted$".to_owned(),
+            ..Metadata::default()
+        };
+        let key: DataKey = zeroize::Zeroizing::new([0; 32]);
+        let mut walk = Walk::new(&key, &metadata).unwrap();
+        let walked = walk
+            .tree(&typed, Lines::root(&root), &mut Vec::new())
+            .unwrap();
+        (walked, written)
+    }
+
+    #[cfg(feature = "yaml")]
+    #[test]
+    fn unencrypted_yaml_values_have_the_text_a_plain_read_gives() {
+        let text = "sci: 1e3\noct: 017\nword: yes\nbig: 12345678901234567890123\nhex: 0x1F\n\
+                    under: 1_000\ninf: -.inf\non: True\nlist: [1.50, +1, no]\nnone: ~\n\
+                    quoted: '0x1F'\n";
+        let (walked, plain) = both_trees(crate::format::Format::Yaml, text);
+        assert_eq!(walked, plain);
+        let FileValue::Table(entries) = walked else {
+            panic!("a table")
+        };
+        let texts: Vec<_> = (entries.iter().take(8))
+            .map(|(_, entry)| match &entry.value {
+                FileValue::Scalar(text) => text.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "1e3",
+                "017",
+                "yes",
+                "12345678901234567890123",
+                "31",
+                "1000",
+                "-inf",
+                "True"
+            ]
+        );
+    }
+
+    #[test]
+    fn unencrypted_json_values_have_the_text_a_plain_read_gives() {
+        let text = r#"{"sci": 1e3, "big": 12345678901234567890123, "frac": 1.50, "neg": -0,
+            "max": 18446744073709552000, "on": true, "list": [1E+2, "yes", null]}"#;
+        let (walked, plain) = both_trees(crate::format::Format::Json, text);
+        assert_eq!(walked, plain);
+        let FileValue::Table(entries) = walked else {
+            panic!("a table")
+        };
+        let texts: Vec<_> = (entries.iter().take(6))
+            .map(|(_, entry)| match &entry.value {
+                FileValue::Scalar(text) => text.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "1e3",
+                "12345678901234567890123",
+                "1.50",
+                "-0",
+                "18446744073709552000",
+                "true"
+            ]
         );
     }
 
