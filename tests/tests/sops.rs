@@ -1243,40 +1243,90 @@ async fn a_file_for_two_transit_keys_opens_with_the_second_when_the_first_is_ref
     );
 }
 
+/// In which order `sops encrypt` is given the two master keys (the file lists them so).
+#[derive(Clone, Copy)]
+enum SopsFlags {
+    KmsFirst,
+    TransitFirst,
+}
+
+/// A file the `sops` binary encrypts to a KMS key of a real moto and a transit key of a real
+/// OpenBao, and what opens it: the setup of the tests that open it through either service.
+struct KmsAndTransit {
+    s: Setup,
+    moto: Moto,
+    bao: config_tests::services::Server,
+    admin: config_tests::services::OpenBaoAdmin,
+    kms: KmsKeyService,
+    arn: String,
+    key_url: String,
+    file: PathBuf,
+}
+
+impl KmsAndTransit {
+    async fn new(flags: SopsFlags) -> Option<KmsAndTransit> {
+        let s = Setup::new()?;
+        let moto = Moto::start()?;
+        let bao = config_tests::services::start_openbao()?;
+        let kms = KmsKeyService::new(moto.settings()).await.unwrap();
+        let created = kms.client().create_key().send().await.unwrap();
+        let arn = created.key_metadata.unwrap().arn.unwrap();
+        let admin = config_tests::services::OpenBaoAdmin::new(&bao);
+        admin.transit_keys(&["sops"]).await;
+        let key_url = format!("{}/v1/transit/keys/sops", bao.url);
+        let plain = s.dir.write("mixed.yaml", YAML);
+        let env = [
+            ("AWS_ENDPOINT_URL", moto.url()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", REGION),
+            ("VAULT_ADDR", bao.url.as_str()),
+            ("VAULT_TOKEN", config_tests::services::BAO_ROOT_TOKEN),
+        ];
+        let kms_flag = ["--kms", arn.as_str()];
+        let transit_flag = ["--hc-vault-transit", key_url.as_str()];
+        let (first, second) = match flags {
+            SopsFlags::KmsFirst => (kms_flag, transit_flag),
+            SopsFlags::TransitFirst => (transit_flag, kms_flag),
+        };
+        let args: Vec<&str> = std::iter::once("encrypt")
+            .chain(first)
+            .chain(second)
+            .collect();
+        let text = s.tools.run(&args, &plain, &env);
+        let file = s.dir.write("mixed.enc.yaml", &text);
+        Some(KmsAndTransit {
+            s,
+            moto,
+            bao,
+            admin,
+            kms,
+            arn,
+            key_url,
+            file,
+        })
+    }
+}
+
 /// A file the `sops` binary encrypts to a KMS key and a transit key is opened as `sops` opens
 /// it: the KMS key first (whatever order the services were registered in), the transit key
 /// when KMS fails (its endpoint is down), and an error naming both attempts when both fail.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_for_a_kms_and_a_transit_key_opens_with_either_kms_first() {
-    let Some(s) = Setup::new() else { return };
-    let Some(mut moto) = Moto::start() else {
+    let Some(KmsAndTransit {
+        s,
+        mut moto,
+        bao,
+        admin,
+        kms,
+        arn,
+        key_url,
+        file,
+    }) = KmsAndTransit::new(SopsFlags::TransitFirst).await
+    else {
         return;
     };
-    let Some(bao) = config_tests::services::start_openbao() else {
-        return;
-    };
-    let kms = KmsKeyService::new(moto.settings()).await.unwrap();
-    let created = kms.client().create_key().send().await.unwrap();
-    let arn = created.key_metadata.unwrap().arn.unwrap();
-    let admin = config_tests::services::OpenBaoAdmin::new(&bao);
-    admin.transit_keys(&["sops"]).await;
-    let key_url = format!("{}/v1/transit/keys/sops", bao.url);
     let root = config_tests::services::BAO_ROOT_TOKEN;
-    let plain = s.dir.write("mixed.yaml", YAML);
-    let env = [
-        ("AWS_ENDPOINT_URL", moto.url()),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", REGION),
-        ("VAULT_ADDR", bao.url.as_str()),
-        ("VAULT_TOKEN", root),
-    ];
-    let text = s.tools.run(
-        &["encrypt", "--hc-vault-transit", &key_url, "--kms", &arn],
-        &plain,
-        &env,
-    );
-    let file = s.dir.write("mixed.enc.yaml", &text);
     let vault = |token: &str| transit_service(&bao.url, token);
     let refused = bao_token(
         &admin,
@@ -1544,33 +1594,19 @@ async fn when_no_key_opens_the_file_the_error_says_why_age_failed_for_each_recip
 /// never asked; with transit refused, KMS opens it next.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_order_naming_transit_first_asks_transit_before_kms() {
-    let Some(s) = Setup::new() else { return };
-    let Some(moto) = Moto::start() else { return };
-    let Some(bao) = config_tests::services::start_openbao() else {
+    let Some(KmsAndTransit {
+        s,
+        moto: _moto,
+        bao,
+        admin,
+        kms,
+        file,
+        ..
+    }) = KmsAndTransit::new(SopsFlags::KmsFirst).await
+    else {
         return;
     };
-    let kms = KmsKeyService::new(moto.settings()).await.unwrap();
-    let created = kms.client().create_key().send().await.unwrap();
-    let arn = created.key_metadata.unwrap().arn.unwrap();
-    let admin = config_tests::services::OpenBaoAdmin::new(&bao);
-    admin.transit_keys(&["sops"]).await;
-    let key_url = format!("{}/v1/transit/keys/sops", bao.url);
     let root = config_tests::services::BAO_ROOT_TOKEN;
-    let plain = s.dir.write("mixed.yaml", YAML);
-    let env = [
-        ("AWS_ENDPOINT_URL", moto.url()),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", REGION),
-        ("VAULT_ADDR", bao.url.as_str()),
-        ("VAULT_TOKEN", root),
-    ];
-    let text = s.tools.run(
-        &["encrypt", "--kms", &arn, "--hc-vault-transit", &key_url],
-        &plain,
-        &env,
-    );
-    let file = s.dir.write("mixed.enc.yaml", &text);
     let kms = Counted::new(kms);
     let transit = Counted::new(transit_service(&bao.url, root));
     let load = |order: Option<DecryptionOrder>, transit: &Counted<VaultProvider>| {
