@@ -419,21 +419,19 @@ impl Parsed {
                 }));
             }
         }
-        if !steps.iter().any(|step| matches!(step, Step::Service(_))) {
-            return match steps.first() {
-                Some(Step::Age) => keys::open_data_key(&metadata.age, keys, max_size)
-                    .map(KeyPlan::Ready)
-                    .map_err(|age| fail(age.failure)),
-                _ => Err(fail(Failure::NoUsableRecipient)),
-            };
-        }
+        let any_service = steps.iter().any(|step| matches!(step, Step::Service(_)));
         let mut failed = Vec::new();
         if let Some(Step::Age) = steps.first() {
             match keys::open_data_key(&metadata.age, keys, max_size) {
                 Ok(key) => return Ok(KeyPlan::Ready(key)),
+                // Age alone: its own error, as for a file with only age recipients.
+                Err(age) if !any_service => return Err(fail(age.failure)),
                 Err(age) => failed.extend(Attempt::by_age(age.tried)),
             }
             steps.remove(0);
+        }
+        if !any_service {
+            return Err(fail(Failure::NoUsableRecipient));
         }
         Ok(KeyPlan::Services(Steps {
             failed,
