@@ -1,10 +1,10 @@
 //! Parsing the TOML file of the reload bench (100 keys; 1,000 keys in 10 tables) into the
-//! value tree: the fast path on `toml_parser`'s events against the full `toml` parser it
-//! falls back to.
+//! value tree by each reader a load may use: the line reader (what a load of this file
+//! takes), the reader of `toml_parser`'s events, and the full `toml` parser both fall back to.
 //!
 //! Run: `cargo bench -p config-benches --bench toml_parse`
 
-use config_runtime::__private::fuzz::{parse_toml_fast, parse_toml_full};
+use config_runtime::__private::fuzz::{parse_toml_events, parse_toml_full, parse_toml_lines};
 
 fn main() {
     divan::main();
@@ -30,13 +30,23 @@ fn document(tables: usize) -> String {
 }
 
 #[divan::bench(args = [0, 10])]
-fn fast_path(bencher: divan::Bencher, tables: usize) {
+fn line_reader(bencher: divan::Bencher, tables: usize) {
     let text = document(tables);
     assert!(
-        parse_toml_fast(&text).is_some(),
-        "the fast path left the file"
+        parse_toml_lines(&text).is_some(),
+        "the line reader left the file"
     );
-    bencher.bench_local(|| parse_toml_fast(divan::black_box(&text)));
+    bencher.bench_local(|| parse_toml_lines(divan::black_box(&text)));
+}
+
+#[divan::bench(args = [0, 10])]
+fn event_reader(bencher: divan::Bencher, tables: usize) {
+    let text = document(tables);
+    assert!(
+        parse_toml_events(&text).is_some(),
+        "the event reader left the file"
+    );
+    bencher.bench_local(|| parse_toml_events(divan::black_box(&text)));
 }
 
 #[divan::bench(args = [0, 10])]

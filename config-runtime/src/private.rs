@@ -84,20 +84,18 @@ pub mod fuzz {
         (written.map_err(failure), serde_json.map_err(failure))
     }
 
-    /// A TOML file read twice: by the fast path (`None` where it leaves the file to the full
-    /// parser) and by the full parser alone. Wherever the fast path answers, the two must
-    /// agree.
+    /// A TOML file read by the line reader alone: wherever it answers, the full parser must
+    /// give the same tree.
     #[cfg(feature = "toml")]
-    pub fn parse_toml_both(text: &str) -> (Option<FileValue>, Result<FileValue, ParseFailure>) {
-        let (fast, full) = format::parse_toml_both(text);
-        (fast, full.map_err(|error| (error.message, error.line)))
+    pub fn parse_toml_lines(text: &str) -> Option<FileValue> {
+        format::parse_toml_lines(text)
     }
 
-    /// A TOML file read by the fast path alone (`None` where it leaves the file to the full
-    /// parser), for the bench that compares the two.
+    /// A TOML file read by the event reader alone: wherever it answers, the full parser must
+    /// give the same tree.
     #[cfg(feature = "toml")]
-    pub fn parse_toml_fast(text: &str) -> Option<FileValue> {
-        format::parse_toml_fast(text)
+    pub fn parse_toml_events(text: &str) -> Option<FileValue> {
+        format::parse_toml_events(text)
     }
 
     /// A TOML file read by the full parser alone, for the bench that compares the two.

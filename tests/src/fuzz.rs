@@ -111,18 +111,30 @@ pub fn dotenv(data: &[u8]) {
     }
 }
 
-/// TOML files into the value tree; wherever the fast path answers, the full parser read the
-/// file too and gives the same tree.
+/// TOML files into the value tree; wherever a fast reader (the line reader, the event
+/// reader) answers, the full parser read the file too and gives the same tree.
 pub fn toml(data: &[u8]) {
     file("toml", data);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let (fast, full) = fuzz::parse_toml_both(text);
-    if let Some(fast) = fast {
-        match full {
-            Ok(full) => assert_eq!(fast, full, "the fast path and the full parser differ"),
-            Err(error) => panic!("the fast path read a file the full parser refuses: {error:?}"),
+    let full = fuzz::parse_toml_full(text);
+    let fast = [
+        ("line", fuzz::parse_toml_lines(text)),
+        ("event", fuzz::parse_toml_events(text)),
+    ];
+    for (reader, tree) in fast {
+        let Some(tree) = tree else {
+            continue;
+        };
+        match &full {
+            Ok(full) => assert_eq!(
+                &tree, full,
+                "the {reader} reader and the full parser differ"
+            ),
+            Err(error) => {
+                panic!("the {reader} reader read a file the full parser refuses: {error:?}")
+            }
         }
     }
 }

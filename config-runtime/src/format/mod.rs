@@ -12,6 +12,8 @@ mod json;
 mod toml;
 #[cfg(feature = "toml")]
 mod toml_fast;
+#[cfg(feature = "toml")]
+mod toml_lines;
 #[cfg(feature = "yaml")]
 mod yaml;
 
@@ -160,16 +162,16 @@ pub(crate) fn parse_file(
     }
 }
 
-/// A TOML file read by the fast path (`None` where it leaves the file to the full parser) and
-/// by the full parser alone, for the fuzz target that checks they agree.
+/// A TOML file read by the line reader alone (`None` where it leaves the file to the others).
 #[cfg(feature = "toml")]
-pub(crate) fn parse_toml_both(text: &str) -> (Option<FileValue>, Result<FileValue, FormatError>) {
-    (parse_toml_fast(text), parse_toml_full(text))
+pub(crate) fn parse_toml_lines(text: &str) -> Option<FileValue> {
+    toml_lines::parse(strip_bom(text))
 }
 
-/// A TOML file read by the fast path alone (`None` where it leaves the file to the full parser).
+/// A TOML file read by the event reader alone (`None` where it leaves the file to the full
+/// parser).
 #[cfg(feature = "toml")]
-pub(crate) fn parse_toml_fast(text: &str) -> Option<FileValue> {
+pub(crate) fn parse_toml_events(text: &str) -> Option<FileValue> {
     toml_fast::parse(strip_bom(text))
 }
 

@@ -1,5 +1,6 @@
 //! TOML through `toml`'s spanned document parser, so every key has its line. The common
-//! file takes the fast path of `toml_fast` first; what it is unsure of comes here.
+//! file takes a fast path first (`toml_lines`, then `toml_fast`); what neither is sure of
+//! comes here.
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -7,7 +8,7 @@ use toml::de::{DeTable, DeValue};
 use super::{FileValue, FormatError, Located, decimal, without_underscores};
 
 pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
-    match super::toml_fast::parse(text) {
+    match super::toml_lines::parse(text).or_else(|| super::toml_fast::parse(text)) {
         Some(tree) => Ok(tree),
         None => parse_full(text),
     }
@@ -91,7 +92,7 @@ fn convert(lines: &Lines, value: Spanned<DeValue<'_>>) -> FileValue {
 
 #[cfg(test)]
 mod tests {
-    use super::super::toml_fast;
+    use super::super::{toml_fast, toml_lines};
     use super::*;
     use std::cell::Cell;
 
@@ -267,6 +268,13 @@ mod tests {
                     "the fast path left {document:?}"
                 ),
             }
+            if let Some(lines) = toml_lines::parse(document) {
+                assert_eq!(
+                    Ok(&lines),
+                    full.as_ref(),
+                    "line reader, document {document:?}"
+                );
+            }
             assert_eq!(parse(document), full, "document {document:?}");
         }
     }
@@ -306,7 +314,7 @@ mod tests {
             seed ^= seed << 17;
             usize::try_from(seed % below as u64).unwrap()
         };
-        let (mut valid, mut answered) = (0, 0);
+        let (mut valid, mut answered, mut by_lines) = (0, 0, 0);
         for _ in 0..3000 {
             let mut document = String::new();
             for _ in 0..1 + next(7) {
@@ -324,8 +332,17 @@ mod tests {
                 answered += 1;
                 assert_eq!(Ok(&fast), full.as_ref(), "document {document:?}");
             }
+            if let Some(lines) = toml_lines::parse(&document) {
+                by_lines += 1;
+                assert_eq!(Ok(&lines), full.as_ref(), "line reader, {document:?}");
+            }
         }
         assert!(answered * 10 >= valid * 9, "{answered} answered of {valid}");
+        // Documents of bare keys and plain values only: the line reader's share.
+        assert!(
+            by_lines * 10 >= valid,
+            "{by_lines} read by lines of {valid}"
+        );
     }
 
     #[test]

@@ -31,10 +31,10 @@ pub(super) fn parse(text: &str) -> Option<FileValue> {
     let mut builder = Builder::new(source, tokens.len());
     let mut errors = AnyError(false);
     toml_parser::parser::parse_document(&tokens, &mut builder, &mut errors);
-    if errors.0 || builder.unsure {
+    if errors.0 {
         return None;
     }
-    Some(builder.finish())
+    builder.finish()
 }
 
 /// Whether the parser or a decoder reported anything: then the full parser words the error.
@@ -112,8 +112,9 @@ enum Frame {
 }
 
 /// Receives the parser's events in document order and builds the tree as they come; notes
-/// whatever is beyond it instead of guessing.
-struct Builder<'s> {
+/// whatever is beyond it instead of guessing. The line reader (`toml_lines`) drives the same
+/// builder with keys and values it decoded itself, so the rules on tables live here alone.
+pub(super) struct Builder<'s> {
     source: Source<'s>,
     nodes: Vec<Node>,
     /// (table, hash of key) → entry: finding a key stays constant time in big tables. Two
@@ -122,7 +123,7 @@ struct Builder<'s> {
     /// Set on anything the full parser must decide.
     unsure: bool,
     /// The line of the event being read.
-    line: u32,
+    pub(super) line: u32,
     /// The parts of the key being read: decoded, start, line.
     keys: Vec<(Cow<'s, str>, usize, u32)>,
     /// Inside a header: whether it is `[[..]]`, and the line of its opening bracket.
@@ -139,7 +140,7 @@ const ROOT: Id = 0;
 impl<'s> Builder<'s> {
     /// Sized for `tokens`: a key and its value take about six (key, blanks, `=`, value,
     /// newline), so the index rarely grows.
-    fn new(source: Source<'s>, tokens: usize) -> Self {
+    pub(super) fn new(source: Source<'s>, tokens: usize) -> Self {
         let mut nodes = Vec::with_capacity(tokens / 16 + 1);
         nodes.push(Node::Table(Table::default()));
         Builder {
@@ -385,9 +386,14 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// The finished tree: tables keyed in the order of their keys in the text.
-    fn finish(mut self) -> FileValue {
-        self.take(Value::Node(ROOT))
+    /// The finished tree, tables keyed in the order of their keys in the text; `None` when
+    /// the full parser has to decide.
+    pub(super) fn finish(mut self) -> Option<FileValue> {
+        let pending = self.slot.is_some() || !self.keys.is_empty();
+        if self.unsure || pending || !self.stack.is_empty() || self.header.is_some() {
+            return None;
+        }
+        Some(self.take(Value::Node(ROOT)))
     }
 
     fn take(&mut self, value: Value) -> FileValue {
@@ -437,7 +443,7 @@ impl<'s> Builder<'s> {
 
 impl EventReceiver for Builder<'_> {
     fn std_table_open(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        self.header = Some((false, self.line));
+        self.open_header(false);
     }
 
     fn std_table_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
@@ -445,7 +451,7 @@ impl EventReceiver for Builder<'_> {
     }
 
     fn array_table_open(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        self.header = Some((true, self.line));
+        self.open_header(true);
     }
 
     fn array_table_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
@@ -467,17 +473,11 @@ impl EventReceiver for Builder<'_> {
     }
 
     fn array_open(&mut self, _span: Span, _error: &mut dyn ErrorSink) -> bool {
-        self.open(
-            Node::List {
-                items: Vec::new(),
-                of_tables: false,
-            },
-            Frame::Array,
-        )
+        self.open_array()
     }
 
     fn array_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        self.close(false);
+        self.close_array();
     }
 
     fn simple_key(&mut self, span: Span, encoding: Option<Encoding>, error: &mut dyn ErrorSink) {
@@ -490,29 +490,11 @@ impl EventReceiver for Builder<'_> {
         };
         let mut key = Cow::Borrowed("");
         raw.decode_key(&mut key, error);
-        self.keys.push((key, span.start(), self.line));
+        self.key(key, span.start());
     }
 
     fn key_val_sep(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        if self.unsure {
-            return;
-        }
-        let (table, walk) = match self.stack.last() {
-            None if self.header.is_none() => (self.current, Walk::Dotted),
-            Some(&Frame::Inline(table)) => (table, Walk::Inline),
-            _ => {
-                self.unsure = true;
-                return;
-            }
-        };
-        if self.slot.is_some() {
-            self.unsure = true;
-            return;
-        }
-        self.slot = self.slot(table, walk);
-        if self.slot.is_none() {
-            self.unsure = true;
-        }
+        self.key_value_separator();
     }
 
     fn scalar(&mut self, span: Span, encoding: Option<Encoding>, error: &mut dyn ErrorSink) {
@@ -535,7 +517,7 @@ impl EventReceiver for Builder<'_> {
                 return;
             }
         };
-        self.place(Value::Scalar(text));
+        self.scalar_text(text);
         if matches!(
             encoding,
             Some(Encoding::MlBasicString | Encoding::MlLiteralString)
@@ -567,8 +549,67 @@ impl EventReceiver for Builder<'_> {
     }
 }
 
-impl Builder<'_> {
-    fn close_header(&mut self, array: bool) {
+impl<'s> Builder<'s> {
+    /// A key (or one part of a dotted key) of the line being read, decoded, with the byte
+    /// offset it starts at.
+    pub(super) fn key(&mut self, key: Cow<'s, str>, start: usize) {
+        if !self.unsure {
+            self.keys.push((key, start, self.line));
+        }
+    }
+
+    /// The `=` after a key: its value goes to the slot found for the key.
+    pub(super) fn key_value_separator(&mut self) {
+        if self.unsure {
+            return;
+        }
+        let (table, walk) = match self.stack.last() {
+            None if self.header.is_none() => (self.current, Walk::Dotted),
+            Some(&Frame::Inline(table)) => (table, Walk::Inline),
+            _ => {
+                self.unsure = true;
+                return;
+            }
+        };
+        if self.slot.is_some() {
+            self.unsure = true;
+            return;
+        }
+        self.slot = self.slot(table, walk);
+        if self.slot.is_none() {
+            self.unsure = true;
+        }
+    }
+
+    /// A decoded scalar: under the key just read, or the next item of the open array.
+    pub(super) fn scalar_text(&mut self, text: String) {
+        if !self.unsure {
+            self.place(Value::Scalar(text));
+        }
+    }
+
+    /// `[` or `[[` of a header.
+    pub(super) fn open_header(&mut self, array: bool) {
+        self.header = Some((array, self.line));
+    }
+
+    /// An array of values: `false` when it cannot be opened (too deep, or the builder is
+    /// unsure already).
+    pub(super) fn open_array(&mut self) -> bool {
+        self.open(
+            Node::List {
+                items: Vec::new(),
+                of_tables: false,
+            },
+            Frame::Array,
+        )
+    }
+
+    pub(super) fn close_array(&mut self) {
+        self.close(false);
+    }
+
+    pub(super) fn close_header(&mut self, array: bool) {
         if self.unsure {
             return;
         }

@@ -1,0 +1,341 @@
+//! The plainest TOML files read line by line into `toml_fast`'s tree builder, without
+//! `toml_parser`'s lexer and decoders.
+//!
+//! Most configuration files are `key = value` lines under `[table]` headers. For them the
+//! lexer, the event parser and the decoders are most of a reload's work. This reader takes
+//! only what it can check in one look:
+//!
+//! - bare keys (`a-z A-Z 0-9 _ -`), dotted or not, and `[table]` / `[[array]]` headers of them;
+//! - strings without escapes (`"text"`, `'text'`), on one line;
+//! - decimal integers of up to 18 digits, decimal floats, `true` and `false`;
+//! - one-line arrays of these; comments; `\n` and `\r\n` line ends.
+//!
+//! Anything else (an escape, a date, `0x1F`, `1_000`, an inline table, an array over several
+//! lines, a control character, an error) gives `None` and the whole file goes to the event
+//! reader, then to the full parser: errors are always worded by `toml`. Keys and values go
+//! to the same builder the event reader fills, so the rules on tables (redefinition, dotted
+//! keys) are written once. The fuzz target checks this reader against the full parser.
+
+use std::borrow::Cow;
+
+use toml_parser::Source;
+
+use super::FileValue;
+use super::toml_fast::Builder;
+
+/// Integers with more digits may not fit in 64 bits; `toml` refuses those.
+const MAX_INTEGER_DIGITS: usize = 18;
+
+/// The tree of `text`, or `None` when the event reader has to decide.
+pub(super) fn parse(text: &str) -> Option<FileValue> {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+        builder: Builder::new(Source::new(text), text.len() / 2),
+    };
+    while reader.at < reader.bytes.len() {
+        reader.line()?;
+    }
+    reader.builder.finish()
+}
+
+struct Reader<'s> {
+    text: &'s str,
+    bytes: &'s [u8],
+    /// The byte being read.
+    at: usize,
+    builder: Builder<'s>,
+}
+
+impl<'s> Reader<'s> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_blanks(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.at += 1;
+        }
+    }
+
+    /// Steps over `byte` if it is next.
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek() == Some(byte)).then(|| self.at += 1)
+    }
+
+    /// One line: blank, a comment, a header or a key and its value, then the line's end.
+    fn line(&mut self) -> Option<()> {
+        self.skip_blanks();
+        match self.peek() {
+            None | Some(b'\n' | b'\r' | b'#') => {}
+            Some(b'[') => self.header()?,
+            Some(_) => self.key_value()?,
+        }
+        self.end_of_line()
+    }
+
+    /// Blanks, a comment, and `\n`, `\r\n` or the end of the text.
+    fn end_of_line(&mut self) -> Option<()> {
+        self.skip_blanks();
+        if self.peek() == Some(b'#') {
+            self.comment()?;
+        }
+        match self.peek() {
+            None => {}
+            Some(b'\n') => self.at += 1,
+            Some(b'\r') if self.bytes.get(self.at + 1) == Some(&b'\n') => self.at += 2,
+            Some(_) => return None,
+        }
+        self.builder.line = self.builder.line.saturating_add(1);
+        Some(())
+    }
+
+    /// `#` to the line's end, which holds no control character but tab (as TOML says).
+    fn comment(&mut self) -> Option<()> {
+        let rest = &self.bytes[self.at..];
+        let mut end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        if end > 0 && rest[end - 1] == b'\r' && end < rest.len() {
+            end -= 1;
+        }
+        if rest[..end].iter().copied().any(is_control) {
+            return None;
+        }
+        self.at += end;
+        Some(())
+    }
+
+    /// `[a.b]` or `[[a.b]]`.
+    fn header(&mut self) -> Option<()> {
+        self.eat(b'[')?;
+        let array = self.eat(b'[').is_some();
+        self.builder.open_header(array);
+        self.skip_blanks();
+        self.keys()?;
+        self.eat(b']')?;
+        if array {
+            self.eat(b']')?;
+        }
+        self.builder.close_header(array);
+        Some(())
+    }
+
+    /// `key = value`, the key maybe dotted.
+    fn key_value(&mut self) -> Option<()> {
+        self.keys()?;
+        self.eat(b'=')?;
+        self.builder.key_value_separator();
+        self.skip_blanks();
+        self.value()
+    }
+
+    /// Bare keys joined by dots, blanks allowed around each; stops after the blanks that
+    /// follow the last one.
+    fn keys(&mut self) -> Option<()> {
+        loop {
+            let start = self.at;
+            while self.peek().is_some_and(is_bare_key_byte) {
+                self.at += 1;
+            }
+            if self.at == start {
+                return None;
+            }
+            let key = self.text.get(start..self.at)?;
+            self.builder.key(Cow::Borrowed(key), start);
+            self.skip_blanks();
+            if self.eat(b'.').is_none() {
+                return Some(());
+            }
+            self.skip_blanks();
+        }
+    }
+
+    /// A value: given to the builder, or `None` when it is not one this reader takes.
+    fn value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string(b'"'),
+            b'\'' => self.string(b'\''),
+            b'[' => self.array(),
+            _ => self.word(),
+        }
+    }
+
+    /// A string on one line: `"..."` without escapes, or `'...'`.
+    fn string(&mut self, quote: u8) -> Option<()> {
+        let start = self.at + 1;
+        if self.bytes.get(start) == Some(&quote) && self.bytes.get(start + 1) == Some(&quote) {
+            // `"""` or `'''`: a multi-line string.
+            return None;
+        }
+        // A backslash starts an escape in `"..."` only.
+        let escape = if quote == b'"' { b'\\' } else { quote };
+        let rest = self.bytes.get(start..)?;
+        let length = rest
+            .iter()
+            .position(|&b| b == quote || b == escape || is_control(b))?;
+        if rest[length] != quote {
+            return None;
+        }
+        let text = self.text.get(start..start + length)?;
+        self.at = start + length + 1;
+        self.builder.scalar_text(text.to_owned());
+        Some(())
+    }
+
+    /// `[a, b, c]` on one line, of values this reader takes.
+    fn array(&mut self) -> Option<()> {
+        self.eat(b'[')?;
+        if !self.builder.open_array() {
+            return None;
+        }
+        self.skip_blanks();
+        while self.peek()? != b']' {
+            self.value()?;
+            self.skip_blanks();
+            if self.eat(b',').is_none() {
+                break;
+            }
+            self.skip_blanks();
+        }
+        self.eat(b']')?;
+        self.builder.close_array();
+        Some(())
+    }
+
+    /// A number or boolean: the run of bytes up to a blank, `,`, `]`, `#` or the line's end.
+    fn word(&mut self) -> Option<()> {
+        let start = self.at;
+        while self
+            .peek()
+            .is_some_and(|b| !matches!(b, b' ' | b'\t' | b',' | b']' | b'#' | b'\n' | b'\r'))
+        {
+            self.at += 1;
+        }
+        let word = self.text.get(start..self.at)?;
+        if !(word == "true" || word == "false" || is_integer(word) || is_float(word)) {
+            return None;
+        }
+        self.builder.scalar_text(word.to_owned());
+        Some(())
+    }
+}
+
+fn is_bare_key_byte(byte: u8) -> bool {
+    BARE_KEY_BYTES[usize::from(byte)]
+}
+
+/// `A-Z a-z 0-9 _ -`, looked up: keys are most of what this reader reads.
+const BARE_KEY_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        byte += 1;
+    }
+    table
+};
+
+/// What TOML allows in no comment or one-line string: control characters but tab.
+fn is_control(byte: u8) -> bool {
+    (byte < 0x20 && byte != b'\t') || byte == 0x7f
+}
+
+/// `0`, or a sign maybe and up to 18 digits without a leading zero.
+fn is_integer(word: &str) -> bool {
+    let digits = word.strip_prefix(['+', '-']).unwrap_or(word);
+    digits == "0" || (is_decimal(digits) && digits.len() <= MAX_INTEGER_DIGITS)
+}
+
+/// Digits without a leading zero: the integer part of a decimal number.
+fn is_decimal(digits: &str) -> bool {
+    let bytes = digits.as_bytes();
+    match bytes.first() {
+        Some(b'0') => bytes.len() == 1,
+        Some(_) => bytes.iter().all(u8::is_ascii_digit),
+        None => false,
+    }
+}
+
+/// A sign maybe, an integer part, then a fraction (`.5`), an exponent (`e-3`) or both.
+fn is_float(word: &str) -> bool {
+    let unsigned = word.strip_prefix(['+', '-']).unwrap_or(word);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (mantissa, None),
+    };
+    let all_digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let fraction_ok = fraction.is_none_or(all_digits);
+    let exponent_ok = exponent.is_none_or(|e| all_digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    is_decimal(whole) && fraction_ok && exponent_ok && (fraction.is_some() || exponent.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::toml::parse_full;
+    use super::*;
+
+    /// What this reader gives, checked against the full parser.
+    fn read(text: &str) -> Option<FileValue> {
+        let tree = parse(text)?;
+        assert_eq!(Ok(&tree), parse_full(text).as_ref().map_err(|e| &e.message));
+        Some(tree)
+    }
+
+    #[test]
+    fn reads_the_usual_file() {
+        let text = "# service\nport = 8080\nname = \"api\" # inline\nratio = -0.5\nbig = 1e300\r\n\
+                    on = true\npath = 'C:\\x'\ntags = [\"a\", 'b', 1, [2.5], ]\n\n[db]\nhost = 'h'\npool.max = 4\n\
+                    [[sinks]]\nkind = \"x\"\n[[sinks]]\n[a . b]\nc = +7\n";
+        assert!(read(text).is_some());
+    }
+
+    #[test]
+    fn leaves_the_rest_to_the_event_reader() {
+        for text in [
+            "a = \"\\u0041\"\n",
+            "a = \"\"\"x\"\"\"\n",
+            "a = '''x'''\n",
+            "a = 1979-05-27\n",
+            "a = 0x1F\n",
+            "a = 1_000\n",
+            "a = 0123\n",
+            "a = 1234567890123456789\n",
+            "a = inf\n",
+            "a = .5\n",
+            "a = 5.\n",
+            "a = { b = 1 }\n",
+            "a = [\n1]\n",
+            "\"a b\" = 1\n",
+            "a = 1\na = 2\n",
+            "[a]\n[a]\n",
+            "a = 1 b = 2\n",
+            "a = \"x\ty\u{7}\"\n",
+            "# bell \u{7}\n",
+            "a = 1\r",
+            "[a\n",
+            "a =\n",
+            "a = tru\n",
+            "a = 'x\\y\n",
+        ] {
+            assert_eq!(parse(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn keys_have_their_lines() {
+        let Some(FileValue::Table(entries)) = read("\n\na = 1\n[t]\n\nb = [1,\t2]\n") else {
+            panic!("not read");
+        };
+        assert_eq!(entries[0].1.line, Some(3));
+        assert_eq!(entries[1].1.line, Some(4));
+        let FileValue::Table(inner) = &entries[1].1.value else {
+            panic!("not a table");
+        };
+        assert_eq!(inner[0].1.line, Some(6));
+    }
+}
