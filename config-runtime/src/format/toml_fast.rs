@@ -105,6 +105,15 @@ struct Slot {
     line: u32,
 }
 
+/// The two kinds of header.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Header {
+    /// `[table]`
+    Table,
+    /// `[[array]]`: one more table in an array of tables.
+    ArrayOfTables,
+}
+
 /// What is open around the next value.
 enum Frame {
     Array(Id),
@@ -126,8 +135,8 @@ pub(super) struct Builder<'s> {
     pub(super) line: u32,
     /// The parts of the key being read: decoded, start, line.
     keys: Vec<(Cow<'s, str>, usize, u32)>,
-    /// Inside a header: whether it is `[[..]]`, and the line of its opening bracket.
-    header: Option<(bool, u32)>,
+    /// Inside a header: which kind, and the line of its opening bracket.
+    header: Option<(Header, u32)>,
     /// The table the document's keys go to (the last header's).
     current: Id,
     stack: Vec<Frame>,
@@ -443,19 +452,19 @@ impl<'s> Builder<'s> {
 
 impl EventReceiver for Builder<'_> {
     fn std_table_open(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        self.open_header(false);
+        self.open_header(Header::Table);
     }
 
     fn std_table_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        self.close_header(false);
+        self.close_header(Header::Table);
     }
 
     fn array_table_open(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        self.open_header(true);
+        self.open_header(Header::ArrayOfTables);
     }
 
     fn array_table_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        self.close_header(true);
+        self.close_header(Header::ArrayOfTables);
     }
 
     fn inline_table_open(&mut self, _span: Span, _error: &mut dyn ErrorSink) -> bool {
@@ -589,8 +598,8 @@ impl<'s> Builder<'s> {
     }
 
     /// `[` or `[[` of a header.
-    pub(super) fn open_header(&mut self, array: bool) {
-        self.header = Some((array, self.line));
+    pub(super) fn open_header(&mut self, kind: Header) {
+        self.header = Some((kind, self.line));
     }
 
     /// An array of values: `false` when it cannot be opened (too deep, or the builder is
@@ -609,18 +618,16 @@ impl<'s> Builder<'s> {
         self.close(false);
     }
 
-    pub(super) fn close_header(&mut self, array: bool) {
+    /// `]` or `]]` of a header: the table the keys after it go to.
+    pub(super) fn close_header(&mut self, kind: Header) {
         if self.unsure {
             return;
         }
         let table = match self.header.take() {
-            Some((is_array, line)) if is_array == array && self.stack.is_empty() => {
-                if array {
-                    self.array_table(line)
-                } else {
-                    self.std_table()
-                }
-            }
+            Some((opened, line)) if opened == kind && self.stack.is_empty() => match kind {
+                Header::ArrayOfTables => self.array_table(line),
+                Header::Table => self.std_table(),
+            },
             _ => None,
         };
         match table {

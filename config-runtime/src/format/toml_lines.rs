@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use toml_parser::Source;
 
 use super::FileValue;
-use super::toml_fast::Builder;
+use super::toml_fast::{Builder, Header};
 
 /// Integers with more digits may not fit in 64 bits; `toml` refuses those.
 const MAX_INTEGER_DIGITS: usize = 18;
@@ -108,15 +108,18 @@ impl<'s> Reader<'s> {
     /// `[a.b]` or `[[a.b]]`.
     fn header(&mut self) -> Option<()> {
         self.eat(b'[')?;
-        let array = self.eat(b'[').is_some();
-        self.builder.open_header(array);
+        let kind = match self.eat(b'[') {
+            Some(()) => Header::ArrayOfTables,
+            None => Header::Table,
+        };
+        self.builder.open_header(kind);
         self.skip_blanks();
         self.keys()?;
         self.eat(b']')?;
-        if array {
+        if kind == Header::ArrayOfTables {
             self.eat(b']')?;
         }
-        self.builder.close_header(array);
+        self.builder.close_header(kind);
         Some(())
     }
 
