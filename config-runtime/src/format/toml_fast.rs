@@ -5,6 +5,9 @@
 //! lines) for the usual subset and answers `None` for anything it is not sure of: any parse
 //! error, a duplicate or conflicting key, a redefined table, a date-time, deep nesting. Then
 //! the full parser runs, so errors and edge cases stay exactly the full parser's.
+//!
+//! The plainest files (`key = value` lines under headers) never reach it: the line reader
+//! (`toml_lines`) reads them into this module's tree builder without lexing them first.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
