@@ -98,7 +98,8 @@ pub mod fuzz {
         format::parse_toml_events(text)
     }
 
-    /// A TOML file read by the full parser alone, for the bench that compares the two.
+    /// A TOML file read by the full parser alone: what the fast readers are checked against
+    /// and timed beside.
     #[cfg(feature = "toml")]
     pub fn parse_toml_full(text: &str) -> Result<FileValue, ParseFailure> {
         format::parse_toml_full(text).map_err(|error| (error.message, error.line))

@@ -30,11 +30,10 @@ const MAX_INTEGER_DIGITS: usize = 18;
 pub(super) fn parse(text: &str) -> Option<FileValue> {
     let mut reader = Reader {
         text,
-        bytes: text.as_bytes(),
         at: 0,
         builder: Builder::new(Source::new(text), text.len() / 2),
     };
-    while reader.at < reader.bytes.len() {
+    while reader.at < text.len() {
         reader.line()?;
     }
     reader.builder.finish()
@@ -42,21 +41,31 @@ pub(super) fn parse(text: &str) -> Option<FileValue> {
 
 struct Reader<'s> {
     text: &'s str,
-    bytes: &'s [u8],
     /// The byte being read.
     at: usize,
     builder: Builder<'s>,
 }
 
 impl<'s> Reader<'s> {
+    fn bytes(&self) -> &'s [u8] {
+        self.text.as_bytes()
+    }
+
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.bytes().get(self.at).copied()
+    }
+
+    /// Steps over the bytes that match `wanted`; the text they make up.
+    fn take_while(&mut self, wanted: impl Fn(u8) -> bool) -> Option<&'s str> {
+        let start = self.at;
+        while self.peek().is_some_and(&wanted) {
+            self.at += 1;
+        }
+        self.text.get(start..self.at)
     }
 
     fn skip_blanks(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
-            self.at += 1;
-        }
+        self.take_while(|b| matches!(b, b' ' | b'\t'));
     }
 
     /// Steps over `byte` if it is next.
@@ -84,7 +93,7 @@ impl<'s> Reader<'s> {
         match self.peek() {
             None => {}
             Some(b'\n') => self.at += 1,
-            Some(b'\r') if self.bytes.get(self.at + 1) == Some(&b'\n') => self.at += 2,
+            Some(b'\r') if self.bytes().get(self.at + 1) == Some(&b'\n') => self.at += 2,
             Some(_) => return None,
         }
         self.builder.line = self.builder.line.saturating_add(1);
@@ -93,7 +102,7 @@ impl<'s> Reader<'s> {
 
     /// `#` to the line's end, which holds no control character but tab (as TOML says).
     fn comment(&mut self) -> Option<()> {
-        let rest = &self.bytes[self.at..];
+        let rest = &self.bytes()[self.at..];
         let mut end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
         if end > 0 && rest[end - 1] == b'\r' && end < rest.len() {
             end -= 1;
@@ -137,13 +146,9 @@ impl<'s> Reader<'s> {
     fn keys(&mut self) -> Option<()> {
         loop {
             let start = self.at;
-            while self.peek().is_some_and(is_bare_key_byte) {
-                self.at += 1;
-            }
-            if self.at == start {
-                return None;
-            }
-            let key = self.text.get(start..self.at)?;
+            let key = self
+                .take_while(is_bare_key_byte)
+                .filter(|key| !key.is_empty())?;
             self.builder.key(Cow::Borrowed(key), start);
             self.skip_blanks();
             if self.eat(b'.').is_none() {
@@ -166,13 +171,14 @@ impl<'s> Reader<'s> {
     /// A string on one line: `"..."` without escapes, or `'...'`.
     fn string(&mut self, quote: u8) -> Option<()> {
         let start = self.at + 1;
-        if self.bytes.get(start) == Some(&quote) && self.bytes.get(start + 1) == Some(&quote) {
+        let bytes = self.bytes();
+        if bytes.get(start) == Some(&quote) && bytes.get(start + 1) == Some(&quote) {
             // `"""` or `'''`: a multi-line string.
             return None;
         }
         // A backslash starts an escape in `"..."` only.
         let escape = if quote == b'"' { b'\\' } else { quote };
-        let rest = self.bytes.get(start..)?;
+        let rest = bytes.get(start..)?;
         let length = rest
             .iter()
             .position(|&b| b == quote || b == escape || is_control(b))?;
@@ -207,14 +213,8 @@ impl<'s> Reader<'s> {
 
     /// A number or boolean: the run of bytes up to a blank, `,`, `]`, `#` or the line's end.
     fn word(&mut self) -> Option<()> {
-        let start = self.at;
-        while self
-            .peek()
-            .is_some_and(|b| !matches!(b, b' ' | b'\t' | b',' | b']' | b'#' | b'\n' | b'\r'))
-        {
-            self.at += 1;
-        }
-        let word = self.text.get(start..self.at)?;
+        let word =
+            self.take_while(|b| !matches!(b, b' ' | b'\t' | b',' | b']' | b'#' | b'\n' | b'\r'))?;
         if !(word == "true" || word == "false" || is_integer(word) || is_float(word)) {
             return None;
         }
