@@ -439,6 +439,11 @@ impl Setup {
         self.dir.write(&format!("enc.{name}"), &text)
     }
 
+    /// `T` from the file at `path`, opened with this setup's age key.
+    fn load<T: Config>(&self, path: &Path) -> T {
+        T::loader().age_keys(self.keys()).file(path).load().unwrap()
+    }
+
     /// What `sops decrypt` gives for `path`.
     fn sops_decrypt(&self, path: &Path) -> String {
         let key = self.key.file.display().to_string();
@@ -466,20 +471,8 @@ fn spellings_load_as_in_a_plain_file(
 ) {
     let Some(s) = Setup::new() else { return };
     let plain_file = s.dir.write(&format!("plain.{name}"), document);
-    let texts = |path: &Path| {
-        Spelled::loader()
-            .age_keys(s.keys())
-            .file(path)
-            .load()
-            .unwrap()
-    };
-    let numbers = |path: &Path| {
-        SpelledNumbers::loader()
-            .age_keys(s.keys())
-            .file(path)
-            .load()
-            .unwrap()
-    };
+    let texts = |path: &Path| s.load::<Spelled>(path);
+    let numbers = |path: &Path| s.load::<SpelledNumbers>(path);
 
     // As sops wrote it (the MAC over every value): each plain value gives what the document
     // `sops decrypt` prints gives as a plain file (sops writes `1.2345678901234568e+22`).

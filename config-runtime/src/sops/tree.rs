@@ -499,6 +499,19 @@ mod tests {
         (walked, written)
     }
 
+    /// The texts of the first `count` values of a document's root table, all scalars.
+    fn first_texts(document: &FileValue, count: usize) -> Vec<&str> {
+        let FileValue::Table(entries) = document else {
+            panic!("a table")
+        };
+        (entries.iter().take(count))
+            .map(|(_, entry)| match &entry.value {
+                FileValue::Scalar(text) => text.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
     #[cfg(feature = "yaml")]
     #[test]
     fn unencrypted_yaml_values_have_the_text_a_plain_read_gives() {
@@ -507,17 +520,8 @@ mod tests {
                     quoted: '0x1F'\n";
         let (walked, plain) = both_trees(crate::format::Format::Yaml, text);
         assert_eq!(walked, plain);
-        let FileValue::Table(entries) = walked else {
-            panic!("a table")
-        };
-        let texts: Vec<_> = (entries.iter().take(8))
-            .map(|(_, entry)| match &entry.value {
-                FileValue::Scalar(text) => text.as_str(),
-                other => panic!("{other:?}"),
-            })
-            .collect();
         assert_eq!(
-            texts,
+            first_texts(&walked, 8),
             [
                 "1e3",
                 "017",
@@ -537,17 +541,8 @@ mod tests {
             "max": 18446744073709552000, "on": true, "list": [1E+2, "yes", null]}"#;
         let (walked, plain) = both_trees(crate::format::Format::Json, text);
         assert_eq!(walked, plain);
-        let FileValue::Table(entries) = walked else {
-            panic!("a table")
-        };
-        let texts: Vec<_> = (entries.iter().take(6))
-            .map(|(_, entry)| match &entry.value {
-                FileValue::Scalar(text) => text.as_str(),
-                other => panic!("{other:?}"),
-            })
-            .collect();
         assert_eq!(
-            texts,
+            first_texts(&walked, 6),
             [
                 "1e3",
                 "12345678901234567890123",
