@@ -879,20 +879,31 @@ impl<T: Config + Send + Sync> Actor<T> {
         let mut secret_changed = false;
         let schema = &report.schema;
         for (field, &new) in schema.fields.iter().zip(&fingerprints) {
-            let old = state.running.get(&field.path).copied();
-            if field.restart && old.is_some() {
-                if old != Some(new) && state.reported.get(&field.path) != Some(&new) {
-                    restart_required.push(field.path.clone());
-                }
-                state.reported.insert(field.path.clone(), new);
-            } else if old != Some(new) {
-                changed.push(field.path.clone());
-                secret_changed |= field.secret;
-                match state.running.get_mut(&field.path) {
-                    Some(running) => *running = new,
-                    None => {
-                        state.running.insert(field.path.clone(), new);
+            // One lookup per leaf: a reload probes every leaf of the config.
+            match state.running.get_mut(&field.path) {
+                Some(&mut old) if field.restart => {
+                    let reported = state.reported.get_mut(&field.path);
+                    if old != new && reported.as_deref() != Some(&new) {
+                        restart_required.push(field.path.clone());
                     }
+                    match reported {
+                        Some(reported) => *reported = new,
+                        None => {
+                            state.reported.insert(field.path.clone(), new);
+                        }
+                    }
+                }
+                Some(running) => {
+                    if *running != new {
+                        *running = new;
+                        changed.push(field.path.clone());
+                        secret_changed |= field.secret;
+                    }
+                }
+                None => {
+                    state.running.insert(field.path.clone(), new);
+                    changed.push(field.path.clone());
+                    secret_changed |= field.secret;
                 }
             }
         }

@@ -41,8 +41,9 @@ pub(crate) struct Merged {
     /// optional sections or tagged enums) one expanded with the entries the sources gave.
     pub schema: SchemaRef,
     pub values: Vec<Option<Sourced>>,
-    /// Parsed references of each slot that has any (local values only).
-    pub parsed: Vec<Option<Parsed>>,
+    /// Parsed references of the slots that have any (local values only), by slot index in
+    /// ascending order: most configs have none, so nothing is kept per slot.
+    pub parsed: Vec<(usize, Parsed)>,
     /// Fields whose error is already recorded (assembly skips them).
     pub failed: Vec<bool>,
     pub errors: Vec<FieldError>,
@@ -84,7 +85,7 @@ pub(crate) fn merge(
 /// What the merge fills, before it is paired with its schema.
 struct Filled {
     values: Vec<Option<Sourced>>,
-    parsed: Vec<Option<Parsed>>,
+    parsed: Vec<(usize, Parsed)>,
     failed: Vec<bool>,
     errors: Vec<FieldError>,
     warnings: Vec<Warning>,
@@ -237,14 +238,15 @@ impl<'s> State<'s> {
         let parsed = self
             .values
             .iter()
-            .map(|slot| {
+            .enumerate()
+            .filter_map(|(index, slot)| {
                 let sourced = slot.as_ref()?;
                 if sourced.interpolation == Interpolation::Literal
                     || !sourced.raw.texts().any(contains_reference_syntax)
                 {
                     return None;
                 }
-                Some(sourced.raw.texts().map(Template::parse).collect())
+                Some((index, sourced.raw.texts().map(Template::parse).collect()))
             })
             .collect();
         Filled {

@@ -35,7 +35,11 @@ pub(crate) struct Wanted {
 /// Lists the targets of every reference in the merged values (parsed once, in the merge).
 pub(crate) fn wanted(merged: &Merged, providers: &Providers) -> Wanted {
     let mut wanted = Wanted::default();
-    let templates = merged.parsed.iter().flatten().flatten().flatten();
+    let templates = merged
+        .parsed
+        .iter()
+        .flat_map(|(_, parsed)| parsed)
+        .flatten();
     for reference in templates.flat_map(|template| template.references()) {
         match reference.scheme.as_str() {
             "env" => {
@@ -105,10 +109,7 @@ pub(crate) fn resolve(
     answers: &Answers,
     max_file_bytes: u64,
 ) {
-    for index in 0..merged.values.len() {
-        let Some(parsed) = merged.parsed[index].take() else {
-            continue;
-        };
+    for (index, parsed) in std::mem::take(&mut merged.parsed) {
         let Some(sourced) = merged.values[index].as_mut() else {
             continue;
         };

@@ -26,11 +26,10 @@ impl Source for Environment {
             let Ok(name) = name.into_string() else {
                 continue;
             };
-            if !context.wants_variable(&name) {
+            let Some(origin) = context.wanted_env_origin(&name) else {
                 continue;
-            }
+            };
             names_a_file |= var_file::may_name_a_file(&name);
-            let origin = context.env_origin(&name);
             match value.into_string() {
                 Ok(value) => entries.push(Entry::variable(name, value, origin)),
                 Err(_) if context.names_a_field(&name) => problems.push(Problem::of_variable(

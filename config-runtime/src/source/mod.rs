@@ -242,18 +242,33 @@ impl GatherContext {
         Origin::Env { var }
     }
 
+    /// [`env_origin`](Self::env_origin) of a variable the loader looks at (see
+    /// [`wants_variable`](Self::wants_variable)), `None` for any other: the environment holds
+    /// every variable of the process, so one lookup of the declared names answers both.
+    pub(crate) fn wanted_env_origin(&self, name: &str) -> Option<Origin> {
+        let var = match self.schema.by_env.get_key_value(name) {
+            Some((declared, _)) => Cow::Borrowed(declared.as_str()),
+            None if self.wants_undeclared(name) => Cow::Owned(name.to_owned()),
+            None => return None,
+        };
+        Some(Origin::Env { var })
+    }
+
     /// Whether `name` is a variable the loader looks at: a field's variable or one with the
     /// config's prefix (those are checked for typos).
     pub fn wants_variable(&self, name: &str) -> bool {
+        self.schema.by_env.contains_key(name) || self.wants_undeclared(name)
+    }
+
+    /// Whether the loader looks at `name` though no field declares it: it has the config's
+    /// prefix, names a map's, list's or optional section's entry, or names a field's file.
+    fn wants_undeclared(&self, name: &str) -> bool {
         let prefixed = self.schema.prefix.is_some_and(|prefix| {
             name.len() > prefix.len()
                 && name.starts_with(prefix)
                 && name.as_bytes()[prefix.len()] == b'_'
         });
-        prefixed
-            || self.schema.by_env.contains_key(name)
-            || self.in_a_node(name)
-            || var_file::target(self, name).is_some()
+        prefixed || self.in_a_node(name) || var_file::target(self, name).is_some()
     }
 }
 
