@@ -456,7 +456,12 @@ impl Parsed {
         attempts.extend(steps.failed.iter().cloned());
         for step in &steps.rest {
             let Step::Service(Candidate { service, key }) = step else {
-                match keys::open_data_key(&self.metadata.age, &steps.keys, steps.max_size) {
+                // Reads a key file or runs the key command: off the async workers, as every
+                // file read of a load is.
+                let opened = crate::loader::gather::off_workers(|| {
+                    keys::open_data_key(&self.metadata.age, &steps.keys, steps.max_size)
+                });
+                match opened {
                     Ok(key) => return Ok(key),
                     Err(age) => attempts.extend(Attempt::by_age(age.tried)),
                 }
