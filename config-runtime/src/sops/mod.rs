@@ -502,19 +502,13 @@ impl Parsed {
         let mut walk = tree::Walk::new(key, &metadata).map_err(fail)?;
         let plain = match body {
             Body::Document { typed, written } => {
+                // The `sops` table is no value; positions still count it (lines are found by
+                // position in the typed table).
                 let root = typed.as_object().into_iter().flatten().enumerate();
-                let mut placed = tree::Lines::root(&written).table();
-                let mut table = Vec::new();
-                let mut path = Vec::new();
-                for (position, (name, value)) in root.filter(|(_, (name, _))| *name != METADATA) {
-                    let written = placed.find(position, name);
-                    path.push(name.clone());
-                    let value = walk.tree(value, written, &mut path).map_err(fail)?;
-                    path.pop();
-                    let line = written.line();
-                    table.push((name.clone(), Located { value, line }));
-                }
-                Plain::Table(table)
+                let values = root.filter(|(_, (name, _))| *name != METADATA);
+                let placed = tree::Lines::root(&written).table();
+                let table = walk.entries(values, placed, &mut Vec::new());
+                Plain::Table(table.map_err(fail)?)
             }
             Body::Variables(values) => {
                 let mut decrypted = Vec::with_capacity(values.len());

@@ -197,6 +197,26 @@ impl<'k> Walk<'k> {
         Ok(FileValue::Scalar(shown))
     }
 
+    /// Walks the entries of one table, each with its position in the typed table (which
+    /// finds its line in `placed`, the same table as the format's reader gave it).
+    pub fn entries<'v>(
+        &mut self,
+        entries: impl Iterator<Item = (usize, (&'v String, &'v Value))>,
+        mut placed: Placed<'_>,
+        path: &mut Vec<String>,
+    ) -> Result<Vec<(String, Located<FileValue>)>, Failure> {
+        let mut table = Vec::with_capacity(entries.size_hint().0);
+        for (position, (key, inner)) in entries {
+            let written = placed.find(position, key);
+            path.push(key.clone());
+            let value = self.tree(inner, written, path)?;
+            path.pop();
+            let line = written.line();
+            table.push((key.clone(), Located { value, line }));
+        }
+        Ok(table)
+    }
+
     /// Walks a whole tree (the document without its `sops` table); `lines` is the same tree
     /// as the format's reader gave it, for the lines of its keys and items.
     pub fn tree(
@@ -207,17 +227,8 @@ impl<'k> Walk<'k> {
     ) -> Result<FileValue, Failure> {
         match value {
             Value::Object(map) => {
-                let mut placed = lines.table();
-                let mut table = Vec::with_capacity(map.len());
-                for (position, (key, inner)) in map.iter().enumerate() {
-                    let written = placed.find(position, key);
-                    path.push(key.clone());
-                    let value = self.tree(inner, written, path)?;
-                    path.pop();
-                    let line = written.line();
-                    table.push((key.clone(), Located { value, line }));
-                }
-                Ok(FileValue::Table(table))
+                let entries = self.entries(map.iter().enumerate(), lines.table(), path)?;
+                Ok(FileValue::Table(entries))
             }
             Value::Array(items) => {
                 let placed = lines.items();
