@@ -129,15 +129,12 @@ impl EtcdFlags {
 
     async fn fetch_or_restore(&mut self) -> Result<Fetched, FlagsError> {
         let fetched = self.fetch_once().await;
-        if self.backup.is_none() {
-            return fetched;
-        }
-        // Without a format there is no document to read, saved or not.
-        let format = self.document_format()?;
-        let source = self.describe();
-        match &mut self.backup {
-            Some(backup) => backup.settle(&source, format, fetched),
-            None => fetched,
+        let (format, source) = (self.document_format(), self.describe());
+        match (&mut self.backup, format) {
+            (None, _) => fetched,
+            // Without a format there is no document to read, saved or not.
+            (Some(_), Err(e)) => Err(e),
+            (Some(backup), Ok(format)) => backup.settle(&source, format, fetched),
         }
     }
 
