@@ -235,23 +235,27 @@ impl GatherContext {
     /// The origin of a value read from the variable `name`: a declared variable's name is
     /// shared with the schema rather than copied.
     pub(crate) fn env_origin(&self, name: &str) -> Origin {
-        let var = match self.schema.by_env.get_key_value(name) {
-            Some((declared, _)) => Cow::Borrowed(declared.as_str()),
-            None => Cow::Owned(name.to_owned()),
-        };
-        Origin::Env { var }
+        self.declared_env_origin(name)
+            .unwrap_or_else(|| undeclared_env_origin(name))
     }
 
     /// [`env_origin`](Self::env_origin) of a variable the loader looks at (see
     /// [`wants_variable`](Self::wants_variable)), `None` for any other: the environment holds
     /// every variable of the process, so one lookup of the declared names answers both.
     pub(crate) fn wanted_env_origin(&self, name: &str) -> Option<Origin> {
-        let var = match self.schema.by_env.get_key_value(name) {
-            Some((declared, _)) => Cow::Borrowed(declared.as_str()),
-            None if self.wants_undeclared(name) => Cow::Owned(name.to_owned()),
-            None => return None,
-        };
-        Some(Origin::Env { var })
+        self.declared_env_origin(name).or_else(|| {
+            self.wants_undeclared(name)
+                .then(|| undeclared_env_origin(name))
+        })
+    }
+
+    /// The origin of a field's variable, its name borrowed from the schema; `None` when no
+    /// field declares `name`.
+    fn declared_env_origin(&self, name: &str) -> Option<Origin> {
+        let (declared, _) = self.schema.by_env.get_key_value(name)?;
+        Some(Origin::Env {
+            var: Cow::Borrowed(declared.as_str()),
+        })
     }
 
     /// Whether `name` is a variable the loader looks at: a field's variable or one with the
@@ -269,6 +273,13 @@ impl GatherContext {
                 && name.as_bytes()[prefix.len()] == b'_'
         });
         prefixed || self.in_a_node(name) || var_file::target(self, name).is_some()
+    }
+}
+
+/// The origin of a variable no field declares (a typo of one, a map's entry): its own name.
+fn undeclared_env_origin(name: &str) -> Origin {
+    Origin::Env {
+        var: Cow::Owned(name.to_owned()),
     }
 }
 
