@@ -9,9 +9,13 @@
 //! swapped into an `ArcSwap`. They check no unknown keys, keep no provenance and compute no
 //! changed keys.
 //!
+//! `by_hand` is the floor of this protocol: the least a reload can do (read the file, split
+//! its lines, parse each value by its type, count the values that changed, swap), written for
+//! this file alone, with no library and no checks.
+//!
 //! Run: `cargo bench -p config-benches --bench reload`
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,32 +55,47 @@ fn keys(round: u32) -> String {
     text
 }
 
-fn bench_reload<T: Config + Send + Sync>(bencher: divan::Bencher, sections: Option<usize>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+/// Times `reload` of a TOML file of `sections`, rewritten before each timed run (it
+/// alternates between two contents, so every reload sees every value change). `start` reads
+/// the first content, untimed, into what `reload` then works with.
+fn bench_rewritten<S>(
+    bencher: divan::Bencher,
+    sections: Option<usize>,
+    start: impl FnOnce(&Path) -> S,
+    reload: impl Fn(&S, &Path),
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
     let contents = [toml(sections, 0), toml(sections, 1)];
-    std::fs::write(&path, &contents[0]).unwrap();
-    let options = WatchOptions::default()
-        .force_poll(true)
-        .poll_interval(Duration::from_secs(3600))
-        .remote_poll_interval(Duration::ZERO);
-    let live: Live<T> = runtime
-        .block_on(T::loader().file(&path).watch_with(options))
-        .unwrap();
+    write(&path, &contents[0]);
+    let state = start(&path);
     let mut round = 0;
     bencher
         .with_inputs(|| {
             round += 1;
             write(&path, &contents[round % 2]);
         })
-        .bench_local_values(|()| {
-            let outcome = runtime.block_on(live.reload()).unwrap();
-            divan::black_box(outcome);
-        });
+        .bench_local_values(|()| reload(&state, &path));
+}
+
+fn bench_reload<T: Config + Send + Sync>(bencher: divan::Bencher, sections: Option<usize>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = WatchOptions::default()
+        .force_poll(true)
+        .poll_interval(Duration::from_secs(3600))
+        .remote_poll_interval(Duration::ZERO);
+    let start = |path: &Path| -> Live<T> {
+        runtime
+            .block_on(T::loader().file(path).watch_with(options))
+            .unwrap()
+    };
+    bench_rewritten(bencher, sections, start, |live, _| {
+        let outcome = runtime.block_on(live.reload()).unwrap();
+        divan::black_box(outcome);
+    });
 }
 
 fn write(path: &Path, text: &str) {
@@ -105,18 +124,54 @@ fn bench_peer<T: Send + Sync>(
     sections: Option<usize>,
     read: fn(&Path) -> T,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let path: PathBuf = dir.path().join("config.toml");
-    let contents = [toml(sections, 0), toml(sections, 1)];
-    write(&path, &contents[0]);
-    let current = ArcSwap::from_pointee(read(&path));
-    let mut round = 0;
-    bencher
-        .with_inputs(|| {
-            round += 1;
-            write(&path, &contents[round % 2]);
-        })
-        .bench_local_values(|()| current.store(Arc::new(read(&path))));
+    let start = |path: &Path| ArcSwap::from_pointee(read(path));
+    bench_rewritten(bencher, sections, start, |current, path| {
+        current.store(Arc::new(read(path)));
+    });
+}
+
+/// One value of the file, parsed by the type its key has in the 100-field config.
+#[derive(PartialEq)]
+enum ByHand {
+    Integer(u64),
+    Text(String),
+    Flag(bool),
+    Float(f64),
+}
+
+/// The file's values in order, read by hand: `key = value` lines, `[table]` lines skipped.
+fn read_by_hand(path: &Path) -> Vec<ByHand> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut values = Vec::with_capacity(text.len() / 16);
+    let mut field = 0;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            field = 0;
+            continue;
+        }
+        let (_, value) = line.split_once(" = ").unwrap();
+        values.push(match field % 5 {
+            0 | 3 => ByHand::Integer(value.parse().unwrap()),
+            1 => ByHand::Text(value.trim_matches('"').to_owned()),
+            2 => ByHand::Flag(value.parse().unwrap()),
+            _ => ByHand::Float(value.parse().unwrap()),
+        });
+        field += 1;
+    }
+    values
+}
+
+/// The floor: read by hand, count the changed values, swap.
+fn bench_by_hand(bencher: divan::Bencher, sections: Option<usize>) {
+    let start = |path: &Path| ArcSwap::from_pointee(read_by_hand(path));
+    bench_rewritten(bencher, sections, start, |current, path| {
+        let new = read_by_hand(path);
+        let changed = (new.iter().zip(current.load().iter()))
+            .filter(|(new, old)| new != old)
+            .count();
+        current.store(Arc::new(new));
+        divan::black_box(changed);
+    });
 }
 
 fn figment_read<T: serde::de::DeserializeOwned>(path: &Path) -> T {
@@ -164,4 +219,14 @@ fn reload_1000_keys_figment(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 100, sample_size = 1)]
 fn reload_1000_keys_config(bencher: divan::Bencher) {
     bench_peer(bencher, Some(10), config_read::<ThousandSerde>);
+}
+
+#[divan::bench(sample_count = 200, sample_size = 1)]
+fn reload_100_keys_by_hand(bencher: divan::Bencher) {
+    bench_by_hand(bencher, None);
+}
+
+#[divan::bench(sample_count = 100, sample_size = 1)]
+fn reload_1000_keys_by_hand(bencher: divan::Bencher) {
+    bench_by_hand(bencher, Some(10));
 }
