@@ -327,3 +327,26 @@ pub fn variables() -> Vec<(String, String)> {
         ("BENCH_FIELD_099".to_owned(), "99.5".to_owned()),
     ]
 }
+
+/// The reload bench's TOML file: the 100 keys of [`Hundred`] (`field_000 = ..` to
+/// `field_099 = ..`, typed like its fields), in each of `sections` tables (`[block_0]`..; no
+/// table when `None`). Each `round` gives every key another value, so files of two rounds
+/// differ everywhere.
+pub fn reload_toml(sections: Option<usize>, round: u32) -> String {
+    let mut keys = String::new();
+    for i in 0..100u32 {
+        let value = match i % 5 {
+            0 | 3 => format!("{}", i + round),
+            1 => format!("\"value-{i}-{round}\""),
+            2 => round.is_multiple_of(2).to_string(),
+            _ => format!("{}.5", i + round),
+        };
+        keys.push_str(&format!("field_{i:03} = {value}\n"));
+    }
+    match sections {
+        None => keys,
+        Some(count) => (0..count)
+            .map(|block| format!("[block_{block}]\n{keys}"))
+            .collect(),
+    }
+}

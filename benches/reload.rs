@@ -20,39 +20,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use config_benches::{Hundred, HundredSerde, Thousand};
+use config_benches::{Hundred, HundredSerde, Thousand, reload_toml};
 use config_runtime::Config;
 use config_runtime::live::{Live, WatchOptions};
 
 fn main() {
     divan::main();
-}
-
-/// A TOML file with the 100 keys of the 100-field config, in each of `sections` tables (no
-/// table when `None`).
-fn toml(sections: Option<usize>, round: u32) -> String {
-    match sections {
-        None => keys(round),
-        Some(count) => (0..count)
-            .map(|block| format!("[block_{block}]\n{}", keys(round)))
-            .collect(),
-    }
-}
-
-/// `field_000 = ..` to `field_099 = ..`, typed like the 100-field config.
-fn keys(round: u32) -> String {
-    let types = ["u32", "String", "bool", "u64", "f64"];
-    let mut text = String::new();
-    for i in 0..100 {
-        let value = match types[i % 5] {
-            "u32" | "u64" => format!("{}", i as u32 + round),
-            "String" => format!("\"value-{i}-{round}\""),
-            "bool" => round.is_multiple_of(2).to_string(),
-            _ => format!("{}.5", i as u32 + round),
-        };
-        text.push_str(&format!("field_{i:03} = {value}\n"));
-    }
-    text
 }
 
 /// Times `reload` of a TOML file of `sections`, rewritten before each timed run (it
@@ -66,7 +39,7 @@ fn bench_rewritten<S>(
 ) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
-    let contents = [toml(sections, 0), toml(sections, 1)];
+    let contents = [reload_toml(sections, 0), reload_toml(sections, 1)];
     write(&path, &contents[0]);
     let state = start(&path);
     let mut round = 0;

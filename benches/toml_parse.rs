@@ -4,49 +4,38 @@
 //!
 //! Run: `cargo bench -p config-benches --bench toml_parse`
 
+use config_benches::reload_toml;
 use config_runtime::__private::fuzz::{parse_toml_events, parse_toml_full, parse_toml_lines};
+use config_runtime::source::FileValue;
 
 fn main() {
     divan::main();
 }
 
-/// `field_000 = ..` to `field_099 = ..` in each of `tables` tables (none when 0), typed like
-/// the reload bench's file.
+/// The reload bench's file in each of `tables` tables (none when 0).
 fn document(tables: usize) -> String {
-    let keys: String = (0..100)
-        .map(|i| match i % 5 {
-            0 | 3 => format!("field_{i:03} = {i}\n"),
-            1 => format!("field_{i:03} = \"value-{i}\"\n"),
-            2 => format!("field_{i:03} = true\n"),
-            _ => format!("field_{i:03} = {i}.5\n"),
-        })
-        .collect();
-    if tables == 0 {
-        return keys;
-    }
-    (0..tables)
-        .map(|table| format!("[block_{table}]\n{keys}"))
-        .collect()
+    reload_toml((tables > 0).then_some(tables), 0)
+}
+
+/// Times a fast reader, which must read the whole file (else it would time a give-up).
+fn bench_fast_reader(
+    bencher: divan::Bencher,
+    tables: usize,
+    reader: fn(&str) -> Option<FileValue>,
+) {
+    let text = document(tables);
+    assert!(reader(&text).is_some(), "the reader left the file");
+    bencher.bench_local(|| reader(divan::black_box(&text)));
 }
 
 #[divan::bench(args = [0, 10])]
 fn line_reader(bencher: divan::Bencher, tables: usize) {
-    let text = document(tables);
-    assert!(
-        parse_toml_lines(&text).is_some(),
-        "the line reader left the file"
-    );
-    bencher.bench_local(|| parse_toml_lines(divan::black_box(&text)));
+    bench_fast_reader(bencher, tables, parse_toml_lines);
 }
 
 #[divan::bench(args = [0, 10])]
 fn event_reader(bencher: divan::Bencher, tables: usize) {
-    let text = document(tables);
-    assert!(
-        parse_toml_events(&text).is_some(),
-        "the event reader left the file"
-    );
-    bencher.bench_local(|| parse_toml_events(divan::black_box(&text)));
+    bench_fast_reader(bencher, tables, parse_toml_events);
 }
 
 #[divan::bench(args = [0, 10])]
