@@ -325,9 +325,20 @@ impl<'a> Assemble<'a> {
     }
 
     /// Reads a tagged enum's `tag` and gives the index of the variant it names (its fields
-    /// are assembled next by the generated code).
+    /// are assembled next by the generated code). `None` when the tag cannot be read (its
+    /// error is recorded): the generated code then reads no field of the variant, so the
+    /// fields described for it are stepped over here.
     pub fn variant(&mut self, tag: &'static str) -> Option<usize> {
         let node = self.next_node(tag);
+        let chosen = self.chosen_variant(node, tag);
+        if chosen.is_none() {
+            self.cursor += node.variant_extent.fields;
+            self.node_cursor += node.variant_extent.nodes;
+        }
+        chosen
+    }
+
+    fn chosen_variant(&mut self, node: &NodeSchema, tag: &'static str) -> Option<usize> {
         let NodeKind::Tagged { variants, .. } = node.kind else {
             unreachable!("__describe and __assemble disagree about a tagged enum");
         };

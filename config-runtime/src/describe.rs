@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use crate::schema::{
-    DefaultSpec, DescribeFn, Element, FieldSchema, NameMap, NodeKind, NodeSchema, Relaxed,
+    DefaultSpec, DescribeFn, Element, Extent, FieldSchema, NameMap, NodeKind, NodeSchema, Relaxed,
     RuleSpec, Schema, Section, Separators, UnknownKeys, Variant,
 };
 use crate::value::ConfigValue;
@@ -295,6 +295,7 @@ impl<'s> Describe<'s> {
             .scan
             .and_then(|scan| scan.variant(&path, &env, tag, self.separators))
             .and_then(|name| variants.iter().position(|v| v.name == name));
+        let node = self.nodes.len();
         self.nodes.push(NodeSchema {
             path: path.clone(),
             env: env.clone(),
@@ -307,6 +308,7 @@ impl<'s> Describe<'s> {
                 .unwrap_or_default(),
             section: self.current,
             default: None,
+            variant_extent: Extent::default(),
         });
         self.leaf::<String>(LeafSpec {
             name: tag,
@@ -323,7 +325,12 @@ impl<'s> Describe<'s> {
         match chosen {
             Some(index) => {
                 if let Some(describe) = variants[index].describe {
+                    let (fields, nodes) = (self.fields.len(), self.nodes.len());
                     describe(self);
+                    self.nodes[node].variant_extent = Extent {
+                        fields: self.fields.len() - fields,
+                        nodes: self.nodes.len() - nodes,
+                    };
                 }
             }
             // Until the variant is known, its keys cannot be checked.
@@ -375,6 +382,7 @@ impl<'s> Describe<'s> {
             entries: found.keys.clone(),
             section: self.current,
             default: default_raw,
+            variant_extent: Extent::default(),
         });
         if found.keys.is_empty() {
             return;

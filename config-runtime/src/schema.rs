@@ -206,6 +206,16 @@ pub struct NodeSchema {
     pub section: usize,
     /// The default as written (a map of values: `""`, `"a=b,c=d"` or JSON).
     pub default: Option<&'static str>,
+    /// For a tagged enum: what the chosen variant's description added after the tag.
+    pub(crate) variant_extent: Extent,
+}
+
+/// How many fields and nodes one part of a description added: the assembly steps over them
+/// when it cannot build that part, so every later field still reads its own slot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Extent {
+    pub fields: usize,
+    pub nodes: usize,
 }
 
 /// The kind of a [`NodeSchema`].

@@ -464,3 +464,60 @@ fn null_in_json_and_yaml_unsets_a_key() {
     let error = Nullable::loader().file(&list).load().unwrap_err();
     assert!(error.to_string().contains("null in a list"), "{error}");
 }
+
+#[derive(Config, Debug)]
+#[config(prefix = "NUT")]
+struct NullableText {
+    /// A default written as text.
+    #[config(default = "info")]
+    level: String,
+    /// A section whose fields all have defaults.
+    #[config(nested)]
+    db: NullableDb,
+}
+
+#[derive(Config, Debug)]
+struct NullableDb {
+    #[config(default = "localhost")]
+    host: String,
+    #[config(default = 5432)]
+    port: u16,
+}
+
+/// A null gives a field its default back whatever the default's type, in a section as at the
+/// top, and a null section gives each of its fields its default: a later file's null is never
+/// "required, not set" for a field that has a default.
+#[test]
+fn null_gives_text_defaults_back_and_a_null_section_its_defaults() {
+    let dir = Scratch::new();
+    let base = dir.write(
+        "base.json",
+        r#"{"level": "debug", "db": {"host": "db1", "port": 6000}}"#,
+    );
+    for (name, text) in [
+        (
+            "leaves.json",
+            r#"{"level": null, "db": {"host": null, "port": null}}"#,
+        ),
+        ("leaves.yaml", "level: ~\ndb:\n  host: null\n  port: ~\n"),
+        ("section.json", r#"{"level": null, "db": null}"#),
+        ("section.yaml", "level: null\ndb: ~\n"),
+    ] {
+        let over = dir.write(name, text);
+        let loaded = NullableText::loader()
+            .file(&base)
+            .file(&over)
+            .load()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(loaded.level, "info", "{name}");
+        assert_eq!(loaded.db.host, "localhost", "{name}");
+        assert_eq!(loaded.db.port, 5432, "{name}");
+        let report = NullableText::loader()
+            .file(&base)
+            .file(&over)
+            .explain()
+            .unwrap();
+        let host = report.row("db.host").unwrap();
+        assert_eq!(host.origin, Some(config_runtime::Origin::Default), "{name}");
+    }
+}

@@ -565,6 +565,55 @@ fn bad_shapes_are_reported_against_the_node() {
     assert!(err.to_string().contains("data_dirs[0]"), "{err}");
 }
 
+/// A whole map, list or section in one variable that does not read says why, naming the entry
+/// that is wrong, and never quoting the text (a map's values may be secrets).
+#[test]
+fn a_whole_node_in_one_variable_says_what_is_wrong_with_it() {
+    let cases = [
+        (
+            "QD__LABELS",
+            format!("team=search,{CANARY}"),
+            "QD__LABELS (environment): expected entries like `key=value,key=value`, or a JSON \
+             object (entry 2 has no `=`)",
+        ),
+        (
+            "QD__LABELS",
+            format!("team=search,={CANARY}"),
+            "(entry 2 has no key)",
+        ),
+        (
+            "QD__LABELS",
+            format!("team=search,team={CANARY}"),
+            "(key `team` is given twice)",
+        ),
+        (
+            "QD__LABELS",
+            format!("{{\"team\": \"{CANARY}\""),
+            "(not valid JSON: EOF while parsing an object at column 34)",
+        ),
+        (
+            "QD__SINKS",
+            format!("console={CANARY}"),
+            "QD__SINKS (environment): expected a JSON object (not JSON)",
+        ),
+        (
+            "QD__DATA_DIRS",
+            format!("/a,{CANARY}"),
+            "QD__DATA_DIRS (environment): expected a JSON array of tables (not JSON)",
+        ),
+    ];
+    for (name, value, expected) in cases {
+        let err = Settings::from_map([(name, value.as_str())]).unwrap_err();
+        let shown = format!("{err}\n{err:?}");
+        assert!(shown.contains(expected), "{name}={value}: {shown}");
+        assert!(!shown.contains(CANARY), "{shown}");
+    }
+    // Spaces around keys, values and commas are not part of them.
+    let cfg = Settings::from_map([("QD__LABELS", " team = search , tier=1 ")]).unwrap();
+    assert_eq!(cfg.labels["team"], "search");
+    assert_eq!(cfg.labels["tier"], "1");
+}
+
 #[test]
 fn flags_and_embedded_text_reach_entries() {
     let defaults = "sinks:\n  http:\n    type: http\n    uri: https://default.example/\n";
@@ -757,4 +806,60 @@ fn a_map_default_written_whole_fills_its_entries_and_sources_merge_over_it() {
     let row = explain.row("regions.us").unwrap();
     assert_eq!(row.value, "https://us.example");
     assert_eq!(row.origin, Some(config_runtime::Origin::Default), "{row:?}");
+}
+
+#[derive(Config, Debug)]
+#[config(prefix = "NV", env_separator = "__")]
+struct NulledSinks {
+    #[config(nested)]
+    sinks: BTreeMap<String, SecretFirst>,
+    /// A plain field after the map: it reads its own variable, never a variant's.
+    #[config(default = 7)]
+    after: u16,
+}
+
+#[derive(Config, Debug)]
+#[config(tag = "type", rename_all = "snake_case")]
+enum SecretFirst {
+    Http(SecretFirstHttp),
+}
+
+#[derive(Config, Debug)]
+struct SecretFirstHttp {
+    token: Secret<String>,
+    uri: url::Url,
+}
+
+/// Found by fuzzing: a null for the whole map between an entry's `type` and its other
+/// variables leaves the entry without a variant, while the scan still remembered the one named
+/// before the null. The assembly then stopped at the missing tag, and the next field read the
+/// variant's first slot: a panic in debug builds; in release builds the secret token parsed as
+/// `after`'s integer, a second error about the wrong variable. The missing tag is now the one
+/// error, and nothing shifts.
+#[test]
+fn a_variant_unset_by_a_null_shifts_no_field() {
+    let vars = [
+        ("NV__SINKS__A__TYPE", "http"),
+        ("NV__SINKS", ""),
+        ("NV__SINKS__A__TOKEN", CANARY),
+        ("NV__SINKS__A__URI", "https://in.example"),
+    ];
+    let err = NulledSinks::from_map(vars).unwrap_err();
+    let shown = format!("{err}\n{err:?}");
+    assert!(!shown.contains(CANARY), "{shown}");
+    let problems: Vec<String> = err.errors().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        ["NV__SINKS__A__TYPE: required, not set (see .env.example)"],
+        "{shown}"
+    );
+
+    // Named again after the null, the variant is whole and the next field is its own.
+    let mut named_again = vars.to_vec();
+    named_again.push(("NV__SINKS__A__TYPE", "http"));
+    let cfg = NulledSinks::from_map(named_again).unwrap();
+    let SecretFirst::Http(http) = &cfg.sinks["a"];
+    assert_eq!(http.token.expose_secret(), CANARY);
+    assert_eq!(http.uri.as_str(), "https://in.example/");
+    assert_eq!(cfg.after, 7);
 }

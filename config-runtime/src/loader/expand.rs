@@ -87,35 +87,98 @@ fn whole(value: &FileValue, kind: NodeKind, element: Element) -> Cow<'_, FileVal
     }
 }
 
-/// The text of a whole node (a variable, an override, a default): JSON for maps, lists and
-/// sections; `a=b,c=d` for a map of values; for a tagged section, a bare word names a unit
-/// variant. An empty text is `null` (nothing). What does not parse stays a scalar, which the
-/// merge reports against the node's key.
+/// The text of a whole node (a variable, an override, a default), as the scan reads it:
+/// what [`read_whole`] cannot read stays a scalar, which the merge reports against the
+/// node's key.
 pub(crate) fn parse_whole(text: &str, kind: NodeKind, element: Element) -> FileValue {
+    read_whole(text, kind, element).unwrap_or_else(|_| FileValue::Scalar(text.to_owned()))
+}
+
+/// The text of a whole node: JSON for maps, lists and sections; `a=b,c=d` for a map of
+/// values; for a tagged section, a bare word names a unit variant. An empty text is `null`
+/// (nothing).
+pub(crate) fn read_whole(
+    text: &str,
+    kind: NodeKind,
+    element: Element,
+) -> Result<FileValue, WholeTextError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return FileValue::Null;
+        return Ok(FileValue::Null);
     }
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        return parse_json_value(trimmed).unwrap_or_else(|_| FileValue::Scalar(text.to_owned()));
+        return parse_json_value(trimmed).map_err(|e| WholeTextError::Json(e.message));
     }
     match (kind, element) {
         (NodeKind::Map, Element::Value(_)) => pairs(trimmed),
-        _ => FileValue::Scalar(text.to_owned()),
+        (NodeKind::Tagged { .. }, _) => Ok(FileValue::Scalar(text.to_owned())),
+        _ => Err(WholeTextError::NotJson),
     }
 }
 
-/// `a=b,c=d` as a table of texts.
-fn pairs(text: &str) -> FileValue {
-    let mut table = Vec::new();
-    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let Some((key, value)) = pair.split_once('=') else {
-            return FileValue::Scalar(text.to_owned());
-        };
-        let value = FileValue::Scalar(value.trim().to_owned());
-        table.push((key.trim().to_owned(), Located { value, line: None }));
+/// Why the text of a whole node could not be read. It never holds the text: a map's values
+/// may be secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WholeTextError {
+    /// `{..}` or `[..]` that is not JSON: the parser's message, which names a line and column.
+    Json(String),
+    /// Neither JSON nor, for a map of values, `key=value` entries.
+    NotJson,
+    /// The entry at this 1-based position has no `=`.
+    NoEquals(usize),
+    /// The entry at this 1-based position has nothing before its `=`.
+    EmptyKey(usize),
+    /// This key has two entries.
+    Repeated(String),
+}
+
+impl std::fmt::Display for WholeTextError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WholeTextError::Json(message) => write!(f, "not valid JSON: {message}"),
+            WholeTextError::NotJson => f.write_str("not JSON"),
+            WholeTextError::NoEquals(position) => write!(f, "entry {position} has no `=`"),
+            WholeTextError::EmptyKey(position) => write!(f, "entry {position} has no key"),
+            WholeTextError::Repeated(key) => write!(
+                f,
+                "key `{}` is given twice",
+                crate::error::escape_controls(key)
+            ),
+        }
     }
-    FileValue::Table(table)
+}
+
+/// What the text of a whole node of this kind is expected to be, for its error.
+pub(crate) fn whole_text_expected(kind: NodeKind, element: Element) -> &'static str {
+    match (kind, element) {
+        (NodeKind::Map, Element::Value(_)) => {
+            "entries like `key=value,key=value`, or a JSON object"
+        }
+        (NodeKind::List, _) => "a JSON array of tables",
+        (NodeKind::Tagged { .. }, _) => "a variant's name, or a JSON object",
+        _ => "a JSON object",
+    }
+}
+
+/// `a=b,c=d` as a table of texts; each entry needs a key and an `=`, and no key comes twice.
+fn pairs(text: &str) -> Result<FileValue, WholeTextError> {
+    let mut table: Vec<(String, Located<FileValue>)> = Vec::new();
+    let entries = text.split(',').map(str::trim).filter(|p| !p.is_empty());
+    for (position, pair) in (1..).zip(entries) {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or(WholeTextError::NoEquals(position))?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(WholeTextError::EmptyKey(position));
+        }
+        if table.iter().any(|(seen, _)| seen == key) {
+            return Err(WholeTextError::Repeated(key.to_owned()));
+        }
+        let value = FileValue::Scalar(value.trim().to_owned());
+        table.push((key.to_owned(), Located { value, line: None }));
+    }
+    Ok(FileValue::Table(table))
 }
 
 /// One step of a key path: `data_dirs[1].path` is `data_dirs`, `[1]`, `path`.

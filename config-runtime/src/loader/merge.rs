@@ -4,12 +4,13 @@
 
 use std::collections::HashSet;
 
+use super::expand::{read_whole, whole_text_expected};
 use crate::error::{ErrorKind, FieldError, UnknownName};
 use crate::format::{FileValue, Located};
 use crate::origin::{Interpolation, Origin, Sourced, Taint};
 use crate::provider::ProviderError;
 use crate::reference::{ReferenceError, Template, contains_reference_syntax};
-use crate::schema::{NodeKind, NodeSchema, Schema, SchemaRef, UnknownKeys};
+use crate::schema::{FieldSchema, NodeKind, NodeSchema, Schema, SchemaRef, UnknownKeys};
 use crate::source::{Entry, Gathered, Layering, Name, Problem, Source, Trust};
 use crate::suggest;
 use crate::value::RawValue;
@@ -156,6 +157,14 @@ fn environment_names(layers: &[Layer<'_>]) -> HashSet<String> {
         .collect()
 }
 
+/// A leaf's slot before any source names it, or once a `null` unsets it: its default when it
+/// is written as text (a default given as an expression is applied by the assembly).
+fn unset(field: &FieldSchema) -> Option<Sourced> {
+    field
+        .default_raw
+        .map(|raw| Sourced::new(RawValue::Str(raw.to_owned()), Origin::Default))
+}
+
 fn source_origin(source: &dyn Source) -> Origin {
     Origin::Remote {
         source: source.name(),
@@ -183,15 +192,7 @@ struct State<'s> {
 
 impl<'s> State<'s> {
     fn new(schema: &'s Schema, ignored_vars: &'s [&'s str]) -> Self {
-        let values = schema
-            .fields
-            .iter()
-            .map(|field| {
-                field
-                    .default_raw
-                    .map(|raw| Sourced::new(RawValue::Str(raw.to_owned()), Origin::Default))
-            })
-            .collect::<Vec<_>>();
+        let values = schema.fields.iter().map(unset).collect::<Vec<_>>();
         let errors = schema
             .problems
             .iter()
@@ -330,9 +331,10 @@ impl<'s> State<'s> {
                 // An explicit null unsets the key: an `Option` is `None` (even with a
                 // default), a field with a default takes it, a required one is missing.
                 let field = &self.schema.fields[index];
-                self.values[index] = field
-                    .nullable
-                    .then(|| Sourced::new(RawValue::Str(String::new()), origin));
+                self.values[index] = match field.nullable {
+                    true => Some(Sourced::new(RawValue::Str(String::new()), origin)),
+                    false => unset(field),
+                };
                 return;
             }
             FileValue::List(items) => match FileValue::scalars(&items) {
@@ -357,7 +359,13 @@ impl<'s> State<'s> {
         let schema = self.schema;
         let node = &schema.nodes[node];
         let value = match value {
-            FileValue::Scalar(text) => super::expand::parse_whole(&text, node.kind, node.element),
+            FileValue::Scalar(text) => match read_whole(&text, node.kind, node.element) {
+                Ok(value) => value,
+                Err(why) => {
+                    let expected = whole_text_expected(node.kind, node.element);
+                    return self.invalid_node(node, path, origin, expected, why.to_string());
+                }
+            },
             other => other,
         };
         match (node.kind, value) {
@@ -375,7 +383,8 @@ impl<'s> State<'s> {
                 }
             }
             (NodeKind::List, other) => {
-                self.invalid_node(node, path, origin, "a list of tables", other.shape());
+                let got = format!("got {}", other.shape());
+                self.invalid_node(node, path, origin, "a list of tables", got);
             }
             (_, FileValue::Table(table)) => self.table(origin, path, table),
             (NodeKind::Tagged { tag, .. }, FileValue::Scalar(word)) => {
@@ -386,16 +395,18 @@ impl<'s> State<'s> {
                 }
             }
             (_, other) => {
-                self.invalid_node(node, path, origin, "a table of settings", other.shape());
+                let got = format!("got {}", other.shape());
+                self.invalid_node(node, path, origin, "a table of settings", got);
             }
         }
     }
 
-    /// Unsets every leaf under `path` (a `null`, or a list given whole).
+    /// Unsets every leaf under `path` (a `null`, or a list given whole): each is as no source
+    /// had named it.
     fn clear_under(&mut self, path: &str) {
         for (index, field) in self.schema.fields.iter().enumerate() {
             if crate::describe::is_below(&field.path, path) {
-                self.values[index] = None;
+                self.values[index] = unset(field);
             }
         }
     }
@@ -419,7 +430,7 @@ impl<'s> State<'s> {
         path: &str,
         origin: &Origin,
         expected: &str,
-        got: &str,
+        detail: String,
     ) {
         self.errors.push(FieldError::key(
             path,
@@ -428,7 +439,7 @@ impl<'s> State<'s> {
             ErrorKind::Invalid {
                 expected: expected.to_owned(),
                 got: None,
-                detail: Some(format!("got {got}")),
+                detail: Some(detail),
             },
         ));
     }
