@@ -9,7 +9,7 @@ use crate::origin::{Origin, Sourced, Taint};
 use crate::rules::{Checks, Exposure};
 use crate::schema::{FieldSchema, NodeKind, NodeSchema, RuleSpec, Schema};
 use crate::secret::REDACTED;
-use crate::value::{ConfigValue, ValueKind};
+use crate::value::{ConfigValue, RawValue, ValueKind};
 
 /// Well-known placeholder values a production secret must not hold (compared ignoring case).
 pub const PLACEHOLDERS: &[&str] = &[
@@ -180,7 +180,7 @@ impl<'a> Assemble<'a> {
                     Err(e) => {
                         let (got, detail) = match exposure.withheld() {
                             None => {
-                                let raw = display_raw(&sourced.raw);
+                                let raw = quoted_raw(&sourced.raw);
                                 // Masked before it is cut, so a cut cannot split a password
                                 // from the `@` that marks it.
                                 let raw = crate::error::mask_url_passwords(&raw);
@@ -197,7 +197,7 @@ impl<'a> Assemble<'a> {
                             Some(why) => (None, Some(format!("value not shown: {why}"))),
                         };
                         let kind = ErrorKind::Invalid {
-                            expected: expected_of::<T>(field).into_owned(),
+                            expected: expected_of::<T>(field, &sourced.raw).into_owned(),
                             got,
                             detail,
                         };
@@ -427,7 +427,9 @@ fn exposure(field: &FieldSchema, sourced: Option<&Sourced>) -> Exposure {
 }
 
 /// "an integer in 1..=65535" when the field declares a range, else what the type expects.
-fn expected_of<T: ConfigValue>(field: &FieldSchema) -> Cow<'static, str> {
+/// A list field given a file's array expects "a list of ..", not the comma-separated text a
+/// variable holds.
+fn expected_of<T: ConfigValue>(field: &FieldSchema, raw: &RawValue) -> Cow<'static, str> {
     let range = field.rules.iter().find_map(|rule| match rule {
         RuleSpec::Range { min, max } => Some((min, max)),
         _ => None,
@@ -444,14 +446,27 @@ fn expected_of<T: ConfigValue>(field: &FieldSchema) -> Cow<'static, str> {
             let max = max.map(str::to_owned).unwrap_or_else(|| tmax.to_string());
             format!("an integer in {min}..={max}").into()
         }
+        (_, ValueKind::List(_)) if matches!(raw, RawValue::List(_)) => T::expected()
+            .replacen("a comma-separated list", "a list", 1)
+            .into(),
         _ => T::expected(),
     }
 }
 
-fn display_raw(raw: &crate::value::RawValue) -> String {
+/// The value as the explain report shows it: a file's array as the items a variable would
+/// hold (`1,2`).
+fn display_raw(raw: &RawValue) -> String {
     match raw {
-        crate::value::RawValue::Str(text) => text.clone(),
-        crate::value::RawValue::List(items) => items.join(","),
+        RawValue::Str(text) => text.clone(),
+        RawValue::List(items) => items.join(","),
+    }
+}
+
+/// The value as an error quotes it: a file's array as an array (`[1, 2, 70000]`).
+fn quoted_raw(raw: &RawValue) -> String {
+    match raw {
+        RawValue::Str(text) => text.clone(),
+        RawValue::List(items) => format!("[{}]", items.join(", ")),
     }
 }
 

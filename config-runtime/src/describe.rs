@@ -309,6 +309,7 @@ impl<'s> Describe<'s> {
             section: self.current,
             default: None,
             variant_extent: Extent::default(),
+            first_field: self.fields.len(),
         });
         self.leaf::<String>(LeafSpec {
             name: tag,
@@ -383,6 +384,7 @@ impl<'s> Describe<'s> {
             section: self.current,
             default: default_raw,
             variant_extent: Extent::default(),
+            first_field: self.fields.len(),
         });
         if found.keys.is_empty() {
             return;

@@ -208,6 +208,8 @@ pub struct NodeSchema {
     pub default: Option<&'static str>,
     /// For a tagged enum: what the chosen variant's description added after the tag.
     pub(crate) variant_extent: Extent,
+    /// How many fields were described before this node: its place in declaration order.
+    pub(crate) first_field: usize,
 }
 
 /// How many fields and nodes one part of a description added: the assembly steps over them
@@ -347,6 +349,20 @@ impl Schema {
     /// The field with this key path (`"redis.port"`).
     pub fn field(&self, path: &str) -> Option<&FieldSchema> {
         self.by_path.get(path).map(|&i| &self.fields[i])
+    }
+
+    /// Where the field or node at `path` was declared, for listing problems in declaration
+    /// order; after every declared place for a path that names neither.
+    pub(crate) fn declared_position(&self, path: &str) -> usize {
+        let node = || {
+            let &index = self.node_by_path.get(path)?;
+            Some(self.nodes[index].first_field)
+        };
+        self.by_path
+            .get(path)
+            .copied()
+            .or_else(node)
+            .unwrap_or(usize::MAX)
     }
 
     /// The subtree rules for a name that matches no field: the most specific section with

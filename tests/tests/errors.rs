@@ -184,3 +184,50 @@ fn each_error_names_its_subject() {
     ));
     assert_eq!(unknown.path(), "", "a variable has no key path");
 }
+
+#[derive(Config, Debug)]
+#[config(prefix = "ORD")]
+#[allow(dead_code)]
+struct Ordered {
+    #[config(default = "")]
+    probes: Vec<u16>,
+    #[config(default = "")]
+    labels: std::collections::HashMap<String, String>,
+    #[config(default = 1)]
+    pool: u32,
+}
+
+/// A map's problem is listed where the map is declared, between the fields around it, and a
+/// file's array is quoted and expected as an array, not as a variable's comma-separated text.
+#[test]
+fn problems_follow_declaration_order_and_arrays_read_as_arrays() {
+    let dir = Scratch::new();
+    let toml = dir.write("ordered.toml", "probes = [1, 2, 70000]\npool = -1\n");
+    let err = Ordered::loader()
+        .file(&toml)
+        .vars([("ORD_LABELS", "a=1,b")])
+        .load()
+        .unwrap_err();
+    let shown = toml.display().to_string();
+    let problems: Vec<String> = err.errors().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            format!(
+                "probes ({shown} line 1): expected a list of integers in 0..=65535, \
+                 got \"[1, 2, 70000]\" (item 3 is invalid)"
+            ),
+            "ORD_LABELS (environment): expected entries like `key=value,key=value`, or a JSON \
+             object (entry 2 has no `=`)"
+                .to_owned(),
+            format!("pool ({shown} line 2): expected an integer in 0..=4294967295, got \"-1\""),
+        ]
+    );
+    // The same list in a variable is comma-separated text.
+    let err = Ordered::from_map([("ORD_PROBES", "1,2,70000")]).unwrap_err();
+    assert_eq!(
+        err.errors()[0].to_string(),
+        "ORD_PROBES (environment): expected a comma-separated list of integers in 0..=65535, \
+         got \"1,2,70000\" (item 3 is invalid)"
+    );
+}

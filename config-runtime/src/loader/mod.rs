@@ -569,7 +569,7 @@ impl<T: Config> Loader<T> {
                 // Problems found while merging and while assembling, in declaration order
                 // (stable: a field's own problems keep the order they were found in).
                 errors.sort_by_key(|e| match e.subject() {
-                    Subject::Key(path) => schema.by_path.get(path).copied().unwrap_or(usize::MAX),
+                    Subject::Key(path) => schema.declared_position(path),
                     _ => usize::MAX,
                 });
                 let mut error = ConfigError::new(errors, warnings.clone());
