@@ -99,6 +99,8 @@ enum Fault {
     BadScheme,
     EmptyPath,
     EmptyKey,
+    /// `${env:NAME:-default}`: the shell forms take no scheme.
+    EnvFallback,
 }
 
 impl ReferenceError {
@@ -124,6 +126,11 @@ impl fmt::Display for ReferenceError {
             ),
             Fault::EmptyPath => write!(f, "the reference at byte {at} has an empty path"),
             Fault::EmptyKey => write!(f, "the reference at byte {at} has an empty `#key`"),
+            Fault::EnvFallback => write!(
+                f,
+                "the reference at byte {at} gives `${{env:..}}` a default or a message; those \
+                 take the shell form, without the scheme: ${{NAME:-default}} or ${{NAME:?message}}"
+            ),
         }
     }
 }
@@ -256,6 +263,11 @@ fn parse_body(body: &str) -> Result<Reference, Fault> {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid_scheme {
         return Err(Fault::BadScheme);
+    }
+    // No variable is named with `:-` or `:?`: this is a shell form written with the scheme,
+    // and its default (maybe a secret) must not be quoted back as a variable's name.
+    if scheme == "env" && (locator.contains(":-") || locator.contains(":?")) {
+        return Err(Fault::EnvFallback);
     }
     let (path, key) = match locator.rsplit_once('#') {
         Some((_, "")) => return Err(Fault::EmptyKey),

@@ -109,6 +109,40 @@ fn unresolvable_references_name_the_reference_only() {
     }
 }
 
+/// `${env:NAME:-default}` mixes the two forms: it is an error pointing at the shell form,
+/// and the default, which may be a secret, is not quoted back as a variable's name.
+#[test]
+fn a_shell_default_written_with_the_env_scheme_points_at_the_shell_form() {
+    let err = AppConfig::from_map([
+        ("DATABASE_URL", "postgres://db/app"),
+        ("APP_STRIPE_KEY", "${env:STRIPE:-sk_live_canary_default}"),
+    ])
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(
+            "APP_STRIPE_KEY (environment): cannot resolve ${..}: the reference at byte 0 gives \
+             `${env:..}` a default or a message; those take the shell form, without the \
+             scheme: ${NAME:-default} or ${NAME:?message}"
+        ),
+        "{text}"
+    );
+    assert!(!format!("{text}{err:?}").contains("canary"), "{text}");
+    // The shell form itself takes the default.
+    let cfg = AppConfig::from_map([
+        ("DATABASE_URL", "postgres://db/app"),
+        (
+            "APP_STRIPE_KEY",
+            "${STRIPE_NOT_SET_HERE:-sk_live_from_the_default_0123456789}",
+        ),
+    ])
+    .unwrap();
+    assert_eq!(
+        cfg.stripe_key.expose_secret(),
+        "sk_live_from_the_default_0123456789"
+    );
+}
+
 #[test]
 fn explain_names_the_references_a_value_came_through() {
     let explain = AppConfig::loader()
