@@ -863,3 +863,41 @@ fn a_variant_unset_by_a_null_shifts_no_field() {
     assert_eq!(http.uri.as_str(), "https://in.example/");
     assert_eq!(cfg.after, 7);
 }
+
+#[derive(Config, Debug)]
+#[config(prefix = "TD")]
+struct TextDefaults {
+    #[config(nested)]
+    dirs: Vec<TextDefaultDir>,
+}
+
+#[derive(Config, Debug)]
+struct TextDefaultDir {
+    path: String,
+    #[config(default = "fast")]
+    class: String,
+}
+
+/// A list given whole replaces the one before it, and each entry's fields it leaves out take
+/// their defaults; a default written as text was lost with the old list ("dirs[0].class:
+/// required, not set").
+#[test]
+fn entries_of_a_list_given_whole_keep_their_text_defaults() {
+    let path = write(
+        "text-defaults.toml",
+        "[[dirs]]\npath = \"/a\"\n\n[[dirs]]\npath = \"/b\"\nclass = \"slow\"\n",
+    );
+    for cfg in [
+        TextDefaults::loader().file(&path).load().unwrap(),
+        TextDefaults::from_map([(
+            "TD_DIRS",
+            r#"[{"path": "/a"}, {"path": "/b", "class": "slow"}]"#,
+        )])
+        .unwrap(),
+    ] {
+        let dirs: Vec<(&str, &str)> = (cfg.dirs.iter())
+            .map(|dir| (dir.path.as_str(), dir.class.as_str()))
+            .collect();
+        assert_eq!(dirs, [("/a", "fast"), ("/b", "slow")]);
+    }
+}
