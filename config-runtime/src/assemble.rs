@@ -349,7 +349,21 @@ impl<'a> Assemble<'a> {
         let named = self.leaf::<String>(tag, None, |value, checks| {
             checks.push(crate::rules::one_of(value, names));
         })?;
-        let chosen = node.entries.first()?;
+        let Some(chosen) = node.entries.first() else {
+            // The scan picks the variant from the text as the sources wrote it, before any
+            // reference is resolved: a tag that names a variant only once resolved came late.
+            let index = self.cursor - 1;
+            let origin = self.values[index].as_ref().map(|s| s.origin.clone());
+            let message = "must name the variant itself, not through a reference: the variant \
+                           is chosen before references are resolved"
+                .to_owned();
+            self.error(
+                &self.schema.fields[index],
+                origin.as_ref(),
+                ErrorKind::Rule { message },
+            );
+            return None;
+        };
         debug_assert_eq!(
             &named, chosen,
             "the scan and the merge agree on the variant"

@@ -901,3 +901,99 @@ fn entries_of_a_list_given_whole_keep_their_text_defaults() {
         assert_eq!(dirs, [("/a", "fast"), ("/b", "slow")]);
     }
 }
+
+#[derive(Config, Debug)]
+#[config(prefix = "NN", env_separator = "__")]
+struct NestedNulls {
+    #[config(nested)]
+    tls: Option<NestedTls>,
+    #[config(nested)]
+    ups: BTreeMap<String, NestedUp>,
+}
+
+#[derive(Config, Debug)]
+struct NestedTls {
+    cert: String,
+    #[config(default = "")]
+    extra: BTreeMap<String, String>,
+}
+
+#[derive(Config, Debug)]
+struct NestedUp {
+    #[config(default = "")]
+    headers: BTreeMap<String, String>,
+    #[config(nested)]
+    pool: BTreeMap<String, NestedPool>,
+}
+
+#[derive(Config, Debug)]
+struct NestedPool {
+    size: u8,
+}
+
+/// A null for a section or map drops the entries of the maps inside it that sources named
+/// before it, as it drops their values: they used to stay listed, each "required, not set".
+#[test]
+fn a_null_above_a_map_drops_the_entries_named_before_it() {
+    let cfg = NestedNulls::from_map([
+        ("NN__TLS__EXTRA__K", "v"),
+        ("NN__TLS", ""),
+        ("NN__TLS__CERT", "x"),
+    ])
+    .unwrap();
+    let tls = cfg.tls.unwrap();
+    assert_eq!((tls.cert.as_str(), tls.extra.len()), ("x", 0));
+
+    let cfg = NestedNulls::from_map([
+        ("NN__UPS__A__POOL__P__SIZE", "3"),
+        ("NN__UPS", ""),
+        ("NN__UPS__A__HEADERS__H", "v"),
+    ])
+    .unwrap();
+    let up = &cfg.ups["a"];
+    assert_eq!(up.headers["h"], "v");
+    assert!(up.pool.is_empty());
+
+    // The same in a file: `ups = null` in the later file.
+    let base = write("nested-nulls-base.toml", "[ups.a.pool.p]\nsize = 3\n");
+    let over = write("nested-nulls-over.json", r#"{"ups": null}"#);
+    let cfg = NestedNulls::loader()
+        .file(&base)
+        .file(&over)
+        .load()
+        .unwrap();
+    assert!(cfg.ups.is_empty());
+    let over = write(
+        "nested-nulls-entry.json",
+        r#"{"ups": {"a": {"pool": null, "headers": {"h": "v"}}}}"#,
+    );
+    let cfg = NestedNulls::loader()
+        .file(&base)
+        .file(&over)
+        .load()
+        .unwrap();
+    assert!(cfg.ups["a"].pool.is_empty());
+    // Sizes are read: the field is not dead.
+    let cfg = NestedNulls::loader().file(&base).load().unwrap();
+    assert_eq!(cfg.ups["a"].pool["p"].size, 3);
+}
+
+/// The variant is chosen from the text as written, before references are resolved: a `type`
+/// given through a reference is one clear error, where it used to fail with no problem listed.
+#[test]
+fn a_tag_given_through_a_reference_is_a_clear_error() {
+    let err = Settings::from_map([
+        ("QD__SINKS__H__TYPE", "${SINK_KIND}"),
+        ("SINK_KIND", "http"),
+        ("QD__SINKS__H__URI", "https://in.example"),
+    ])
+    .unwrap_err();
+    let problems: Vec<String> = err.errors().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            "QD__SINKS__H__TYPE (environment): must name the variant itself, not through a \
+             reference: the variant is chosen before references are resolved"
+        ]
+    );
+}

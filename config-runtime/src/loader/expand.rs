@@ -206,7 +206,9 @@ fn steps(path: &str) -> impl Iterator<Item = Option<Step<'_>>> {
         })
 }
 
-/// The value at `path` inside `value` (rooted at `root`), if the tree has one.
+/// The value at `path` inside `value` (rooted at `root`), if the tree has one. A `null` on
+/// the way is the value at `path` too: the merge unsets everything below a null, so the scan
+/// must forget the entries and the variant named there before it.
 fn navigate<'v>(value: &'v FileValue, root: &str, path: &str) -> Option<&'v FileValue> {
     let rest = if root.is_empty() {
         path
@@ -221,6 +223,9 @@ fn navigate<'v>(value: &'v FileValue, root: &str, path: &str) -> Option<&'v File
     };
     let mut at = value;
     for step in steps(rest) {
+        if let FileValue::Null = at {
+            return Some(at);
+        }
         at = match (step?, at) {
             (Step::Key(key), FileValue::Table(table)) => {
                 &table.iter().rev().find(|(k, _)| k == key)?.1.value
