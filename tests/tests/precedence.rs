@@ -144,6 +144,48 @@ fn profile_files_load_after_their_base() {
     );
 }
 
+/// A profile names files next to the base ones, so it is a plain name: one that could reach
+/// another directory (`../secrets`) or is not a name at all is an error naming the variable,
+/// where it was silently looked up as a path.
+#[test]
+fn a_profile_that_is_not_a_plain_name_is_refused() {
+    let dir = Scratch::new();
+    let toml = dir.write(
+        "config.toml",
+        "port = 1000
+",
+    );
+    for profile in ["../secrets", "eu/west", "prod.old", "staging "] {
+        let loaded = AppConfig::loader()
+            .file(&toml)
+            .vars(required_vars(&[("APP_ENV", profile)]))
+            .profile_env("APP_ENV")
+            .load();
+        match (profile, loaded) {
+            // Blanks around the value are not part of the name.
+            ("staging ", loaded) => assert_eq!(loaded.unwrap().port, 1000),
+            (_, Ok(_)) => panic!("profile {profile:?} was taken"),
+            (_, Err(err)) => assert_eq!(
+                err.errors()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                [format!(
+                    "APP_ENV (environment): expected a profile name: letters, digits, `-` and \
+                     `_`, got {profile:?}"
+                )]
+            ),
+        }
+    }
+    let err = AppConfig::loader()
+        .file(&toml)
+        .vars(required_vars(&[]))
+        .profile("../secrets")
+        .load()
+        .unwrap_err();
+    assert!(err.to_string().contains("expected a profile name"), "{err}");
+}
+
 #[test]
 fn directory_sources_trim_one_newline_and_skip_kubernetes_internals() {
     let dir = Scratch::new();

@@ -1111,6 +1111,7 @@ impl<T: Config + Send + Sync> State<T> {
         let plan = Plan {
             sources,
             profile: self.plan.profile.clone(),
+            profile_problem: self.plan.profile_problem.clone(),
         };
         self.loader.merge(&plan, outcomes)
     }

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use crate::Config;
 use crate::assemble::{Assemble, Placeholders, Rows};
-use crate::error::{ConfigError, Subject};
+use crate::error::{ConfigError, ErrorKind, FieldError, Subject};
 use crate::explain::Explain;
 use crate::format::Format;
 use crate::help;
@@ -89,6 +89,8 @@ impl<T: Config> Default for Loader<T> {
 pub(crate) struct Plan {
     pub sources: Vec<Arc<dyn Source>>,
     pub profile: Option<String>,
+    /// A profile that cannot name files (`../etc`): the load fails with this error.
+    pub profile_problem: Option<FieldError>,
 }
 
 /// What assembly gives: the config and, when asked for, the explain report.
@@ -461,7 +463,12 @@ impl<T: Config> Loader<T> {
 
     /// The sources in order, each followed by its profile variant when a profile is set.
     pub(crate) fn plan(&self) -> Plan {
-        let profile = self.resolve_profile();
+        let (profile, profile_problem) = match self.resolve_profile() {
+            Some(profile) if !is_profile_name(&profile) => {
+                (None, Some(self.profile_problem(&profile)))
+            }
+            profile => (profile, None),
+        };
         let mut sources = Vec::with_capacity(self.sources.len() * 2);
         for source in &self.sources {
             sources.push(Arc::clone(source));
@@ -469,7 +476,11 @@ impl<T: Config> Loader<T> {
                 sources.push(variant);
             }
         }
-        Plan { sources, profile }
+        Plan {
+            sources,
+            profile,
+            profile_problem,
+        }
     }
 
     /// Step 2 (pure): the gathered sources merged in order (their texts move into the slots).
@@ -489,7 +500,9 @@ impl<T: Config> Loader<T> {
             .into_iter()
             .chain(self.allowed_vars.iter().map(String::as_str))
             .collect();
-        merge::merge(T::schema(), layers, &ignored)
+        let mut merged = merge::merge(T::schema(), layers, &ignored);
+        merged.errors.extend(plan.profile_problem.clone());
+        merged
     }
 
     /// Step 3: fills `answers` with what the merged values reference and it lacks (`dotenv`:
@@ -598,6 +611,24 @@ impl<T: Config> Loader<T> {
         &self.providers
     }
 
+    /// Why `profile` is refused, named by where it came from.
+    fn profile_problem(&self, profile: &str) -> FieldError {
+        let kind = ErrorKind::Invalid {
+            expected: "a profile name: letters, digits, `-` and `_`".to_owned(),
+            got: Some(profile.to_owned()),
+            detail: None,
+        };
+        match (&self.profile, &self.profile_var) {
+            (None, Some(var)) => {
+                let origin = crate::Origin::Env {
+                    var: std::borrow::Cow::Owned(var.clone()),
+                };
+                FieldError::variable(var.clone(), origin, kind)
+            }
+            _ => FieldError::config(kind),
+        }
+    }
+
     /// The profile: set directly, or read from the profile variable (in the maps given, then
     /// in the process environment).
     fn resolve_profile(&self) -> Option<String> {
@@ -609,6 +640,13 @@ impl<T: Config> Loader<T> {
             .map(|p| p.expose_secret().trim().to_owned())
             .filter(|p| !p.is_empty())
     }
+}
+
+/// A profile names files (`config.<profile>.toml`, `.env.<profile>`): letters, digits, `-`
+/// and `_` only, so it cannot reach another directory or file.
+fn is_profile_name(name: &str) -> bool {
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl<T> Assembled<T> {
