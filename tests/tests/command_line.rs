@@ -86,6 +86,54 @@ fn a_switch_takes_an_explicit_value_after_equals() {
     assert!(!search.verbose);
 }
 
+/// `--verbose false` is a switch and a stray word: the error says to write `--verbose=false`
+/// (a stray word that is not `true` or `false` gets the usual message, unquoted).
+#[test]
+fn a_switch_followed_by_true_or_false_says_to_write_equals() {
+    let err = Search::loader()
+        .args(args(&["--verbose", "false"]))
+        .load()
+        .unwrap_err();
+    assert_eq!(
+        err.errors()[0].to_string(),
+        "command line argument 2: `false` after --verbose: a switch stands alone (true) or \
+         takes its value after `=`: write --verbose=false"
+    );
+    let err = Search::loader()
+        .args(args(&["--verbose", "stray"]))
+        .load()
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("argument 2: not a flag"), "{shown}");
+    assert!(!shown.contains("stray"), "{shown}");
+}
+
+/// A list's flag given again adds its items, as clap appends; another flag given again
+/// takes the last value.
+#[test]
+fn a_list_flag_given_again_adds_its_items() {
+    let search = Search::loader()
+        .args(args(&[
+            "--cors-origins",
+            "http://a",
+            "--cors-origins=http://b,http://c",
+            "--redis.port",
+            "1",
+            "--redis.port",
+            "2",
+        ]))
+        .load()
+        .unwrap();
+    assert_eq!(search.cors_origins, ["http://a", "http://b", "http://c"]);
+    assert_eq!(search.redis.port, 2);
+    // An empty first value is no item.
+    let search = Search::loader()
+        .args(args(&["--cors-origins=", "--cors-origins", "http://a"]))
+        .load()
+        .unwrap();
+    assert_eq!(search.cors_origins, ["http://a"]);
+}
+
 #[test]
 fn flags_win_over_earlier_sources_and_name_the_flag_in_provenance() {
     let loader = Search::loader()

@@ -10,7 +10,7 @@ use super::{Entry, GatherContext, Gathered, Gathering, Problem, Source};
 use crate::origin::Origin;
 use crate::schema::{FieldSchema, Schema};
 use crate::suggest;
-use crate::value::ValueKind;
+use crate::value::{ConfigValue, ValueKind};
 
 /// What the command line asks of a load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,7 +80,11 @@ where
         request: Request::Load,
     };
     let mut items = items.enumerate().peekable();
+    // The last switch given without `=`: a `true` or `false` right after it was meant as its
+    // value, which a switch does not take apart from it.
+    let mut last_switch: Option<String> = None;
     while let Some((index, item)) = items.next() {
+        let after_switch = last_switch.take();
         let position = index + 1;
         let Some(item) = item.to_str() else {
             parsed.flags.problem(
@@ -97,11 +101,20 @@ where
             continue;
         }
         let Some(body) = item.strip_prefix("--") else {
-            let message = "not a flag: flags are written `--key.path value` or \
-                           `--key.path=value`; put the application's own arguments after `--`";
+            let message = match after_switch {
+                Some(switch) if <bool as ConfigValue>::parse_str(item).is_ok() => {
+                    format!(
+                        "`{item}` after {switch}: a switch stands alone (true) or takes its \
+                         value after `=`: write {switch}={item}"
+                    )
+                }
+                _ => "not a flag: flags are written `--key.path value` or `--key.path=value`; \
+                      put the application's own arguments after `--`"
+                    .to_owned(),
+            };
             parsed
                 .flags
-                .problem(format!("argument {position}"), message.to_owned());
+                .problem(format!("argument {position}"), message);
             continue;
         };
         let (name, inline) = match body.split_once('=') {
@@ -147,7 +160,10 @@ where
         };
         let value = match inline {
             Some(value) => value,
-            None if is_switch(field) => "true".to_owned(),
+            None if is_switch(field) => {
+                last_switch = Some(flag.clone());
+                "true".to_owned()
+            }
             None if next_is_value(&mut items) => {
                 match items.next().and_then(|(_, next)| next.into_string().ok()) {
                     Some(value) => value,
@@ -164,7 +180,8 @@ where
                 continue;
             }
         };
-        parsed.flags.flags.push(Flag { flag, path, value });
+        let list = matches!(field.kind, ValueKind::List(_));
+        parsed.flags.set(list, Flag { flag, path, value });
     }
     parsed
 }
@@ -196,6 +213,20 @@ pub(crate) fn placeholder(field: &FieldSchema) -> String {
 }
 
 impl Args {
+    /// A list's flag given again adds its items (`--tags a --tags b,c` is `a,b,c`, as clap
+    /// appends); any other flag given again replaces its value.
+    fn set(&mut self, list: bool, flag: Flag) {
+        let earlier = (self.flags.iter_mut()).find(|earlier| list && earlier.path == flag.path);
+        match earlier {
+            Some(earlier) if !earlier.value.trim().is_empty() => {
+                earlier.value.push(',');
+                earlier.value.push_str(&flag.value);
+            }
+            Some(earlier) => *earlier = flag,
+            None => self.flags.push(flag),
+        }
+    }
+
     fn problem(&mut self, flag: String, message: String) {
         self.problems
             .push(Problem::new(Origin::Arg { flag }, message));
