@@ -299,6 +299,26 @@ fn a_byte_order_mark_is_accepted_in_dotenv_and_json() {
     assert_eq!(Small::loader().file(&json).load().unwrap().token, "j");
 }
 
+/// A key set twice in a `.env` is refused like a repeated key in every other format (tools
+/// disagree on which one wins), naming both lines and no value.
+#[test]
+fn a_key_set_twice_in_a_dotenv_is_refused_naming_both_lines() {
+    let dir = Scratch::new();
+    let env = dir.write(
+        ".env",
+        "HOSTILE_TOKEN=first-canary\n# later\nexport HOSTILE_TOKEN=\"second-canary\"\n",
+    );
+    let shown = load_error(Small::loader().dotenv(&env));
+    assert!(
+        shown.contains(&format!(
+            "{} line 3: invalid .env file: HOSTILE_TOKEN is set twice, on lines 1 and 3",
+            env.display()
+        )),
+        "{shown}"
+    );
+    assert!(!shown.contains("canary"), "{shown}");
+}
+
 #[test]
 fn a_repeated_json_key_is_refused_and_formats_are_named_in_capitals() {
     let dir = Scratch::new();

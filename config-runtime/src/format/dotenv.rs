@@ -8,6 +8,8 @@
 //! `\ ` escapes, any other backslash kept; may span lines), empty values, LF, CRLF and bare CR
 //! line ends, a leading byte-order mark. One pass over the text: linear in its size.
 
+use std::collections::HashMap;
+
 use super::FormatError;
 
 /// One variable of a `.env` file.
@@ -59,6 +61,9 @@ pub(crate) fn parse_dotenv(text: &str) -> Result<Vec<DotenvEntry>, FormatError> 
         line: 1,
     };
     let mut entries = Vec::new();
+    // Each key's line: a key set twice is an error, as a repeated key is in every format
+    // (tools disagree on which one wins).
+    let mut lines: HashMap<&str, u32> = HashMap::new();
     while cursor.pos < text.len() {
         let line_number = cursor.line;
         let error = |message: String| FormatError {
@@ -84,6 +89,11 @@ pub(crate) fn parse_dotenv(text: &str) -> Result<Vec<DotenvEntry>, FormatError> 
                 "a variable name is letters, digits, `_`, `.` and `-`, not starting with a digit"
                     .to_owned(),
             ));
+        }
+        if let Some(first) = lines.insert(key, line_number) {
+            return Err(error(format!(
+                "{key} is set twice, on lines {first} and {line_number}"
+            )));
         }
         let rest = rest.trim_start();
         let value = match rest.chars().next() {

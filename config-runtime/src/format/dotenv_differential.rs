@@ -35,6 +35,8 @@ enum Differs {
     LineEnds,
     /// `${scheme:..}` references (`${env:NAME}`, `${file:..}`, providers) are this crate's.
     SchemeReferences,
+    /// A key set twice is an error.
+    RepeatedKeys,
 }
 
 use Differs::*;
@@ -73,7 +75,7 @@ const CASES: &[(&str, Option<Differs>)] = &[
     ("A=ünïcödé\n", None),
     ("A=日本語\n", None),
     ("A=emoji🎉\n", None),
-    ("A=1\nA=2\n", None),
+    ("A=1\nA=2\n", Some(RepeatedKeys)),
     // Keys.
     ("_A=1\n", None),
     ("a=1\n", None),
@@ -158,7 +160,7 @@ const CASES: &[(&str, Option<Differs>)] = &[
     ("A=1\nB=${A}-${A}\n", None),
     ("A=x\nB=\"${A} y\"\n", None),
     ("A=1\nB=${A}\nC=${B}\n", None),
-    ("A=1\nA=2\nB=${A}\n", None),
+    ("A=1\nA=2\nB=${A}\n", Some(RepeatedKeys)),
     ("B=${A}\nA=1\n", Some(LaterDefinitions)),
     ("A=${DOTENV_DIFF_UNSET_VARIABLE}\n", Some(UnsetIsAnError)),
     (
