@@ -342,6 +342,7 @@ impl Parsed {
     pub fn dotenv(text: &str) -> Result<Parsed, SopsError> {
         let mut values = Vec::new();
         let mut flat = Vec::new();
+        let mut lines: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         for (index, line) in text.split('\n').enumerate() {
             let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
             if line.is_empty() || line.starts_with('#') {
@@ -353,6 +354,12 @@ impl Parsed {
                 ))));
             };
             let value = value.replace("\\n", "\n");
+            // A name set twice is refused, as in a plain `.env` (never quoting a value).
+            if let Some(first) = lines.insert(name, number) {
+                return Err(SopsError::without_metadata(Failure::Metadata(format!(
+                    "{name} is set twice, on lines {first} and {number}"
+                ))));
+            }
             match name.strip_prefix("sops_") {
                 Some(meta) => flat.push((meta.to_owned(), value)),
                 None => values.push((name.to_owned(), value, number)),
@@ -577,6 +584,22 @@ mod tests {
     use super::*;
     use crate::key_service::KeyServiceKind;
     use crate::provider::{BoxFuture, ProviderError, ProviderErrorKind};
+
+    /// A name set twice in a dotenv file sops wrote is refused before anything is decrypted,
+    /// naming both lines and no value.
+    #[test]
+    fn a_dotenv_name_set_twice_is_refused() {
+        let text = "A=ENC[one-canary]\nB=ENC[two]\nA=ENC[three-canary]\n";
+        let Err(error) = Parsed::dotenv(text) else {
+            panic!("a repeated name was taken");
+        };
+        let shown = format!("{error} {error:?}");
+        assert!(
+            shown.contains("A is set twice, on lines 1 and 3"),
+            "{shown}"
+        );
+        assert!(!shown.contains("canary"), "{shown}");
+    }
 
     /// What a test service answers for a key, by the key's name.
     #[derive(Clone, Copy)]
