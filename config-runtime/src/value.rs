@@ -415,6 +415,7 @@ fn parse_items<'a, T: ConfigValue>(
             T::parse_str(item).map_err(|e| ValueError {
                 expected: format!("a list of {}", plural_of(&e.expected)).into(),
                 detail: Some(match e.detail {
+                    _ if item.trim().is_empty() => format!("item {} is empty", index + 1),
                     Some(detail) => format!("item {} is invalid: {detail}", index + 1),
                     None => format!("item {} is invalid", index + 1),
                 }),
@@ -668,6 +669,8 @@ mod tests {
         assert!(Vec::<u8>::parse_str("").unwrap().is_empty());
         let err = Vec::<u8>::parse_str("1,x").unwrap_err();
         assert_eq!(err.detail.as_deref(), Some("item 2 is invalid"));
+        let err = Vec::<u8>::parse_str("1,,3").unwrap_err();
+        assert_eq!(err.detail.as_deref(), Some("item 2 is empty"));
         let from_file = Vec::<u8>::from_raw(&RawValue::List(vec!["4".into()])).unwrap();
         assert_eq!(from_file, vec![4]);
     }
