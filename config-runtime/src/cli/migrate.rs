@@ -354,17 +354,22 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_secrets_move_the_last_of_a_name_wins() {
-        let text = "M_LEVEL=debug\nM_TOKEN=one\nM_TOKEN=two\nM_KEY=${vault:x#y}\nOTHER=1\n";
+    fn only_plain_secrets_move_and_a_repeated_name_is_refused() {
+        let text = "M_LEVEL=debug\nM_TOKEN=one\nM_KEY=${vault:x#y}\nOTHER=1\n";
         let sorted = plan::<Small>(text).unwrap();
         let moves: Vec<(&str, &str, u32)> = sorted
             .moves
             .iter()
             .map(|m| (m.var.as_str(), m.field.as_str(), m.line))
             .collect();
-        assert_eq!(moves, [("M_TOKEN", "token", 3)]);
-        assert_eq!(sorted.moves[0].value.expose_secret(), "two");
+        assert_eq!(moves, [("M_TOKEN", "token", 2)]);
+        assert_eq!(sorted.moves[0].value.expose_secret(), "one");
         assert_eq!(sorted.kept, 3);
+        // Which of two lines would move is not guessed: the file does not load either.
+        let Err(repeated) = plan::<Small>("M_TOKEN=one\nM_TOKEN=two\n") else {
+            panic!("a repeated name was planned");
+        };
+        assert_eq!(repeated, "line 2: M_TOKEN is set twice, on lines 1 and 2");
         let spanning = plan::<Small>("M_TOKEN=\"a\nb\"\n").unwrap();
         assert!(spanning.moves.is_empty());
         assert_eq!(spanning.by_hand, ["M_TOKEN"]);
