@@ -163,6 +163,8 @@ pub(crate) fn whole_text_expected(kind: NodeKind, element: Element) -> &'static 
 /// `a=b,c=d` as a table of texts; each entry needs a key and an `=`, and no key comes twice.
 fn pairs(text: &str) -> Result<FileValue, WholeTextError> {
     let mut table: Vec<(String, Located<FileValue>)> = Vec::new();
+    // A set, not a scan of the table: the text may be a whole file's value.
+    let mut seen = std::collections::HashSet::new();
     let entries = text.split(',').map(str::trim).filter(|p| !p.is_empty());
     for (position, pair) in (1..).zip(entries) {
         let (key, value) = pair
@@ -172,7 +174,7 @@ fn pairs(text: &str) -> Result<FileValue, WholeTextError> {
         if key.is_empty() {
             return Err(WholeTextError::EmptyKey(position));
         }
-        if table.iter().any(|(seen, _)| seen == key) {
+        if !seen.insert(key) {
             return Err(WholeTextError::Repeated(key.to_owned()));
         }
         let value = FileValue::Scalar(value.trim().to_owned());
@@ -469,6 +471,15 @@ mod tests {
         );
         let text = parse_whole("a=b", NodeKind::Map, Element::None);
         assert_eq!(text, FileValue::Scalar("a=b".to_owned()));
+    }
+
+    /// `a=b,c=d` is read in one pass: a value of a whole file's size with a repeat at its
+    /// end is refused at once (a scan of the entries so far for each one would take minutes).
+    #[test]
+    fn pairs_find_a_repeat_in_one_pass() {
+        let mut text: String = (0..200_000).map(|i| format!("k{i}=v,")).collect();
+        text.push_str("k7=again");
+        assert_eq!(pairs(&text), Err(WholeTextError::Repeated("k7".to_owned())));
     }
 
     #[test]
