@@ -61,9 +61,7 @@ pub(crate) fn parse_dotenv(text: &str) -> Result<Vec<DotenvEntry>, FormatError> 
         line: 1,
     };
     let mut entries = Vec::new();
-    // Each key's line: a key set twice is an error, as a repeated key is in every format
-    // (tools disagree on which one wins).
-    let mut lines: HashMap<&str, u32> = HashMap::new();
+    let mut lines = KeyLines::default();
     while cursor.pos < text.len() {
         let line_number = cursor.line;
         let error = |message: String| FormatError {
@@ -90,11 +88,7 @@ pub(crate) fn parse_dotenv(text: &str) -> Result<Vec<DotenvEntry>, FormatError> 
                     .to_owned(),
             ));
         }
-        if let Some(first) = lines.insert(key, line_number) {
-            return Err(error(format!(
-                "{key} is set twice, on lines {first} and {line_number}"
-            )));
-        }
+        lines.set(key, line_number).map_err(error)?;
         let rest = rest.trim_start();
         let value = match rest.chars().next() {
             Some(quote @ ('"' | '\'')) => {
@@ -126,6 +120,23 @@ pub(crate) fn parse_dotenv(text: &str) -> Result<Vec<DotenvEntry>, FormatError> 
         });
     }
     Ok(entries)
+}
+
+/// The line each key of a dotenv file is set on. A key set twice is an error, as a repeated
+/// key is in every format (tools disagree on which one wins); a plain `.env` and a dotenv
+/// file sops wrote both use this.
+#[derive(Default)]
+pub(crate) struct KeyLines<'t>(HashMap<&'t str, u32>);
+
+impl<'t> KeyLines<'t> {
+    /// Records that `key` is set on `line`; when it was set before, the message naming both
+    /// lines (never a value).
+    pub fn set(&mut self, key: &'t str, line: u32) -> Result<(), String> {
+        match self.0.insert(key, line) {
+            Some(first) => Err(format!("{key} is set twice, on lines {first} and {line}")),
+            None => Ok(()),
+        }
+    }
 }
 
 fn is_valid_key(key: &str) -> bool {

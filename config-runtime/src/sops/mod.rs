@@ -342,7 +342,7 @@ impl Parsed {
     pub fn dotenv(text: &str) -> Result<Parsed, SopsError> {
         let mut values = Vec::new();
         let mut flat = Vec::new();
-        let mut lines: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut lines = crate::format::KeyLines::default();
         for (index, line) in text.split('\n').enumerate() {
             let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
             if line.is_empty() || line.starts_with('#') {
@@ -354,12 +354,9 @@ impl Parsed {
                 ))));
             };
             let value = value.replace("\\n", "\n");
-            // A name set twice is refused, as in a plain `.env` (never quoting a value).
-            if let Some(first) = lines.insert(name, number) {
-                return Err(SopsError::without_metadata(Failure::Metadata(format!(
-                    "{name} is set twice, on lines {first} and {number}"
-                ))));
-            }
+            lines
+                .set(name, number)
+                .map_err(|message| SopsError::without_metadata(Failure::Metadata(message)))?;
             match name.strip_prefix("sops_") {
                 Some(meta) => flat.push((meta.to_owned(), value)),
                 None => values.push((name.to_owned(), value, number)),
