@@ -100,6 +100,11 @@ pub const STRIPE_KEY: &str = "sk_test_0123456789abcdef0123456789abcdef";
 /// A valid database URL.
 pub const DATABASE_URL: &str = "postgres://app:pw-in-url@db.internal:5432/app";
 
+/// Each problem of a failed load as the line the error prints for it, in its order.
+pub fn problems(error: &config_runtime::ConfigError) -> Vec<String> {
+    error.errors().iter().map(ToString::to_string).collect()
+}
+
 /// The variables every valid `AppConfig` needs, plus `extra`.
 pub fn required_vars(extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut vars = vec![

@@ -209,7 +209,7 @@ fn problems_follow_declaration_order_and_arrays_read_as_arrays() {
         .load()
         .unwrap_err();
     let shown = toml.display().to_string();
-    let problems: Vec<String> = err.errors().iter().map(ToString::to_string).collect();
+    let problems = config_tests::problems(&err);
     assert_eq!(
         problems,
         [

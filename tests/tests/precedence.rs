@@ -166,10 +166,7 @@ fn a_profile_that_is_not_a_plain_name_is_refused() {
             ("staging ", loaded) => assert_eq!(loaded.unwrap().port, 1000),
             (_, Ok(_)) => panic!("profile {profile:?} was taken"),
             (_, Err(err)) => assert_eq!(
-                err.errors()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>(),
+                config_tests::problems(&err),
                 [format!(
                     "APP_ENV (environment): expected a profile name: letters, digits, `-` and \
                      `_`, got {profile:?}"

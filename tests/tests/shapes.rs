@@ -847,7 +847,7 @@ fn a_variant_unset_by_a_null_shifts_no_field() {
     let err = NulledSinks::from_map(vars).unwrap_err();
     let shown = format!("{err}\n{err:?}");
     assert!(!shown.contains(CANARY), "{shown}");
-    let problems: Vec<String> = err.errors().iter().map(ToString::to_string).collect();
+    let problems = config_tests::problems(&err);
     assert_eq!(
         problems,
         ["NV__SINKS__A__TYPE: required, not set (see .env.example)"],
@@ -988,7 +988,7 @@ fn a_tag_given_through_a_reference_is_a_clear_error() {
         ("QD__SINKS__H__URI", "https://in.example"),
     ])
     .unwrap_err();
-    let problems: Vec<String> = err.errors().iter().map(ToString::to_string).collect();
+    let problems = config_tests::problems(&err);
     assert_eq!(
         problems,
         [
