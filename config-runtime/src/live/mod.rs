@@ -87,7 +87,7 @@ use crate::error::ConfigError;
 use crate::explain::Explain;
 use crate::fingerprint::{Digest, Fingerprint, FingerprintKey};
 use crate::loader::gather;
-use crate::loader::merge::Outcome;
+use crate::loader::merge::{Gatherings, Outcome};
 use crate::loader::resolve::{Answers, SecretKey};
 use crate::loader::{Loader, Plan};
 use crate::origin::Sourced;
@@ -1099,21 +1099,31 @@ impl<T: Config + Send + Sync> State<T> {
         })
     }
 
-    /// Step 2 over the latest gatherings, with the runtime overrides as the last layer.
-    fn merge_with_overrides(&self) -> crate::loader::merge::Merged {
+    /// Step 2 over the latest gatherings, with the runtime overrides as the last layer. The
+    /// gatherings are kept whole for the next reload (the merge copies the texts it uses).
+    fn merge_with_overrides(&mut self) -> crate::loader::merge::Merged {
         if self.overrides.is_empty() {
-            return self.loader.merge(&self.plan, self.outcomes.clone());
+            return self
+                .loader
+                .merge(&self.plan, &mut self.outcomes, Gatherings::Kept);
         }
         let mut sources = self.plan.sources.clone();
-        let mut outcomes = self.outcomes.clone();
-        outcomes.push(gather::gather_now(&self.overrides, &self.context));
         sources.push(Arc::new(self.overrides.clone()));
         let plan = Plan {
             sources,
             profile: self.plan.profile.clone(),
             profile_problem: self.plan.profile_problem.clone(),
         };
-        self.loader.merge(&plan, outcomes)
+        // The overrides' gathering joins the kept ones for this merge only.
+        self.outcomes
+            .push(gather::gather_now(&self.overrides, &self.context));
+        let merged = self
+            .loader
+            .merge(&plan, &mut self.outcomes, Gatherings::Kept);
+        if let Some(overrides) = self.outcomes.pop() {
+            wipe(overrides);
+        }
+        merged
     }
 
     /// Stamps every watched path; gathers again the sources an event or a stamp says moved,

@@ -36,10 +36,10 @@ pub(crate) struct Sources<'a> {
 }
 
 impl<'a> Sources<'a> {
-    pub(crate) fn new(declared: &'a Schema, layers: &'a [Layer<'a>]) -> Self {
+    pub(crate) fn new(declared: &'a Schema, layers: &'a [Layer<'_>]) -> Self {
         let mut said = Vec::new();
         for layer in layers {
-            let super::merge::Outcome::Gathered(gathered) = &layer.outcome else {
+            let super::merge::Outcome::Gathered(gathered) = &*layer.outcome else {
                 continue;
             };
             for entry in &gathered.entries {

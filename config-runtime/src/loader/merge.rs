@@ -16,11 +16,21 @@ use crate::suggest;
 use crate::value::RawValue;
 use crate::warning::Warning;
 
-/// What one source gave, as the merge sees it. The merge takes the outcome (its texts move
-/// into the slots, uncopied).
+/// What one source gave, as the merge sees it.
 pub(crate) struct Layer<'s> {
     pub source: &'s dyn Source,
-    pub outcome: Outcome,
+    pub outcome: &'s mut Outcome,
+}
+
+/// What a merge may do with the texts of the gatherings it reads. A one-off load moves them
+/// into the slots uncopied; `Live` keeps each source's gathering for the next reload, so the
+/// merge copies the texts it uses and leaves the rest (keys, tables) where they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gatherings {
+    /// The gatherings are spent by this merge: texts move out (leaving empty strings).
+    Spent,
+    /// The gatherings are kept whole: texts are copied.
+    Kept,
 }
 
 /// The result of gathering one source.
@@ -55,6 +65,7 @@ pub(crate) struct Merged {
 pub(crate) fn merge(
     declared: &'static Schema,
     layers: Vec<Layer<'_>>,
+    gatherings: Gatherings,
     ignored_vars: &[&str],
 ) -> Merged {
     let schema = if declared.nodes.is_empty() {
@@ -65,7 +76,7 @@ pub(crate) fn merge(
             declared, &sources,
         )))
     };
-    let filled = fill(&schema, layers, ignored_vars);
+    let filled = fill(&schema, layers, gatherings, ignored_vars);
     let Filled {
         values,
         parsed,
@@ -92,8 +103,13 @@ struct Filled {
     warnings: Vec<Warning>,
 }
 
-fn fill(schema: &Schema, layers: Vec<Layer<'_>>, ignored_vars: &[&str]) -> Filled {
-    let mut state = State::new(schema, ignored_vars);
+fn fill(
+    schema: &Schema,
+    layers: Vec<Layer<'_>>,
+    gatherings: Gatherings,
+    ignored_vars: &[&str],
+) -> Filled {
+    let mut state = State::new(schema, gatherings, ignored_vars);
     state.node_defaults();
     let environment = environment_names(&layers);
     for (seq, layer) in layers.into_iter().enumerate() {
@@ -122,7 +138,7 @@ fn fill(schema: &Schema, layers: Vec<Layer<'_>>, ignored_vars: &[&str]) -> Fille
             // have set is unknown, so unset fields are not reported as missing too.
             state.unreadable_source = true;
         }
-        for entry in gathered.entries {
+        for entry in &mut gathered.entries {
             if layering == Layering::UnderEnvironment
                 && let Name::Variable(name) = &entry.name
                 && environment.contains(name.as_str())
@@ -145,7 +161,7 @@ fn environment_names(layers: &[Layer<'_>]) -> HashSet<String> {
     layers
         .iter()
         .filter(|layer| layer.source.layering() == Layering::Environment)
-        .filter_map(|layer| match &layer.outcome {
+        .filter_map(|layer| match &*layer.outcome {
             Outcome::Gathered(gathered) => Some(gathered),
             _ => None,
         })
@@ -188,10 +204,12 @@ struct State<'s> {
     trust: Trust,
     /// Whether a source could not be read at all.
     unreadable_source: bool,
+    /// Whether texts move out of the gatherings or are copied.
+    gatherings: Gatherings,
 }
 
 impl<'s> State<'s> {
-    fn new(schema: &'s Schema, ignored_vars: &'s [&'s str]) -> Self {
+    fn new(schema: &'s Schema, gatherings: Gatherings, ignored_vars: &'s [&'s str]) -> Self {
         let values = schema.fields.iter().map(unset).collect::<Vec<_>>();
         let errors = schema
             .problems
@@ -213,6 +231,16 @@ impl<'s> State<'s> {
             seq: 0,
             trust: Trust::Local,
             unreadable_source: false,
+            gatherings,
+        }
+    }
+
+    /// A text of a gathering, for a slot: moved out of a spent gathering, copied from a kept
+    /// one.
+    fn take(&self, text: &mut String) -> String {
+        match self.gatherings {
+            Gatherings::Spent => std::mem::take(text),
+            Gatherings::Kept => text.clone(),
         }
     }
 
@@ -223,8 +251,8 @@ impl<'s> State<'s> {
         for (index, node) in schema.nodes.iter().enumerate() {
             // An empty default is "no entries": nothing to place (and nothing to clear).
             if let Some(raw) = node.default.filter(|raw| !raw.trim().is_empty()) {
-                let value = FileValue::Scalar(raw.to_owned());
-                self.node_value(index, &node.path, value, &Origin::Default);
+                let mut value = FileValue::Scalar(raw.to_owned());
+                self.node_value(index, &node.path, &mut value, &Origin::Default);
             }
         }
     }
@@ -280,53 +308,54 @@ impl<'s> State<'s> {
         self.values[index] = Some(sourced);
     }
 
-    fn entry(&mut self, entry: Entry) {
+    fn entry(&mut self, entry: &mut Entry) {
         let Entry {
             name,
             value,
             origin,
             ..
         } = entry;
-        match (name, value) {
+        let origin = &*origin;
+        match (&*name, value) {
             (Name::Document, FileValue::Table(table)) => {
-                self.table(&origin, "", table);
+                self.table(origin, "", table);
             }
             (Name::Document, _) => {
                 let message = "the top level must be a table of keys".to_owned();
-                self.source_error(origin, message);
+                self.source_error(origin.clone(), message);
             }
             (Name::Variable(name), FileValue::Scalar(value)) => {
-                self.variable(&name, value, origin);
+                let value = self.take(value);
+                self.variable(name, value, origin.clone());
             }
             (Name::Key(key), value) => {
                 let schema = self.schema;
                 let name = key.as_str();
                 if let Some(&index) = schema.by_path.get(name).or(schema.by_env.get(name)) {
-                    self.value(index, &key, value, origin);
+                    self.value(index, key, value, origin.clone());
                 } else if let Some(&node) = schema
                     .node_by_path
                     .get(name)
                     .or(schema.node_by_env.get(name))
                 {
-                    let path = schema.nodes[node].path.clone();
-                    self.node_value(node, &path, value, &origin);
+                    self.node_value(node, &schema.nodes[node].path, value, origin);
                 } else {
                     let paths = schema.fields.iter().map(|f| f.path.as_str());
                     let suggestion = suggest::closest(name, paths).map(str::to_owned);
-                    self.unknown_key(name, suggestion, origin);
+                    self.unknown_key(name, suggestion, origin.clone());
                 }
             }
             (Name::Variable(key), _) => match self.schema.by_env.get(key.as_str()) {
-                Some(&index) => self.invalid_shape(index, origin, "a table"),
-                None => self.unknown_key(&key, None, origin),
+                Some(&index) => self.invalid_shape(index, origin.clone(), "a table"),
+                None => self.unknown_key(key, None, origin.clone()),
             },
         }
     }
 
     /// A value (from a file, a key or a whole-node JSON) for the leaf `index`.
-    fn value(&mut self, index: usize, key: &str, value: FileValue, origin: Origin) {
+    fn value(&mut self, index: usize, key: &str, value: &mut FileValue, origin: Origin) {
         let raw = match value {
-            FileValue::Scalar(text) => RawValue::Str(text),
+            FileValue::Scalar(text) => RawValue::Str(self.take(text)),
             FileValue::Null => {
                 // An explicit null unsets the key: an `Option` is `None` (even with a
                 // default), a field with a default takes it, a required one is missing.
@@ -337,7 +366,7 @@ impl<'s> State<'s> {
                 };
                 return;
             }
-            FileValue::List(items) => match FileValue::scalars(&items) {
+            FileValue::List(items) => match FileValue::scalars(items) {
                 Ok(items) => RawValue::List(items),
                 Err(what) => return self.invalid_shape(index, origin, what),
             },
@@ -355,12 +384,16 @@ impl<'s> State<'s> {
     }
 
     /// A value for a whole map, list, optional section or tagged section at `path`.
-    fn node_value(&mut self, node: usize, path: &str, value: FileValue, origin: &Origin) {
+    fn node_value(&mut self, node: usize, path: &str, value: &mut FileValue, origin: &Origin) {
         let schema = self.schema;
         let node = &schema.nodes[node];
+        let mut read;
         let value = match value {
-            FileValue::Scalar(text) => match read_whole(&text, node.kind, node.element) {
-                Ok(value) => value,
+            FileValue::Scalar(text) => match read_whole(text, node.kind, node.element) {
+                Ok(value) => {
+                    read = value;
+                    &mut read
+                }
                 Err(why) => {
                     let expected = whole_text_expected(node.kind, node.element);
                     return self.invalid_node(node, path, origin, expected, why.to_string());
@@ -373,10 +406,10 @@ impl<'s> State<'s> {
             (NodeKind::List, FileValue::List(items)) => {
                 // A list given whole replaces the one before it.
                 self.clear_under(path);
-                for (index, item) in items.into_iter().enumerate() {
+                for (index, item) in items.iter_mut().enumerate() {
                     let item_path = format!("{path}[{index}]");
                     let origin = at_line(origin, item.line);
-                    match item.value {
+                    match &mut item.value {
                         FileValue::Table(table) => self.table(&origin, &item_path, table),
                         _ => self.not_a_table(item_path, origin),
                     }
@@ -391,6 +424,7 @@ impl<'s> State<'s> {
                 // A unit variant written as a bare word.
                 let tag_path = crate::describe::join_path(path, tag);
                 if let Some(&index) = schema.by_path.get(&tag_path) {
+                    let word = self.take(word);
                     self.set(index, RawValue::Str(word), origin.clone());
                 }
             }
@@ -511,8 +545,9 @@ impl<'s> State<'s> {
             return;
         }
         if let Some(&node) = self.schema.node_by_env.get(name) {
-            let path = self.schema.nodes[node].path.clone();
-            self.node_value(node, &path, FileValue::Scalar(value), &origin);
+            let schema = self.schema;
+            let mut value = FileValue::Scalar(value);
+            self.node_value(node, &schema.nodes[node].path, &mut value, &origin);
             return;
         }
         let Some(prefix) = self.schema.prefix else {
@@ -588,31 +623,32 @@ impl<'s> State<'s> {
         &mut self,
         whole: &Origin,
         table_path: &str,
-        table: Vec<(String, Located<FileValue>)>,
+        table: &mut [(String, Located<FileValue>)],
     ) {
         // One buffer for every key path of this table: most keys are leaves, looked up and
         // done with.
         let mut key_path = String::with_capacity(table_path.len() + 32);
         for (key, located) in table {
+            let key = &*key;
             key_path.clear();
             if !table_path.is_empty() {
                 key_path.push_str(table_path);
                 key_path.push('.');
             }
-            key_path.push_str(&key);
+            key_path.push_str(key);
             let origin = at_line(whole, located.line);
             if let Some(&index) = self.schema.by_path.get(key_path.as_str()) {
-                self.value(index, &key_path, located.value, origin);
+                self.value(index, &key_path, &mut located.value, origin);
             } else if let Some(&node) = self.schema.node_by_path.get(key_path.as_str()) {
-                self.node_value(node, &key_path, located.value, &origin);
+                self.node_value(node, &key_path, &mut located.value, &origin);
             } else if self.is_section(&key_path) {
-                match located.value {
+                match &mut located.value {
                     FileValue::Table(inner) => self.table(whole, &key_path, inner),
                     FileValue::Null => self.clear_under(&key_path),
                     _ => self.not_a_table(key_path.clone(), origin),
                 }
             } else {
-                let suggestion = self.suggest_key(table_path, &key);
+                let suggestion = self.suggest_key(table_path, key);
                 self.unknown_key(&key_path, suggestion, origin);
             }
         }

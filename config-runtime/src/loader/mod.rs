@@ -32,7 +32,7 @@ use crate::provider::SecretProvider;
 use crate::secret::Secret;
 use crate::source::args::Request;
 use crate::source::{self, GatherContext, Source, Vars};
-use merge::{Layer, Merged, Outcome};
+use merge::{Gatherings, Layer, Merged, Outcome};
 use resolve::{Answers, Providers};
 
 /// Builds a config of type `T` from layered sources. Get one with `T::loader()`.
@@ -405,13 +405,13 @@ impl<T: Config> Loader<T> {
         self.stop_for_help()?;
         let plan = self.plan();
         let context = self.context();
-        let outcomes: Vec<Outcome> = plan
+        let mut outcomes: Vec<Outcome> = plan
             .sources
             .iter()
             .map(|source| gather::gather_now(&**source, &context))
             .collect();
         let dotenv = gather::dotenv_vars(&plan.sources, &outcomes, &self.maps);
-        let mut merged = self.merge(&plan, outcomes);
+        let mut merged = self.merge(&plan, &mut outcomes, Gatherings::Spent);
         let wanted = resolve::wanted(&merged, &self.providers);
         let mut answers = Answers::default();
         gather::fetch_local(
@@ -435,9 +435,9 @@ impl<T: Config> Loader<T> {
         self.stop_for_help()?;
         let plan = self.plan();
         let context = self.context();
-        let outcomes = gather::gather_all(&plan.sources, &context).await;
+        let mut outcomes = gather::gather_all(&plan.sources, &context).await;
         let dotenv = gather::dotenv_vars(&plan.sources, &outcomes, &self.maps);
-        let mut merged = self.merge(&plan, outcomes);
+        let mut merged = self.merge(&plan, &mut outcomes, Gatherings::Spent);
         let answers = self.fetch(&dotenv, &merged, Answers::default()).await;
         self.resolve(&mut merged, &answers);
         Ok((plan, merged))
@@ -483,8 +483,14 @@ impl<T: Config> Loader<T> {
         }
     }
 
-    /// Step 2 (pure): the gathered sources merged in order (their texts move into the slots).
-    pub(crate) fn merge(&self, plan: &Plan, outcomes: Vec<Outcome>) -> Merged {
+    /// Step 2 (pure): the gathered sources merged in order; `gatherings` says whether their
+    /// texts may move into the slots.
+    pub(crate) fn merge(
+        &self,
+        plan: &Plan,
+        outcomes: &mut [Outcome],
+        gatherings: Gatherings,
+    ) -> Merged {
         let layers: Vec<Layer<'_>> = plan
             .sources
             .iter()
@@ -500,7 +506,7 @@ impl<T: Config> Loader<T> {
             .into_iter()
             .chain(self.allowed_vars.iter().map(String::as_str))
             .collect();
-        let mut merged = merge::merge(T::schema(), layers, &ignored);
+        let mut merged = merge::merge(T::schema(), layers, gatherings, &ignored);
         merged.errors.extend(plan.profile_problem.clone());
         merged
     }
