@@ -203,7 +203,15 @@ macro_rules! float_values {
     ($($ty:ty),*) => {$(
         impl ConfigValue for $ty {
             fn parse_str(text: &str) -> Result<Self, ValueError> {
-                trimmed(text).parse().map_err(|_| ValueError::expected::<Self>())
+                let text = trimmed(text);
+                let value: Self = text.parse().map_err(|_| ValueError::expected::<Self>())?;
+                // `1e400` parses as infinity: a number too large, not the infinity a user
+                // writes as `inf`.
+                if value.is_infinite() && !spells_infinity(text) {
+                    let detail = concat!("too large for ", stringify!($ty));
+                    return Err(ValueError::expected::<Self>().with_detail(detail));
+                }
+                Ok(value)
             }
             fn expected() -> Cow<'static, str> {
                 "a number".into()
@@ -221,6 +229,12 @@ macro_rules! float_values {
     )*};
 }
 float_values!(f32, f64);
+
+/// Whether `text` names infinity itself (`inf`, `-Infinity`, as Rust and TOML spell it).
+fn spells_infinity(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    unsigned.eq_ignore_ascii_case("inf") || unsigned.eq_ignore_ascii_case("infinity")
+}
 
 impl ConfigValue for bool {
     fn parse_str(text: &str) -> Result<Self, ValueError> {

@@ -194,6 +194,11 @@ fn each_bad_value_says_what_was_expected() {
         ("T_SMALL", "256", "expected an integer in 0..=255"),
         ("T_DELTA", "-129", "expected an integer in -128..=127"),
         ("T_RATIO", "half", "expected a number"),
+        (
+            "T_RATIO",
+            "1e40",
+            "expected a number, got \"1e40\" (too large for f32)",
+        ),
         ("T_URL", "not a url", "expected a URL"),
         (
             "T_TIMEOUT",
@@ -224,6 +229,16 @@ fn each_bad_value_says_what_was_expected() {
         );
         assert!(text.contains(message), "{var}: {text}");
         assert!(matches!(err.errors()[0].kind(), ErrorKind::Invalid { .. }));
+    }
+}
+
+#[test]
+fn infinity_is_read_when_written_as_such() {
+    for (text, expected) in [("inf", f32::INFINITY), ("-Infinity", f32::NEG_INFINITY)] {
+        let mut vars = all_vars();
+        vars.retain(|(k, _)| *k != "T_RATIO");
+        vars.push(("T_RATIO", text));
+        assert_eq!(AllTypes::from_map(vars).unwrap().ratio, expected, "{text}");
     }
 }
 
