@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use super::output::{Printer, Tone, table};
+use super::output::{Form, Printer, Tone, table};
 use super::{Cli, Environment, Exit, SourceArgs, remote};
 use crate::fingerprint::{Fingerprint, FingerprintKey};
 use crate::{Config, Format};
@@ -147,7 +147,7 @@ async fn views<T: Config>(
         loader.dotenv_required(path)
     };
     let leaves = loader.leaves().await.map_err(|error| {
-        Printer::new(false).invalid(&side.to_string(), &error);
+        Printer::new(Form::Text).invalid(&side.to_string(), &error);
         Exit::Unreadable
     })?;
     Ok(leaves

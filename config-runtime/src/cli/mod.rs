@@ -80,7 +80,7 @@ use crate::provider::SecretWriter;
 use crate::{Config, ConfigError};
 pub use diff::Side;
 pub use migrate::{BadTarget, Target};
-use output::Printer;
+use output::{Form, Printer};
 
 /// Runs the configuration command line of `T` over this process's arguments, with no secret
 /// provider and no store to migrate to (see [`Cli`] to add them).
@@ -184,14 +184,16 @@ impl<T: Config> Cli<T> {
     pub fn run(&self, command: ConfigCommand) -> ExitCode {
         let code = match command {
             ConfigCommand::Check { sources, json } => {
-                self.load(&sources, Printer::new(json), Report::Verdict)
+                self.load(&sources, Printer::new(Form::chosen(json)), Report::Verdict)
             }
             ConfigCommand::Explain { sources, json } => {
-                self.load(&sources, Printer::new(json), Report::Table)
+                self.load(&sources, Printer::new(Form::chosen(json)), Report::Table)
             }
-            ConfigCommand::Example { check } => example::<T>(check.as_deref(), Printer::new(false)),
+            ConfigCommand::Example { check } => {
+                example::<T>(check.as_deref(), Printer::new(Form::Text))
+            }
             ConfigCommand::Schema => {
-                Printer::new(true).json(&T::schema().json_schema());
+                Printer::new(Form::Json).json(&T::schema().json_schema());
                 Exit::Fine
             }
             ConfigCommand::Diff {
@@ -199,7 +201,13 @@ impl<T: Config> Cli<T> {
                 a,
                 b,
                 json,
-            } => self.block_on(diff::run(self, &sources, &a, &b, Printer::new(json))),
+            } => self.block_on(diff::run(
+                self,
+                &sources,
+                &a,
+                &b,
+                Printer::new(Form::chosen(json)),
+            )),
             ConfigCommand::Migrate {
                 from,
                 to,
@@ -218,7 +226,7 @@ impl<T: Config> Cli<T> {
                         &from,
                         &to,
                         mode,
-                        Printer::new(json),
+                        Printer::new(Form::chosen(json)),
                     )),
                     None => {
                         eprintln!(

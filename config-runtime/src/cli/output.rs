@@ -10,8 +10,24 @@ use crate::{ConfigError, Explain};
 /// Text or JSON, and whether text may be coloured.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Printer {
-    json: bool,
+    form: Form,
     colour: Colour,
+}
+
+/// What a command prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Form {
+    /// Text for people.
+    Text,
+    /// One JSON document for machines.
+    Json,
+}
+
+impl Form {
+    /// The form the `--json` flag asks for.
+    pub(super) fn chosen(json: bool) -> Form {
+        if json { Form::Json } else { Form::Text }
+    }
 }
 
 /// Whether ANSI colours are written.
@@ -32,17 +48,17 @@ pub(super) enum Tone {
 impl Printer {
     /// JSON when asked for; otherwise text, coloured when standard output is a terminal and
     /// `NO_COLOR` is unset.
-    pub(super) fn new(json: bool) -> Self {
+    pub(super) fn new(form: Form) -> Self {
         let colour = if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
             Colour::On
         } else {
             Colour::Off
         };
-        Printer { json, colour }
+        Printer { form, colour }
     }
 
     pub(super) fn is_json(&self) -> bool {
-        self.json
+        self.form == Form::Json
     }
 
     /// `text` in the colour of `tone` (plain when colours are off).
@@ -66,14 +82,14 @@ impl Printer {
 
     /// A line of text (not in JSON mode).
     pub(super) fn line(&self, text: &str) {
-        if !self.json {
+        if !self.is_json() {
             println!("{text}");
         }
     }
 
     /// A configuration that loaded.
     pub(super) fn valid(&self, report: &Explain) {
-        if self.json {
+        if self.is_json() {
             let mut value = serde_json::json!({
                 "valid": true,
                 "config": report.type_name(),
@@ -105,7 +121,7 @@ impl Printer {
     /// A configuration that did not load: every problem. In JSON on standard output; as text
     /// on standard error.
     pub(super) fn invalid(&self, config: &str, error: &ConfigError) {
-        if self.json {
+        if self.is_json() {
             let mut value = error.to_json();
             value["valid"] = false.into();
             value["config"] = config.into();
@@ -131,7 +147,7 @@ impl Printer {
 
     /// The explain report.
     pub(super) fn explain(&self, report: &Explain) {
-        if self.json {
+        if self.is_json() {
             self.json(&report.to_json());
         } else {
             print!("{report}");

@@ -99,6 +99,15 @@ enum Walk {
     Inline,
 }
 
+/// What a closing bracket closes.
+#[derive(Clone, Copy)]
+enum Closing {
+    /// `}`
+    InlineTable,
+    /// `]`
+    Array,
+}
+
 /// A key read but not yet given its value: where it goes.
 struct Slot {
     table: Id,
@@ -187,13 +196,8 @@ impl<'s> Builder<'s> {
         self.nodes.len() - 1
     }
 
-    fn new_table(&mut self, implicit: bool, dotted: bool, inline: bool) -> Id {
-        self.add(Node::Table(Table {
-            entries: Vec::new(),
-            implicit,
-            dotted,
-            inline,
-        }))
+    fn new_table(&mut self, table: Table) -> Id {
+        self.add(Node::Table(table))
     }
 
     /// The entry of `key` in `table`: `Ok(None)` when absent, `Err` when another key has the
@@ -240,7 +244,12 @@ impl<'s> Builder<'s> {
             let hash = hash_key(key);
             table = match self.find(table, key, hash).ok()? {
                 None => {
-                    let child = self.new_table(true, walk != Walk::Header, walk == Walk::Inline);
+                    let child = self.new_table(Table {
+                        implicit: true,
+                        dotted: walk != Walk::Header,
+                        inline: walk == Walk::Inline,
+                        ..Table::default()
+                    });
                     let slot = Slot {
                         table,
                         key: key.clone().into_owned(),
@@ -307,7 +316,7 @@ impl<'s> Builder<'s> {
         let slot = self.slot(ROOT, Walk::Header)?;
         match self.find(slot.table, &slot.key, slot.hash).ok()? {
             None => {
-                let table = self.new_table(false, false, false);
+                let table = self.new_table(Table::default());
                 self.insert(slot, Value::Node(table)).then_some(table)
             }
             Some(entry) => {
@@ -348,7 +357,7 @@ impl<'s> Builder<'s> {
                 Value::Scalar(_) => return None,
             },
         };
-        let table = self.new_table(false, false, false);
+        let table = self.new_table(Table::default());
         match &mut self.nodes[list] {
             Node::List {
                 items,
@@ -390,10 +399,11 @@ impl<'s> Builder<'s> {
         true
     }
 
-    fn close(&mut self, inline: bool) {
-        match self.stack.pop() {
-            Some(Frame::Inline(_)) if inline => {}
-            Some(Frame::Array(_)) if !inline => {}
+    /// The `}` or `]` that closes the innermost inline table or array.
+    fn close(&mut self, closing: Closing) {
+        match (self.stack.pop(), closing) {
+            (Some(Frame::Inline(_)), Closing::InlineTable) => {}
+            (Some(Frame::Array(_)), Closing::Array) => {}
             _ => self.unsure = true,
         }
     }
@@ -481,7 +491,7 @@ impl EventReceiver for Builder<'_> {
     }
 
     fn inline_table_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        self.close(true);
+        self.close(Closing::InlineTable);
     }
 
     fn array_open(&mut self, _span: Span, _error: &mut dyn ErrorSink) -> bool {
@@ -618,7 +628,7 @@ impl<'s> Builder<'s> {
     }
 
     pub(super) fn close_array(&mut self) {
-        self.close(false);
+        self.close(Closing::Array);
     }
 
     /// `]` or `]]` of a header: the table the keys after it go to.

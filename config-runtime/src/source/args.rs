@@ -37,6 +37,16 @@ pub(crate) struct Args {
     problems: Vec<Problem>,
 }
 
+/// What a flag given a second time does.
+#[derive(Clone, Copy)]
+enum Repeat {
+    /// A list's flag adds its items (`--tags a --tags b,c` is `a,b,c`, as clap appends).
+    Appends,
+    /// Any other flag's last value wins (`--port 1 --port 2` is 2), so a wrapper script can
+    /// append its own.
+    Replaces,
+}
+
 #[derive(Clone)]
 struct Flag {
     /// As written, without its value: `--redis.port`.
@@ -180,8 +190,11 @@ where
                 continue;
             }
         };
-        let list = matches!(field.kind, ValueKind::List(_));
-        parsed.flags.set(list, Flag { flag, path, value });
+        let repeat = match field.kind {
+            ValueKind::List(_) => Repeat::Appends,
+            _ => Repeat::Replaces,
+        };
+        parsed.flags.set(repeat, Flag { flag, path, value });
     }
     parsed
 }
@@ -213,16 +226,19 @@ pub(crate) fn placeholder(field: &FieldSchema) -> String {
 }
 
 impl Args {
-    /// A list's flag given again adds its items (`--tags a --tags b,c` is `a,b,c`, as clap
-    /// appends); any other flag given again replaces its value.
-    fn set(&mut self, list: bool, flag: Flag) {
-        let earlier = (self.flags.iter_mut()).find(|earlier| list && earlier.path == flag.path);
+    /// Notes `flag`; what a flag given again does is `repeat`'s.
+    fn set(&mut self, repeat: Repeat, flag: Flag) {
+        let earlier = match repeat {
+            Repeat::Appends => (self.flags.iter_mut()).find(|earlier| earlier.path == flag.path),
+            Repeat::Replaces => None,
+        };
         match earlier {
             Some(earlier) if !earlier.value.trim().is_empty() => {
                 earlier.value.push(',');
                 earlier.value.push_str(&flag.value);
             }
             Some(earlier) => *earlier = flag,
+            // A later entry of the same key wins in the merge.
             None => self.flags.push(flag),
         }
     }
