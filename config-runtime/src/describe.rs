@@ -81,6 +81,28 @@ pub(crate) struct NodeAt<'a> {
     pub element: Element,
     pub default_raw: Option<&'static str>,
     pub separators: Separators,
+    /// The nodes whose entries hold this one, outermost first: a value given for one of them
+    /// as a whole (`APP__UPS__A__POOL=` or its JSON) reaches this node too.
+    pub enclosing: &'a [Enclosing],
+}
+
+/// A tagged enum's section, whose variant the scan is asked for.
+pub(crate) struct VariantAt<'a> {
+    pub path: &'a str,
+    pub env: &'a str,
+    pub tag: &'a str,
+    pub separators: Separators,
+    /// As [`NodeAt::enclosing`].
+    pub enclosing: &'a [Enclosing],
+}
+
+/// A node whose entries are being described.
+#[derive(Debug, Clone)]
+pub(crate) struct Enclosing {
+    pub path: String,
+    pub env: String,
+    pub kind: NodeKind,
+    pub element: Element,
 }
 
 /// The entries a node has in one load, and those an earlier source gave but a later one
@@ -96,7 +118,7 @@ pub(crate) trait Scan {
     /// The entries of a map, list or optional section.
     fn entries(&self, node: &NodeAt<'_>) -> Found;
     /// The variant named at a tagged enum's section (`type = "http"`, or a bare `"http"`).
-    fn variant(&self, path: &str, env: &str, tag: &str, separators: Separators) -> Option<String>;
+    fn variant(&self, at: &VariantAt<'_>) -> Option<String>;
 }
 
 /// Collects the schema while the derive's `__describe` walks the fields.
@@ -113,6 +135,8 @@ pub struct Describe<'s> {
     /// Inside an entry of a node: explicit `env` names would be shared by every entry, so
     /// entries' variables are always derived from their key paths.
     in_entry: bool,
+    /// The nodes whose entries are being described, outermost first.
+    enclosing: Vec<Enclosing>,
 }
 
 impl<'s> Describe<'s> {
@@ -132,6 +156,7 @@ impl<'s> Describe<'s> {
             scan: None,
             restart: false,
             in_entry: false,
+            enclosing: Vec::new(),
         }
     }
 
@@ -293,7 +318,15 @@ impl<'s> Describe<'s> {
         let (path, env) = (section.path.clone(), section.env_prefix.clone());
         let chosen = self
             .scan
-            .and_then(|scan| scan.variant(&path, &env, tag, self.separators))
+            .and_then(|scan| {
+                scan.variant(&VariantAt {
+                    path: &path,
+                    env: &env,
+                    tag,
+                    separators: self.separators,
+                    enclosing: &self.enclosing,
+                })
+            })
             .and_then(|name| variants.iter().position(|v| v.name == name));
         let node = self.nodes.len();
         self.nodes.push(NodeSchema {
@@ -362,6 +395,7 @@ impl<'s> Describe<'s> {
                 element,
                 default_raw,
                 separators: self.separators,
+                enclosing: &self.enclosing,
             }),
             None => Found::default(),
         };
@@ -390,6 +424,12 @@ impl<'s> Describe<'s> {
             return;
         }
         let saved = std::mem::replace(&mut self.in_entry, true);
+        self.enclosing.push(Enclosing {
+            path: path.clone(),
+            env: env.clone(),
+            kind,
+            element,
+        });
         match element {
             Element::Section(describe) => {
                 for key in &found.keys {
@@ -407,6 +447,7 @@ impl<'s> Describe<'s> {
             }
             Element::None => {}
         }
+        self.enclosing.pop();
         self.in_entry = saved;
     }
 

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::describe::{Found, NodeAt, Scan};
-use crate::schema::{FieldSchema, NodeKind, RuleSpec, Schema, Separators};
+use crate::describe::{Found, NodeAt, Scan, VariantAt};
+use crate::schema::{FieldSchema, NodeKind, RuleSpec, Schema};
 use crate::value::ValueKind;
 
 /// The placeholder written for a secret without an `example`.
@@ -31,7 +31,7 @@ impl Scan for Placeholders<'_> {
         }
     }
 
-    fn variant(&self, _: &str, _: &str, _: &str, _: Separators) -> Option<String> {
+    fn variant(&self, _: &VariantAt<'_>) -> Option<String> {
         self.variant.map(str::to_owned)
     }
 }

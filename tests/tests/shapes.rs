@@ -929,6 +929,10 @@ struct NestedUp {
 #[derive(Config, Debug)]
 struct NestedPool {
     size: u8,
+    #[config(default = "")]
+    labels: BTreeMap<String, String>,
+    #[config(nested)]
+    sinks: BTreeMap<String, Sink>,
 }
 
 /// A null for a section or map drops the entries of the maps inside it that sources named
@@ -954,6 +958,25 @@ fn a_null_above_a_map_drops_the_entries_named_before_it() {
     assert_eq!(up.headers["h"], "v");
     assert!(up.pool.is_empty());
 
+    // A null for a map inside an entry of a map.
+    let cfg = NestedNulls::from_map([
+        ("NN__UPS__A__POOL__P__SIZE", "3"),
+        ("NN__UPS__A__POOL__P__LABELS__L", "x"),
+        ("NN__UPS__A__POOL", ""),
+        ("NN__UPS__A__HEADERS__H", "v"),
+    ])
+    .unwrap();
+    assert!(cfg.ups["a"].pool.is_empty());
+    // ... and named again after it: the entry comes back without what the null dropped.
+    let cfg = NestedNulls::from_map([
+        ("NN__UPS__A__POOL__P__LABELS__L", "x"),
+        ("NN__UPS__A__POOL", ""),
+        ("NN__UPS__A__POOL__P__SIZE", "3"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let pool = &cfg.ups["a"].pool["p"];
+    assert_eq!((pool.size, pool.labels.len()), (3, 0));
+
     // The same in a file: `ups = null` in the later file.
     let base = write("nested-nulls-base.toml", "[ups.a.pool.p]\nsize = 3\n");
     let over = write("nested-nulls-over.json", r#"{"ups": null}"#);
@@ -976,6 +999,31 @@ fn a_null_above_a_map_drops_the_entries_named_before_it() {
     // Sizes are read: the field is not dead.
     let cfg = NestedNulls::loader().file(&base).load().unwrap();
     assert_eq!(cfg.ups["a"].pool["p"].size, 3);
+}
+
+/// A map's entry given whole in one variable, as JSON, reaches the maps and tagged sections
+/// inside it: their keys were "unknown key" and their variants unchosen.
+#[test]
+fn a_whole_entry_in_json_reaches_the_maps_and_variants_inside_it() {
+    let cfg = NestedNulls::from_map([
+        ("NN__UPS__A__POOL__P__LABELS__L", "x"),
+        (
+            "NN__UPS__A__POOL",
+            r#"{"p": {"size": 3, "labels": {"m": "y"},
+                      "sinks": {"s": {"type": "console", "target": "stderr"}}}}"#,
+        ),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let pool = &cfg.ups["a"].pool["p"];
+    let labels: Vec<(&str, &str)> = (pool.labels.iter())
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(labels, [("l", "x"), ("m", "y")]);
+    assert!(
+        matches!(&pool.sinks["s"], Sink::Console(console) if console.target == "stderr"),
+        "{:?}",
+        pool.sinks
+    );
 }
 
 /// The variant is chosen from the text as written, before references are resolved: a `type`

@@ -10,9 +10,9 @@
 
 use std::borrow::Cow;
 
-use crate::describe::{Found, NodeAt, Scan, relative_names, starts_a_child};
+use crate::describe::{Enclosing, Found, NodeAt, Scan, VariantAt, relative_names, starts_a_child};
 use crate::format::{FileValue, Located, parse_json_value};
-use crate::schema::{Element, NodeKind, Schema, Separators};
+use crate::schema::{Element, NodeKind, Schema};
 use crate::source::Name;
 
 use super::merge::Layer;
@@ -328,6 +328,11 @@ impl Scan for Sources<'_> {
                 Said::Key { path, value } => {
                     if *path == node.path {
                         entries.whole(&whole(value, node.kind, node.element));
+                    } else if let Some(outer) = node.enclosing.iter().find(|o| o.path == *path) {
+                        let value = whole(value, outer.kind, outer.element);
+                        if let Some(value) = navigate(&value, &outer.path, node.path) {
+                            entries.whole(&whole(value, node.kind, node.element));
+                        }
                     } else if let Some(rest) = path.strip_prefix(node.path)
                         && let Some(key) = key_in_path(rest, node.kind)
                     {
@@ -337,6 +342,12 @@ impl Scan for Sources<'_> {
                 Said::Var { name, value } => {
                     if *name == node.env {
                         entries.whole(&parse_whole(value, node.kind, node.element));
+                    } else if let Some(outer) = node.enclosing.iter().find(|o| o.env == *name) {
+                        // A whole entry of a node that holds this one (a `null` or JSON).
+                        let value = parse_whole(value, outer.kind, outer.element);
+                        if let Some(value) = navigate(&value, &outer.path, node.path) {
+                            entries.whole(&whole(value, node.kind, node.element));
+                        }
                     } else if !value.trim().is_empty()
                         && let Some(rest) = name.strip_prefix(node.env)
                         && let Some(rest) = rest.strip_prefix(sep)
@@ -350,9 +361,14 @@ impl Scan for Sources<'_> {
         entries.finish()
     }
 
-    fn variant(&self, path: &str, env: &str, tag: &str, separators: Separators) -> Option<String> {
+    fn variant(&self, at: &VariantAt<'_>) -> Option<String> {
+        let VariantAt { path, env, tag, .. } = *at;
         let tag_path = crate::describe::join_path(path, tag);
-        let tag_env = crate::describe::join_env(env, separators.nesting, tag);
+        let tag_env = crate::describe::join_env(env, at.separators.nesting, tag);
+        // What a whole value given for a node holding this section names.
+        let through = |outer: &Enclosing, value: &FileValue| {
+            navigate(value, &outer.path, path).and_then(|v| variant_named(v, tag))
+        };
         let mut chosen = None;
         for said in &self.said {
             let named = match said {
@@ -368,7 +384,14 @@ impl Scan for Sources<'_> {
                 Said::Var { name, value } if *name == env => {
                     variant_named(&parse_whole(value, NodeKind::Optional, Element::None), tag)
                 }
-                _ => None,
+                Said::Key { path: key, value } => (at.enclosing.iter())
+                    .find(|outer| outer.path == *key)
+                    .and_then(|outer| through(outer, &whole(value, outer.kind, outer.element))),
+                Said::Var { name, value } => (at.enclosing.iter())
+                    .find(|outer| outer.env == *name)
+                    .and_then(|outer| {
+                        through(outer, &parse_whole(value, outer.kind, outer.element))
+                    }),
             };
             if let Some(named) = named {
                 chosen = named;
