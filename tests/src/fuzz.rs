@@ -628,7 +628,8 @@ pub fn load(data: &[u8]) {
 }
 
 /// A config with every shape a load expands: a map of tagged sections holding a secret, a
-/// list of sections, an optional section and a map of values.
+/// list of sections, an optional section and a map of values; nodes inside entries (a map of
+/// sections in a variant, maps of values in its entries and in the list's items).
 #[derive(Config, Debug)]
 #[config(prefix = "SH", env_separator = "__")]
 #[allow(dead_code)]
@@ -661,6 +662,8 @@ pub struct ShapedHttp {
     uri: url::Url,
     #[config(validate(min_len = 40))]
     token: Secret<String>,
+    #[config(nested)]
+    pool: std::collections::BTreeMap<String, ShapedDir>,
 }
 
 /// An item of [`Shaped`]'s list.
@@ -670,6 +673,8 @@ pub struct ShapedDir {
     path: PathBuf,
     #[config(default = 1, validate(range(min = 1, max = 9)))]
     weight: u8,
+    #[config(default = "")]
+    tags: std::collections::BTreeMap<String, u8>,
 }
 
 /// Arbitrary variables (one `KEY=VALUE` per line) over a map entry that holds the canary as
