@@ -1024,6 +1024,30 @@ fn a_whole_entry_in_json_reaches_the_maps_and_variants_inside_it() {
         "{:?}",
         pool.sinks
     );
+
+    // The same given by key, as an override; and a null by key drops what came before it.
+    let cfg = NestedNulls::loader()
+        .vars([("NN__UPS__A__POOL__P__LABELS__L", "x")])
+        .set(
+            "ups.a.pool",
+            r#"{"p": {"size": 3, "sinks": {"s": {"type": "blackhole"}}}}"#,
+        )
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pool = &cfg.ups["a"].pool["p"];
+    assert_eq!(pool.labels.len(), 1);
+    assert!(
+        matches!(pool.sinks["s"], Sink::Blackhole),
+        "{:?}",
+        pool.sinks
+    );
+    let cfg = NestedNulls::loader()
+        .vars([("NN__UPS__A__POOL__P__LABELS__L", "x")])
+        .set("ups.a.pool", "")
+        .set("ups.a.pool.p.size", "3")
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(cfg.ups["a"].pool["p"].labels.is_empty());
 }
 
 /// The variant is chosen from the text as written, before references are resolved: a `type`
