@@ -20,7 +20,11 @@ mod yaml;
 use std::fmt;
 use std::path::Path;
 
-pub(crate) use dotenv::{KeyLines, parse_dotenv};
+/// The repeated-key check of a dotenv file, shared with the reader of the dotenv files sops
+/// writes.
+#[cfg(feature = "sops")]
+pub(crate) use dotenv::KeyLines;
+pub(crate) use dotenv::parse_dotenv;
 
 /// One node of a document: what a file holds, and what a [`Source`](crate::source::Source)
 /// gives. Scalars are text: the field's type parses them like any other value.

@@ -30,6 +30,7 @@ pub(crate) enum Gatherings {
     /// The gatherings are spent by this merge: texts move out (leaving empty strings).
     Spent,
     /// The gatherings are kept whole: texts are copied.
+    #[cfg(feature = "live")]
     Kept,
 }
 
@@ -240,6 +241,7 @@ impl<'s> State<'s> {
     fn take(&self, text: &mut String) -> String {
         match self.gatherings {
             Gatherings::Spent => std::mem::take(text),
+            #[cfg(feature = "live")]
             Gatherings::Kept => text.clone(),
         }
     }
