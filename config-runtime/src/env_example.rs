@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::describe::{Found, NodeAt, Scan, VariantAt};
-use crate::schema::{FieldSchema, NodeKind, RuleSpec, Schema};
+use crate::schema::{FieldSchema, NodeKind, NodeSchema, RuleSpec, Schema};
 use crate::value::ValueKind;
 
 /// The placeholder written for a secret without an `example`.
@@ -55,6 +55,10 @@ pub fn render(declared: &Schema) -> String {
     out.push_str("#\n# Generated from the Rust type; regenerate it rather than editing it.\n");
     out.push_str("# Lines starting with `# NAME=` show defaults: uncomment to change them.\n");
 
+    // A tagged enum's variants follow the section that holds its tag.
+    let mut tagged: Vec<&NodeSchema> = (schema.nodes.iter())
+        .filter(|node| matches!(node.kind, NodeKind::Tagged { .. }))
+        .collect();
     for (index, section) in schema.sections.iter().enumerate() {
         let fields: Vec<&FieldSchema> = schema
             .fields
@@ -72,34 +76,37 @@ pub fn render(declared: &Schema) -> String {
             out.push('\n');
             write_field(&mut out, field);
         }
-    }
-    for node in &schema.nodes {
-        let NodeKind::Tagged { tag, variants } = node.kind else {
-            continue;
-        };
-        for variant in variants {
-            let Some(describe) = variant.describe else {
-                continue;
-            };
-            let scan = Placeholders {
-                variant: Some(variant.name),
-            };
-            let fields = crate::describe::describe_at(
-                &node.path,
-                &node.env,
-                schema.separators,
-                &scan,
-                describe,
-            );
-            let title = format!("{} with {tag} = \"{}\"", node.path, variant.name);
-            write_header(&mut out, &title, variant.doc, None);
-            for field in &fields.fields {
-                out.push('\n');
-                write_field(&mut out, field);
-            }
+        for node in tagged.extract_if(.., |node| node.path == section.path) {
+            write_variants(&mut out, schema, node);
         }
     }
+    for node in tagged {
+        write_variants(&mut out, schema, node);
+    }
     out
+}
+
+/// The sections of a tagged enum's variants that have fields, one after the other.
+fn write_variants(out: &mut String, schema: &Schema, node: &NodeSchema) {
+    let NodeKind::Tagged { tag, variants } = node.kind else {
+        return;
+    };
+    for variant in variants {
+        let Some(describe) = variant.describe else {
+            continue;
+        };
+        let scan = Placeholders {
+            variant: Some(variant.name),
+        };
+        let fields =
+            crate::describe::describe_at(&node.path, &node.env, schema.separators, &scan, describe);
+        let title = format!("{} with {tag} = \"{}\"", node.path, variant.name);
+        write_header(out, &title, variant.doc, None);
+        for field in &fields.fields {
+            out.push('\n');
+            write_field(out, field);
+        }
+    }
 }
 
 /// The line telling that a map's or list's entries can also come as one JSON variable.
