@@ -333,12 +333,12 @@ impl<'s> State<'s> {
             (Name::Key(key), value) => {
                 let schema = self.schema;
                 let name = key.as_str();
-                if let Some(&index) = schema.by_path.get(name).or(schema.by_env.get(name)) {
+                if let Some(&index) = schema.by_path.get(name).or_else(|| schema.by_env.get(name)) {
                     self.value(index, key, value, origin.clone());
                 } else if let Some(&node) = schema
                     .node_by_path
                     .get(name)
-                    .or(schema.node_by_env.get(name))
+                    .or_else(|| schema.node_by_env.get(name))
                 {
                     self.node_value(node, &schema.nodes[node].path, value, origin);
                 } else {
