@@ -137,7 +137,7 @@ fn number_fields_parse_the_written_text() {
 }
 
 #[test]
-fn beyond_a_float_a_number_is_refused_as_before_and_can_be_quoted() {
+fn beyond_a_float_a_number_is_refused_in_every_format() {
     // The largest float keeps its spelling; one beyond it is serde_json's error, with its
     // line and column, as before.
     let largest = "1.7976931348623157e308";
@@ -151,12 +151,22 @@ fn beyond_a_float_a_number_is_refused_as_before_and_can_be_quoted() {
         assert!(err.contains("number out of range at column 33"), "{err}");
         assert!(err.contains("line 2"), "{err}");
     }
-    // Quoted, it is text: a float field reads it as infinity, as from TOML or YAML unquoted.
+    // Quoted, it is text; a float field refuses it as too large, as it refuses it from TOML
+    // or YAML unquoted (it used to read as infinity, silently).
     let quoted = format!("\"{beyond}\"");
     assert_eq!(text(JSON, &quoted).as_deref(), Some(beyond));
-    assert_eq!(float(JSON, &quoted), f64::INFINITY);
-    assert_eq!(float(Format::Toml, beyond), f64::INFINITY);
-    assert_eq!(float(Format::Yaml, beyond), f64::INFINITY);
+    let too_large = format!("expected a number, got \"{beyond}\" (too large for f64)");
+    for (format, written) in [
+        (JSON, quoted.as_str()),
+        (Format::Toml, beyond),
+        (Format::Yaml, beyond),
+    ] {
+        let err = load::<Float>(format, written).unwrap_err().to_string();
+        assert!(err.contains(&too_large), "{format}: {err}");
+    }
+    // Infinity written as such is read.
+    assert_eq!(float(Format::Toml, "inf"), f64::INFINITY);
+    assert_eq!(float(Format::Yaml, "-.inf"), f64::NEG_INFINITY);
 }
 
 #[test]

@@ -39,7 +39,7 @@
 //! | `1e999` (beyond a float's range) | refused: "number out of range", with line and column | refused the same way |
 //!
 //! serde_json refuses a number beyond a float's range, and still does: quote it to hand a
-//! field the text (`"1e999"`, which an `f64` field reads as infinity, as from TOML or YAML).
+//! field the text (`"1e999"`, which an `f64` field refuses as too large, as from TOML or YAML).
 //! JSON held in another text (a map or a list of sections in one variable, such as
 //! `APP_WEIGHTS='{"a": 1e3}'`, or in a string of a file: `parse_value`) keeps its numbers'
 //! text by the same walk, without lines. Each number
