@@ -574,17 +574,23 @@ pub(crate) fn declared_element(describe: DescribeFn, separators: Separators) -> 
     finish(element, "", None, Some(describe))
 }
 
-/// The variables of one entry type described on its own (relative to the entry):
-/// how the variables of a map's entries end (`TARGET`, `TLS_CERT`).
-pub(crate) fn relative_names(describe: DescribeFn, separators: Separators) -> Vec<String> {
+/// The variables of one entry type described on its own (relative to the entry): how the
+/// variables of a map's entries end (`TARGET`, `TLS_CERT`), and the names its own maps,
+/// lists and optional sections go on from (`POOL` in `MAIN_POOL_P1_SIZE`).
+pub(crate) fn relative_names(describe: DescribeFn, separators: Separators) -> RelativeNames {
     let element = declared_element(describe, separators);
-    element
-        .fields
-        .into_iter()
-        .map(|f| f.env)
-        .chain(element.nodes.into_iter().map(|n| n.env))
-        .filter(|env| !env.is_empty())
-        .collect()
+    let names = |envs: Vec<String>| envs.into_iter().filter(|env| !env.is_empty()).collect();
+    RelativeNames {
+        fields: names(element.fields.into_iter().map(|f| f.env).collect()),
+        nodes: names(element.nodes.into_iter().map(|n| n.env).collect()),
+    }
+}
+
+/// See [`relative_names`].
+#[derive(Debug, Default)]
+pub(crate) struct RelativeNames {
+    pub fields: Vec<String>,
+    pub nodes: Vec<String>,
 }
 
 /// The schema of `describe`'s fields placed at `path` / `env` (a variant's fields inside a

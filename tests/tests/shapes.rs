@@ -1069,3 +1069,56 @@ fn a_tag_given_through_a_reference_is_a_clear_error() {
         ]
     );
 }
+
+#[derive(Config, Debug)]
+#[config(prefix = "UN")]
+struct UnderscoreNested {
+    #[config(nested)]
+    ups: BTreeMap<String, UnderscoreUp>,
+}
+
+#[derive(Config, Debug)]
+struct UnderscoreUp {
+    #[config(default = 1)]
+    weight: u8,
+    #[config(nested)]
+    pool: BTreeMap<String, UnderscorePool>,
+}
+
+#[derive(Config, Debug)]
+struct UnderscorePool {
+    size: u8,
+}
+
+/// With the default `_` separator a map inside a map's entry is found by its name in the
+/// variable: `.env.example` shows `UN_UPS_<NAME>_POOL_<NAME>_SIZE`, which used to be "unknown
+/// variable" (only the entry type's own fields were known endings).
+#[test]
+fn with_single_underscores_a_map_inside_an_entry_is_found_by_its_name() {
+    let example = UnderscoreNested::env_example();
+    assert!(
+        example.contains("\nUN_UPS_<NAME>_POOL_<NAME>_SIZE=\n"),
+        "{example}"
+    );
+    let cfg = UnderscoreNested::from_map([
+        ("UN_UPS_MAIN_POOL_P1_SIZE", "3"),
+        ("UN_UPS_MY_API_WEIGHT", "2"),
+        ("UN_UPS_MY_API_POOL_P_SIZE", "4"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.ups["main"].pool["p1"].size, 3);
+    assert_eq!(cfg.ups["main"].weight, 1);
+    assert_eq!(cfg.ups["my_api"].weight, 2);
+    assert_eq!(cfg.ups["my_api"].pool["p"].size, 4);
+    // A null for the inner map drops the entries named before it, as with `__`.
+    let cfg = UnderscoreNested::from_map([
+        ("UN_UPS_MAIN_POOL_P1_SIZE", "3"),
+        ("UN_UPS_MAIN_POOL", ""),
+        ("UN_UPS_MAIN_POOL_P2_SIZE", "5"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let sizes: Vec<(&str, u8)> = (cfg.ups["main"].pool.iter())
+        .map(|(key, pool)| (key.as_str(), pool.size))
+        .collect();
+    assert_eq!(sizes, [("p2", 5)]);
+}

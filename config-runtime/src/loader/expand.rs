@@ -10,7 +10,9 @@
 
 use std::borrow::Cow;
 
-use crate::describe::{Enclosing, Found, NodeAt, Scan, VariantAt, relative_names, starts_a_child};
+use crate::describe::{
+    Enclosing, Found, NodeAt, RelativeNames, Scan, VariantAt, relative_names, starts_a_child,
+};
 use crate::format::{FileValue, Located, parse_json_value};
 use crate::schema::{Element, NodeKind, Schema};
 use crate::source::Name;
@@ -308,13 +310,11 @@ impl Scan for Sources<'_> {
         if let Some(raw) = node.default_raw {
             entries.whole(&parse_whole(raw, node.kind, node.element));
         }
-        let suffixes = match (node.kind, node.element) {
+        let endings = match (node.kind, node.element) {
             (NodeKind::Map, Element::Section(describe)) if node.separators.nesting == "_" => {
-                let mut names = relative_names(describe, node.separators);
-                names.sort_by_key(|name| std::cmp::Reverse(name.len()));
-                names
+                relative_names(describe, node.separators)
             }
-            _ => Vec::new(),
+            _ => RelativeNames::default(),
         };
         let sep = node.separators.nesting;
         for said in &self.said {
@@ -351,7 +351,7 @@ impl Scan for Sources<'_> {
                     } else if !value.trim().is_empty()
                         && let Some(rest) = name.strip_prefix(node.env)
                         && let Some(rest) = rest.strip_prefix(sep)
-                        && let Some(key) = key_in_variable(rest, node, sep, &suffixes)
+                        && let Some(key) = key_in_variable(rest, node, sep, &endings)
                     {
                         entries.add(key);
                     }
@@ -435,6 +435,28 @@ fn key_in_path(rest: &str, kind: NodeKind) -> Option<String> {
     }
 }
 
+/// The entry key of a variable of a map's entry with the `_` separator (`rest` after the map's
+/// variable and `_`): what comes before one of the entry type's own variables at the end
+/// (`MY_API_URL` → `MY_API`), or before one of its maps, lists or optional sections
+/// (`MAIN_POOL_P1_SIZE` → `MAIN`). Of several readings the one with the shortest key wins:
+/// the longest known ending, as the entry type names it.
+fn entry_key_by_ending<'r>(rest: &'r str, endings: &RelativeNames) -> Option<&'r str> {
+    let before_field = endings
+        .fields
+        .iter()
+        .filter_map(|name| rest.strip_suffix(name.as_str())?.strip_suffix('_'));
+    let before_node = endings.nodes.iter().filter_map(|name| {
+        let whole = rest
+            .strip_suffix(name.as_str())
+            .and_then(|key| key.strip_suffix('_'));
+        let inside = || rest.rfind(&format!("_{name}_")).map(|at| &rest[..at]);
+        whole.or_else(inside)
+    });
+    (before_field.chain(before_node))
+        .filter(|key| !key.is_empty())
+        .min_by_key(|key| key.len())
+}
+
 /// The entry key in the rest of a variable after the node's variable and separator:
 /// `CONSOLE__TARGET` → `console` (with `__`); with `_`, the entry's own variable names are
 /// matched from the end (`MY_SINK_TARGET` → `my_sink`).
@@ -442,7 +464,7 @@ fn key_in_variable(
     rest: &str,
     node: &NodeAt<'_>,
     sep: &str,
-    suffixes: &[String],
+    endings: &RelativeNames,
 ) -> Option<String> {
     let key = match (node.kind, node.element) {
         (NodeKind::Optional, _) => return Some(String::new()),
@@ -452,11 +474,7 @@ fn key_in_variable(
         }
         (NodeKind::Map, Element::Value(_)) => rest,
         (NodeKind::Map, _) if sep != "_" => rest.split(sep).next()?,
-        (NodeKind::Map, _) => suffixes.iter().find_map(|suffix| {
-            rest.strip_suffix(suffix.as_str())
-                .and_then(|key| key.strip_suffix('_'))
-                .filter(|key| !key.is_empty())
-        })?,
+        (NodeKind::Map, _) => entry_key_by_ending(rest, endings)?,
         (NodeKind::Tagged { .. }, _) => return None,
     };
     // Only a key that is written back the same way names an entry: its variables are made
