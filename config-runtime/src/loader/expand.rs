@@ -503,6 +503,29 @@ mod tests {
     }
 
     #[test]
+    fn entry_keys_are_read_before_the_longest_known_ending() {
+        let endings = RelativeNames {
+            fields: vec!["URL".into(), "TLS_CERT".into(), "CERT".into()],
+            nodes: vec!["POOL".into()],
+        };
+        let key = |rest| entry_key_by_ending(rest, &endings);
+        assert_eq!(key("MY_API_URL"), Some("MY_API"));
+        // The longest field name wins over a shorter one it ends with.
+        assert_eq!(key("EDGE_TLS_CERT"), Some("EDGE"));
+        // A node: its whole variable, or a variable inside it.
+        assert_eq!(key("MAIN_POOL"), Some("MAIN"));
+        assert_eq!(key("MAIN_POOL_P1_URL"), Some("MAIN"));
+        // An entry key holding the node's name: the last occurrence is the node.
+        assert_eq!(key("MY_POOL_X_POOL_P1_URL"), Some("MY_POOL_X"));
+        // No key before the ending, or no known ending: no entry.
+        assert_eq!(key("URL"), None);
+        assert_eq!(key("POOL_P1"), None);
+        assert_eq!(key("MAIN_PORT"), None);
+        // A node's name at the start is not a node: the field reading stands.
+        assert_eq!(key("POOL_P1_URL"), Some("POOL_P1"));
+    }
+
+    #[test]
     fn whole_values_parse_as_json_or_pairs() {
         let value = parse_whole(r#"{"a": 1}"#, NodeKind::Map, Element::None);
         assert!(matches!(value, FileValue::Table(ref t) if t.len() == 1));
