@@ -436,25 +436,26 @@ fn key_in_path(rest: &str, kind: NodeKind) -> Option<String> {
 }
 
 /// The entry key of a variable of a map's entry with the `_` separator (`rest` after the map's
-/// variable and `_`): what comes before one of the entry type's own variables at the end
-/// (`MY_API_URL` → `MY_API`), or before one of its maps, lists or optional sections
-/// (`MAIN_POOL_P1_SIZE` → `MAIN`). Of several readings the one with the shortest key wins:
-/// the longest known ending, as the entry type names it.
+/// variable and `_`): what comes before the longest of the entry type's own variables (or
+/// of its maps', lists' and optional sections' whole variables) that `rest` ends with
+/// (`MY_API_URL` → `MY_API`). Only when none fits, a variable inside one of those nodes:
+/// what comes before the last `_POOL_` (`MAIN_POOL_P1_SIZE` → `MAIN`), so a variable the
+/// entry's own fields read keeps its meaning.
 fn entry_key_by_ending<'r>(rest: &'r str, endings: &RelativeNames) -> Option<&'r str> {
-    let before_field = endings
-        .fields
-        .iter()
-        .filter_map(|name| rest.strip_suffix(name.as_str())?.strip_suffix('_'));
-    let before_node = endings.nodes.iter().filter_map(|name| {
-        let whole = rest
-            .strip_suffix(name.as_str())
-            .and_then(|key| key.strip_suffix('_'));
-        let inside = || rest.rfind(&format!("_{name}_")).map(|at| &rest[..at]);
-        whole.or_else(inside)
-    });
-    (before_field.chain(before_node))
-        .filter(|key| !key.is_empty())
-        .min_by_key(|key| key.len())
+    let shortest = |keys: Vec<&'r str>| {
+        keys.into_iter()
+            .filter(|key| !key.is_empty())
+            .min_by_key(|key| key.len())
+    };
+    let own = (endings.fields.iter().chain(&endings.nodes))
+        .filter_map(|name| rest.strip_suffix(name.as_str())?.strip_suffix('_'))
+        .collect();
+    let inside_a_node = || {
+        (endings.nodes.iter())
+            .filter_map(|name| rest.rfind(&format!("_{name}_")).map(|at| &rest[..at]))
+            .collect()
+    };
+    shortest(own).or_else(|| shortest(inside_a_node()))
 }
 
 /// The entry key in the rest of a variable after the node's variable and separator:
@@ -514,9 +515,11 @@ mod tests {
         assert_eq!(key("EDGE_TLS_CERT"), Some("EDGE"));
         // A node: its whole variable, or a variable inside it.
         assert_eq!(key("MAIN_POOL"), Some("MAIN"));
-        assert_eq!(key("MAIN_POOL_P1_URL"), Some("MAIN"));
+        assert_eq!(key("MAIN_POOL_P1_SIZE"), Some("MAIN"));
         // An entry key holding the node's name: the last occurrence is the node.
-        assert_eq!(key("MY_POOL_X_POOL_P1_URL"), Some("MY_POOL_X"));
+        assert_eq!(key("MY_POOL_X_POOL_P1_SIZE"), Some("MY_POOL_X"));
+        // The entry's own field reads first: this is entry `main_pool_p1`'s `url`.
+        assert_eq!(key("MAIN_POOL_P1_URL"), Some("MAIN_POOL_P1"));
         // No key before the ending, or no known ending: no entry.
         assert_eq!(key("URL"), None);
         assert_eq!(key("POOL_P1"), None);
