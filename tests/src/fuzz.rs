@@ -646,6 +646,24 @@ pub struct Shaped {
     retries: Option<u8>,
 }
 
+/// [`Shaped`] with the default `_` separator, where an entry's key is found by how its
+/// variables end: the same variables, renamed (`SH__SINKS__A__TOKEN` → `SF_SINKS_A_TOKEN`).
+#[derive(Config, Debug)]
+#[config(prefix = "SF")]
+#[allow(dead_code)]
+pub struct ShapedFlat {
+    #[config(nested)]
+    sinks: std::collections::BTreeMap<String, ShapedSink>,
+    #[config(nested)]
+    dirs: Vec<ShapedDir>,
+    #[config(nested)]
+    tls: Option<ShapedDir>,
+    #[config(default = "", validate(max_len = 8))]
+    labels: std::collections::HashMap<String, String>,
+    #[config(default = 3)]
+    retries: Option<u8>,
+}
+
 /// A tagged section of [`Shaped`].
 #[derive(Config, Debug)]
 #[config(tag = "type", rename_all = "lowercase")]
@@ -679,7 +697,8 @@ pub struct ShapedDir {
 
 /// Arbitrary variables (one `KEY=VALUE` per line) over a map entry that holds the canary as
 /// a secret: whatever the input makes of the maps, lists and variants, the canary never shows
-/// in an error, a warning, the explain report or `Debug` of the config.
+/// in an error, a warning, the explain report or `Debug` of the config. The same variables,
+/// renamed for the `_` separator, go through [`ShapedFlat`] too.
 pub fn shapes(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -713,7 +732,23 @@ pub fn shapes(data: &[u8]) {
             outputs.extend(error.warnings().iter().map(ToString::to_string));
         }
     }
+    let flat: Vec<(String, String)> = (vars.iter())
+        .filter_map(|(name, value)| {
+            let rest = name.strip_prefix("SH__")?.replace("__", "_");
+            Some((format!("SF_{rest}"), value.clone()))
+        })
+        .collect();
     if let Ok(explain) = Shaped::loader().vars(vars).explain() {
+        outputs.push(format!("{explain} {explain:?}"));
+    }
+    match ShapedFlat::from_map(flat.iter().cloned()) {
+        Ok(config) => outputs.push(format!("{config:?}")),
+        Err(error) => {
+            outputs.push(format!("{error} {error:?}"));
+            outputs.extend(error.warnings().iter().map(ToString::to_string));
+        }
+    }
+    if let Ok(explain) = ShapedFlat::loader().vars(flat).explain() {
         outputs.push(format!("{explain} {explain:?}"));
     }
     for output in outputs {
