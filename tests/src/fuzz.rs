@@ -724,39 +724,37 @@ pub fn shapes(data: &[u8]) {
                 (key.to_owned(), value)
             }),
     );
-    let mut outputs = Vec::new();
-    match Shaped::from_map(vars.iter().cloned()) {
-        Ok(config) => outputs.push(format!("{config:?}")),
-        Err(error) => {
-            outputs.push(format!("{error} {error:?}"));
-            outputs.extend(error.warnings().iter().map(ToString::to_string));
-        }
-    }
     let flat: Vec<(String, String)> = (vars.iter())
         .filter_map(|(name, value)| {
             let rest = name.strip_prefix("SH__")?.replace("__", "_");
             Some((format!("SF_{rest}"), value.clone()))
         })
         .collect();
-    if let Ok(explain) = Shaped::loader().vars(vars).explain() {
-        outputs.push(format!("{explain} {explain:?}"));
-    }
-    match ShapedFlat::from_map(flat.iter().cloned()) {
-        Ok(config) => outputs.push(format!("{config:?}")),
-        Err(error) => {
-            outputs.push(format!("{error} {error:?}"));
-            outputs.extend(error.warnings().iter().map(ToString::to_string));
-        }
-    }
-    if let Ok(explain) = ShapedFlat::loader().vars(flat).explain() {
-        outputs.push(format!("{explain} {explain:?}"));
-    }
+    let mut outputs = shown::<Shaped>(vars);
+    outputs.extend(shown::<ShapedFlat>(flat));
     for output in outputs {
         assert!(
             !output.to_ascii_lowercase().contains(CANARY),
             "a secret leaked: {output}"
         );
     }
+}
+
+/// What a load of `vars` into `C` shows: `Debug` of the config, or the error and its
+/// warnings; and the explain report.
+fn shown<C: Config + std::fmt::Debug>(vars: Vec<(String, String)>) -> Vec<String> {
+    let mut outputs = Vec::new();
+    match C::from_map(vars.iter().cloned()) {
+        Ok(config) => outputs.push(format!("{config:?}")),
+        Err(error) => {
+            outputs.push(format!("{error} {error:?}"));
+            outputs.extend(error.warnings().iter().map(ToString::to_string));
+        }
+    }
+    if let Ok(explain) = C::loader().vars(vars).explain() {
+        outputs.push(format!("{explain} {explain:?}"));
+    }
+    outputs
 }
 
 /// Whether `name` is the variable of an entry's `token` field: `SH__SINKS__<KEY>__TOKEN`,
