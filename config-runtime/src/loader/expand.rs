@@ -32,6 +32,26 @@ enum Said<'a> {
     Var { name: &'a str, value: &'a str },
 }
 
+impl Said<'_> {
+    /// What this says as a tree rooted at a node: a document or a whole node's value, or a
+    /// variable or key naming one of `enclosing` (a whole entry holding the node asked about,
+    /// a `null` or JSON, read as the merge reads it).
+    fn as_tree<'s>(&'s self, enclosing: &'s [Enclosing]) -> Option<(&'s str, Cow<'s, FileValue>)> {
+        match self {
+            Said::Tree { root, value } => Some((root, Cow::Borrowed(&**value))),
+            Said::Key { path, value } => {
+                let outer = enclosing.iter().find(|outer| outer.path == *path)?;
+                Some((&outer.path, whole(value, outer.kind, outer.element)))
+            }
+            Said::Var { name, value } => {
+                let outer = enclosing.iter().find(|outer| outer.env == *name)?;
+                let value = parse_whole(value, outer.kind, outer.element);
+                Some((&outer.path, Cow::Owned(value)))
+            }
+        }
+    }
+}
+
 /// What the sources of one load said, ready for the schema's questions.
 pub(crate) struct Sources<'a> {
     said: Vec<Said<'a>>,
@@ -318,21 +338,20 @@ impl Scan for Sources<'_> {
         };
         let sep = node.separators.nesting;
         for said in &self.said {
-            match said {
-                Said::Tree { root, value } => {
-                    if let Some(value) = navigate(value, root, node.path) {
-                        // A file may hold a whole node as text (`labels = "a=x"`).
-                        entries.whole(&whole(value, node.kind, node.element));
-                    }
+            // A node is never among its own enclosing ones: its exact key and variable are
+            // read below.
+            if let Some((root, value)) = said.as_tree(node.enclosing) {
+                if let Some(value) = navigate(&value, root, node.path) {
+                    // A file may hold a whole node as text (`labels = "a=x"`).
+                    entries.whole(&whole(value, node.kind, node.element));
                 }
+                continue;
+            }
+            match said {
+                Said::Tree { .. } => {} // read as a tree above
                 Said::Key { path, value } => {
                     if *path == node.path {
                         entries.whole(&whole(value, node.kind, node.element));
-                    } else if let Some(outer) = node.enclosing.iter().find(|o| o.path == *path) {
-                        let value = whole(value, outer.kind, outer.element);
-                        if let Some(value) = navigate(&value, &outer.path, node.path) {
-                            entries.whole(&whole(value, node.kind, node.element));
-                        }
                     } else if let Some(rest) = path.strip_prefix(node.path)
                         && let Some(key) = key_in_path(rest, node.kind)
                     {
@@ -342,12 +361,6 @@ impl Scan for Sources<'_> {
                 Said::Var { name, value } => {
                     if *name == node.env {
                         entries.whole(&parse_whole(value, node.kind, node.element));
-                    } else if let Some(outer) = node.enclosing.iter().find(|o| o.env == *name) {
-                        // A whole entry of a node that holds this one (a `null` or JSON).
-                        let value = parse_whole(value, outer.kind, outer.element);
-                        if let Some(value) = navigate(&value, &outer.path, node.path) {
-                            entries.whole(&whole(value, node.kind, node.element));
-                        }
                     } else if !value.trim().is_empty()
                         && let Some(rest) = name.strip_prefix(node.env)
                         && let Some(rest) = rest.strip_prefix(sep)
@@ -365,16 +378,9 @@ impl Scan for Sources<'_> {
         let VariantAt { path, env, tag, .. } = *at;
         let tag_path = crate::describe::join_path(path, tag);
         let tag_env = crate::describe::join_env(env, at.separators.nesting, tag);
-        // What a whole value given for a node holding this section names.
-        let through = |outer: &Enclosing, value: &FileValue| {
-            navigate(value, &outer.path, path).and_then(|v| variant_named(v, tag))
-        };
         let mut chosen = None;
         for said in &self.said {
             let named = match said {
-                Said::Tree { root, value } => {
-                    navigate(value, root, path).and_then(|v| variant_named(v, tag))
-                }
                 Said::Key { path: key, value } if *key == tag_path || *key == path => {
                     variant_named(value, tag)
                 }
@@ -384,14 +390,9 @@ impl Scan for Sources<'_> {
                 Said::Var { name, value } if *name == env => {
                     variant_named(&parse_whole(value, NodeKind::Optional, Element::None), tag)
                 }
-                Said::Key { path: key, value } => (at.enclosing.iter())
-                    .find(|outer| outer.path == *key)
-                    .and_then(|outer| through(outer, &whole(value, outer.kind, outer.element))),
-                Said::Var { name, value } => (at.enclosing.iter())
-                    .find(|outer| outer.env == *name)
-                    .and_then(|outer| {
-                        through(outer, &parse_whole(value, outer.kind, outer.element))
-                    }),
+                other => other.as_tree(at.enclosing).and_then(|(root, value)| {
+                    navigate(&value, root, path).and_then(|v| variant_named(v, tag))
+                }),
             };
             if let Some(named) = named {
                 chosen = named;
@@ -442,20 +443,15 @@ fn key_in_path(rest: &str, kind: NodeKind) -> Option<String> {
 /// what comes before the last `_POOL_` (`MAIN_POOL_P1_SIZE` → `MAIN`), so a variable the
 /// entry's own fields read keeps its meaning.
 fn entry_key_by_ending<'r>(rest: &'r str, endings: &RelativeNames) -> Option<&'r str> {
-    let shortest = |keys: Vec<&'r str>| {
-        keys.into_iter()
-            .filter(|key| !key.is_empty())
+    fn shortest<'k>(keys: impl Iterator<Item = &'k str>) -> Option<&'k str> {
+        keys.filter(|key| !key.is_empty())
             .min_by_key(|key| key.len())
-    };
+    }
     let own = (endings.fields.iter().chain(&endings.nodes))
-        .filter_map(|name| rest.strip_suffix(name.as_str())?.strip_suffix('_'))
-        .collect();
-    let inside_a_node = || {
-        (endings.nodes.iter())
-            .filter_map(|name| rest.rfind(&format!("_{name}_")).map(|at| &rest[..at]))
-            .collect()
-    };
-    shortest(own).or_else(|| shortest(inside_a_node()))
+        .filter_map(|name| rest.strip_suffix(name.as_str())?.strip_suffix('_'));
+    let inside_a_node = (endings.nodes.iter())
+        .filter_map(|name| rest.rfind(&format!("_{name}_")).map(|at| &rest[..at]));
+    shortest(own).or_else(|| shortest(inside_a_node))
 }
 
 /// The entry key in the rest of a variable after the node's variable and separator:
