@@ -83,6 +83,7 @@ mod suggest;
 mod value;
 mod var_pattern;
 mod warning;
+mod word_hash;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -139,13 +139,16 @@ impl std::error::Error for ReferenceError {}
 
 /// Whether `text` may hold a reference or an escape (a cheap test before parsing).
 pub(crate) fn contains_reference_syntax(text: &str) -> bool {
-    // A byte scan: every value of every load is checked, most are short, and a substring
-    // search costs more to set up than this loop does to run.
-    let bytes = text.as_bytes();
-    bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'$' && bytes.get(i + 1) == Some(&b'{'))
+    // A scan for `$` then a look at the byte after it: every value of every load is checked,
+    // most are short, and a substring search costs more to set up than this loop does to run.
+    let mut rest = text.as_bytes();
+    while let Some(at) = rest.iter().position(|&b| b == b'$') {
+        if rest.get(at + 1) == Some(&b'{') {
+            return true;
+        }
+        rest = &rest[at + 1..];
+    }
+    false
 }
 
 impl Template {

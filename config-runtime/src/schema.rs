@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::secret::REDACTED;
 use crate::value::{ConfigValue, ValueKind};
+use crate::word_hash::WordHash;
 
 /// One leaf field of a config, with its place in the tree and everything the docs need.
 /// Its `Debug` shows a secret field's default as `[REDACTED]` (a secret's default may be real).
@@ -684,44 +685,6 @@ fn default_value(default: &str, kind: &ValueKind) -> Value {
     }
 }
 
-/// Field index by variable or key path. The keys are fixed when the schema is built (a
-/// lookup of any name, hostile ones included, probes a table whose contents it cannot
-/// change), so a fast unkeyed hash is safe here; it is most of a load's lookup cost.
-pub(crate) type NameMap = HashMap<String, usize, std::hash::BuildHasherDefault<NameHasher>>;
-
-/// A multiply-rotate hash over 8-byte words (the scheme rustc uses for its own tables).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct NameHasher(u64);
-
-impl NameHasher {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
-    }
-}
-
-impl std::hash::Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// Field index by variable or key path (see [`WordHash`] for why its hash is unkeyed): most
+/// of a load's lookup cost.
+pub(crate) type NameMap = HashMap<String, usize, WordHash>;

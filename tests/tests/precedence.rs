@@ -277,6 +277,38 @@ fn unknown_prefixed_process_variables_are_errors_but_the_profile_variable_is_not
     assert!(!err.contains("OTHER_THING"), "{err}");
 }
 
+/// The environment tells the merge which declared field each variable names; a load whose
+/// schema is expanded with a map's entries numbers the fields after the map anew, and each
+/// variable still sets its own field (aliases and typos as ever).
+#[test]
+fn process_variables_reach_their_fields_after_a_map_expands_the_schema() {
+    let dir = Scratch::new();
+    let vars = [
+        ("SP__UPS__A__URL", "http://a"),
+        ("SP__UPS__B__URL", "http://b"),
+        ("SP__PORT", "8081"),
+        ("SP__OLD_NAME", "edge"),
+    ];
+    let (ok, out, err) = probe(PROBE, dir.path(), "shaped", &vars);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        r#"ups: [("a", "http://a"), ("b", "http://b")], port: 8081, name: edge"#
+    );
+
+    let vars = [
+        ("SP__PORT", "8081"),
+        ("SP__NAME", "edge"),
+        ("SP__PROT", "1"),
+    ];
+    let (ok, out, err) = probe(PROBE, dir.path(), "shaped", &vars);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("SP__PROT (environment): unknown variable; did you mean SP__PORT?"),
+        "{err}"
+    );
+}
+
 #[test]
 fn origins_are_structured() {
     let dir = Scratch::new();

@@ -11,7 +11,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use toml_parser::decoder::{Encoding, ScalarKind};
 use toml_parser::parser::EventReceiver;
@@ -19,6 +18,7 @@ use toml_parser::{ErrorSink, ParseError, Raw, Source, Span};
 
 use super::{FileValue, Located};
 use super::{decimal, without_underscores};
+use crate::word_hash::WordHash;
 
 /// Nesting (of arrays and inline tables) and key length past which the full parser decides;
 /// it refuses past 80.
@@ -140,7 +140,7 @@ pub(super) struct Builder<'s> {
     nodes: Vec<Node>,
     /// (table, hash of key) → entry: finding a key stays constant time in big tables. Two
     /// keys of one table with the same hash are left to the full parser.
-    index: HashMap<(Id, u64), usize, BuildHasherDefault<Mix>>,
+    index: HashMap<(Id, u64), usize, WordHash>,
     /// Set on anything the full parser must decide.
     unsure: bool,
     /// The line of the event being read.
@@ -167,7 +167,7 @@ impl<'s> Builder<'s> {
         Builder {
             source,
             nodes,
-            index: HashMap::with_capacity_and_hasher(tokens / 5, BuildHasherDefault::default()),
+            index: HashMap::with_capacity_and_hasher(tokens / 5, WordHash::default()),
             unsure: false,
             line: 1,
             keys: Vec::new(),
@@ -655,29 +655,4 @@ fn hash_key(key: &str) -> u64 {
     key.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// Mixes the (table, key hash) pairs of the index; std's default hasher is keyed and slower
-/// than these already-hashed keys need.
-#[derive(Default)]
-struct Mix(u64);
-
-impl Hasher for Mix {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
 }

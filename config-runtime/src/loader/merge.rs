@@ -11,7 +11,7 @@ use crate::origin::{Interpolation, Origin, Sourced, Taint};
 use crate::provider::ProviderError;
 use crate::reference::{ReferenceError, Template, contains_reference_syntax};
 use crate::schema::{FieldSchema, NodeKind, NodeSchema, Schema, SchemaRef, UnknownKeys};
-use crate::source::{Entry, Gathered, Layering, Name, Problem, Source, Trust};
+use crate::source::{DeclaredField, Entry, Gathered, Layering, Name, Problem, Source, Trust};
 use crate::suggest;
 use crate::value::RawValue;
 use crate::warning::Warning;
@@ -105,7 +105,7 @@ struct Filled {
 }
 
 fn fill(
-    schema: &Schema,
+    schema: &SchemaRef,
     layers: Vec<Layer<'_>>,
     gatherings: Gatherings,
     ignored_vars: &[&str],
@@ -207,10 +207,26 @@ struct State<'s> {
     unreadable_source: bool,
     /// Whether texts move out of the gatherings or are copied.
     gatherings: Gatherings,
+    /// How the schema numbers its leaves: whether a source's [`DeclaredField`] is a slot.
+    numbering: Numbering,
+}
+
+/// How a load's schema numbers its leaves: as the type declares them (the fields a source
+/// found by their variables are slots of this load), or anew (a schema expanded with the
+/// entries of maps, lists and optional sections).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Numbering {
+    Declared,
+    Expanded,
 }
 
 impl<'s> State<'s> {
-    fn new(schema: &'s Schema, gatherings: Gatherings, ignored_vars: &'s [&'s str]) -> Self {
+    fn new(schema: &'s SchemaRef, gatherings: Gatherings, ignored_vars: &'s [&'s str]) -> Self {
+        let numbering = match schema {
+            SchemaRef::Declared(_) => Numbering::Declared,
+            SchemaRef::Expanded(_) => Numbering::Expanded,
+        };
+        let schema: &'s Schema = schema;
         let values = schema.fields.iter().map(unset).collect::<Vec<_>>();
         let errors = schema
             .problems
@@ -233,6 +249,7 @@ impl<'s> State<'s> {
             trust: Trust::Local,
             unreadable_source: false,
             gatherings,
+            numbering,
         }
     }
 
@@ -243,6 +260,16 @@ impl<'s> State<'s> {
             Gatherings::Spent => std::mem::take(text),
             #[cfg(feature = "live")]
             Gatherings::Kept => text.clone(),
+        }
+    }
+
+    /// The origin of a gathering's entry, for a slot: moved out of a spent gathering (leaving
+    /// [`Origin::Default`]), copied from a kept one.
+    fn take_origin(&self, origin: &mut Origin) -> Origin {
+        match self.gatherings {
+            Gatherings::Spent => std::mem::replace(origin, Origin::Default),
+            #[cfg(feature = "live")]
+            Gatherings::Kept => origin.clone(),
         }
     }
 
@@ -315,8 +342,16 @@ impl<'s> State<'s> {
             name,
             value,
             origin,
+            declared,
             ..
         } = entry;
+        if let (Name::Variable(name), FileValue::Scalar(value)) = (&*name, &mut *value) {
+            // The common entry (every variable of the environment) takes its origin as it
+            // takes its text.
+            let value = self.take(value);
+            let origin = self.take_origin(origin);
+            return self.variable(name, *declared, value, origin);
+        }
         let origin = &*origin;
         match (&*name, value) {
             (Name::Document, FileValue::Table(table)) => {
@@ -325,10 +360,6 @@ impl<'s> State<'s> {
             (Name::Document, _) => {
                 let message = "the top level must be a table of keys".to_owned();
                 self.source_error(origin.clone(), message);
-            }
-            (Name::Variable(name), FileValue::Scalar(value)) => {
-                let value = self.take(value);
-                self.variable(name, value, origin.clone());
             }
             (Name::Key(key), value) => {
                 let schema = self.schema;
@@ -524,9 +555,24 @@ impl<'s> State<'s> {
         ));
     }
 
+    /// The field a variable sets: the one its source found, when this load numbers the
+    /// leaves as declared; else by a lookup of its name.
+    fn field_of_variable(&self, name: &str, declared: Option<DeclaredField>) -> Option<usize> {
+        match (declared, self.numbering) {
+            (Some(DeclaredField(index)), Numbering::Declared) => Some(index),
+            _ => self.schema.by_env.get(name).copied(),
+        }
+    }
+
     /// One variable from the environment, a map or a `.env` file.
-    fn variable(&mut self, name: &str, value: String, origin: Origin) {
-        if let Some(&index) = self.schema.by_env.get(name) {
+    fn variable(
+        &mut self,
+        name: &str,
+        declared: Option<DeclaredField>,
+        value: String,
+        origin: Origin,
+    ) {
+        if let Some(index) = self.field_of_variable(name, declared) {
             let field = &self.schema.fields[index];
             // Only a field with aliases can be reached by another name (no string compared
             // for the rest).

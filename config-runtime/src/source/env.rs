@@ -1,6 +1,6 @@
 //! The process environment as a source (`Loader::env`).
 
-use super::{Entry, GatherContext, Gathered, Gathering, Layering, Problem, Source, var_file};
+use super::{GatherContext, Gathered, Gathering, Layering, Problem, Source, var_file};
 
 /// The process environment. Only the variables the config can use are taken: its fields'
 /// variables and those with its prefix (checked for typos).
@@ -26,15 +26,15 @@ impl Source for Environment {
             let Ok(name) = name.into_string() else {
                 continue;
             };
-            let Some(origin) = context.wanted_env_origin(&name) else {
+            let Some(wanted) = context.wanted_variable(&name) else {
                 continue;
             };
             names_a_file |= var_file::may_name_a_file(&name);
             match value.into_string() {
-                Ok(value) => entries.push(Entry::variable(name, value, origin)),
+                Ok(value) => entries.push(wanted.entry(name, value)),
                 Err(_) if context.names_a_field(&name) => problems.push(Problem::of_variable(
                     name,
-                    origin,
+                    wanted.origin,
                     "the value is not valid UTF-8",
                 )),
                 Err(_) => {}

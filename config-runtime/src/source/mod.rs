@@ -235,27 +235,37 @@ impl GatherContext {
     /// The origin of a value read from the variable `name`: a declared variable's name is
     /// shared with the schema rather than copied.
     pub(crate) fn env_origin(&self, name: &str) -> Origin {
-        self.declared_env_origin(name)
-            .unwrap_or_else(|| undeclared_env_origin(name))
+        match self.declared_env(name) {
+            Some((origin, _)) => origin,
+            None => undeclared_env_origin(name),
+        }
     }
 
-    /// [`env_origin`](Self::env_origin) of a variable the loader looks at (see
-    /// [`wants_variable`](Self::wants_variable)), `None` for any other: the environment holds
-    /// every variable of the process, so one lookup of the declared names answers both.
-    pub(crate) fn wanted_env_origin(&self, name: &str) -> Option<Origin> {
-        self.declared_env_origin(name).or_else(|| {
-            self.wants_undeclared(name)
-                .then(|| undeclared_env_origin(name))
+    /// How the loader reads the variable `name`, when it looks at it (see
+    /// [`wants_variable`](Self::wants_variable)); `None` for any other: the environment holds
+    /// every variable of the process, so one lookup of the declared names answers both, and
+    /// its answer travels with the entry to the merge.
+    pub(crate) fn wanted_variable(&self, name: &str) -> Option<WantedVariable> {
+        if let Some((origin, declared)) = self.declared_env(name) {
+            return Some(WantedVariable {
+                origin,
+                declared: Some(declared),
+            });
+        }
+        self.wants_undeclared(name).then(|| WantedVariable {
+            origin: undeclared_env_origin(name),
+            declared: None,
         })
     }
 
-    /// The origin of a field's variable, its name borrowed from the schema; `None` when no
-    /// field declares `name`.
-    fn declared_env_origin(&self, name: &str) -> Option<Origin> {
-        let (declared, _) = self.schema.by_env.get_key_value(name)?;
-        Some(Origin::Env {
+    /// The origin of a field's variable, its name borrowed from the schema, and the field;
+    /// `None` when no field declares `name`.
+    fn declared_env(&self, name: &str) -> Option<(Origin, DeclaredField)> {
+        let (declared, &index) = self.schema.by_env.get_key_value(name)?;
+        let origin = Origin::Env {
             var: Cow::Borrowed(declared.as_str()),
-        })
+        };
+        Some((origin, DeclaredField(index)))
     }
 
     /// Whether `name` is a variable the loader looks at: a field's variable or one with the
@@ -273,6 +283,23 @@ impl GatherContext {
                 && name.as_bytes()[prefix.len()] == b'_'
         });
         prefixed || self.in_a_node(name) || var_file::target(self, name).is_some()
+    }
+}
+
+/// A variable the loader looks at: where its value is read, and the field it names when one
+/// declares it.
+pub(crate) struct WantedVariable {
+    pub origin: Origin,
+    pub declared: Option<DeclaredField>,
+}
+
+impl WantedVariable {
+    /// The entry of this variable holding `value`.
+    pub fn entry(self, name: String, value: String) -> Entry {
+        Entry {
+            declared: self.declared,
+            ..Entry::variable(name, value, self.origin)
+        }
     }
 }
 
@@ -360,7 +387,17 @@ pub struct Entry {
     /// How far this value is trusted when it differs from its source (a decrypted
     /// SecureString among plain parameters); `None`: the source's [`Trust`].
     pub trust: Option<Trust>,
+    /// The declared field the variable names, when the source looked it up already (the
+    /// environment does, to skip the variables a config does not use): the merge then does
+    /// not look the name up again.
+    pub(crate) declared: Option<DeclaredField>,
 }
+
+/// A field of a config type's declared schema (an index into [`Schema::fields`]), as a
+/// source found it by its variable. An expanded schema numbers its leaves anew, so the merge
+/// reads this against the declared schema only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DeclaredField(pub usize);
 
 impl Entry {
     /// This entry, trusted as `trust` whatever its source says.
@@ -376,6 +413,7 @@ impl Entry {
             value: FileValue::Scalar(value.into()),
             origin,
             trust: None,
+            declared: None,
         }
     }
 
@@ -386,6 +424,7 @@ impl Entry {
             value: FileValue::Scalar(value.into()),
             origin,
             trust: None,
+            declared: None,
         }
     }
 
@@ -396,6 +435,7 @@ impl Entry {
             value: FileValue::Table(root),
             origin,
             trust: None,
+            declared: None,
         }
     }
 }

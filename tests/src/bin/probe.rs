@@ -1,10 +1,30 @@
 //! Loads `AppConfig` from this process's real environment (and `./.env`), printing the
 //! explain report (or the error) so tests can check `from_env` without touching their own
 //! environment. Modes: `from-env`, `loader` (`.dotenv(".env").env()` with profile `APP_ENV`),
-//! `debug` (prints `{:?}` of the config).
+//! `debug` (prints `{:?}` of the config), `shaped` (loads [`Shaped`], whose map comes before
+//! its plain fields, from the environment alone, and prints every value).
+
+use std::collections::BTreeMap;
 
 use config_runtime::Config;
 use config_tests::AppConfig;
+
+/// A map before plain fields: a load expands the schema with the map's entries, so the
+/// fields after it are numbered anew for that load.
+#[derive(Config)]
+#[config(prefix = "SP", env_separator = "__")]
+struct Shaped {
+    #[config(nested)]
+    ups: BTreeMap<String, Up>,
+    port: u16,
+    #[config(alias = "SP__OLD_NAME")]
+    name: String,
+}
+
+#[derive(Config)]
+struct Up {
+    url: String,
+}
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
@@ -17,6 +37,10 @@ fn main() {
             .profile_env("APP_ENV")
             .explain()
             .map(|e| e.to_string()),
+        "shaped" => Shaped::loader().env().load().map(|c| {
+            let urls: Vec<(&String, &str)> = c.ups.iter().map(|(k, up)| (k, &*up.url)).collect();
+            format!("ups: {urls:?}, port: {}, name: {}", c.port, c.name)
+        }),
         _ => AppConfig::loader()
             .dotenv(".env")
             .env()
