@@ -83,7 +83,6 @@ mod suggest;
 mod value;
 mod var_pattern;
 mod warning;
-mod word_hash;
 
 #[doc(hidden)]
 #[path = "private.rs"]

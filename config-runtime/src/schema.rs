@@ -9,7 +9,6 @@ use serde_json::{Map, Value, json};
 
 use crate::secret::REDACTED;
 use crate::value::{ConfigValue, ValueKind};
-use crate::word_hash::WordHash;
 
 /// One leaf field of a config, with its place in the tree and everything the docs need.
 /// Its `Debug` shows a secret field's default as `[REDACTED]` (a secret's default may be real).
@@ -685,6 +684,7 @@ fn default_value(default: &str, kind: &ValueKind) -> Value {
     }
 }
 
-/// Field index by variable or key path (see [`WordHash`] for why its hash is unkeyed): most
-/// of a load's lookup cost.
-pub(crate) type NameMap = HashMap<String, usize, WordHash>;
+/// Field index by variable or key path. foldhash's fast hash (seeded per map, as hashbrown's
+/// own default): a load looks up every name it is given, and std's SipHash would be most of
+/// that cost on these short keys.
+pub(crate) type NameMap = HashMap<String, usize, foldhash::fast::RandomState>;
