@@ -232,40 +232,34 @@ impl GatherContext {
         })
     }
 
-    /// The origin of a value read from the variable `name`: a declared variable's name is
-    /// shared with the schema rather than copied.
-    pub(crate) fn env_origin(&self, name: &str) -> Origin {
-        match self.declared_env(name) {
-            Some((origin, _)) => origin,
-            None => undeclared_env_origin(name),
-        }
+    /// How the loader reads the variable `name` (a source that keeps every variable it is
+    /// given): a declared variable's name is shared with the schema rather than copied, and
+    /// the field found travels with the entry to the merge.
+    pub(crate) fn variable(&self, name: &str) -> EnvVariable {
+        self.declared_variable(name)
+            .unwrap_or_else(|| EnvVariable::undeclared(name))
     }
 
-    /// How the loader reads the variable `name`, when it looks at it (see
+    /// [`variable`](Self::variable), when the loader looks at `name` (see
     /// [`wants_variable`](Self::wants_variable)); `None` for any other: the environment holds
-    /// every variable of the process, so one lookup of the declared names answers both, and
-    /// its answer travels with the entry to the merge.
-    pub(crate) fn wanted_variable(&self, name: &str) -> Option<WantedVariable> {
-        if let Some((origin, declared)) = self.declared_env(name) {
-            return Some(WantedVariable {
-                origin,
-                declared: Some(declared),
-            });
-        }
-        self.wants_undeclared(name).then(|| WantedVariable {
-            origin: undeclared_env_origin(name),
-            declared: None,
+    /// every variable of the process, so one lookup of the declared names answers both.
+    pub(crate) fn wanted_variable(&self, name: &str) -> Option<EnvVariable> {
+        self.declared_variable(name).or_else(|| {
+            self.wants_undeclared(name)
+                .then(|| EnvVariable::undeclared(name))
         })
     }
 
-    /// The origin of a field's variable, its name borrowed from the schema, and the field;
-    /// `None` when no field declares `name`.
-    fn declared_env(&self, name: &str) -> Option<(Origin, DeclaredField)> {
+    /// A field's variable: its name borrowed from the schema, and the field; `None` when no
+    /// field declares `name`.
+    fn declared_variable(&self, name: &str) -> Option<EnvVariable> {
         let (declared, &index) = self.schema.by_env.get_key_value(name)?;
-        let origin = Origin::Env {
-            var: Cow::Borrowed(declared.as_str()),
-        };
-        Some((origin, DeclaredField(index)))
+        Some(EnvVariable {
+            origin: Origin::Env {
+                var: Cow::Borrowed(declared.as_str()),
+            },
+            declared: Some(DeclaredField(index)),
+        })
     }
 
     /// Whether `name` is a variable the loader looks at: a field's variable or one with the
@@ -286,27 +280,31 @@ impl GatherContext {
     }
 }
 
-/// A variable the loader looks at: where its value is read, and the field it names when one
-/// declares it.
-pub(crate) struct WantedVariable {
+/// A variable as the loader reads it: where its value is read, and the field that declares
+/// it, if one does.
+pub(crate) struct EnvVariable {
     pub origin: Origin,
     pub declared: Option<DeclaredField>,
 }
 
-impl WantedVariable {
+impl EnvVariable {
+    /// A variable no field declares (a typo of one, a map's entry): its origin holds its own
+    /// name.
+    fn undeclared(name: &str) -> Self {
+        EnvVariable {
+            origin: Origin::Env {
+                var: Cow::Owned(name.to_owned()),
+            },
+            declared: None,
+        }
+    }
+
     /// The entry of this variable holding `value`.
     pub fn entry(self, name: String, value: String) -> Entry {
         Entry {
             declared: self.declared,
             ..Entry::variable(name, value, self.origin)
         }
-    }
-}
-
-/// The origin of a variable no field declares (a typo of one, a map's entry): its own name.
-fn undeclared_env_origin(name: &str) -> Origin {
-    Origin::Env {
-        var: Cow::Owned(name.to_owned()),
     }
 }
 

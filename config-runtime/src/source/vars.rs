@@ -44,10 +44,7 @@ impl Source for Vars {
         let entries = self
             .vars
             .iter()
-            .map(|(name, value)| {
-                let origin = context.env_origin(name);
-                Entry::variable(name.clone(), value.clone(), origin)
-            })
+            .map(|(name, value)| context.variable(name).entry(name.clone(), value.clone()))
             .collect();
         let gathered = var_file::read_named_files(Gathered::new(entries), context);
         Gathering::Ready(Ok(gathered))
