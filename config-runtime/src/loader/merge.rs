@@ -191,7 +191,10 @@ fn source_origin(source: &dyn Source) -> Origin {
 
 /// The merge state of one load.
 struct State<'s> {
-    schema: &'s Schema,
+    /// The load's schema: the declared one, or one expanded with the sources' entries (which
+    /// numbers its leaves anew, so a source's [`DeclaredField`] is a slot of the declared one
+    /// only).
+    schema: &'s SchemaRef,
     values: Vec<Option<Sourced>>,
     failed: Vec<bool>,
     errors: Vec<FieldError>,
@@ -207,26 +210,10 @@ struct State<'s> {
     unreadable_source: bool,
     /// Whether texts move out of the gatherings or are copied.
     gatherings: Gatherings,
-    /// How the schema numbers its leaves: whether a source's [`DeclaredField`] is a slot.
-    numbering: Numbering,
-}
-
-/// How a load's schema numbers its leaves: as the type declares them (the fields a source
-/// found by their variables are slots of this load), or anew (a schema expanded with the
-/// entries of maps, lists and optional sections).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Numbering {
-    Declared,
-    Expanded,
 }
 
 impl<'s> State<'s> {
     fn new(schema: &'s SchemaRef, gatherings: Gatherings, ignored_vars: &'s [&'s str]) -> Self {
-        let numbering = match schema {
-            SchemaRef::Declared(_) => Numbering::Declared,
-            SchemaRef::Expanded(_) => Numbering::Expanded,
-        };
-        let schema: &'s Schema = schema;
         let values = schema.fields.iter().map(unset).collect::<Vec<_>>();
         let errors = schema
             .problems
@@ -249,7 +236,6 @@ impl<'s> State<'s> {
             trust: Trust::Local,
             unreadable_source: false,
             gatherings,
-            numbering,
         }
     }
 
@@ -345,14 +331,6 @@ impl<'s> State<'s> {
             declared,
             ..
         } = entry;
-        if let (Name::Variable(name), FileValue::Scalar(value)) = (&*name, &mut *value) {
-            // The common entry (every variable of the environment) takes its origin as it
-            // takes its text.
-            let value = self.take(value);
-            let origin = self.take_origin(origin);
-            return self.variable(name, *declared, value, origin);
-        }
-        let origin = &*origin;
         match (&*name, value) {
             (Name::Document, FileValue::Table(table)) => {
                 self.table(origin, "", table);
@@ -360,6 +338,12 @@ impl<'s> State<'s> {
             (Name::Document, _) => {
                 let message = "the top level must be a table of keys".to_owned();
                 self.source_error(origin.clone(), message);
+            }
+            (Name::Variable(name), FileValue::Scalar(value)) => {
+                // Its origin is taken as its text is (every variable of the environment).
+                let value = self.take(value);
+                let origin = self.take_origin(origin);
+                self.variable(name, *declared, value, origin);
             }
             (Name::Key(key), value) => {
                 let schema = self.schema;
@@ -558,8 +542,8 @@ impl<'s> State<'s> {
     /// The field a variable sets: the one its source found, when this load numbers the
     /// leaves as declared; else by a lookup of its name.
     fn field_of_variable(&self, name: &str, declared: Option<DeclaredField>) -> Option<usize> {
-        match (declared, self.numbering) {
-            (Some(DeclaredField(index)), Numbering::Declared) => Some(index),
+        match (declared, self.schema) {
+            (Some(DeclaredField(index)), SchemaRef::Declared(_)) => Some(index),
             _ => self.schema.by_env.get(name).copied(),
         }
     }

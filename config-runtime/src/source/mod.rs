@@ -386,8 +386,8 @@ pub struct Entry {
     /// SecureString among plain parameters); `None`: the source's [`Trust`].
     pub trust: Option<Trust>,
     /// The declared field the variable names, when the source looked it up already (the
-    /// environment does, to skip the variables a config does not use): the merge then does
-    /// not look the name up again.
+    /// environment and maps of variables do, for its origin): the merge then does not look
+    /// the name up again.
     pub(crate) declared: Option<DeclaredField>,
 }
 
