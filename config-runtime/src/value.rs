@@ -391,10 +391,15 @@ impl<T: ConfigValue> ConfigValue for Option<T> {
 }
 
 impl<T: ConfigValue> ConfigValue for Vec<T> {
-    /// Comma-separated items, each trimmed; an empty text is an empty list.
+    /// Comma-separated items, each trimmed; an empty text is an empty list. An empty item
+    /// (`a,,b`, `a,b,`) is refused whatever the item type: it is a typo far more often than
+    /// an item meant to be empty (a file's array can still hold an empty string).
     fn parse_str(text: &str) -> Result<Self, ValueError> {
         if text.trim().is_empty() {
             return Ok(Vec::new());
+        }
+        if let Some(index) = text.split(',').position(|item| item.trim().is_empty()) {
+            return Err(item_error(index, &T::expected(), "is empty".to_owned()));
         }
         parse_items(text.split(',').map(str::trim))
     }
@@ -426,16 +431,25 @@ fn parse_items<'a, T: ConfigValue>(
     items
         .enumerate()
         .map(|(index, item)| {
-            T::parse_str(item).map_err(|e| ValueError {
-                expected: format!("a list of {}", plural_of(&e.expected)).into(),
-                detail: Some(match e.detail {
-                    _ if item.trim().is_empty() => format!("item {} is empty", index + 1),
-                    Some(detail) => format!("item {} is invalid: {detail}", index + 1),
-                    None => format!("item {} is invalid", index + 1),
-                }),
+            T::parse_str(item).map_err(|e| {
+                let fault = match e.detail {
+                    _ if item.trim().is_empty() => "is empty".to_owned(),
+                    Some(detail) => format!("is invalid: {detail}"),
+                    None => "is invalid".to_owned(),
+                };
+                item_error(index, &e.expected, fault)
             })
         })
         .collect()
+}
+
+/// The error of a list whose item `index` (from 0) is at fault: "item 2 is empty". Never
+/// quotes the item (the list may be a secret).
+fn item_error(index: usize, expected: &str, fault: String) -> ValueError {
+    ValueError {
+        expected: format!("a list of {}", plural_of(expected)).into(),
+        detail: Some(format!("item {} {fault}", index + 1)),
+    }
 }
 
 /// "an integer in 0..=9" → "integers in 0..=9", "an IP address like ::1" → "IP addresses
@@ -685,8 +699,23 @@ mod tests {
         assert_eq!(err.detail.as_deref(), Some("item 2 is invalid"));
         let err = Vec::<u8>::parse_str("1,,3").unwrap_err();
         assert_eq!(err.detail.as_deref(), Some("item 2 is empty"));
+        // An empty item is refused for texts too, though an empty text would parse: a
+        // trailing comma must not add an empty origin to an allow-list.
+        for (text, item) in [("a,,b", 2), ("a,b,", 3), ("a, ,b", 2), (",a", 1)] {
+            let err = Vec::<String>::parse_str(text).unwrap_err();
+            assert_eq!(
+                err.detail,
+                Some(format!("item {item} is empty")),
+                "{text:?}"
+            );
+            assert_eq!(err.expected, "a list of texts");
+        }
+        assert_eq!(Vec::<String>::parse_str(" a , b ").unwrap(), ["a", "b"]);
         let from_file = Vec::<u8>::from_raw(&RawValue::List(vec!["4".into()])).unwrap();
         assert_eq!(from_file, vec![4]);
+        // A file's array says which item is empty on purpose.
+        let texts = Vec::<String>::from_raw(&RawValue::List(vec!["a".into(), String::new()]));
+        assert_eq!(texts.unwrap(), ["a", ""]);
     }
 
     #[test]

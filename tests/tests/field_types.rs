@@ -208,6 +208,13 @@ fn each_bad_value_says_what_was_expected() {
         ("T_IP", "300.1.1.1", "expected an IP address"),
         ("T_ADDR", "localhost", "expected a socket address"),
         ("T_LIST", "1,x", "item 2 is invalid"),
+        // A trailing or doubled comma is a typo, not an empty item, for texts too.
+        (
+            "T_WORDS",
+            "a,b,",
+            "expected a comma-separated list of texts, got \"a,b,\" (item 3 is empty)",
+        ),
+        ("T_WORDS", "a,,b", "item 2 is empty"),
         ("T_FORMAT", "xml", "expected one of: json, plain-text"),
         (
             "T_REGION",

@@ -29,12 +29,14 @@ pub fn check_default(text: &LitStr, shape: &Shape, errors: &mut Accumulator) {
     if value.trim().is_empty() {
         return;
     }
-    for item in value.split(',').map(str::trim) {
-        if let Some(problem) = parse_problem(item, shape.kind) {
-            let message = format!(
-                "`default = {value:?}` (a comma-separated list): {}",
-                problem.message
-            );
+    for (position, item) in (1..).zip(value.split(',').map(str::trim)) {
+        // As the runtime reads the list: an empty item is refused whatever the item type.
+        let problem = match item {
+            "" => Some(format!("item {position} is empty")),
+            _ => parse_problem(item, shape.kind).map(|problem| problem.message),
+        };
+        if let Some(problem) = problem {
+            let message = format!("`default = {value:?}` (a comma-separated list): {problem}");
             errors.push(error(text.span(), message));
         }
     }
