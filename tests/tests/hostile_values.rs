@@ -57,6 +57,16 @@ fn lists_of_secrets_are_secret_in_explain_errors_schema_and_docs() {
     .unwrap_err();
     assert_eq!(error.errors().len(), 2, "{error}");
     assert_clean("pattern errors", &error_texts(&error));
+
+    // An empty item fails the list without quoting the items beside it.
+    let error = SecretLists::from_map([("LIST_KEYS", format!("sk_{CANARY_ONE},"))]).unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("LIST_KEYS (environment): expected a comma-separated list"),
+        "{text}"
+    );
+    assert!(text.contains("(value not shown: secret)"), "{text}");
+    assert_clean("empty item error", &error_texts(&error));
 }
 
 fn debug_print(value: &String) -> Result<(), String> {
