@@ -194,7 +194,16 @@ impl<'a> Assemble<'a> {
                                 };
                                 (Some(shown.into_owned()), detail)
                             }
-                            Some(why) => (None, Some(format!("value not shown: {why}"))),
+                            Some(why) => {
+                                // Which item of a comma list is empty is told by its commas.
+                                let place = crate::value::empty_item_detail(&sourced.raw)
+                                    .filter(|place| e.detail.as_ref() == Some(place));
+                                let detail = match place {
+                                    Some(place) => format!("{place}; value not shown: {why}"),
+                                    None => format!("value not shown: {why}"),
+                                };
+                                (None, Some(detail))
+                            }
                         };
                         let kind = ErrorKind::Invalid {
                             expected: expected_of::<T>(field, &sourced.raw).into_owned(),

@@ -398,8 +398,8 @@ impl<T: ConfigValue> ConfigValue for Vec<T> {
         if text.trim().is_empty() {
             return Ok(Vec::new());
         }
-        if let Some(index) = text.split(',').position(|item| item.trim().is_empty()) {
-            return Err(item_error(index, &T::expected(), "is empty".to_owned()));
+        if let Some(index) = first_empty_item(text) {
+            return Err(item_error(index, &T::expected(), EMPTY));
         }
         parse_items(text.split(',').map(str::trim))
     }
@@ -431,24 +431,46 @@ fn parse_items<'a, T: ConfigValue>(
     items
         .enumerate()
         .map(|(index, item)| {
-            T::parse_str(item).map_err(|e| {
-                let fault = match e.detail {
-                    _ if item.trim().is_empty() => "is empty".to_owned(),
-                    Some(detail) => format!("is invalid: {detail}"),
-                    None => "is invalid".to_owned(),
-                };
-                item_error(index, &e.expected, fault)
+            T::parse_str(item).map_err(|e| match e.detail {
+                _ if item.trim().is_empty() => item_error(index, &e.expected, EMPTY),
+                Some(detail) => item_error(index, &e.expected, &format!("is invalid: {detail}")),
+                None => item_error(index, &e.expected, "is invalid"),
             })
         })
         .collect()
 }
 
+/// What is wrong with an empty item.
+const EMPTY: &str = "is empty";
+
 /// The error of a list whose item `index` (from 0) is at fault: "item 2 is empty". Never
 /// quotes the item (the list may be a secret).
-fn item_error(index: usize, expected: &str, fault: String) -> ValueError {
+fn item_error(index: usize, expected: &str, fault: &str) -> ValueError {
     ValueError {
         expected: format!("a list of {}", plural_of(expected)).into(),
-        detail: Some(format!("item {} {fault}", index + 1)),
+        detail: Some(item_detail(index, fault)),
+    }
+}
+
+fn item_detail(index: usize, fault: &str) -> String {
+    format!("item {} {fault}", index + 1)
+}
+
+/// The place (from 0) of the first empty item of a comma-separated text; `None` for an empty
+/// text (no items) and for a text without empty items.
+fn first_empty_item(text: &str) -> Option<usize> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    text.split(',').position(|item| item.trim().is_empty())
+}
+
+/// "item 3 is empty" when `raw` is a comma-separated text with an empty item. It is read from
+/// the commas alone, so messages may show it where they may not show the value.
+pub(crate) fn empty_item_detail(raw: &RawValue) -> Option<String> {
+    match raw {
+        RawValue::Str(text) => first_empty_item(text).map(|index| item_detail(index, EMPTY)),
+        RawValue::List(_) => None,
     }
 }
 

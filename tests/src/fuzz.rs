@@ -475,6 +475,15 @@ pub fn values(data: &[u8]) {
     }
     let _ = Option::<u32>::parse_str(text);
     let _ = Vec::<u16>::parse_str(text);
+    if let Ok(items) = Vec::<String>::parse_str(text) {
+        // Items come trimmed and never empty, so joining them reads back the same list.
+        assert!(
+            items
+                .iter()
+                .all(|item| !item.is_empty() && item.trim() == item)
+        );
+        assert_eq!(Vec::<String>::parse_str(&items.join(",")).ok(), Some(items));
+    }
     let _ = Vec::<Duration>::from_raw(&RawValue::List(text.lines().map(str::to_owned).collect()));
     let _ = Secret::<url::Url>::parse_str(text);
 
