@@ -73,6 +73,33 @@ fn lists_of_secrets_are_secret_in_explain_errors_schema_and_docs() {
     assert!(!text.contains("item"), "{text}");
 }
 
+#[derive(Config, Debug)]
+#[config(prefix = "PINS")]
+struct SecretPins {
+    /// Door codes.
+    codes: Vec<Secret<u16>>,
+}
+
+#[test]
+fn a_secret_list_names_its_empty_item_but_not_an_item_its_parser_refused() {
+    let error = SecretPins::from_map([("PINS_CODES", "1234,,5678")]).unwrap_err();
+    let text = error.to_string();
+    let expected = "PINS_CODES (environment): expected a comma-separated list of integers in \
+                    0..=65535 (item 2 is empty; value not shown: secret)";
+    assert!(text.contains(expected), "{text}");
+
+    // The parser's words about an item are withheld with its place.
+    let error = SecretPins::from_map([("PINS_CODES", format!("1234,{CANARY_ONE}"))]);
+    let error = error.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("0..=65535 (value not shown: secret)"),
+        "{text}"
+    );
+    assert!(!text.contains("item"), "{text}");
+    assert_clean("parse error of a secret item", &error_texts(&error));
+}
+
 fn debug_print(value: &String) -> Result<(), String> {
     Err(format!("rejected {value:?}"))
 }
