@@ -63,6 +63,19 @@ pub(crate) enum Rows {
     Collect,
 }
 
+/// Whether an assembly may take the merged texts into the config. A one-off load is done with
+/// them once the config is built, so a text field takes its plain text instead of a copy;
+/// `Live` keeps them for its reports and the next reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MergedTexts {
+    /// The merged values stay whole.
+    #[cfg(feature = "live")]
+    Kept,
+    /// Plain texts may move into the config (secrets, texts that came through a reference or
+    /// a decryption, and any text an explain row shows stay, as messages and rows read them).
+    Spent,
+}
+
 /// One row of the explain report, filled while assembling.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
@@ -105,7 +118,8 @@ pub(crate) fn rows_of(schema: &Schema, values: &[Option<Sourced>]) -> Vec<Row> {
 /// The state of one assembly: the merged values, the errors found so far, the report rows.
 pub struct Assemble<'a> {
     schema: &'a Schema,
-    values: &'a [Option<Sourced>],
+    values: &'a mut [Option<Sourced>],
+    texts: MergedTexts,
     failed: &'a [bool],
     cursor: usize,
     /// The next node (map, list, optional section, tagged enum) in declaration order.
@@ -122,7 +136,8 @@ pub struct Assemble<'a> {
 impl<'a> Assemble<'a> {
     pub(crate) fn new(
         schema: &'a Schema,
-        values: &'a [Option<Sourced>],
+        values: &'a mut [Option<Sourced>],
+        texts: MergedTexts,
         failed: &'a [bool],
         placeholders: Placeholders,
         collect_rows: Rows,
@@ -134,6 +149,7 @@ impl<'a> Assemble<'a> {
         Assemble {
             schema,
             values,
+            texts,
             failed,
             cursor: 0,
             node_cursor: 0,
@@ -157,16 +173,31 @@ impl<'a> Assemble<'a> {
         let schema = self.schema;
         let field = &schema.fields[index];
         debug_assert_eq!(field.name, name, "__describe and __assemble disagree");
+        // The type says whether the leaf is a secret (as `__describe` did), so a plain leaf's
+        // description is not read unless something about it must be reported.
+        debug_assert_eq!(field.secret, T::SECRET);
         if self.failed[index] {
             return None;
         }
+        let parsed = match &mut self.values[index] {
+            Some(sourced)
+                if self.texts == MergedTexts::Spent && self.collect_rows == Rows::Skip =>
+            {
+                match exposure::<T>(Some(sourced)) {
+                    Exposure::Plain => Some(T::take_raw(&mut sourced.raw)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         let sourced = self.values[index].as_ref();
 
         let (value, origin) = match sourced {
             Some(sourced) => {
-                if sourced.taint == Taint::Provider && !field.secret {
+                if sourced.taint == Taint::Provider && !T::SECRET {
                     let reference = sourced.references.join(", ");
-                    self.error(
+                    record(
+                        &mut self.errors,
                         field,
                         Some(&sourced.origin),
                         ErrorKind::SecretInPlainField { reference },
@@ -174,8 +205,8 @@ impl<'a> Assemble<'a> {
                     return None;
                 }
                 // Only a plain local value of a plain field is quoted back.
-                let exposure = exposure(field, Some(sourced));
-                match T::from_raw(&sourced.raw) {
+                let exposure = exposure::<T>(Some(sourced));
+                match parsed.unwrap_or_else(|| T::from_raw(&sourced.raw)) {
                     Ok(value) => (value, Some(&sourced.origin)),
                     Err(e) => {
                         let (got, detail) = match exposure.withheld() {
@@ -210,7 +241,7 @@ impl<'a> Assemble<'a> {
                             got,
                             detail,
                         };
-                        self.error(field, Some(&sourced.origin), kind);
+                        record(&mut self.errors, field, Some(&sourced.origin), kind);
                         return None;
                     }
                 }
@@ -218,14 +249,14 @@ impl<'a> Assemble<'a> {
             None => match default.map(|f| f()).or_else(T::when_missing) {
                 Some(value) => (value, None),
                 None => {
-                    self.error(field, None, ErrorKind::Missing);
+                    record(&mut self.errors, field, None, ErrorKind::Missing);
                     return None;
                 }
             },
         };
 
         // Secrets, and values that came through a reference or a decryption, are not quoted.
-        let exposure = exposure(field, sourced);
+        let exposure = exposure::<T>(sourced);
         let mut checks = Checks::default();
         check(&value, &mut checks);
         if !checks.violations.is_empty() {
@@ -233,15 +264,20 @@ impl<'a> Assemble<'a> {
                 let kind = ErrorKind::Rule {
                     message: violation.message(exposure),
                 };
-                self.error(field, origin, kind);
+                record(&mut self.errors, field, origin, kind);
             }
             return None;
         }
         if self.placeholders == Placeholders::Rejected
-            && field.secret
+            && T::SECRET
             && let Some(reason) = placeholder_reason(field, sourced)
         {
-            self.error(field, origin, ErrorKind::Placeholder { reason });
+            record(
+                &mut self.errors,
+                field,
+                origin,
+                ErrorKind::Placeholder { reason },
+            );
             return None;
         }
         if self.collect_rows == Rows::Collect {
@@ -417,28 +453,38 @@ impl<'a> Assemble<'a> {
     }
 
     fn error(&mut self, field: &FieldSchema, origin: Option<&Origin>, kind: ErrorKind) {
-        // The variable that set it (an alias, say); not the one holding a whole map or list.
-        let env = match origin {
-            Some(Origin::Env { var })
-                if *var == field.env || field.aliases.iter().any(|a| a == var) =>
-            {
-                var.to_string()
-            }
-            _ => field.env.clone(),
-        };
-        self.errors.push(FieldError::key(
-            field.path.clone(),
-            Some(env),
-            origin.cloned(),
-            kind,
-        ));
+        record(&mut self.errors, field, origin, kind);
     }
 }
 
-/// Whether messages about `field` may quote its value: not a secret's, and not one that came
-/// through a reference or a decryption.
-fn exposure(field: &FieldSchema, sourced: Option<&Sourced>) -> Exposure {
-    if field.secret {
+/// Records a field's error, named by the variable that set it (an alias, say); not the one
+/// holding a whole map or list.
+fn record(
+    errors: &mut Vec<FieldError>,
+    field: &FieldSchema,
+    origin: Option<&Origin>,
+    kind: ErrorKind,
+) {
+    let env = match origin {
+        Some(Origin::Env { var })
+            if *var == field.env || field.aliases.iter().any(|a| a == var) =>
+        {
+            var.to_string()
+        }
+        _ => field.env.clone(),
+    };
+    errors.push(FieldError::key(
+        field.path.clone(),
+        Some(env),
+        origin.cloned(),
+        kind,
+    ));
+}
+
+/// Whether messages about a leaf of type `T` may quote its value: not a secret's, and not one
+/// that came through a reference or a decryption.
+fn exposure<T: ConfigValue>(sourced: Option<&Sourced>) -> Exposure {
+    if T::SECRET {
         return Exposure::Secret;
     }
     match sourced.map(|s| s.taint) {

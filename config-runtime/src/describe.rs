@@ -10,8 +10,8 @@
 use std::borrow::Cow;
 
 use crate::schema::{
-    DefaultSpec, DescribeFn, Element, Extent, FieldSchema, NameMap, NodeKind, NodeSchema, Relaxed,
-    RuleSpec, Schema, Section, Separators, UnknownKeys, Variant,
+    DefaultSpec, DescribeFn, Element, Extent, FieldSchema, Initials, NameMap, NodeKind, NodeSchema,
+    Relaxed, RuleSpec, Schema, Section, Separators, TextDefaults, UnknownKeys, Variant,
 };
 use crate::value::ConfigValue;
 
@@ -609,6 +609,22 @@ pub(crate) fn describe_at(
     finish(at, "", None, Some(describe))
 }
 
+/// How the variables a load looks at can start: a declared variable (a field's `NAME_FILE`
+/// starts as `NAME` does), one with the prefix and `_` (with no prefix, `_` itself), and one
+/// under a node's key path or variable.
+fn initials(by_env: &NameMap, prefix: Option<&str>, nodes: &[NodeSchema]) -> Initials {
+    let mut initials = Initials::default();
+    by_env.keys().for_each(|name| initials.insert(name));
+    if let Some(prefix) = prefix {
+        initials.insert(if prefix.is_empty() { "_" } else { prefix });
+    }
+    for node in nodes {
+        initials.insert(&node.path);
+        initials.insert(&node.env);
+    }
+    initials
+}
+
 fn finish(
     describe: Describe<'_>,
     type_name: &'static str,
@@ -648,6 +664,15 @@ fn finish(
             node_by_env.entry(node.env.clone()).or_insert(index);
         }
     }
+    let initials = initials(&by_env, prefix, &nodes);
+    let text_defaults = TextDefaults(
+        (fields.iter().enumerate())
+            .filter_map(|(index, field)| Some((index, field.default_raw?)))
+            .collect(),
+    );
+    let env_aliases = (fields.iter())
+        .flat_map(|field| field.aliases.iter().cloned())
+        .collect();
     Schema {
         fields,
         sections,
@@ -659,6 +684,9 @@ fn finish(
         by_path,
         node_by_path,
         node_by_env,
+        initials,
+        text_defaults,
+        env_aliases,
         problems,
         relaxed,
         describe: describe_fn,

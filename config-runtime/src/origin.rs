@@ -152,10 +152,9 @@ pub(crate) struct Sourced {
 /// which covers every load's slots and what `Live` keeps between reloads.
 impl Drop for Sourced {
     fn drop(&mut self) {
-        use zeroize::Zeroize;
         match &mut self.raw {
-            RawValue::Str(text) => text.zeroize(),
-            RawValue::List(items) => items.iter_mut().for_each(Zeroize::zeroize),
+            RawValue::Str(text) => crate::secret::wipe_text(text),
+            RawValue::List(items) => items.iter_mut().for_each(crate::secret::wipe_text),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! explain report all read it, so they cannot disagree about names or defaults.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 
 use serde_json::{Map, Value, json};
 
@@ -146,6 +147,13 @@ pub struct Schema {
     /// Whole-node names: a node's key path and variable (a JSON value for all of it).
     pub(crate) node_by_path: NameMap,
     pub(crate) node_by_env: NameMap,
+    /// How the variables a load looks at can start (see [`Initials`]).
+    pub(crate) initials: Initials,
+    /// The leaves whose `default` is written as text, with it: a merge starts each of them
+    /// from it, and every other leaf unset, without reading every leaf's description.
+    pub(crate) text_defaults: TextDefaults,
+    /// The deprecated names of fields' variables (`aliases = [..]`).
+    pub(crate) env_aliases: NameSet,
     /// Inconsistencies found while building (reported by every load).
     pub(crate) problems: Vec<String>,
     /// Key paths (and variable prefixes) under which unknown names are not errors: sections
@@ -387,6 +395,11 @@ impl Schema {
             .max_by_key(|r| r.path.len())
             .map(|r| r.unknown)
             .unwrap_or_default()
+    }
+
+    /// Whether `name` is a deprecated alias of a field's variable.
+    pub(crate) fn is_alias(&self, name: &str) -> bool {
+        !self.env_aliases.is_empty() && self.env_aliases.contains(name)
     }
 
     /// The field read from this variable (its name or an alias).
@@ -684,7 +697,69 @@ fn default_value(default: &str, kind: &ValueKind) -> Value {
     }
 }
 
+/// The first bytes a variable the loader looks at can start with: those of the declared
+/// variables, of the config's prefix and of the roots of its maps, lists and optional
+/// sections. The process environment holds every variable of the process, most of them
+/// starting with none of these, and this set passes them over before their names are
+/// checked as text or looked up.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Initials([u64; 4]);
+
+impl Initials {
+    /// Adds the first byte of `name` (of an empty one, none: only an empty name starts like
+    /// it, and [`may_start`](Self::may_start) lets those through).
+    pub(crate) fn insert(&mut self, name: &str) {
+        if let Some(&byte) = name.as_bytes().first() {
+            self.0[usize::from(byte / 64)] |= 1 << (byte % 64);
+        }
+    }
+
+    /// Whether `name` may be a variable the loader looks at: `false` only when no name it
+    /// looks at starts with the same byte.
+    pub(crate) fn may_start(&self, name: &[u8]) -> bool {
+        name.first()
+            .is_none_or(|&byte| self.0[usize::from(byte / 64)] & (1 << (byte % 64)) != 0)
+    }
+}
+
+/// Each leaf whose `default` is written as text, by index, with that text. Its `Debug` shows
+/// the indexes only: a secret's default is a secret.
+#[derive(Clone, Default)]
+pub(crate) struct TextDefaults(pub(crate) Vec<(usize, &'static str)>);
+
+impl fmt::Debug for TextDefaults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(index, _)| index))
+            .finish()
+    }
+}
+
 /// Field index by variable or key path. foldhash's fast hash (seeded per map, as hashbrown's
 /// own default): a load looks up every name it is given, and std's SipHash would be most of
 /// that cost on these short keys.
 pub(crate) type NameMap = HashMap<String, usize, foldhash::fast::RandomState>;
+
+/// A set of variables or key paths, hashed as [`NameMap`].
+pub(crate) type NameSet = HashSet<String, foldhash::fast::RandomState>;
+
+#[cfg(test)]
+mod initials_tests {
+    use super::Initials;
+
+    #[test]
+    fn initials_let_through_names_that_start_like_one_given() {
+        let mut initials = Initials::default();
+        initials.insert("APP");
+        initials.insert("DATABASE_URL");
+        initials.insert("");
+        for name in ["APP_PORT", "APPLE", "DATABASE_URL_FILE", "D", ""] {
+            assert!(initials.may_start(name.as_bytes()), "{name}");
+        }
+        for name in ["PATH", "HOME", "_", "app_port", "\u{e9}t\u{e9}"] {
+            assert!(!initials.may_start(name.as_bytes()), "{name}");
+        }
+        initials.insert("\u{e9}t\u{e9}");
+        assert!(initials.may_start("\u{e9}".as_bytes()));
+    }
+}

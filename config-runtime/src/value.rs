@@ -142,6 +142,13 @@ pub trait ConfigValue: Sized {
         }
     }
 
+    /// Parses a raw value the loader has no further use for: a text type may take the text
+    /// instead of copying it. On an error `raw` must be left as it was (the message may quote
+    /// it). The default is [`from_raw`](Self::from_raw).
+    fn take_raw(raw: &mut RawValue) -> Result<Self, ValueError> {
+        Self::from_raw(raw)
+    }
+
     /// What a valid value looks like, completing "expected …".
     fn expected() -> Cow<'static, str>;
 
@@ -263,6 +270,12 @@ impl ConfigValue for String {
     fn parse_str(text: &str) -> Result<Self, ValueError> {
         Ok(text.to_owned())
     }
+    fn take_raw(raw: &mut RawValue) -> Result<Self, ValueError> {
+        match raw {
+            RawValue::Str(text) => Ok(std::mem::take(text)),
+            list => Self::from_raw(list),
+        }
+    }
     fn expected() -> Cow<'static, str> {
         "text".into()
     }
@@ -270,7 +283,7 @@ impl ConfigValue for String {
         "string".into()
     }
     fn wipe(&mut self) {
-        zeroize::Zeroize::zeroize(self);
+        crate::secret::wipe_text(self);
     }
 }
 
@@ -281,6 +294,12 @@ impl ConfigValue for PathBuf {
         }
         Ok(PathBuf::from(text))
     }
+    fn take_raw(raw: &mut RawValue) -> Result<Self, ValueError> {
+        match raw {
+            RawValue::Str(text) if !text.is_empty() => Ok(PathBuf::from(std::mem::take(text))),
+            raw => Self::from_raw(raw),
+        }
+    }
     fn expected() -> Cow<'static, str> {
         "a file system path".into()
     }
@@ -289,7 +308,7 @@ impl ConfigValue for PathBuf {
     }
     fn wipe(&mut self) {
         let mut bytes = std::mem::take(self).into_os_string().into_encoded_bytes();
-        zeroize::Zeroize::zeroize(&mut bytes);
+        crate::secret::wipe_bytes(&mut bytes);
     }
 }
 
@@ -314,7 +333,7 @@ impl ConfigValue for url::Url {
     fn wipe(&mut self) {
         let blank = url::Url::parse("data:,").expect("a valid URL");
         let mut text = String::from(std::mem::replace(self, blank));
-        zeroize::Zeroize::zeroize(&mut text);
+        crate::secret::wipe_text(&mut text);
     }
 }
 
@@ -366,8 +385,14 @@ impl<T: ConfigValue> ConfigValue for Option<T> {
     }
     fn from_raw(raw: &RawValue) -> Result<Self, ValueError> {
         match raw {
-            RawValue::Str(text) => Self::parse_str(text),
-            list => T::from_raw(list).map(Some),
+            RawValue::Str(text) if text.trim().is_empty() => Ok(None),
+            raw => T::from_raw(raw).map(Some),
+        }
+    }
+    fn take_raw(raw: &mut RawValue) -> Result<Self, ValueError> {
+        match raw {
+            RawValue::Str(text) if text.trim().is_empty() => Ok(None),
+            raw => T::take_raw(raw).map(Some),
         }
     }
     fn expected() -> Cow<'static, str> {
@@ -682,6 +707,39 @@ pub(crate) mod serde_enum {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A text takes its raw text (nothing copied); every other type parses it and leaves it,
+    /// and a refused value is left as it was for the message to quote.
+    #[test]
+    fn texts_take_their_raw_text_and_other_types_leave_it() {
+        let text = |s: &str| RawValue::Str(s.to_owned());
+        let mut raw = text("hello");
+        assert_eq!(String::take_raw(&mut raw).unwrap(), "hello");
+        assert!(raw == text(""));
+        let mut raw = text("/etc/app");
+        assert_eq!(
+            PathBuf::take_raw(&mut raw).unwrap(),
+            PathBuf::from("/etc/app")
+        );
+        assert!(raw == text(""));
+        let mut raw = text("eu");
+        assert_eq!(
+            Option::<String>::take_raw(&mut raw).unwrap().as_deref(),
+            Some("eu")
+        );
+        let mut raw = text("  ");
+        assert_eq!(Option::<String>::take_raw(&mut raw).unwrap(), None);
+
+        let mut raw = text("8080");
+        assert_eq!(u16::take_raw(&mut raw).unwrap(), 8080);
+        assert!(raw == text("8080"));
+        let mut raw = text("");
+        assert!(PathBuf::take_raw(&mut raw).is_err());
+        assert!(raw == text(""));
+        let mut raw = RawValue::List(vec!["a".to_owned()]);
+        assert!(String::take_raw(&mut raw).is_err());
+        assert!(raw == RawValue::List(vec!["a".to_owned()]));
+    }
 
     #[test]
     fn booleans_accept_common_spellings() {

@@ -309,6 +309,30 @@ fn process_variables_reach_their_fields_after_a_map_expands_the_schema() {
     );
 }
 
+/// The environment passes over a variable by its first letter before reading it: one that
+/// starts unlike the prefix still reaches its field when a field declares it or names it as
+/// an alias, and a typo of a prefixed one is still reported.
+#[test]
+fn process_variables_that_start_unlike_the_prefix_reach_their_fields() {
+    let dir = Scratch::new();
+    let vars = [
+        ("ZONE_NAME", "eu-west"),
+        ("LEGACY_LIMIT", "7"),
+        ("ANOTHER", "x"),
+    ];
+    let (ok, out, err) = probe(PROBE, dir.path(), "initials", &vars);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "zone: eu-west, limit: 7");
+
+    let vars = [("ZONE_NAME", "eu-west"), ("IN_LIMT", "7")];
+    let (ok, out, err) = probe(PROBE, dir.path(), "initials", &vars);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("IN_LIMT (environment): unknown variable; did you mean IN_LIMIT?"),
+        "{err}"
+    );
+}
+
 #[test]
 fn origins_are_structured() {
     let dir = Scratch::new();

@@ -224,9 +224,8 @@ impl FileValue {
     /// Overwrites every text of the tree (values a source gave may be secrets).
     #[cfg(any(feature = "live", test))]
     pub(crate) fn wipe(&mut self) {
-        use zeroize::Zeroize;
         match self {
-            FileValue::Scalar(text) => text.zeroize(),
+            FileValue::Scalar(text) => crate::secret::wipe_text(text),
             FileValue::List(items) => items.iter_mut().for_each(|item| item.value.wipe()),
             FileValue::Table(entries) => entries.iter_mut().for_each(|(_, v)| v.value.wipe()),
             FileValue::Null | FileValue::Unsupported(_) => {}

@@ -82,7 +82,7 @@ use metrics::Signal;
 pub use overrides::{OverrideChange, OverrideError, OverrideRecord};
 
 use crate::Config;
-use crate::assemble::Rows;
+use crate::assemble::{MergedTexts, Rows};
 use crate::error::ConfigError;
 use crate::explain::Explain;
 use crate::fingerprint::{Digest, Fingerprint, FingerprintKey};
@@ -1078,12 +1078,15 @@ impl<T: Config + Send + Sync> State<T> {
         let profile = self.plan.profile.clone();
         if !pins.is_empty() {
             // The change itself must be valid, even though it is not applied.
-            self.loader.assemble(&merged, profile.clone(), Rows::Skip)?;
+            self.loader
+                .assemble(&mut merged, MergedTexts::Kept, profile.clone(), Rows::Skip)?;
             for (index, value) in pins {
                 merged.values[index] = value;
             }
         }
-        let assembled = self.loader.assemble(&merged, profile.clone(), Rows::Skip)?;
+        let assembled =
+            self.loader
+                .assemble(&mut merged, MergedTexts::Kept, profile.clone(), Rows::Skip)?;
         self.secret_versions = self.answers.versions();
         let report = Report {
             schema: merged.schema,

@@ -177,9 +177,12 @@ fn environment_names(layers: &[Layer<'_>]) -> HashSet<String> {
 /// A leaf's slot before any source names it, or once a `null` unsets it: its default when it
 /// is written as text (a default given as an expression is applied by the assembly).
 fn unset(field: &FieldSchema) -> Option<Sourced> {
-    field
-        .default_raw
-        .map(|raw| Sourced::new(RawValue::Str(raw.to_owned()), Origin::Default))
+    field.default_raw.map(text_default)
+}
+
+/// The slot of a leaf holding its default written as text.
+fn text_default(raw: &str) -> Sourced {
+    Sourced::new(RawValue::Str(raw.to_owned()), Origin::Default)
 }
 
 fn source_origin(source: &dyn Source) -> Origin {
@@ -214,7 +217,12 @@ struct State<'s> {
 
 impl<'s> State<'s> {
     fn new(schema: &'s SchemaRef, gatherings: Gatherings, ignored_vars: &'s [&'s str]) -> Self {
-        let values = schema.fields.iter().map(unset).collect::<Vec<_>>();
+        // Every leaf starts as `unset` leaves it; only those with a text default are read.
+        let mut values: Vec<Option<Sourced>> = Vec::with_capacity(schema.fields.len());
+        values.resize_with(schema.fields.len(), || None);
+        for &(index, raw) in &schema.text_defaults.0 {
+            values[index] = Some(text_default(raw));
+        }
         let errors = schema
             .problems
             .iter()
@@ -557,14 +565,11 @@ impl<'s> State<'s> {
         origin: Origin,
     ) {
         if let Some(index) = self.field_of_variable(name, declared) {
-            let field = &self.schema.fields[index];
-            // Only a field with aliases can be reached by another name (no string compared
-            // for the rest).
-            let by_alias = !field.aliases.is_empty() && field.env != name;
+            let by_alias = self.schema.is_alias(name);
             if by_alias {
                 self.warnings.push(Warning::DeprecatedAlias {
                     alias: name.to_owned(),
-                    replacement: field.env.clone(),
+                    replacement: self.schema.fields[index].env.clone(),
                     origin: origin.clone(),
                 });
                 // Within one source the current name wins over a deprecated one.

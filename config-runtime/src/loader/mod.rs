@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::Config;
-use crate::assemble::{Assemble, Placeholders, Rows};
+use crate::assemble::{Assemble, MergedTexts, Placeholders, Rows};
 use crate::error::{ConfigError, ErrorKind, FieldError, Subject};
 use crate::explain::Explain;
 use crate::format::Format;
@@ -422,12 +422,12 @@ impl<T: Config> Loader<T> {
             self.max_file_size,
         );
         self.resolve(&mut merged, &answers);
-        self.assemble(&merged, plan.profile, rows)
+        self.assemble(&mut merged, MergedTexts::Spent, plan.profile, rows)
     }
 
     async fn run_async(&self, rows: Rows) -> Result<Assembled<T>, ConfigError> {
-        let (plan, merged) = self.resolved_async().await?;
-        self.assemble(&merged, plan.profile, rows)
+        let (plan, mut merged) = self.resolved_async().await?;
+        self.assemble(&mut merged, MergedTexts::Spent, plan.profile, rows)
     }
 
     /// Steps 1 to 4, waiting for network sources and providers.
@@ -551,11 +551,13 @@ impl<T: Config> Loader<T> {
         );
     }
 
-    /// Step 5 (pure): assembles and validates merged, resolved values.
-    /// Borrows the merged values: a `Live` config keeps them for its reports.
+    /// Step 5 (pure): assembles and validates merged, resolved values. A `Live` config keeps
+    /// the merged values for its reports ([`MergedTexts::Kept`]); a one-off load lets plain
+    /// texts move into the config.
     pub(crate) fn assemble(
         &self,
-        merged: &Merged,
+        merged: &mut Merged,
+        texts: MergedTexts,
         profile: Option<String>,
         rows: Rows,
     ) -> Result<Assembled<T>, ConfigError> {
@@ -570,12 +572,12 @@ impl<T: Config> Loader<T> {
             ..
         } = merged;
         let schema = &**schema;
-        let mut assemble = Assemble::new(schema, values, failed, placeholders, rows);
+        let mut assemble = Assemble::new(schema, values, texts, failed, placeholders, rows);
         let config = T::__assemble(&mut assemble);
         let mut errors = errors.clone();
         errors.append(&mut assemble.errors);
 
-        for warning in warnings {
+        for warning in warnings.iter() {
             tracing::warn!(target: "config_runtime", "{warning}");
         }
         match config {

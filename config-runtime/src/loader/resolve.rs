@@ -16,7 +16,6 @@ use crate::schema::Schema;
 use crate::secret::Secret;
 use crate::value::RawValue;
 use crate::warning::Warning;
-use zeroize::Zeroize;
 
 /// The registered providers, by scheme.
 pub(crate) type Providers = std::collections::HashMap<String, Arc<dyn SecretProvider>>;
@@ -169,8 +168,8 @@ pub(crate) fn resolve(
             };
             // The template text goes the way every merged text goes: wiped.
             match std::mem::replace(&mut sourced.raw, new) {
-                RawValue::Str(mut text) => text.zeroize(),
-                RawValue::List(mut items) => items.iter_mut().for_each(Zeroize::zeroize),
+                RawValue::Str(mut text) => crate::secret::wipe_text(&mut text),
+                RawValue::List(mut items) => items.iter_mut().for_each(crate::secret::wipe_text),
             }
             continue;
         }

@@ -23,6 +23,9 @@ impl Source for Environment {
         let mut problems = Vec::new();
         let mut names_a_file = false;
         for (name, value) in vars {
+            if !context.may_want(&name) {
+                continue;
+            }
             let Ok(name) = name.into_string() else {
                 continue;
             };

@@ -262,6 +262,12 @@ impl GatherContext {
         })
     }
 
+    /// Whether `name` (as the process environment holds it) may be a variable the loader
+    /// looks at: a check of its first byte, before the name is read as text and looked up.
+    pub(crate) fn may_want(&self, name: &std::ffi::OsStr) -> bool {
+        self.schema.initials.may_start(name.as_encoded_bytes())
+    }
+
     /// Whether `name` is a variable the loader looks at: a field's variable or one with the
     /// config's prefix (those are checked for typos).
     pub fn wants_variable(&self, name: &str) -> bool {

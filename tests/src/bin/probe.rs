@@ -2,7 +2,8 @@
 //! explain report (or the error) so tests can check `from_env` without touching their own
 //! environment. Modes: `from-env`, `loader` (`.dotenv(".env").env()` with profile `APP_ENV`),
 //! `debug` (prints `{:?}` of the config), `shaped` (loads [`Shaped`], whose map comes before
-//! its plain fields, from the environment alone, and prints every value).
+//! its plain fields, from the environment alone, and prints every value), `initials` (loads
+//! [`Initials`] from the environment alone and prints its values).
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,16 @@ struct Up {
     url: String,
 }
 
+/// Variables that start unlike the prefix: a field's own variable and an alias.
+#[derive(Config)]
+#[config(prefix = "IN")]
+struct Initials {
+    #[config(env = "ZONE_NAME")]
+    zone: String,
+    #[config(alias = "LEGACY_LIMIT")]
+    limit: u16,
+}
+
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
     let result = match mode.as_str() {
@@ -41,6 +52,10 @@ fn main() {
             let urls: Vec<(&String, &str)> = c.ups.iter().map(|(k, up)| (k, &*up.url)).collect();
             format!("ups: {urls:?}, port: {}, name: {}", c.port, c.name)
         }),
+        "initials" => Initials::loader()
+            .env()
+            .load()
+            .map(|c| format!("zone: {}, limit: {}", c.zone, c.limit)),
         _ => AppConfig::loader()
             .dotenv(".env")
             .env()
