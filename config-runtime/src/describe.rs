@@ -673,6 +673,9 @@ fn finish(
     let env_aliases = (fields.iter())
         .flat_map(|field| field.aliases.iter().cloned())
         .collect();
+    let file_aliases = (fields.iter())
+        .flat_map(|field| field.file_aliases.iter().cloned())
+        .collect();
     Schema {
         fields,
         sections,
@@ -687,6 +690,7 @@ fn finish(
         initials,
         text_defaults,
         env_aliases,
+        file_aliases,
         problems,
         relaxed,
         describe: describe_fn,

@@ -152,8 +152,11 @@ pub struct Schema {
     /// The leaves whose `default` is written as text, with it: a merge starts each of them
     /// from it, and every other leaf unset, without reading every leaf's description.
     pub(crate) text_defaults: TextDefaults,
-    /// The deprecated names of fields' variables (`aliases = [..]`).
+    /// The deprecated names of fields' variables (`aliases = [..]`) and key paths
+    /// (`file_alias = ..`): a merge tells a deprecated name without reading the field's
+    /// description.
     pub(crate) env_aliases: NameSet,
+    pub(crate) file_aliases: NameSet,
     /// Inconsistencies found while building (reported by every load).
     pub(crate) problems: Vec<String>,
     /// Key paths (and variable prefixes) under which unknown names are not errors: sections
@@ -400,6 +403,11 @@ impl Schema {
     /// Whether `name` is a deprecated alias of a field's variable.
     pub(crate) fn is_alias(&self, name: &str) -> bool {
         !self.env_aliases.is_empty() && self.env_aliases.contains(name)
+    }
+
+    /// Whether `key` is a deprecated alias of a field's key path.
+    pub(crate) fn is_file_alias(&self, key: &str) -> bool {
+        !self.file_aliases.is_empty() && self.file_aliases.contains(key)
     }
 
     /// The field read from this variable (its name or an alias).

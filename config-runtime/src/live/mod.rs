@@ -1060,9 +1060,12 @@ impl<T: Config + Send + Sync> State<T> {
         self.loader.resolve(&mut merged, &self.answers);
         // Fingerprints of the resolved values, before any is pinned.
         let fingerprints: Vec<u64> = merged.values.iter().map(fingerprint).collect();
-        let pins: Vec<(usize, Option<Sourced>)> = merged
-            .schema
-            .fields
+        // Only `restart` leaves are kept (none: nothing to pin, no leaf read).
+        let restart_leaves = match self.kept.is_empty() {
+            true => &[][..],
+            false => &merged.schema.fields[..],
+        };
+        let pins: Vec<(usize, Option<Sourced>)> = restart_leaves
             .iter()
             .enumerate()
             .filter(|(_, field)| field.restart)

@@ -397,11 +397,10 @@ impl<'s> State<'s> {
             },
             other => return self.invalid_shape(index, origin, other.shape()),
         };
-        let field = &self.schema.fields[index];
-        if field.path != key && field.file_aliases.iter().any(|alias| alias == key) {
+        if self.schema.is_file_alias(key) {
             self.warnings.push(Warning::DeprecatedKey {
                 key: key.to_owned(),
-                replacement: field.path.clone(),
+                replacement: self.schema.fields[index].path.clone(),
                 origin: origin.clone(),
             });
         }
