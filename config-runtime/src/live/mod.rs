@@ -61,6 +61,7 @@
 mod event;
 mod metrics;
 mod overrides;
+mod running;
 pub(crate) mod watch;
 
 use std::collections::HashMap;
@@ -95,6 +96,7 @@ use crate::provider::{ProviderStatus, SecretProvider};
 use crate::schema::SchemaRef;
 use crate::source::{GatherContext, Layering, Poll, Version, WatchedPath, process_keys};
 use crate::value::RawValue;
+use running::Running;
 use watch::{Stamp, WatchBackend, Watcher, stamp, touches};
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
@@ -364,19 +366,15 @@ struct State<T> {
     /// The files `${file:..}` references name, with their stamps.
     referenced: Vec<(WatchedPath, Stamp)>,
     answers: Answers,
-    /// Fingerprint of each leaf of the running snapshot, by key path (`restart` leaves: the
-    /// running value). Keyed by path: a map's entries come and go between loads.
-    running: PathMap<u64>,
+    /// The running snapshot's schema and leaf fingerprints, which a new build is compared
+    /// with.
+    running: Running,
     /// Raw values of the `restart` leaves the process runs with.
     kept: PathMap<Option<Sourced>>,
-    /// Latest fingerprint reported as needing a restart, per leaf.
-    reported: PathMap<u64>,
     /// Store version of each provider secret the running snapshot was loaded with.
     secret_versions: HashMap<SecretKey, Version>,
     /// Runtime overrides: merged over every source.
     overrides: overrides::Layer,
-    /// The schema of the running snapshot (with the entries of its maps and lists).
-    schema: SchemaRef,
     /// See [`WatchOptions::empty_file_settle`].
     empty_file_settle: Duration,
 }
@@ -438,12 +436,11 @@ impl<T: Config + Send + Sync> Live<T> {
             stamps,
             referenced: Vec::new(),
             answers: Answers::default(),
-            running: PathMap::default(),
+            // Replaced by the first load's.
+            running: Running::new(SchemaRef::Declared(schema), Vec::new()),
             kept: PathMap::default(),
-            reported: PathMap::default(),
             secret_versions: HashMap::new(),
             overrides: overrides::Layer::default(),
-            schema: SchemaRef::Declared(schema),
             empty_file_settle: options.empty_file_settle,
         };
         let (first, report) = state.first_load().await?;
@@ -815,8 +812,9 @@ impl<T: Config + Send + Sync> Actor<T> {
         actor: &str,
     ) -> Result<ReloadOutcome, OverrideError> {
         let state = &mut self.state;
-        let Some(field) = state.schema.field(key) else {
-            let paths = state.schema.fields.iter().map(|f| f.path.as_str());
+        let schema = state.running.schema();
+        let Some(field) = schema.field(key) else {
+            let paths = schema.fields.iter().map(|f| f.path.as_str());
             let suggestion = crate::suggest::closest(key, paths).map(str::to_owned);
             return Err(OverrideError::UnknownKey {
                 key: key.to_owned(),
@@ -874,58 +872,12 @@ impl<T: Config + Send + Sync> Actor<T> {
         let state = &mut self.state;
         self.last_rejection = None;
 
-        let mut changed = Vec::new();
-        let mut restart_required = Vec::new();
-        let mut secret_changed = false;
-        let schema = &report.schema;
-        for (field, &new) in schema.fields.iter().zip(&fingerprints) {
-            // One lookup per leaf: a reload probes every leaf of the config.
-            match state.running.get_mut(&field.path) {
-                Some(&mut old) if field.restart => {
-                    let reported = state.reported.get_mut(&field.path);
-                    if old != new && reported.as_deref() != Some(&new) {
-                        restart_required.push(field.path.clone());
-                    }
-                    match reported {
-                        Some(reported) => *reported = new,
-                        None => {
-                            state.reported.insert(field.path.clone(), new);
-                        }
-                    }
-                }
-                Some(running) => {
-                    if *running != new {
-                        *running = new;
-                        changed.push(field.path.clone());
-                        secret_changed |= field.secret;
-                    }
-                }
-                None => {
-                    state.running.insert(field.path.clone(), new);
-                    changed.push(field.path.clone());
-                    secret_changed |= field.secret;
-                }
-            }
+        let changes = state.running.advance(&report.schema, fingerprints);
+        for path in &changes.gone {
+            state.kept.remove(path);
         }
-        // Leaves of map entries and list items that are gone (a declared schema's leaves
-        // never change).
-        if matches!(schema, SchemaRef::Expanded(_)) {
-            let gone: Vec<String> = state
-                .running
-                .keys()
-                .filter(|path| !schema.by_path.contains_key(path.as_str()))
-                .cloned()
-                .collect();
-            for path in gone {
-                state.running.remove(&path);
-                state.reported.remove(&path);
-                state.kept.remove(&path);
-                changed.push(path);
-            }
-        }
-        state.schema = schema.clone();
         let now = SystemTime::now();
-        if changed.is_empty() && restart_required.is_empty() {
+        if changes.is_empty() {
             // The values stayed, but where they come from may not have (an override of a
             // key to the value it had).
             self.publish(report);
@@ -936,6 +888,12 @@ impl<T: Config + Send + Sync> Actor<T> {
         }
 
         let shared = &self.shared;
+        let running::Changes {
+            changed,
+            restart_required,
+            secret_changed,
+            ..
+        } = changes;
         let old = shared.current.swap(Arc::new(config));
         self.publish(report);
         let shared = &self.shared;
@@ -1026,16 +984,12 @@ impl<T: Config + Send + Sync> State<T> {
             fingerprints,
             report,
         } = self.build().await?;
-        self.schema = report.schema.clone();
         // Nothing is pinned on the first load: the report holds the resolved values.
         let leaves = report.schema.fields.iter().zip(&report.values);
-        for ((field, value), fingerprint) in leaves.zip(fingerprints) {
-            self.running.insert(field.path.clone(), fingerprint);
-            if field.restart {
-                self.kept.insert(field.path.clone(), value.clone());
-            }
+        for (field, value) in leaves.filter(|(field, _)| field.restart) {
+            self.kept.insert(field.path.clone(), value.clone());
         }
-        self.reported = self.running.clone();
+        self.running = Running::new(report.schema.clone(), fingerprints);
         self.referenced = self.referenced_now();
         Ok((config, report))
     }
@@ -1073,8 +1027,8 @@ impl<T: Config + Send + Sync> State<T> {
                 let kept = self.kept.get(&field.path)?;
                 let moved = self
                     .running
-                    .get(&field.path)
-                    .is_some_and(|r| fingerprints[index] != *r);
+                    .fingerprint(&field.path)
+                    .is_some_and(|running| fingerprints[index] != running);
                 moved.then(|| (index, kept.clone()))
             })
             .collect();
@@ -1382,9 +1336,9 @@ struct Built<T> {
     report: Report,
 }
 
-/// Per-leaf state of the running snapshot, by key path. Map entries' paths come from the
-/// sources, so the hash is seeded per process (foldhash: keyed, and several times faster
-/// than SipHash on short paths; these maps are probed once per leaf on every reload).
+/// State of some leaves of the running snapshot (`restart` leaves), by key path. Map
+/// entries' paths come from the sources, so the hash is seeded per process (foldhash: keyed,
+/// and several times faster than SipHash on short paths).
 type PathMap<V> = HashMap<String, V, foldhash::quality::RandomState>;
 
 /// A keyed fingerprint of one resolved leaf value (unset included), with the process key.
