@@ -13,6 +13,8 @@ mod toml;
 #[cfg(feature = "toml")]
 mod toml_fast;
 #[cfg(feature = "toml")]
+mod toml_flat;
+#[cfg(feature = "toml")]
 mod toml_lines;
 #[cfg(feature = "yaml")]
 mod yaml;

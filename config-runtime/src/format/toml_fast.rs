@@ -16,6 +16,7 @@ use toml_parser::decoder::{Encoding, ScalarKind};
 use toml_parser::parser::EventReceiver;
 use toml_parser::{ErrorSink, ParseError, Raw, Source, Span};
 
+use super::toml_lines::Tree;
 use super::{FileValue, Located};
 use super::{decimal, without_underscores};
 
@@ -30,7 +31,8 @@ pub(super) fn parse(text: &str) -> Option<FileValue> {
     // of short `key = value` lines has about one per 3 bytes, and regrowing copies them all.
     let mut tokens = Vec::with_capacity(text.len() / 2 + 8);
     tokens.extend(source.lex());
-    let mut builder = Builder::new(source, tokens.len());
+    // A key and its value take about five tokens (key, blanks, `=`, value, newline).
+    let mut builder = Builder::new(source, tokens.len() / 5);
     let mut errors = AnyError(false);
     toml_parser::parser::parse_document(&tokens, &mut builder, &mut errors);
     if errors.0 {
@@ -144,7 +146,7 @@ pub(super) struct Builder<'s> {
     /// Set on anything the full parser must decide.
     unsure: bool,
     /// The line of the event being read.
-    pub(super) line: u32,
+    line: u32,
     /// The parts of the key being read: decoded, start, line.
     keys: Vec<(Cow<'s, str>, usize, u32)>,
     /// Inside a header: which kind, and the line of its opening bracket.
@@ -159,15 +161,16 @@ pub(super) struct Builder<'s> {
 const ROOT: Id = 0;
 
 impl<'s> Builder<'s> {
-    /// Sized for `tokens`: a key and its value take about six (key, blanks, `=`, value,
-    /// newline), so the index rarely grows.
-    pub(super) fn new(source: Source<'s>, tokens: usize) -> Self {
-        let mut nodes = Vec::with_capacity(tokens / 16 + 1);
+    /// Sized for about `keys` keys, so that the index rarely grows; a table or an array for
+    /// every eight of them. An index far larger than the keys costs more than a regrowth:
+    /// it is spread over memory the caches no longer hold.
+    pub(super) fn new(source: Source<'s>, keys: usize) -> Self {
+        let mut nodes = Vec::with_capacity(keys / 8 + 1);
         nodes.push(Node::Table(Table::default()));
         Builder {
             source,
             nodes,
-            index: HashMap::with_capacity_and_hasher(tokens / 5, Default::default()),
+            index: HashMap::with_capacity_and_hasher(keys, Default::default()),
             unsure: false,
             line: 1,
             keys: Vec::new(),
@@ -571,17 +574,22 @@ impl EventReceiver for Builder<'_> {
     }
 }
 
-impl<'s> Builder<'s> {
+/// The line reader (`toml_lines`) drives the builder with what it decoded itself.
+impl<'s> Tree<'s> for Builder<'s> {
+    fn next_line(&mut self) {
+        self.line = self.line.saturating_add(1);
+    }
+
     /// A key (or one part of a dotted key) of the line being read, decoded, with the byte
     /// offset it starts at.
-    pub(super) fn key(&mut self, key: Cow<'s, str>, start: usize) {
+    fn key(&mut self, key: Cow<'s, str>, start: usize) {
         if !self.unsure {
             self.keys.push((key, start, self.line));
         }
     }
 
     /// The `=` after a key: its value goes to the slot found for the key.
-    pub(super) fn key_value_separator(&mut self) {
+    fn key_value_separator(&mut self) {
         if self.unsure {
             return;
         }
@@ -604,20 +612,20 @@ impl<'s> Builder<'s> {
     }
 
     /// A decoded scalar: under the key just read, or the next item of the open array.
-    pub(super) fn scalar_text(&mut self, text: String) {
+    fn scalar_text(&mut self, text: String) {
         if !self.unsure {
             self.place(Value::Scalar(text));
         }
     }
 
     /// `[` or `[[` of a header.
-    pub(super) fn open_header(&mut self, kind: Header) {
+    fn open_header(&mut self, kind: Header) {
         self.header = Some((kind, self.line));
     }
 
     /// An array of values: `false` when it cannot be opened (too deep, or the builder is
     /// unsure already).
-    pub(super) fn open_array(&mut self) -> bool {
+    fn open_array(&mut self) -> bool {
         self.open(
             Node::List {
                 items: Vec::new(),
@@ -627,12 +635,12 @@ impl<'s> Builder<'s> {
         )
     }
 
-    pub(super) fn close_array(&mut self) {
+    fn close_array(&mut self) {
         self.close(Closing::Array);
     }
 
     /// `]` or `]]` of a header: the table the keys after it go to.
-    pub(super) fn close_header(&mut self, kind: Header) {
+    fn close_header(&mut self, kind: Header) {
         if self.unsure {
             return;
         }
@@ -647,6 +655,10 @@ impl<'s> Builder<'s> {
             Some(table) => self.current = table,
             None => self.unsure = true,
         }
+    }
+
+    fn finish(self) -> Option<FileValue> {
+        Builder::finish(self)
     }
 }
 

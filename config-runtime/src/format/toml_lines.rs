@@ -13,8 +13,10 @@
 //! Anything else (an escape, a date, `0x1F`, `1_000`, an inline table, an array over several
 //! lines, a control character, an error) gives `None` and the whole file goes to the event
 //! reader, then to the full parser: errors are always worded by `toml`. Keys and values go
-//! to the same builder the event reader fills, so the rules on tables (redefinition, dotted
-//! keys) are written once. The fuzz target checks this reader against the full parser.
+//! first to the flat tree (`toml_flat`: bare keys under one-level headers, each once, which
+//! is most config files), then, when the file is not that plain, to the same builder the
+//! event reader fills, so the full rules on tables (redefinition, dotted keys) are written
+//! once. The fuzz target checks this reader against the full parser.
 
 use std::borrow::Cow;
 
@@ -22,31 +24,57 @@ use toml_parser::Source;
 
 use super::FileValue;
 use super::toml_fast::{Builder, Header};
+use super::toml_flat::Flat;
 
 /// Integers with more digits may not fit in 64 bits; `toml` refuses those.
 const MAX_INTEGER_DIGITS: usize = 18;
 
 /// The tree of `text`, or `None` when the event reader has to decide.
 pub(super) fn parse(text: &str) -> Option<FileValue> {
-    let mut reader = Reader {
-        text,
-        at: 0,
-        builder: Builder::new(Source::new(text), text.len() / 2),
-    };
+    // A `key = value` line of a config takes some 16 bytes or more.
+    let keys = text.len() / 16 + 1;
+    read(text, Flat::new(keys)).or_else(|| read(text, Builder::new(Source::new(text), keys)))
+}
+
+/// `text` read into `tree`; `None` when the reader or the tree is not sure of it.
+pub(super) fn read<'s>(text: &'s str, tree: impl Tree<'s>) -> Option<FileValue> {
+    let mut reader = Reader { text, at: 0, tree };
     while reader.at < text.len() {
         reader.line()?;
     }
-    reader.builder.finish()
+    reader.tree.finish()
 }
 
-struct Reader<'s> {
+/// What this reader gives its keys, headers and values to, in document order.
+pub(super) trait Tree<'s> {
+    /// The reader moved to the next line.
+    fn next_line(&mut self);
+    /// `[` or `[[` of a header.
+    fn open_header(&mut self, kind: Header);
+    /// `]` or `]]` of a header.
+    fn close_header(&mut self, kind: Header);
+    /// One part of a key (of a header or of `key = value`), starting at byte `start`.
+    fn key(&mut self, key: Cow<'s, str>, start: usize);
+    /// The `=` after a key.
+    fn key_value_separator(&mut self);
+    /// A string, number or boolean, as text.
+    fn scalar_text(&mut self, text: String);
+    /// `[` of an array; `false` when the tree will not take it.
+    fn open_array(&mut self) -> bool;
+    /// `]` of an array.
+    fn close_array(&mut self);
+    /// The whole tree; `None` when it is not sure of it.
+    fn finish(self) -> Option<FileValue>;
+}
+
+struct Reader<'s, T> {
     text: &'s str,
     /// The byte being read.
     at: usize,
-    builder: Builder<'s>,
+    tree: T,
 }
 
-impl<'s> Reader<'s> {
+impl<'s, T: Tree<'s>> Reader<'s, T> {
     fn bytes(&self) -> &'s [u8] {
         self.text.as_bytes()
     }
@@ -96,7 +124,7 @@ impl<'s> Reader<'s> {
             Some(b'\r') if self.bytes().get(self.at + 1) == Some(&b'\n') => self.at += 2,
             Some(_) => return None,
         }
-        self.builder.line = self.builder.line.saturating_add(1);
+        self.tree.next_line();
         Some(())
     }
 
@@ -121,14 +149,14 @@ impl<'s> Reader<'s> {
             Some(()) => Header::ArrayOfTables,
             None => Header::Table,
         };
-        self.builder.open_header(kind);
+        self.tree.open_header(kind);
         self.skip_blanks();
         self.keys()?;
         self.eat(b']')?;
         if kind == Header::ArrayOfTables {
             self.eat(b']')?;
         }
-        self.builder.close_header(kind);
+        self.tree.close_header(kind);
         Some(())
     }
 
@@ -136,7 +164,7 @@ impl<'s> Reader<'s> {
     fn key_value(&mut self) -> Option<()> {
         self.keys()?;
         self.eat(b'=')?;
-        self.builder.key_value_separator();
+        self.tree.key_value_separator();
         self.skip_blanks();
         self.value()
     }
@@ -149,7 +177,7 @@ impl<'s> Reader<'s> {
             let key = self
                 .take_while(is_bare_key_byte)
                 .filter(|key| !key.is_empty())?;
-            self.builder.key(Cow::Borrowed(key), start);
+            self.tree.key(Cow::Borrowed(key), start);
             self.skip_blanks();
             if self.eat(b'.').is_none() {
                 return Some(());
@@ -187,14 +215,14 @@ impl<'s> Reader<'s> {
         }
         let text = self.text.get(start..start + length)?;
         self.at = start + length + 1;
-        self.builder.scalar_text(text.to_owned());
+        self.tree.scalar_text(text.to_owned());
         Some(())
     }
 
     /// `[a, b, c]` on one line, of values this reader takes.
     fn array(&mut self) -> Option<()> {
         self.eat(b'[')?;
-        if !self.builder.open_array() {
+        if !self.tree.open_array() {
             return None;
         }
         self.skip_blanks();
@@ -207,7 +235,7 @@ impl<'s> Reader<'s> {
             self.skip_blanks();
         }
         self.eat(b']')?;
-        self.builder.close_array();
+        self.tree.close_array();
         Some(())
     }
 
@@ -218,7 +246,7 @@ impl<'s> Reader<'s> {
         if !(word == "true" || word == "false" || is_integer(word) || is_float(word)) {
             return None;
         }
-        self.builder.scalar_text(word.to_owned());
+        self.tree.scalar_text(word.to_owned());
         Some(())
     }
 }
