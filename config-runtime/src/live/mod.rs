@@ -1005,6 +1005,13 @@ impl<T: Config + Send + Sync> State<T> {
     /// Steps 2 to 5 over the current gatherings: the config, built with the kept values of
     /// `restart` leaves that moved, and every leaf's resolved value (unpinned).
     async fn build(&mut self) -> Result<Built<T>, ConfigError> {
+        // A file's gathering the last merge spent is parsed again from its kept text (no file
+        // is read).
+        for outcome in &mut self.outcomes {
+            if let Outcome::Gathered(gathered) = outcome {
+                gathered.restore();
+            }
+        }
         let dotenv = gather::dotenv_vars(&self.plan.sources, &self.outcomes, self.loader.maps());
         let mut merged = self.merge_with_overrides();
         self.answers = self
@@ -1060,7 +1067,8 @@ impl<T: Config + Send + Sync> State<T> {
     }
 
     /// Step 2 over the latest gatherings, with the runtime overrides as the last layer. The
-    /// gatherings are kept whole for the next reload (the merge copies the texts it uses).
+    /// gatherings are kept for the next reload: the merge copies the texts it uses, but from a
+    /// file's document, which keeps its text and is parsed again by the next build.
     fn merge_with_overrides(&mut self) -> crate::loader::merge::Merged {
         if self.overrides.is_empty() {
             return self

@@ -24,7 +24,9 @@ pub(crate) struct Layer<'s> {
 
 /// What a merge may do with the texts of the gatherings it reads. A one-off load moves them
 /// into the slots uncopied; `Live` keeps each source's gathering for the next reload, so the
-/// merge copies the texts it uses and leaves the rest (keys, tables) where they are.
+/// merge copies the texts it uses and leaves the rest (keys, tables) where they are; but a
+/// gathering that keeps the text it was parsed from (a file's document) is always spent, and
+/// parsed again when needed ([`Gathered::restore`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Gatherings {
     /// The gatherings are spent by this merge: texts move out (leaving empty strings).
@@ -131,6 +133,12 @@ fn fill(
                 continue;
             }
         };
+        // A gathering that keeps the text it was parsed from gives its texts up uncopied: it
+        // can parse them again.
+        state.gatherings = match gathered.is_retained() {
+            true => Gatherings::Spent,
+            false => gatherings,
+        };
         for problem in &gathered.problems {
             state.problem(problem);
         }
@@ -149,6 +157,7 @@ fn fill(
             state.trust = entry.trust.unwrap_or(trust);
             state.entry(entry);
         }
+        gathered.spend();
     }
     state.finish()
 }

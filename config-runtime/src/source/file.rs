@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{
-    Entry, GatherContext, Gathered, Gathering, Layering, Problem, Source, WatchedPath, encrypted,
+    Entry, GatherContext, Gathered, Gathering, Layering, Problem, Retained, Source, WatchedPath,
+    encrypted,
 };
 use crate::format::{self, Format};
 use crate::origin::Origin;
@@ -88,7 +89,10 @@ fn read_document(
         Ok(table) if encrypted::is_sops_document(&table) => {
             return encrypted::sops_document(format, &text, table, &whole, context);
         }
-        Ok(table) => Gathered::new(vec![Entry::document(table, whole)]),
+        Ok(table) => {
+            let retained = Retained::new(text, format, &whole);
+            Gathered::new(vec![Entry::document(table, whole)]).retaining(retained)
+        }
         Err(e) => {
             let origin = Origin::File {
                 path: Arc::clone(path),

@@ -56,6 +56,7 @@ mod dir;
 pub(crate) mod encrypted;
 mod env;
 pub(crate) mod file;
+mod retained;
 mod text;
 mod var_file;
 pub(crate) mod vars;
@@ -79,6 +80,7 @@ pub use vars::{Overrides, Vars};
 use crate::origin::Origin;
 use crate::provider::{BoxFuture, ProviderError};
 use crate::schema::Schema;
+pub(crate) use retained::Retained;
 
 /// A source of configuration values. See the [module docs](self).
 pub trait Source: Send + Sync + 'static {
@@ -326,6 +328,8 @@ pub struct Gathered {
     /// The version the store reports (an etcd revision); `None`: what was read is compared
     /// by a keyed hash of its content, computed only when a `Live` config needs it.
     pub version: Option<Version>,
+    /// The text a file's document was parsed from, when kept (see [`Retained`]).
+    pub(crate) retained: Option<Retained>,
 }
 
 impl Gathered {
@@ -333,17 +337,15 @@ impl Gathered {
     pub fn new(entries: Vec<Entry>) -> Self {
         Gathered {
             entries,
-            problems: Vec::new(),
-            version: None,
+            ..Gathered::default()
         }
     }
 
     /// A source that could not be read as a whole.
     pub fn failed(problem: Problem) -> Self {
         Gathered {
-            entries: Vec::new(),
             problems: vec![problem],
-            version: None,
+            ..Gathered::default()
         }
     }
 
@@ -359,11 +361,43 @@ impl Gathered {
         self
     }
 
-    /// The store's version, or a keyed hash of the entries and problems: equal versions mean
-    /// equal content.
+    /// Keeps the text the entries were parsed from (a file's document).
+    pub(crate) fn retaining(mut self, retained: Retained) -> Self {
+        self.retained = Some(retained);
+        self
+    }
+
+    /// Whether a merge may move this gathering's texts out: it can parse them again.
+    pub(crate) fn is_retained(&self) -> bool {
+        self.retained.is_some()
+    }
+
+    /// After a merge moved the texts out: a gathering that keeps its text drops its entries
+    /// (parsed again by [`restore`](Self::restore) when needed).
+    pub(crate) fn spend(&mut self) {
+        if let Some(retained) = &mut self.retained {
+            retained.spend();
+            self.entries.clear();
+        }
+    }
+
+    /// The entries of a spent gathering, parsed again from its text; nothing otherwise.
+    pub(crate) fn restore(&mut self) {
+        match self.retained.as_mut().and_then(Retained::restore) {
+            Some(Ok(entry)) => self.entries = vec![entry],
+            Some(Err(problem)) => self.problems.push(problem),
+            None => {}
+        }
+    }
+
+    /// The store's version, or a keyed hash of the content (the kept text, else the entries
+    /// and problems): equal versions mean equal content.
     pub fn current_version(&self) -> Version {
         if let Some(version) = &self.version {
             return version.clone();
+        }
+        if let Some(retained) = &self.retained {
+            return Version::hash(&retained.content());
         }
         let mut hasher = process_keys().build_hasher();
         for entry in &self.entries {

@@ -1,0 +1,160 @@
+//! The text a file's document was parsed from, kept with its gathering.
+//!
+//! `Live` keeps every source's gathering between reloads: a reload that gathers one source
+//! again merges the others as they were. The merge would have to copy each text of a kept
+//! tree into its slots (the tree stays whole for the next merge). A gathering that keeps the
+//! text it was parsed from lets the merge move the texts instead, and then holds no tree (it
+//! is spent): a later merge that needs it (a runtime override, a secret's new version)
+//! parses the text again, which reads no file. Parsing is pure, so the tree is the same.
+
+use std::fmt;
+
+use super::{Entry, Problem};
+use crate::format::{self, Format};
+use crate::origin::Origin;
+
+/// The text of a document and what it was parsed as. Wiped when dropped; never shown.
+#[derive(Clone)]
+pub(crate) struct Retained {
+    text: String,
+    format: Format,
+    /// The origin of the document as a whole (its path, no line).
+    origin: Origin,
+    tree: Tree,
+}
+
+/// Whether the gathering holds the tree of its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tree {
+    /// The entries are the tree parsed from the text.
+    Whole,
+    /// A merge moved the tree's texts out, and the entries were dropped.
+    Spent,
+}
+
+impl Retained {
+    /// `text`, which parsed as a document of `format` into a gathering's entries.
+    pub(crate) fn new(text: String, format: Format, origin: &Origin) -> Self {
+        Retained {
+            text,
+            format,
+            origin: origin.clone(),
+            tree: Tree::Whole,
+        }
+    }
+
+    /// The entries were spent by a merge.
+    pub(super) fn spend(&mut self) {
+        self.tree = Tree::Spent;
+    }
+
+    /// The entry of the whole document again, if it was spent: the text parsed as the first
+    /// time (parsing is pure, so it parses; were it ever not to, the problem says so).
+    pub(super) fn restore(&mut self) -> Option<Result<Entry, Problem>> {
+        if self.tree == Tree::Whole {
+            return None;
+        }
+        self.tree = Tree::Whole;
+        Some(match format::parse_file(self.format, &self.text) {
+            Ok(table) => Ok(Entry::document(table, self.origin.clone())),
+            Err(e) => {
+                let message = format!("invalid {} file: {}", self.format, e.message);
+                Err(Problem::new(self.origin.clone(), message))
+            }
+        })
+    }
+
+    /// What a version of the gathering hashes: the text and where it was read (the entries
+    /// may be spent; equal texts give equal trees).
+    pub(super) fn content(&self) -> (&str, &Origin) {
+        (&self.text, &self.origin)
+    }
+}
+
+impl Drop for Retained {
+    fn drop(&mut self) {
+        crate::secret::wipe_text(&mut self.text);
+    }
+}
+
+impl fmt::Debug for Retained {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Retained")
+            .field("format", &self.format)
+            .field("origin", &self.origin)
+            .field("tree", &self.tree)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+    use crate::loader::gather::gather_now;
+    use crate::loader::merge::{Gatherings, Outcome};
+    use crate::value::RawValue;
+
+    #[allow(dead_code)] // only its schema is read
+    #[derive(crate::Config, Debug)]
+    #[config(crate = "crate", prefix = "T")]
+    struct Small {
+        /// A port.
+        #[config(default = 1)]
+        port: u16,
+        /// A name.
+        #[config(default = "x")]
+        name: String,
+    }
+
+    #[test]
+    fn a_kept_file_gathering_is_spent_by_a_merge_and_parsed_again_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("small.toml");
+        std::fs::write(&path, "port = 7\nname = \"api\"\n").unwrap();
+        let loader = Small::loader().file(&path);
+        let (plan, context) = (loader.plan(), loader.context());
+        let mut outcomes: Vec<Outcome> = (plan.sources.iter())
+            .map(|source| gather_now(&**source, &context))
+            .collect();
+        let Outcome::Gathered(fresh) = &outcomes[0] else {
+            panic!("not gathered");
+        };
+        let (fresh_entries, version) = (format!("{:?}", fresh.entries), fresh.current_version());
+        assert!(fresh.is_retained());
+
+        let texts = |outcomes: &mut Vec<Outcome>| {
+            let merged = loader.merge(&plan, outcomes, Gatherings::Kept);
+            let text = |value: &Option<crate::origin::Sourced>| match value.as_ref().map(|v| &v.raw)
+            {
+                Some(RawValue::Str(text)) => text.clone(),
+                _ => panic!("not a text"),
+            };
+            merged.values.iter().map(text).collect::<Vec<_>>()
+        };
+        assert_eq!(texts(&mut outcomes), ["7", "api"]);
+        let Outcome::Gathered(spent) = &mut outcomes[0] else {
+            panic!("not gathered");
+        };
+        assert!(spent.entries.is_empty(), "the merge moved the texts out");
+        assert_eq!(
+            spent.current_version(),
+            version,
+            "a version reads the kept text"
+        );
+
+        spent.restore();
+        assert_eq!(format!("{:?}", spent.entries), fresh_entries);
+        assert_eq!(texts(&mut outcomes), ["7", "api"], "merged again the same");
+    }
+
+    #[test]
+    fn the_kept_text_is_never_shown() {
+        let origin = crate::Origin::Default;
+        let retained = super::Retained::new(
+            "token = \"canary-4417\"".into(),
+            crate::Format::Toml,
+            &origin,
+        );
+        assert!(!format!("{retained:?}").contains("canary-4417"));
+    }
+}
