@@ -80,7 +80,7 @@ fn read_document(
         let message = "unsupported file type; use .toml, .yaml, .yml or .json";
         return ready(Gathered::failed(Problem::new(whole, message)));
     };
-    let text = match read_text(path, presence, &whole, context.max_file_size()) {
+    let mut text = match read_text(path, presence, &whole, context.max_file_size()) {
         Ok(Some(text)) => text,
         Ok(None) => return ready(Gathered::new(Vec::new())),
         Err(problem) => return ready(Gathered::failed(problem)),
@@ -99,6 +99,8 @@ fn read_document(
                 line: e.line,
             };
             let message = format!("invalid {format} file: {}", e.message);
+            // The text is not kept: a malformed file may still hold secrets.
+            crate::secret::wipe_text(&mut text);
             Gathered::failed(Problem::new(origin, message))
         }
     })
