@@ -373,10 +373,14 @@ impl Gathered {
     }
 
     /// After a merge moved the texts out: a gathering that keeps its text drops its entries
-    /// (parsed again by [`restore`](Self::restore) when needed).
+    /// (parsed again by [`restore`](Self::restore) when needed), wiping the texts the merge
+    /// left in them (unknown keys, refused values).
     pub(crate) fn spend(&mut self) {
         if let Some(retained) = &mut self.retained {
             retained.spend();
+            for entry in &mut self.entries {
+                entry.value.wipe();
+            }
             self.entries.clear();
         }
     }
