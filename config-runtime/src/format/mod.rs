@@ -224,7 +224,6 @@ pub(crate) fn parse_json_both(
 
 impl FileValue {
     /// Overwrites every text of the tree (values a source gave may be secrets).
-    #[cfg(any(feature = "live", test))]
     pub(crate) fn wipe(&mut self) {
         match self {
             FileValue::Scalar(text) => crate::secret::wipe_text(text),

@@ -376,8 +376,7 @@ impl Gathered {
     /// (parsed again by [`restore`](Self::restore) when needed), wiping the texts the merge
     /// left in them (unknown keys, refused values).
     pub(crate) fn spend(&mut self) {
-        if let Some(retained) = &mut self.retained {
-            retained.spend();
+        if self.retained.is_some() {
             for entry in &mut self.entries {
                 entry.value.wipe();
             }
@@ -385,12 +384,18 @@ impl Gathered {
         }
     }
 
-    /// The entries of a spent gathering, parsed again from its text; nothing otherwise.
+    /// The entries of a spent gathering, parsed again from its text; nothing otherwise (a
+    /// gathering that keeps its text holds the one entry of its document until spent).
+    #[cfg(feature = "live")]
     pub(crate) fn restore(&mut self) {
-        match self.retained.as_mut().and_then(Retained::restore) {
-            Some(Ok(entry)) => self.entries = vec![entry],
-            Some(Err(problem)) => self.problems.push(problem),
-            None => {}
+        let Some(retained) = &self.retained else {
+            return;
+        };
+        if self.entries.is_empty() {
+            match retained.parse() {
+                Ok(entry) => self.entries.push(entry),
+                Err(problem) => self.problems.push(problem),
+            }
         }
     }
 

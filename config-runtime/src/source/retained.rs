@@ -9,8 +9,7 @@
 
 use std::fmt;
 
-use super::{Entry, Problem};
-use crate::format::{self, Format};
+use crate::format::Format;
 use crate::origin::Origin;
 
 /// The text of a document and what it was parsed as. Wiped when dropped; never shown.
@@ -20,16 +19,6 @@ pub(crate) struct Retained {
     format: Format,
     /// The origin of the document as a whole (its path, no line).
     origin: Origin,
-    tree: Tree,
-}
-
-/// Whether the gathering holds the tree of its text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tree {
-    /// The entries are the tree parsed from the text.
-    Whole,
-    /// A merge moved the tree's texts out, and the entries were dropped.
-    Spent,
 }
 
 impl Retained {
@@ -39,29 +28,21 @@ impl Retained {
             text,
             format,
             origin: origin.clone(),
-            tree: Tree::Whole,
         }
     }
 
-    /// The entries were spent by a merge.
-    pub(super) fn spend(&mut self) {
-        self.tree = Tree::Spent;
-    }
-
-    /// The entry of the whole document again, if it was spent: the text parsed as the first
-    /// time (parsing is pure, so it parses; were it ever not to, the problem says so).
-    pub(super) fn restore(&mut self) -> Option<Result<Entry, Problem>> {
-        if self.tree == Tree::Whole {
-            return None;
-        }
-        self.tree = Tree::Whole;
-        Some(match format::parse_file(self.format, &self.text) {
+    /// The entry of the whole document: the text parsed again (parsing is pure, so it parses
+    /// as the first time; were it ever not to, the problem says so).
+    #[cfg(feature = "live")]
+    pub(super) fn parse(&self) -> Result<super::Entry, super::Problem> {
+        use super::{Entry, Problem};
+        match crate::format::parse_file(self.format, &self.text) {
             Ok(table) => Ok(Entry::document(table, self.origin.clone())),
             Err(e) => {
                 let message = format!("invalid {} file: {}", self.format, e.message);
                 Err(Problem::new(self.origin.clone(), message))
             }
-        })
+        }
     }
 
     /// What a version of the gathering hashes: the text and where it was read (the entries
@@ -82,12 +63,11 @@ impl fmt::Debug for Retained {
         f.debug_struct("Retained")
             .field("format", &self.format)
             .field("origin", &self.origin)
-            .field("tree", &self.tree)
             .finish_non_exhaustive()
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "live"))]
 mod tests {
     use crate::Config;
     use crate::loader::gather::gather_now;
