@@ -2,6 +2,7 @@
 //! sources concurrently), and later the targets of the references the merge found are
 //! fetched (`${env:..}`, `${file:..}`, provider secrets, each once, concurrently with a bound).
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -14,8 +15,9 @@ use crate::format::FileValue;
 use crate::provider::{ProviderError, SecretData};
 use crate::reference::{Template, contains_reference_syntax};
 use crate::secret::Secret;
+use crate::source::file::File;
 use crate::source::file::{ReadFailure, read_limited, trim_one_newline};
-use crate::source::{GatherContext, Gathering, Layering, Name, Source, Trust, Vars};
+use crate::source::{GatherContext, Gathered, Gathering, Layering, Name, Source, Trust, Vars};
 
 /// How many provider requests one load keeps in flight at most.
 const MAX_CONCURRENT_FETCHES: usize = 32;
@@ -23,9 +25,24 @@ const MAX_CONCURRENT_FETCHES: usize = 32;
 /// Gathers one source without waiting: network sources are not read.
 pub(crate) fn gather_now(source: &dyn Source, context: &GatherContext) -> Outcome {
     match source.gather(context) {
-        Gathering::Ready(Ok(gathered)) => Outcome::Gathered(gathered),
-        Gathering::Ready(Err(e)) => Outcome::Failed(e),
+        Gathering::Ready(result) => outcome(source, result),
         Gathering::Pending(_) => Outcome::NeedsAsync,
+    }
+}
+
+/// What a gather gave, as the merge takes it. A gathering keeps the text of a file's document
+/// only when it comes straight from the file source: a source that wraps another may have
+/// changed the entries, which parsing the text again would not bring back.
+fn outcome(source: &dyn Source, result: Result<Gathered, ProviderError>) -> Outcome {
+    match result {
+        Ok(mut gathered) => {
+            let source: &dyn Any = source;
+            if !source.is::<File>() {
+                gathered.retained = None;
+            }
+            Outcome::Gathered(gathered)
+        }
+        Err(e) => Outcome::Failed(e),
     }
 }
 
@@ -51,10 +68,7 @@ pub(crate) async fn gather(source: &dyn Source, context: &GatherContext) -> Outc
         Gathering::Ready(result) => result,
         Gathering::Pending(future) => future.await,
     };
-    match result {
-        Ok(gathered) => Outcome::Gathered(gathered),
-        Err(e) => Outcome::Failed(e),
-    }
+    outcome(source, result)
 }
 
 /// Gathers every source, network sources concurrently.

@@ -83,7 +83,7 @@ use crate::schema::Schema;
 pub(crate) use retained::Retained;
 
 /// A source of configuration values. See the [module docs](self).
-pub trait Source: Send + Sync + 'static {
+pub trait Source: std::any::Any + Send + Sync {
     /// Names the source in messages and logs (`config.toml`, `etcd /app/`).
     fn name(&self) -> String;
 

@@ -127,6 +127,56 @@ mod tests {
         assert_eq!(texts(&mut outcomes), ["7", "api"], "merged again the same");
     }
 
+    /// A source over a file that changes the first value of its document.
+    struct Rewriting(crate::source::file::File);
+
+    impl crate::source::Source for Rewriting {
+        fn name(&self) -> String {
+            "rewriting".to_owned()
+        }
+
+        fn gather(&self, context: &crate::source::GatherContext) -> crate::source::Gathering<'_> {
+            use crate::format::FileValue;
+            use crate::source::Gathering;
+            match self.0.gather(context) {
+                Gathering::Ready(Ok(mut gathered)) => {
+                    if let FileValue::Table(table) = &mut gathered.entries[0].value {
+                        table[0].1.value = FileValue::Scalar("9".to_owned());
+                    }
+                    Gathering::Ready(Ok(gathered))
+                }
+                other => other,
+            }
+        }
+    }
+
+    #[test]
+    fn a_source_wrapping_a_file_keeps_its_entries_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("small.toml");
+        std::fs::write(&path, "port = 7\nname = \"api\"\n").unwrap();
+        let file = crate::source::file::File::required(&path);
+        let loader = Small::loader().source(Rewriting(file));
+        let (plan, context) = (loader.plan(), loader.context());
+        let mut outcomes: Vec<Outcome> = (plan.sources.iter())
+            .map(|source| gather_now(&**source, &context))
+            .collect();
+        let Outcome::Gathered(gathered) = &outcomes[0] else {
+            panic!("not gathered");
+        };
+        assert!(
+            !gathered.is_retained(),
+            "the text would undo the wrapper's change"
+        );
+        for _ in 0..2 {
+            let merged = loader.merge(&plan, &mut outcomes, Gatherings::Kept);
+            let port = merged.values[0]
+                .as_ref()
+                .map(|v| v.raw.texts().collect::<Vec<_>>());
+            assert_eq!(port, Some(vec!["9"]));
+        }
+    }
+
     #[test]
     fn the_kept_text_is_never_shown() {
         let origin = crate::Origin::Default;
