@@ -21,8 +21,8 @@ use super::{FileValue, Located};
 use super::{decimal, without_underscores};
 
 /// Nesting (of arrays and inline tables) and key length past which the full parser decides;
-/// it refuses past 80.
-const MAX_DEPTH: usize = 64;
+/// it refuses past 80. The flat tree (`toml_flat`) stops at the same depth.
+pub(super) const MAX_DEPTH: usize = 64;
 
 /// The tree of `text`, or `None` when the full parser has to decide.
 pub(super) fn parse(text: &str) -> Option<FileValue> {

@@ -11,12 +11,9 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::toml_fast::Header;
+use super::toml_fast::{Header, MAX_DEPTH};
 use super::toml_lines::Tree;
 use super::{FileValue, Located};
-
-/// Arrays nested deeper than this are left to the builder (the full parser refuses past 80).
-const MAX_DEPTH: usize = 64;
 
 /// A table's entries, as the tree holds them.
 type Entries = Vec<(String, Located<FileValue>)>;
