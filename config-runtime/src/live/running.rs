@@ -171,7 +171,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::loader::gather::gather_now;
+    use crate::loader::gather::gather_all_now;
     use crate::loader::merge::Gatherings;
     use crate::{Config, Format};
 
@@ -207,9 +207,7 @@ mod tests {
     fn schema_of<T: Config>(toml: &str) -> SchemaRef {
         let loader = T::loader().string(toml, Format::Toml);
         let (plan, context) = (loader.plan(), loader.context());
-        let mut outcomes: Vec<_> = (plan.sources.iter())
-            .map(|source| gather_now(&**source, &context))
-            .collect();
+        let mut outcomes = gather_all_now(&plan.sources, &context);
         loader.merge(&plan, &mut outcomes, Gatherings::Spent).schema
     }
 

@@ -30,6 +30,12 @@ pub(crate) fn gather_now(source: &dyn Source, context: &GatherContext) -> Outcom
     }
 }
 
+/// Gathers every source without waiting (a one-off load): network sources are not read.
+pub(crate) fn gather_all_now(sources: &[Arc<dyn Source>], context: &GatherContext) -> Vec<Outcome> {
+    let gather = |source: &Arc<dyn Source>| gather_now(&**source, context);
+    sources.iter().map(gather).collect()
+}
+
 /// What a gather gave, as the merge takes it. A gathering keeps the text of a file's document
 /// only when it comes straight from the file source: a source that wraps another may have
 /// changed the entries, which parsing the text again would not bring back.

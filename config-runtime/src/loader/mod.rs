@@ -405,11 +405,7 @@ impl<T: Config> Loader<T> {
         self.stop_for_help()?;
         let plan = self.plan();
         let context = self.context();
-        let mut outcomes: Vec<Outcome> = plan
-            .sources
-            .iter()
-            .map(|source| gather::gather_now(&**source, &context))
-            .collect();
+        let mut outcomes = gather::gather_all_now(&plan.sources, &context);
         let dotenv = gather::dotenv_vars(&plan.sources, &outcomes, &self.maps);
         let mut merged = self.merge(&plan, &mut outcomes, Gatherings::Spent);
         let wanted = resolve::wanted(&merged, &self.providers);

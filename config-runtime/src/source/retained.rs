@@ -70,7 +70,7 @@ impl fmt::Debug for Retained {
 #[cfg(all(test, feature = "live"))]
 mod tests {
     use crate::Config;
-    use crate::loader::gather::gather_now;
+    use crate::loader::gather::gather_all_now;
     use crate::loader::merge::{Gatherings, Outcome};
     use crate::value::RawValue;
 
@@ -93,9 +93,7 @@ mod tests {
         std::fs::write(&path, "port = 7\nname = \"api\"\n").unwrap();
         let loader = Small::loader().file(&path);
         let (plan, context) = (loader.plan(), loader.context());
-        let mut outcomes: Vec<Outcome> = (plan.sources.iter())
-            .map(|source| gather_now(&**source, &context))
-            .collect();
+        let mut outcomes = gather_all_now(&plan.sources, &context);
         let Outcome::Gathered(fresh) = &outcomes[0] else {
             panic!("not gathered");
         };
@@ -158,9 +156,7 @@ mod tests {
         let file = crate::source::file::File::required(&path);
         let loader = Small::loader().source(Rewriting(file));
         let (plan, context) = (loader.plan(), loader.context());
-        let mut outcomes: Vec<Outcome> = (plan.sources.iter())
-            .map(|source| gather_now(&**source, &context))
-            .collect();
+        let mut outcomes = gather_all_now(&plan.sources, &context);
         let Outcome::Gathered(gathered) = &outcomes[0] else {
             panic!("not gathered");
         };
