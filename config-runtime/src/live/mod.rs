@@ -1324,9 +1324,7 @@ impl Hangup {
 /// last gathering, secrets included, for as long as it runs.
 fn wipe(mut outcome: Outcome) {
     if let Outcome::Gathered(gathered) = &mut outcome {
-        for entry in &mut gathered.entries {
-            entry.value.wipe();
-        }
+        gathered.wipe();
     }
 }
 

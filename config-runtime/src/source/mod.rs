@@ -377,10 +377,15 @@ impl Gathered {
     /// left in them (unknown keys, refused values).
     pub(crate) fn spend(&mut self) {
         if self.retained.is_some() {
-            for entry in &mut self.entries {
-                entry.value.wipe();
-            }
+            self.wipe();
             self.entries.clear();
+        }
+    }
+
+    /// Overwrites every text of the entries (values a source gave may be secrets).
+    pub(crate) fn wipe(&mut self) {
+        for entry in &mut self.entries {
+            entry.value.wipe();
         }
     }
 
