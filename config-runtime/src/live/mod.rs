@@ -1021,20 +1021,11 @@ impl<T: Config + Send + Sync> State<T> {
         self.loader.resolve(&mut merged, &self.answers);
         // Fingerprints of the resolved values, before any is pinned.
         let fingerprints: Vec<u64> = merged.values.iter().map(fingerprint).collect();
-        // Only `restart` leaves are kept (none: nothing to pin, no leaf read).
-        let restart_leaves = match self.kept.is_empty() {
-            true => &[][..],
-            false => &merged.schema.fields[..],
-        };
-        let pins: Vec<(usize, Option<Sourced>)> = restart_leaves
-            .iter()
-            .enumerate()
-            .filter(|(_, field)| field.restart)
-            .filter_map(|(index, field)| {
-                let kept = self.kept.get(&field.path)?;
-                let moved = self
-                    .running
-                    .fingerprint(&field.path)
+        // The kept `restart` leaves that moved are pinned (no other leaf is read).
+        let pins: Vec<(usize, Option<Sourced>)> = (self.kept.iter())
+            .filter_map(|(path, kept)| {
+                let &index = merged.schema.by_path.get(path)?;
+                let moved = (self.running.fingerprint(path))
                     .is_some_and(|running| fingerprints[index] != running);
                 moved.then(|| (index, kept.clone()))
             })
