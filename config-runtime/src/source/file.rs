@@ -7,7 +7,7 @@ use super::{
     Entry, GatherContext, Gathered, Gathering, Layering, Problem, Retained, Source, WatchedPath,
     encrypted,
 };
-use crate::format::{self, Format};
+use crate::format::{self, Format, FormatError};
 use crate::origin::Origin;
 
 /// Whether a missing file is an error.
@@ -94,16 +94,23 @@ fn read_document(
             Gathered::new(vec![Entry::document(table, whole)]).retaining(retained)
         }
         Err(e) => {
-            let origin = Origin::File {
-                path: Arc::clone(path),
-                line: e.line,
-            };
-            let message = format!("invalid {format} file: {}", e.message);
             // The text is not kept: a malformed file may still hold secrets.
             crate::secret::wipe_text(&mut text);
-            Gathered::failed(Problem::new(origin, message))
+            Gathered::failed(invalid_document(&whole, format, e))
         }
     })
+}
+
+/// A document that does not parse as `format`: the parser's message, at the line it gave.
+pub(super) fn invalid_document(whole: &Origin, format: Format, error: FormatError) -> Problem {
+    let origin = match whole {
+        Origin::File { path, .. } => Origin::File {
+            path: Arc::clone(path),
+            line: error.line,
+        },
+        other => other.clone(),
+    };
+    Problem::new(origin, format!("invalid {format} file: {}", error.message))
 }
 
 /// A `.env` file (`Loader::dotenv`): its variables never override the process environment.

@@ -35,13 +35,9 @@ impl Retained {
     /// as the first time; were it ever not to, the problem says so).
     #[cfg(feature = "live")]
     pub(super) fn parse(&self) -> Result<super::Entry, super::Problem> {
-        use super::{Entry, Problem};
         match crate::format::parse_file(self.format, &self.text) {
-            Ok(table) => Ok(Entry::document(table, self.origin.clone())),
-            Err(e) => {
-                let message = format!("invalid {} file: {}", self.format, e.message);
-                Err(Problem::new(self.origin.clone(), message))
-            }
+            Ok(table) => Ok(super::Entry::document(table, self.origin.clone())),
+            Err(e) => Err(super::file::invalid_document(&self.origin, self.format, e)),
         }
     }
 
