@@ -66,6 +66,7 @@ mod format;
 mod help;
 #[cfg(feature = "http")]
 pub mod http;
+mod key_path;
 pub mod key_service;
 #[cfg(feature = "live")]
 pub mod live;
@@ -93,6 +94,7 @@ pub use explain::{Explain, ExplainRow};
 #[cfg(any(feature = "cli", feature = "live"))]
 pub use fingerprint::{BadHex, Fingerprint, FingerprintKey};
 pub use format::Format;
+pub use key_path::KeyPath;
 pub use loader::Loader;
 pub use origin::Origin;
 pub use provider::{

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use config_runtime::KeyPath;
 use config_runtime::live::{Applied, ReloadEvent};
 use tokio::sync::broadcast::Receiver;
 
@@ -16,15 +17,17 @@ pub async fn next(events: &mut Receiver<ReloadEvent>) -> ReloadEvent {
         .expect("the event channel stays open")
 }
 
-/// (version, changed, restart_required) of the next event, which must be `Applied`.
+/// (version, changed, restart_required) of the next event, which must be `Applied`; the
+/// key paths as strings, to compare with a list of literals.
 pub async fn applied(events: &mut Receiver<ReloadEvent>) -> (u64, Vec<String>, Vec<String>) {
+    let strings = |paths: Vec<KeyPath>| paths.into_iter().map(String::from).collect();
     match next(events).await {
         ReloadEvent::Applied(Applied {
             version,
             changed,
             restart_required,
             ..
-        }) => (version, changed, restart_required),
+        }) => (version, strings(changed), strings(restart_required)),
         other => panic!("expected an applied reload, got {other}"),
     }
 }

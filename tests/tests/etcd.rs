@@ -179,7 +179,7 @@ async fn live_fleets_converge_on_etcd_changes_without_polling() {
                 .expect("the change reaches every instance within 20 s")
                 .unwrap();
             if let ReloadEvent::Applied(Applied { changed, .. }) = &event
-                && changed.contains(&"workers".to_owned())
+                && changed.iter().any(|path| path == "workers")
             {
                 break;
             }

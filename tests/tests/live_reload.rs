@@ -236,10 +236,9 @@ async fn explicit_reload_and_the_rotation_grace_period() {
     else {
         panic!("expected an applied reload, got {outcome}");
     };
-    assert_eq!(
-        (version, changed, restart_required),
-        (2, vec!["stripe_key".to_owned()], vec![])
-    );
+    assert_eq!(version, 2);
+    assert_eq!(changed, ["stripe_key"]);
+    assert!(restart_required.is_empty(), "{restart_required:?}");
     assert_eq!(applied(&mut events).await.0, 2, "subscribers hear it too");
     assert_eq!(live.get().stripe_key.expose_secret(), rotated);
     let previous = live

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::KeyPath;
 use crate::error::ConfigError;
 
 /// A reload that swapped in a new snapshot.
@@ -16,10 +17,10 @@ pub struct Applied {
     pub version: u64,
     /// Key paths (`redis.port`) whose value changed and was applied; secrets included, by
     /// path only.
-    pub changed: Vec<String>,
+    pub changed: Vec<KeyPath>,
     /// Key paths of `restart` fields whose value changed in this reload and were kept at the
     /// value the process started with: they take effect after a restart.
-    pub restart_required: Vec<String>,
+    pub restart_required: Vec<KeyPath>,
 }
 
 impl fmt::Display for Applied {

@@ -874,7 +874,7 @@ impl<T: Config + Send + Sync> Actor<T> {
 
         let changes = state.running.advance(&report.schema, fingerprints);
         for path in &changes.gone {
-            state.kept.remove(path);
+            state.kept.remove(path.as_str());
         }
         let now = SystemTime::now();
         if changes.is_empty() {

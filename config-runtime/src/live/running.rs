@@ -7,6 +7,7 @@
 //! schema lacks are gone (and changed).
 
 use super::PathMap;
+use crate::KeyPath;
 use crate::schema::{FieldSchema, SchemaRef};
 
 /// The running snapshot's schema and leaf fingerprints (`restart` leaves: the value the
@@ -14,6 +15,9 @@ use crate::schema::{FieldSchema, SchemaRef};
 pub(super) struct Running {
     schema: SchemaRef,
     fingerprints: Vec<u64>,
+    /// Each leaf's path, shared by every reload that names it (a declared schema's; an
+    /// expanded schema, rebuilt by every reload, names its changed leaves as it goes).
+    paths: Vec<KeyPath>,
     /// The indexes of the `restart` leaves of `schema`.
     restart: Vec<usize>,
     /// Latest fingerprint reported as needing a restart, per `restart` leaf.
@@ -24,11 +28,11 @@ pub(super) struct Running {
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct Changes {
     /// Leaves whose value changed, appeared or went away: applied.
-    pub changed: Vec<String>,
+    pub changed: Vec<KeyPath>,
     /// `restart` leaves whose value changed since it was last reported: not applied.
-    pub restart_required: Vec<String>,
+    pub restart_required: Vec<KeyPath>,
     /// Leaves of the running snapshot the new schema lacks (also in `changed`).
-    pub gone: Vec<String>,
+    pub gone: Vec<KeyPath>,
     /// Whether a secret leaf is among `changed`.
     pub secret_changed: bool,
 }
@@ -49,6 +53,7 @@ impl Running {
             .map(|(field, fingerprint)| (field.path.clone(), fingerprint))
             .collect();
         Running {
+            paths: shared_paths(&schema),
             schema,
             fingerprints,
             restart,
@@ -76,12 +81,16 @@ impl Running {
         if same_schema(&self.schema, schema) {
             // Only the `restart` leaves and the leaves whose fingerprint moved are read: a
             // reload that changes a few keys of many reads a few descriptions.
+            let leaf = |index: usize| Leaf {
+                field: &schema.fields[index],
+                path: self.paths.get(index),
+            };
             for &index in &self.restart {
-                let (field, old) = (&schema.fields[index], self.fingerprints[index]);
+                let old = self.fingerprints[index];
                 step(
                     &mut changes,
                     reported,
-                    field,
+                    leaf(index),
                     Some(old),
                     &mut fingerprints[index],
                 );
@@ -89,33 +98,46 @@ impl Running {
             for (index, new) in fingerprints.iter_mut().enumerate() {
                 let old = self.fingerprints[index];
                 if *new != old {
-                    step(
-                        &mut changes,
-                        reported,
-                        &schema.fields[index],
-                        Some(old),
-                        new,
-                    );
+                    step(&mut changes, reported, leaf(index), Some(old), new);
                 }
             }
         } else {
             for (field, new) in schema.fields.iter().zip(&mut fingerprints) {
                 let running = self.schema.by_path.get(&field.path);
                 let old = running.map(|&running| self.fingerprints[running]);
-                step(&mut changes, reported, field, old, new);
+                let leaf = Leaf { field, path: None };
+                step(&mut changes, reported, leaf, old, new);
             }
             for field in &self.schema.fields {
                 if !schema.by_path.contains_key(&field.path) {
                     reported.remove(&field.path);
-                    changes.gone.push(field.path.clone());
+                    changes.gone.push(KeyPath::from(field.path.as_str()));
                 }
             }
             changes.changed.extend(changes.gone.iter().cloned());
             self.restart = restart_leaves(schema);
+            self.paths = shared_paths(schema);
         }
         self.schema = schema.clone();
         self.fingerprints = fingerprints;
         changes
+    }
+}
+
+/// A leaf of a new build: its description, and its shared path when the schema keeps one.
+#[derive(Clone, Copy)]
+struct Leaf<'a> {
+    field: &'a FieldSchema,
+    path: Option<&'a KeyPath>,
+}
+
+impl Leaf<'_> {
+    /// The leaf's path, to name it in a change.
+    fn path(self) -> KeyPath {
+        match self.path {
+            Some(path) => path.clone(),
+            None => KeyPath::from(self.field.path.as_str()),
+        }
     }
 }
 
@@ -125,10 +147,11 @@ impl Running {
 fn step(
     changes: &mut Changes,
     reported: &mut PathMap<u64>,
-    field: &FieldSchema,
+    leaf: Leaf,
     old: Option<u64>,
     new: &mut u64,
 ) {
+    let field = leaf.field;
     match old {
         Some(old) if field.restart => {
             let latest = std::mem::replace(new, old);
@@ -137,14 +160,25 @@ fn step(
                 None => reported.insert(field.path.clone(), latest),
             };
             if old != latest && before != Some(latest) {
-                changes.restart_required.push(field.path.clone());
+                changes.restart_required.push(leaf.path());
             }
         }
         Some(old) if old == *new => {}
         _ => {
-            changes.changed.push(field.path.clone());
+            changes.changed.push(leaf.path());
             changes.secret_changed |= field.secret;
         }
+    }
+}
+
+/// Each leaf's path, made once for a declared schema (the same on every build); none for an
+/// expanded one, whose leaves change with the entries of its maps and lists.
+fn shared_paths(schema: &SchemaRef) -> Vec<KeyPath> {
+    match schema {
+        SchemaRef::Declared(schema) => (schema.fields.iter())
+            .map(|field| KeyPath::from(field.path.as_str()))
+            .collect(),
+        SchemaRef::Expanded(_) => Vec::new(),
     }
 }
 
@@ -218,8 +252,8 @@ mod tests {
         schema.fields.iter().map(|field| of(&field.path)).collect()
     }
 
-    fn paths(paths: &[&str]) -> Vec<String> {
-        paths.iter().map(|path| path.to_string()).collect()
+    fn paths(paths: &[&str]) -> Vec<KeyPath> {
+        paths.iter().map(|&path| KeyPath::from(path)).collect()
     }
 
     #[test]
