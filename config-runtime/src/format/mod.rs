@@ -8,6 +8,7 @@ mod dotenv;
 #[cfg(test)]
 mod dotenv_differential;
 mod json;
+mod spans;
 #[cfg(feature = "toml")]
 mod toml;
 #[cfg(feature = "toml")]
@@ -21,6 +22,8 @@ mod yaml;
 
 use std::fmt;
 use std::path::Path;
+
+pub(crate) use spans::{Span, SpannedDoc};
 
 /// The repeated-key check of a dotenv file, shared with the reader of the dotenv files sops
 /// writes.
@@ -134,6 +137,27 @@ fn without_underscores(digits: &str) -> String {
 /// accepts it).
 pub(crate) fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// A file's document as a gathering that keeps its text holds it: with its keys as spans of
+/// the text when its layout allows (see [`SpannedDoc`]), else as the value tree.
+pub(crate) enum Document {
+    Tree(Vec<(String, Located<FileValue>)>),
+    // Only the TOML reader makes one.
+    #[cfg_attr(not(feature = "toml"), allow(dead_code))]
+    Spanned(SpannedDoc),
+}
+
+/// Parses a whole file whose text is kept: as [`parse_file`], but a plain TOML document
+/// keeps its keys in the text. Spans are of the text without its byte-order mark.
+pub(crate) fn parse_file_kept(format: Format, text: &str) -> Result<Document, FormatError> {
+    #[cfg(feature = "toml")]
+    if format == Format::Toml
+        && let Some(document) = toml_lines::parse_spanned(strip_bom(text))
+    {
+        return Ok(Document::Spanned(document));
+    }
+    parse_file(format, text).map(Document::Tree)
 }
 
 /// Parses a whole file; its root must be a table.
@@ -389,7 +413,9 @@ mod tests {
     #[test]
     fn a_byte_order_mark_is_accepted_by_every_format() {
         let cases = [
+            #[cfg(feature = "toml")]
             (Format::Toml, "\u{feff}a = 1\n"),
+            #[cfg(feature = "yaml")]
             (Format::Yaml, "\u{feff}a: 1\n"),
             (Format::Json, "\u{feff}{\"a\": 1}"),
         ];

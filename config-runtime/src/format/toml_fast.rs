@@ -576,6 +576,8 @@ impl EventReceiver for Builder<'_> {
 
 /// The line reader (`toml_lines`) drives the builder with what it decoded itself.
 impl<'s> Tree<'s> for Builder<'s> {
+    type Output = FileValue;
+
     fn next_line(&mut self) {
         self.line = self.line.saturating_add(1);
     }

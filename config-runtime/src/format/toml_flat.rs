@@ -7,35 +7,86 @@
 //! its value goes into the tree where it stays. Anything else (a dotted key, `[a.b]`,
 //! `[[a]]`, a key or header given twice, a header named like a key above it) answers `None`,
 //! and the line reader gives the file to the builder (`toml_fast`), which knows every rule.
+//!
+//! The tree holds its keys as the value tree does (`String`s), or as spans of the text (a
+//! [`SpannedDoc`], for a file whose text is kept).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use super::spans::{Span, SpannedDoc};
 use super::toml_fast::{Header, MAX_DEPTH};
 use super::toml_lines::Tree;
 use super::{FileValue, Located};
 
 /// A table's entries, as the tree holds them.
-type Entries = Vec<(String, Located<FileValue>)>;
+type Entries<K> = Vec<(K, Located<FileValue>)>;
 
 /// Keys of one table, borrowed from the text.
 type Names<'s> = HashSet<&'s str, foldhash::fast::RandomState>;
 
+/// How the flat tree holds a key, and the document it gives when done.
+pub(super) trait Keys<'s>: Sized {
+    /// The whole document.
+    type Document;
+    /// `key`, which starts at byte `start` of the text.
+    fn key(key: &'s str, start: usize) -> Self;
+    /// The document of these top-level entries and (then) tables.
+    fn document(root: Entries<Self>, tables: Vec<(Self, u32, Entries<Self>)>) -> Self::Document;
+}
+
+/// Keys copied: the value tree every reader gives.
+impl<'s> Keys<'s> for String {
+    type Document = FileValue;
+
+    fn key(key: &'s str, _start: usize) -> Self {
+        key.to_owned()
+    }
+
+    fn document(mut root: Entries<Self>, tables: Vec<(Self, u32, Entries<Self>)>) -> FileValue {
+        root.reserve(tables.len());
+        for (name, line, entries) in tables {
+            let value = Located {
+                value: FileValue::Table(entries),
+                line: Some(line),
+            };
+            root.push((name, value));
+        }
+        FileValue::Table(root)
+    }
+}
+
+/// Keys as spans of the text.
+impl<'s> Keys<'s> for Span {
+    type Document = SpannedDoc;
+
+    fn key(key: &'s str, start: usize) -> Self {
+        Span::new(start, key.len())
+    }
+
+    fn document(root: Entries<Self>, tables: Vec<(Self, u32, Entries<Self>)>) -> SpannedDoc {
+        SpannedDoc { root, tables }
+    }
+}
+
 /// The tree of a plain file as it is read.
-pub(super) struct Flat<'s> {
+pub(super) struct Flat<'s, K> {
     /// 1-based line being read.
     line: u32,
-    /// The document's top-level entries: its keys, then the tables of headers before `table`.
-    root: Entries,
-    /// The table of the last header: its name, the line of its header, its entries.
-    table: Option<(&'s str, u32, Entries)>,
+    /// The document's top-level keys.
+    root: Entries<K>,
+    /// The tables of the headers before `table`.
+    tables: Vec<(K, u32, Entries<K>)>,
+    /// The table of the last header: its name and where it starts, the line of its header,
+    /// its entries.
+    table: Option<(&'s str, usize, u32, Entries<K>)>,
     /// The keys of the table being read: a key given twice is left to the builder, which
     /// refuses it as `toml` does. One table's at a time, so the set stays small and in cache.
     seen: Names<'s>,
     /// The names of the top level: its keys, then the headers read so far.
     top: Names<'s>,
-    /// The key of the line being read, with its line.
-    key: Option<(&'s str, u32)>,
+    /// The key of the line being read, where it starts, and its line.
+    key: Option<(&'s str, usize, u32)>,
     /// A header is open (`[` read, `]` not yet).
     in_header: bool,
     /// The arrays open around the next value, innermost last, each with its line.
@@ -44,12 +95,13 @@ pub(super) struct Flat<'s> {
     unsure: bool,
 }
 
-impl Flat<'_> {
+impl<'s, K: Keys<'s>> Flat<'s, K> {
     /// A tree for a text of about `keys` keys.
     pub(super) fn new(keys: usize) -> Self {
         Flat {
             line: 1,
             root: Vec::new(),
+            tables: Vec::new(),
             table: None,
             seen: HashSet::with_capacity_and_hasher(keys.min(64), Default::default()),
             top: Names::default(),
@@ -67,7 +119,7 @@ impl Flat<'_> {
             items.push(Located { value, line });
             return;
         }
-        let Some((key, key_line)) = self.key.take() else {
+        let Some((key, start, key_line)) = self.key.take() else {
             self.unsure = true;
             return;
         };
@@ -76,29 +128,27 @@ impl Flat<'_> {
             return;
         }
         let entries = match &mut self.table {
-            Some((_, _, entries)) => entries,
+            Some((_, _, _, entries)) => entries,
             None => &mut self.root,
         };
         let value = Located {
             value,
             line: Some(key_line),
         };
-        entries.push((key.to_owned(), value));
+        entries.push((K::key(key, start), value));
     }
 
-    /// The table of the last header, if any, joins the top level.
+    /// The table of the last header, if any, joins the tables read.
     fn close_table(&mut self) {
-        if let Some((name, line, entries)) = self.table.take() {
-            let value = Located {
-                value: FileValue::Table(entries),
-                line: Some(line),
-            };
-            self.root.push((name.to_owned(), value));
+        if let Some((name, start, line, entries)) = self.table.take() {
+            self.tables.push((K::key(name, start), line, entries));
         }
     }
 }
 
-impl<'s> Tree<'s> for Flat<'s> {
+impl<'s, K: Keys<'s>> Tree<'s> for Flat<'s, K> {
+    type Output = K::Document;
+
     fn next_line(&mut self) {
         self.line = self.line.saturating_add(1);
     }
@@ -109,7 +159,7 @@ impl<'s> Tree<'s> for Flat<'s> {
     }
 
     fn close_header(&mut self, _kind: Header) {
-        let Some((name, line)) = self.key.take() else {
+        let Some((name, start, line)) = self.key.take() else {
             self.unsure = true;
             return;
         };
@@ -128,15 +178,15 @@ impl<'s> Tree<'s> for Flat<'s> {
         let capacity = self
             .table
             .as_ref()
-            .map_or(0, |(_, _, entries)| entries.len());
+            .map_or(0, |(_, _, _, entries)| entries.len());
         self.close_table();
-        self.table = Some((name, line, Vec::with_capacity(capacity)));
+        self.table = Some((name, start, line, Vec::with_capacity(capacity)));
     }
 
-    fn key(&mut self, key: Cow<'s, str>, _start: usize) {
+    fn key(&mut self, key: Cow<'s, str>, start: usize) {
         // One bare key per line: a second part is a dotted key.
         match (key, &self.key) {
-            (Cow::Borrowed(key), None) => self.key = Some((key, self.line)),
+            (Cow::Borrowed(key), None) => self.key = Some((key, start, self.line)),
             _ => self.unsure = true,
         }
     }
@@ -165,13 +215,13 @@ impl<'s> Tree<'s> for Flat<'s> {
         }
     }
 
-    fn finish(mut self) -> Option<FileValue> {
+    fn finish(mut self) -> Option<K::Document> {
         let pending = self.key.is_some() || self.in_header || !self.arrays.is_empty();
         if self.unsure || pending {
             return None;
         }
         self.close_table();
-        Some(FileValue::Table(self.root))
+        Some(K::document(self.root, self.tables))
     }
 }
 
@@ -182,7 +232,7 @@ mod tests {
     use super::*;
 
     fn flat(text: &str) -> Option<FileValue> {
-        toml_lines::read(text, Flat::new(4))
+        toml_lines::read(text, Flat::<String>::new(4))
     }
 
     #[test]

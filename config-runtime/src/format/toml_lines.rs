@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use toml_parser::Source;
 
 use super::FileValue;
+use super::spans::{Span, SpannedDoc};
 use super::toml_fast::{Builder, Header};
 use super::toml_flat::Flat;
 
@@ -31,13 +32,25 @@ const MAX_INTEGER_DIGITS: usize = 18;
 
 /// The tree of `text`, or `None` when the event reader has to decide.
 pub(super) fn parse(text: &str) -> Option<FileValue> {
-    // A `key = value` line of a config takes some 16 bytes or more.
-    let keys = text.len() / 16 + 1;
-    read(text, Flat::new(keys)).or_else(|| read(text, Builder::new(Source::new(text), keys)))
+    let keys = keys_in(text);
+    read(text, Flat::<String>::new(keys))
+        .or_else(|| read(text, Builder::new(Source::new(text), keys)))
+}
+
+/// The document of `text` with its keys as spans of it, when it has the flat layout (see
+/// `toml_flat`) and this reader reads it.
+pub(super) fn parse_spanned(text: &str) -> Option<SpannedDoc> {
+    read(text, Flat::<Span>::new(keys_in(text)))
+}
+
+/// About how many keys `text` holds: a `key = value` line of a config takes some 16 bytes
+/// or more.
+fn keys_in(text: &str) -> usize {
+    text.len() / 16 + 1
 }
 
 /// `text` read into `tree`; `None` when the reader or the tree is not sure of it.
-pub(super) fn read<'s>(text: &'s str, tree: impl Tree<'s>) -> Option<FileValue> {
+pub(super) fn read<'s, T: Tree<'s>>(text: &'s str, tree: T) -> Option<T::Output> {
     let mut reader = Reader { text, at: 0, tree };
     while reader.at < text.len() {
         reader.line()?;
@@ -47,6 +60,8 @@ pub(super) fn read<'s>(text: &'s str, tree: impl Tree<'s>) -> Option<FileValue> 
 
 /// What this reader gives its keys, headers and values to, in document order.
 pub(super) trait Tree<'s> {
+    /// What the tree gives when the text is read.
+    type Output;
     /// The reader moved to the next line.
     fn next_line(&mut self);
     /// `[` or `[[` of a header.
@@ -64,7 +79,7 @@ pub(super) trait Tree<'s> {
     /// `]` of an array.
     fn close_array(&mut self);
     /// The whole tree; `None` when it is not sure of it.
-    fn finish(self) -> Option<FileValue>;
+    fn finish(self) -> Option<Self::Output>;
 }
 
 struct Reader<'s, T> {

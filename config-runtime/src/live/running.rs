@@ -200,7 +200,7 @@ fn same_schema(a: &SchemaRef, b: &SchemaRef) -> bool {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "toml"))]
 mod tests {
     use std::collections::HashMap;
 

@@ -24,7 +24,7 @@ const MAX_CONCURRENT_FETCHES: usize = 32;
 
 /// Gathers one source without waiting: network sources are not read.
 pub(crate) fn gather_now(source: &dyn Source, context: &GatherContext) -> Outcome {
-    match source.gather(context) {
+    match start_gather(source, context) {
         Gathering::Ready(result) => outcome(source, result),
         Gathering::Pending(_) => Outcome::NeedsAsync,
     }
@@ -34,6 +34,16 @@ pub(crate) fn gather_now(source: &dyn Source, context: &GatherContext) -> Outcom
 pub(crate) fn gather_all_now(sources: &[Arc<dyn Source>], context: &GatherContext) -> Vec<Outcome> {
     let gather = |source: &Arc<dyn Source>| gather_now(&**source, context);
     sources.iter().map(gather).collect()
+}
+
+/// Starts a source's gather. The file source itself hands its document on with the keys left
+/// in its kept text (`File::gather_keeping_text`): the merge reads them there.
+fn start_gather<'s>(source: &'s dyn Source, context: &GatherContext) -> Gathering<'s> {
+    let any: &dyn Any = source;
+    match any.downcast_ref::<File>() {
+        Some(file) => file.gather_keeping_text(context),
+        None => source.gather(context),
+    }
 }
 
 /// What a gather gave, as the merge takes it. A gathering keeps the text of a file's document
@@ -70,7 +80,7 @@ pub(crate) fn off_workers<R>(work: impl FnOnce() -> R) -> R {
 /// Gathers one source, waiting for a network source. A local source's read runs off the
 /// async workers ([`off_workers`]).
 pub(crate) async fn gather(source: &dyn Source, context: &GatherContext) -> Outcome {
-    let result = match off_workers(|| source.gather(context)) {
+    let result = match off_workers(|| start_gather(source, context)) {
         Gathering::Ready(result) => result,
         Gathering::Pending(future) => future.await,
     };

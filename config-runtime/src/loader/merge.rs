@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::expand::{read_whole, whole_text_expected};
 use crate::error::{ErrorKind, FieldError, UnknownName};
-use crate::format::{FileValue, Located};
+use crate::format::{FileValue, Located, Span, SpannedDoc};
 use crate::origin::{Interpolation, Origin, Sourced, Taint};
 use crate::provider::ProviderError;
 use crate::reference::{ReferenceError, Template, contains_reference_syntax};
@@ -67,13 +67,19 @@ pub(crate) struct Merged {
 /// Merges the layers, in order, over the schema's defaults.
 pub(crate) fn merge(
     declared: &'static Schema,
-    layers: Vec<Layer<'_>>,
+    mut layers: Vec<Layer<'_>>,
     gatherings: Gatherings,
     ignored_vars: &[&str],
 ) -> Merged {
     let schema = if declared.nodes.is_empty() {
         SchemaRef::Declared(declared)
     } else {
+        // The expansion reads every entry as a value tree.
+        for layer in &mut layers {
+            if let Outcome::Gathered(gathered) = &mut *layer.outcome {
+                gathered.copy_keys_out();
+            }
+        }
         let sources = super::expand::Sources::new(declared, &layers);
         SchemaRef::Expanded(std::sync::Arc::new(crate::describe::expand(
             declared, &sources,
@@ -156,6 +162,10 @@ fn fill(
             }
             state.trust = entry.trust.unwrap_or(trust);
             state.entry(entry);
+        }
+        if let Some((document, text, whole)) = gathered.spanned_document() {
+            state.trust = trust;
+            state.spanned_document(whole, text, document);
         }
         gathered.spend();
     }
@@ -670,11 +680,61 @@ impl<'s> State<'s> {
         table_path: &str,
         table: &mut [(String, Located<FileValue>)],
     ) {
+        let entries = table
+            .iter_mut()
+            .map(|(key, located)| (key.as_str(), located));
+        self.entries(whole, table_path, entries);
+    }
+
+    /// Walks a document whose keys are spans of `text` as [`table`](Self::table) walks a
+    /// tree: a header that names a plain section is walked in place; any other (a map, a list,
+    /// a value, a key no field has) goes through the tree's walk with its keys copied.
+    fn spanned_document(&mut self, whole: &Origin, text: &str, document: &mut SpannedDoc) {
+        self.entries(whole, "", document.root.iter_mut().map(in_text(text)));
+        for (name, line, entries) in &mut document.tables {
+            let name = name.of(text);
+            if self.is_plain_section(name) {
+                self.entries(whole, name, entries.iter_mut().map(in_text(text)));
+                continue;
+            }
+            let copied = entries.iter_mut().map(|(key, located)| {
+                let value = std::mem::replace(&mut located.value, FileValue::Null);
+                let located = Located {
+                    value,
+                    line: located.line,
+                };
+                (key.of(text).to_owned(), located)
+            });
+            let table = Located {
+                value: FileValue::Table(copied.collect()),
+                line: Some(*line),
+            };
+            let mut header = [(name.to_owned(), table)];
+            self.table(whole, "", &mut header);
+            // What the walk left (a refused value, an unknown key's) may be a secret.
+            header[0].1.value.wipe();
+        }
+    }
+
+    /// Whether a top-level `path` names a section of fields, and nothing the walk of a table
+    /// would take first (a leaf, a whole map or list).
+    fn is_plain_section(&self, path: &str) -> bool {
+        !self.schema.by_path.contains_key(path)
+            && !self.schema.node_by_path.contains_key(path)
+            && self.is_section(path)
+    }
+
+    /// The walk of one table's entries, keys borrowed.
+    fn entries<'e>(
+        &mut self,
+        whole: &Origin,
+        table_path: &str,
+        entries: impl Iterator<Item = (&'e str, &'e mut Located<FileValue>)>,
+    ) {
         // One buffer for every key path of this table: most keys are leaves, looked up and
         // done with.
         let mut key_path = String::with_capacity(table_path.len() + 32);
-        for (key, located) in table {
-            let key = &*key;
+        for (key, located) in entries {
             key_path.clear();
             if !table_path.is_empty() {
                 key_path.push_str(table_path);
@@ -739,6 +799,13 @@ impl<'s> State<'s> {
             });
         suggest::closest(key, siblings).map(str::to_owned)
     }
+}
+
+/// An entry of a document whose keys are spans of `text`, its key read there.
+fn in_text<'e>(
+    text: &'e str,
+) -> impl Fn(&'e mut (Span, Located<FileValue>)) -> (&'e str, &'e mut Located<FileValue>) {
+    move |(key, located)| (key.of(text), located)
 }
 
 /// The origin of a value at `line` of the document `whole` came from. A value without a line

@@ -7,7 +7,7 @@ use super::{
     Entry, GatherContext, Gathered, Gathering, Layering, Problem, Retained, Source, WatchedPath,
     encrypted,
 };
-use crate::format::{self, Format, FormatError};
+use crate::format::{self, Document, Format, FormatError, strip_bom};
 use crate::origin::Origin;
 
 /// Whether a missing file is an error.
@@ -46,6 +46,21 @@ impl File {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// [`Source::gather`] for the loader, which reads a plain document's keys in its kept
+    /// text rather than in a value tree (see `format::SpannedDoc`).
+    pub(crate) fn gather_keeping_text(&self, context: &GatherContext) -> Gathering<'static> {
+        read_document(&self.path, self.presence, context, Keys::InText)
+    }
+}
+
+/// Where a file's document keeps its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    /// Copied into a value tree, the entries every source gives.
+    Copied,
+    /// Left in the kept text when the layout allows.
+    InText,
 }
 
 impl Source for File {
@@ -54,7 +69,7 @@ impl Source for File {
     }
 
     fn gather(&self, context: &GatherContext) -> Gathering<'_> {
-        read_document(&self.path, self.presence, context)
+        read_document(&self.path, self.presence, context, Keys::Copied)
     }
 
     fn watch_paths(&self) -> Vec<WatchedPath> {
@@ -70,6 +85,7 @@ fn read_document(
     path: &Arc<Path>,
     presence: Presence,
     context: &GatherContext,
+    keys: Keys,
 ) -> Gathering<'static> {
     let whole = Origin::File {
         path: Arc::clone(path),
@@ -85,7 +101,21 @@ fn read_document(
         Ok(None) => return ready(Gathered::new(Vec::new())),
         Err(problem) => return ready(Gathered::failed(problem)),
     };
-    ready(match format::parse_file(format, &text) {
+    let parsed = match keys {
+        Keys::InText => format::parse_file_kept(format, &text),
+        Keys::Copied => format::parse_file(format, &text).map(Document::Tree),
+    };
+    let parsed = match parsed {
+        // An encrypted document is read from its tree.
+        Ok(Document::Spanned(document)) if !document.has_top_level("sops", strip_bom(&text)) => {
+            let retained = Retained::spanned(text, format, &whole, document);
+            return ready(Gathered::default().retaining(retained));
+        }
+        Ok(Document::Spanned(document)) => Ok(document.into_tree(strip_bom(&text))),
+        Ok(Document::Tree(table)) => Ok(table),
+        Err(e) => Err(e),
+    };
+    ready(match parsed {
         Ok(table) if encrypted::is_sops_document(&table) => {
             return encrypted::sops_document(format, &text, table, &whole, context);
         }

@@ -372,11 +372,12 @@ impl Gathered {
         self.retained.is_some()
     }
 
-    /// After a merge moved the texts out: a gathering that keeps its text drops its entries
+    /// After a merge moved the texts out: a gathering that keeps its text drops its document
     /// (parsed again by [`restore`](Self::restore) when needed), wiping the texts the merge
-    /// left in them (unknown keys, refused values).
+    /// left in it (unknown keys, refused values).
     pub(crate) fn spend(&mut self) {
-        if self.retained.is_some() {
+        if let Some(retained) = &mut self.retained {
+            retained.spend();
             self.wipe();
             self.entries.clear();
         }
@@ -387,20 +388,40 @@ impl Gathered {
         for entry in &mut self.entries {
             entry.value.wipe();
         }
+        if let Some(retained) = &mut self.retained {
+            retained.wipe();
+        }
     }
 
-    /// The entries of a spent gathering, parsed again from its text; nothing otherwise (a
-    /// gathering that keeps its text holds the one entry of its document until spent).
+    /// The document of a spent gathering, parsed again from its text; nothing otherwise (a
+    /// gathering that keeps its text holds its document, as entries or keys in the text,
+    /// until spent).
     #[cfg(feature = "live")]
     pub(crate) fn restore(&mut self) {
-        let Some(retained) = &self.retained else {
+        let Some(retained) = &mut self.retained else {
             return;
         };
-        if self.entries.is_empty() {
+        if self.entries.is_empty() && !retained.is_spanned() {
             match retained.parse() {
-                Ok(entry) => self.entries.push(entry),
+                Ok(Some(entry)) => self.entries.push(entry),
+                Ok(None) => {}
                 Err(problem) => self.problems.push(problem),
             }
+        }
+    }
+
+    /// The document held with its keys in its text, that text, and the document's origin.
+    pub(crate) fn spanned_document(
+        &mut self,
+    ) -> Option<(&mut crate::format::SpannedDoc, &str, &Origin)> {
+        self.retained.as_mut()?.spanned_mut()
+    }
+
+    /// A document held with its keys in its text becomes the entry of a value tree (for
+    /// what reads every entry, such as the expansion of maps and lists).
+    pub(crate) fn copy_keys_out(&mut self) {
+        if let Some(entry) = self.retained.as_mut().and_then(Retained::take_tree) {
+            self.entries.push(entry);
         }
     }
 
