@@ -1,15 +1,19 @@
 //! [`KeyPath`]: a key path shared rather than copied.
 
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::Arc;
 
 /// The path of a key, as files write it: `redis.port`, `sinks.http.uri`, `servers[0].host`.
 ///
-/// A reload that changes a thousand keys names each of them; a `KeyPath` is a shared string,
-/// so naming one is a reference count rather than a copy. It reads as a `str` (it derefs to
-/// one), compares with `str` and `String`, and serializes as a string.
+/// A reload that changes a thousand keys names each of them; a `KeyPath` is a shared string
+/// (a declared field's path is the schema's own, which lives as long as the program), so
+/// naming one is a copy of a pointer or a reference count rather than of the text. It reads
+/// as a `str` (it derefs to one), compares with `str` and `String`, and serializes as a
+/// string.
 ///
 /// ```
 /// use config_runtime::KeyPath;
@@ -20,13 +24,31 @@ use std::sync::Arc;
 /// assert_eq!(vec![path.clone()], ["redis.port"]);
 /// assert_eq!(String::from(path), "redis.port");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyPath(Arc<str>);
+#[derive(Clone)]
+pub struct KeyPath(Text);
+
+/// Where the text of a path lives.
+#[derive(Clone)]
+enum Text {
+    /// In a declared schema, for the whole run.
+    Static(&'static str),
+    /// Shared by the paths that name it.
+    Shared(Arc<str>),
+}
 
 impl KeyPath {
+    /// A path whose text lives for the whole run (a declared field's): not copied, and a
+    /// clone is a copy of a pointer.
+    pub const fn from_static(path: &'static str) -> Self {
+        KeyPath(Text::Static(path))
+    }
+
     /// The path as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Text::Static(text) => text,
+            Text::Shared(text) => text,
+        }
     }
 }
 
@@ -34,92 +56,119 @@ impl Deref for KeyPath {
     type Target = str;
 
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for KeyPath {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for KeyPath {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
+    }
+}
+
+/// Equality, order and hash are the text's (as `Borrow<str>` requires).
+impl PartialEq for KeyPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for KeyPath {}
+
+impl PartialOrd for KeyPath {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for KeyPath {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for KeyPath {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
 impl fmt::Display for KeyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 /// As a string's: `"redis.port"`.
 impl fmt::Debug for KeyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl From<&str> for KeyPath {
     fn from(path: &str) -> Self {
-        KeyPath(Arc::from(path))
+        KeyPath(Text::Shared(Arc::from(path)))
     }
 }
 
 impl From<String> for KeyPath {
     fn from(path: String) -> Self {
-        KeyPath(Arc::from(path))
+        KeyPath(Text::Shared(Arc::from(path)))
     }
 }
 
 impl From<KeyPath> for String {
     fn from(path: KeyPath) -> Self {
-        String::from(&*path.0)
+        String::from(path.as_str())
     }
 }
 
 impl PartialEq<str> for KeyPath {
     fn eq(&self, other: &str) -> bool {
-        *self.0 == *other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for KeyPath {
     fn eq(&self, other: &&str) -> bool {
-        *self.0 == **other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for KeyPath {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<KeyPath> for str {
     fn eq(&self, other: &KeyPath) -> bool {
-        *self == *other.0
+        self == other.as_str()
     }
 }
 
 impl PartialEq<KeyPath> for &str {
     fn eq(&self, other: &KeyPath) -> bool {
-        **self == *other.0
+        *self == other.as_str()
     }
 }
 
 impl PartialEq<KeyPath> for String {
     fn eq(&self, other: &KeyPath) -> bool {
-        **self == *other.0
+        self == other.as_str()
     }
 }
 
 impl serde::Serialize for KeyPath {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -137,5 +186,10 @@ mod tests {
         assert_ne!(path, "sinks.http");
         let set: std::collections::HashSet<KeyPath> = [path.clone()].into();
         assert!(set.contains("sinks.http.uri"), "looked up by a str");
+        // A declared field's path is the same path.
+        let declared = KeyPath::from_static("sinks.http.uri");
+        assert_eq!(declared, path);
+        assert!(set.contains(&declared));
+        assert!(declared < KeyPath::from_static("sinks.http.uris"));
     }
 }

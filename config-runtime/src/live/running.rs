@@ -171,12 +171,12 @@ fn step(
     }
 }
 
-/// Each leaf's path, made once for a declared schema (the same on every build); none for an
-/// expanded one, whose leaves change with the entries of its maps and lists.
+/// Each leaf's path for a declared schema (the schema's own text, which lives for the whole
+/// run); none for an expanded one, whose leaves change with the entries of its maps and lists.
 fn shared_paths(schema: &SchemaRef) -> Vec<KeyPath> {
     match schema {
         SchemaRef::Declared(schema) => (schema.fields.iter())
-            .map(|field| KeyPath::from(field.path.as_str()))
+            .map(|field| KeyPath::from_static(field.path.as_str()))
             .collect(),
         SchemaRef::Expanded(_) => Vec::new(),
     }
