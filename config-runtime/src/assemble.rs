@@ -98,7 +98,7 @@ impl Row {
                 .map(|s| s.origin.clone())
                 .or_else(|| field.default.as_ref().map(|_| Origin::Default)),
             value: shown_value(field, sourced),
-            references: sourced.map(|s| s.references.clone()).unwrap_or_default(),
+            references: sourced.map(|s| s.references.to_vec()).unwrap_or_default(),
         }
     }
 }

@@ -140,8 +140,9 @@ pub(crate) enum Interpolation {
 pub(crate) struct Sourced {
     pub raw: RawValue,
     pub origin: Origin,
-    /// References (`${..}`) this value contained, rendered without values.
-    pub references: Vec<String>,
+    /// References (`${..}`) this value contained, rendered without values (a boxed slice:
+    /// most values have none, and a slot is one of a thousand in a wide config).
+    pub references: Box<[String]>,
     /// What the value went through.
     pub taint: Taint,
     /// Whether `${..}` in it is a reference or text (remote and decrypted values).
@@ -164,7 +165,7 @@ impl Sourced {
         Sourced {
             raw,
             origin,
-            references: Vec::new(),
+            references: Box::default(),
             taint: Taint::Plain,
             interpolation: Interpolation::Resolve,
         }

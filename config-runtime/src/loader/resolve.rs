@@ -159,7 +159,7 @@ pub(crate) fn resolve(
                 Err(unresolved) => failures.push(unresolved),
             }
         }
-        sourced.references = references;
+        sourced.references = references.into_boxed_slice();
         sourced.taint = taint;
         if failures.is_empty() {
             let new = match &sourced.raw {
