@@ -734,6 +734,9 @@ impl<'s> State<'s> {
         // One buffer for every key path of this table: most keys are leaves, looked up and
         // done with.
         let mut key_path = String::with_capacity(table_path.len() + 32);
+        // Files often list keys in the order of the fields: the leaf after the last one found
+        // is tried before the index.
+        let mut next_leaf = 0;
         for (key, located) in entries {
             key_path.clear();
             if !table_path.is_empty() {
@@ -742,7 +745,13 @@ impl<'s> State<'s> {
             }
             key_path.push_str(key);
             let origin = at_line(whole, located.line);
-            if let Some(&index) = self.schema.by_path.get(key_path.as_str()) {
+            let fields = &self.schema.fields;
+            let leaf = match fields.get(next_leaf) {
+                Some(field) if field.path == key_path => Some(next_leaf),
+                _ => self.schema.by_path.get(key_path.as_str()).copied(),
+            };
+            if let Some(index) = leaf {
+                next_leaf = index + 1;
                 self.value(index, &key_path, &mut located.value, origin);
             } else if let Some(&node) = self.schema.node_by_path.get(key_path.as_str()) {
                 self.node_value(node, &key_path, &mut located.value, &origin);
