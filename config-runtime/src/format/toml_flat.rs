@@ -19,6 +19,10 @@ use super::toml_fast::{Header, MAX_DEPTH};
 use super::toml_lines::Tree;
 use super::{FileValue, Located};
 
+/// The room made for the entries of a file's first table (later ones take the size of the
+/// one before).
+const FIRST_TABLE_CAPACITY: usize = 16;
+
 /// A table's entries, as the tree holds them.
 type Entries<K> = Vec<(K, Located<FileValue>)>;
 
@@ -167,7 +171,8 @@ impl<'s, K: Keys<'s>> Tree<'s> for Flat<'s, K> {
         // A header names a new table of the top level: not a key above it, not a header
         // before it.
         if self.table.is_none() {
-            self.top = std::mem::take(&mut self.seen);
+            let keys = HashSet::with_capacity_and_hasher(self.seen.capacity(), Default::default());
+            self.top = std::mem::replace(&mut self.seen, keys);
         }
         if !self.top.insert(name) {
             self.unsure = true;
@@ -178,7 +183,7 @@ impl<'s, K: Keys<'s>> Tree<'s> for Flat<'s, K> {
         let capacity = self
             .table
             .as_ref()
-            .map_or(0, |(_, _, _, entries)| entries.len());
+            .map_or(FIRST_TABLE_CAPACITY, |(_, _, _, entries)| entries.len());
         self.close_table();
         self.table = Some((name, start, line, Vec::with_capacity(capacity)));
     }
