@@ -85,6 +85,11 @@ impl Running {
                 field: &schema.fields[index],
                 path: self.paths.get(index),
             };
+            // The list is made once at its size: a reload may change every key of thousands.
+            let moved = (fingerprints.iter().zip(&self.fingerprints))
+                .filter(|(new, old)| new != old)
+                .count();
+            changes.changed.reserve_exact(moved);
             for &index in &self.restart {
                 let old = self.fingerprints[index];
                 step(
