@@ -91,6 +91,13 @@ pub mod fuzz {
         format::parse_toml_lines(text)
     }
 
+    /// A TOML file read with its keys left in its text (a file's kept document), then copied
+    /// into the value tree: wherever it answers, the full parser must give the same tree.
+    #[cfg(feature = "toml")]
+    pub fn parse_toml_spanned(text: &str) -> Option<FileValue> {
+        format::parse_toml_spanned(text)
+    }
+
     /// A TOML file read by the event reader alone: wherever it answers, the full parser must
     /// give the same tree.
     #[cfg(feature = "toml")]

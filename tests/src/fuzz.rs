@@ -121,6 +121,7 @@ pub fn toml(data: &[u8]) {
     let full = fuzz::parse_toml_full(text);
     let fast = [
         ("line", fuzz::parse_toml_lines(text)),
+        ("spanned", fuzz::parse_toml_spanned(text)),
         ("event", fuzz::parse_toml_events(text)),
     ];
     for (reader, tree) in fast {

@@ -198,6 +198,14 @@ pub(crate) fn parse_toml_lines(text: &str) -> Option<FileValue> {
     toml_lines::parse(strip_bom(text))
 }
 
+/// A TOML file read with its keys left in the text, as a file's kept document is, then copied
+/// into the value tree (`None` where the layout is not the flat one).
+#[cfg(feature = "toml")]
+pub(crate) fn parse_toml_spanned(text: &str) -> Option<FileValue> {
+    let text = strip_bom(text);
+    toml_lines::parse_spanned(text).map(|document| FileValue::Table(document.into_tree(text)))
+}
+
 /// A TOML file read by the event reader alone (`None` where it leaves the file to the full
 /// parser).
 #[cfg(feature = "toml")]
