@@ -106,8 +106,10 @@ fn read_document(
         Keys::Copied => format::parse_file(format, &text).map(Document::Tree),
     };
     let parsed = match parsed {
-        // An encrypted document is read from its tree.
-        Ok(Document::Spanned(document)) if !document.has_top_level("sops", strip_bom(&text)) => {
+        // A document that may be encrypted (its `sops` table) is read from its tree.
+        Ok(Document::Spanned(document))
+            if !document.has_top_level(encrypted::METADATA, strip_bom(&text)) =>
+        {
             let retained = Retained::spanned(text, format, &whole, document);
             return ready(Gathered::default().retaining(retained));
         }
