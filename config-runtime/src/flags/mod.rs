@@ -316,6 +316,7 @@ mod tests {
     ]}"#;
 
     #[test]
+    #[cfg(all(feature = "yaml", feature = "toml"))]
     fn yaml_and_toml_documents_read_like_json() {
         let dir = tempfile::tempdir().unwrap();
         let yaml = dir.path().join("flags.yaml");
