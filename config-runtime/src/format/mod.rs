@@ -152,10 +152,13 @@ pub(crate) enum Document {
 /// keeps its keys in the text. Spans are of the text without its byte-order mark.
 pub(crate) fn parse_file_kept(format: Format, text: &str) -> Result<Document, FormatError> {
     #[cfg(feature = "toml")]
-    if format == Format::Toml
-        && let Some(document) = toml_lines::parse_spanned(strip_bom(text))
-    {
-        return Ok(Document::Spanned(document));
+    if format == Format::Toml {
+        let text = strip_bom(text);
+        return match toml_lines::parse_spanned(text) {
+            Some(document) => Ok(Document::Spanned(document)),
+            // Not the flat layout: the readers after the flat tree, which is not read twice.
+            None => root_table(toml::parse_not_flat(text)?).map(Document::Tree),
+        };
     }
     parse_file(format, text).map(Document::Tree)
 }
@@ -183,6 +186,11 @@ pub(crate) fn parse_file(
             });
         }
     };
+    root_table(root)
+}
+
+/// The entries of a document's root, which must be a table.
+fn root_table(root: FileValue) -> Result<Vec<(String, Located<FileValue>)>, FormatError> {
     match root {
         FileValue::Table(entries) => Ok(entries),
         _ => Err(FormatError {

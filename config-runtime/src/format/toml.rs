@@ -14,6 +14,14 @@ pub(super) fn parse(text: &str) -> Result<FileValue, FormatError> {
     }
 }
 
+/// [`parse`] for a text the line reader's flat tree did not take (it is not read again).
+pub(super) fn parse_not_flat(text: &str) -> Result<FileValue, FormatError> {
+    match super::toml_lines::parse_built(text).or_else(|| super::toml_fast::parse(text)) {
+        Some(tree) => Ok(tree),
+        None => parse_full(text),
+    }
+}
+
 /// The full parser alone: every document, and the wording of every error.
 pub(super) fn parse_full(text: &str) -> Result<FileValue, FormatError> {
     let lines = Lines::of(text);

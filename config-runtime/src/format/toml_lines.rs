@@ -32,9 +32,13 @@ const MAX_INTEGER_DIGITS: usize = 18;
 
 /// The tree of `text`, or `None` when the event reader has to decide.
 pub(super) fn parse(text: &str) -> Option<FileValue> {
-    let keys = keys_in(text);
-    read(text, Flat::<String>::new(keys))
-        .or_else(|| read(text, Builder::new(Source::new(text), keys)))
+    read(text, Flat::<String>::new(keys_in(text))).or_else(|| parse_built(text))
+}
+
+/// The tree of a text the flat tree did not take, read into the builder; `None` when the
+/// event reader has to decide.
+pub(super) fn parse_built(text: &str) -> Option<FileValue> {
+    read(text, Builder::new(Source::new(text), keys_in(text)))
 }
 
 /// The document of `text` with its keys as spans of it, when it has the flat layout (see
