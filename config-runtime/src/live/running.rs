@@ -15,9 +15,6 @@ use crate::schema::{FieldSchema, SchemaRef};
 pub(super) struct Running {
     schema: SchemaRef,
     fingerprints: Vec<u64>,
-    /// Each leaf's path, shared by every reload that names it (a declared schema's; an
-    /// expanded schema, rebuilt by every reload, names its changed leaves as it goes).
-    paths: Vec<KeyPath>,
     /// The indexes of the `restart` leaves of `schema`.
     restart: Vec<usize>,
     /// Latest fingerprint reported as needing a restart, per `restart` leaf.
@@ -53,7 +50,6 @@ impl Running {
             .map(|(field, fingerprint)| (field.path.clone(), fingerprint))
             .collect();
         Running {
-            paths: shared_paths(&schema),
             schema,
             fingerprints,
             restart,
@@ -81,10 +77,7 @@ impl Running {
         if same_schema(&self.schema, schema) {
             // Only the `restart` leaves and the leaves whose fingerprint moved are read: a
             // reload that changes a few keys of many reads a few descriptions.
-            let leaf = |index: usize| Leaf {
-                field: &schema.fields[index],
-                path: self.paths.get(index),
-            };
+            let leaf = |index: usize| Leaf::of(schema, index);
             // The list is made once at its size: a reload may change every key of thousands.
             let moved = (fingerprints.iter().zip(&self.fingerprints))
                 .filter(|(new, old)| new != old)
@@ -107,10 +100,10 @@ impl Running {
                 }
             }
         } else {
-            for (field, new) in schema.fields.iter().zip(&mut fingerprints) {
-                let running = self.schema.by_path.get(&field.path);
+            for (index, new) in fingerprints.iter_mut().enumerate() {
+                let leaf = Leaf::of(schema, index);
+                let running = self.schema.by_path.get(&leaf.field.path);
                 let old = running.map(|&running| self.fingerprints[running]);
-                let leaf = Leaf { field, path: None };
                 step(&mut changes, reported, leaf, old, new);
             }
             for field in &self.schema.fields {
@@ -121,7 +114,6 @@ impl Running {
             }
             changes.changed.extend(changes.gone.iter().cloned());
             self.restart = restart_leaves(schema);
-            self.paths = shared_paths(schema);
         }
         self.schema = schema.clone();
         self.fingerprints = fingerprints;
@@ -129,18 +121,32 @@ impl Running {
     }
 }
 
-/// A leaf of a new build: its description, and its shared path when the schema keeps one.
+/// A leaf of a new build: its description, and its path's text when it lives for the whole
+/// run (a declared schema's).
 #[derive(Clone, Copy)]
 struct Leaf<'a> {
     field: &'a FieldSchema,
-    path: Option<&'a KeyPath>,
+    declared_path: Option<&'static str>,
 }
 
-impl Leaf<'_> {
-    /// The leaf's path, to name it in a change.
+impl<'a> Leaf<'a> {
+    /// The leaf at `index` of `schema`.
+    fn of(schema: &'a SchemaRef, index: usize) -> Self {
+        let declared_path = match schema {
+            SchemaRef::Declared(declared) => Some(declared.fields[index].path.as_str()),
+            SchemaRef::Expanded(_) => None,
+        };
+        Leaf {
+            field: &schema.fields[index],
+            declared_path,
+        }
+    }
+
+    /// The leaf's path, to name it in a change: a declared one's text is not copied; an
+    /// expanded schema's leaves come and go with the entries of its maps and lists.
     fn path(self) -> KeyPath {
-        match self.path {
-            Some(path) => path.clone(),
+        match self.declared_path {
+            Some(path) => KeyPath::from_static(path),
             None => KeyPath::from(self.field.path.as_str()),
         }
     }
@@ -173,17 +179,6 @@ fn step(
             changes.changed.push(leaf.path());
             changes.secret_changed |= field.secret;
         }
-    }
-}
-
-/// Each leaf's path for a declared schema (the schema's own text, which lives for the whole
-/// run); none for an expanded one, whose leaves change with the entries of its maps and lists.
-fn shared_paths(schema: &SchemaRef) -> Vec<KeyPath> {
-    match schema {
-        SchemaRef::Declared(schema) => (schema.fields.iter())
-            .map(|field| KeyPath::from_static(field.path.as_str()))
-            .collect(),
-        SchemaRef::Expanded(_) => Vec::new(),
     }
 }
 
