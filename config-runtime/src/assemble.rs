@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::error::{ErrorKind, FieldError};
-use crate::origin::{Origin, Sourced, Taint};
+use crate::origin::{Documents, Origin, Sourced, Taint};
 use crate::rules::{Checks, Exposure};
 use crate::schema::{FieldSchema, NodeKind, NodeSchema, RuleSpec, Schema};
 use crate::secret::REDACTED;
@@ -90,12 +90,16 @@ pub(crate) struct Row {
 impl Row {
     /// The row of a leaf that assembled: where its value came from (the default when no
     /// source gave one) and how it is shown.
-    pub(crate) fn of(field: &FieldSchema, sourced: Option<&Sourced>) -> Self {
+    pub(crate) fn of(
+        field: &FieldSchema,
+        sourced: Option<&Sourced>,
+        documents: &Documents,
+    ) -> Self {
         Row {
             path: field.path.clone(),
             env: field.env.clone(),
             origin: sourced
-                .map(|s| s.origin.clone())
+                .map(|s| documents.origin(&s.provenance))
                 .or_else(|| field.default.as_ref().map(|_| Origin::Default)),
             value: shown_value(field, sourced),
             references: sourced.map(|s| s.references.to_vec()).unwrap_or_default(),
@@ -106,12 +110,16 @@ impl Row {
 /// The rows of a configuration that assembled from `values`, as [`Rows::Collect`] fills
 /// them: one per leaf, in order.
 #[cfg(feature = "live")]
-pub(crate) fn rows_of(schema: &Schema, values: &[Option<Sourced>]) -> Vec<Row> {
+pub(crate) fn rows_of(
+    schema: &Schema,
+    values: &[Option<Sourced>],
+    documents: &Documents,
+) -> Vec<Row> {
     schema
         .fields
         .iter()
         .zip(values)
-        .map(|(field, value)| Row::of(field, value.as_ref()))
+        .map(|(field, value)| Row::of(field, value.as_ref(), documents))
         .collect()
 }
 
@@ -119,6 +127,8 @@ pub(crate) fn rows_of(schema: &Schema, values: &[Option<Sourced>]) -> Vec<Row> {
 pub struct Assemble<'a> {
     schema: &'a Schema,
     values: &'a mut [Option<Sourced>],
+    /// The documents the values' provenances number.
+    documents: &'a Documents,
     texts: MergedTexts,
     failed: &'a [bool],
     cursor: usize,
@@ -137,6 +147,7 @@ impl<'a> Assemble<'a> {
     pub(crate) fn new(
         schema: &'a Schema,
         values: &'a mut [Option<Sourced>],
+        documents: &'a Documents,
         texts: MergedTexts,
         failed: &'a [bool],
         placeholders: Placeholders,
@@ -149,6 +160,7 @@ impl<'a> Assemble<'a> {
         Assemble {
             schema,
             values,
+            documents,
             texts,
             failed,
             cursor: 0,
@@ -199,7 +211,7 @@ impl<'a> Assemble<'a> {
                     record(
                         &mut self.errors,
                         field,
-                        Some(&sourced.origin),
+                        Some(self.documents.origin(&sourced.provenance)),
                         ErrorKind::SecretInPlainField { reference },
                     );
                     return None;
@@ -207,7 +219,7 @@ impl<'a> Assemble<'a> {
                 // Only a plain local value of a plain field is quoted back.
                 let exposure = exposure::<T>(Some(sourced));
                 match parsed.unwrap_or_else(|| T::from_raw(&sourced.raw)) {
-                    Ok(value) => (value, Some(&sourced.origin)),
+                    Ok(value) => (value, Some(&sourced.provenance)),
                     Err(e) => {
                         let (got, detail) = match exposure.withheld() {
                             None => {
@@ -241,7 +253,8 @@ impl<'a> Assemble<'a> {
                             got,
                             detail,
                         };
-                        record(&mut self.errors, field, Some(&sourced.origin), kind);
+                        let origin = self.documents.origin(&sourced.provenance);
+                        record(&mut self.errors, field, Some(origin), kind);
                         return None;
                     }
                 }
@@ -264,6 +277,7 @@ impl<'a> Assemble<'a> {
                 let kind = ErrorKind::Rule {
                     message: violation.message(exposure),
                 };
+                let origin = origin.map(|p| self.documents.origin(p));
                 record(&mut self.errors, field, origin, kind);
             }
             return None;
@@ -275,13 +289,13 @@ impl<'a> Assemble<'a> {
             record(
                 &mut self.errors,
                 field,
-                origin,
+                origin.map(|p| self.documents.origin(p)),
                 ErrorKind::Placeholder { reason },
             );
             return None;
         }
         if self.collect_rows == Rows::Collect {
-            self.rows.push(Row::of(field, sourced));
+            self.rows.push(Row::of(field, sourced, self.documents));
         }
         Some(value)
     }
@@ -398,13 +412,14 @@ impl<'a> Assemble<'a> {
             // The scan picks the variant from the text as the sources wrote it, before any
             // reference is resolved: a tag that names a variant only once resolved came late.
             let index = self.cursor - 1;
-            let origin = self.values[index].as_ref().map(|s| s.origin.clone());
+            let origin =
+                (self.values[index].as_ref()).map(|s| self.documents.origin(&s.provenance));
             let message = "must name the variant itself, not through a reference: the variant \
                            is chosen before references are resolved"
                 .to_owned();
             self.error(
                 &self.schema.fields[index],
-                origin.as_ref(),
+                origin,
                 ErrorKind::Rule { message },
             );
             return None;
@@ -452,7 +467,7 @@ impl<'a> Assemble<'a> {
         }
     }
 
-    fn error(&mut self, field: &FieldSchema, origin: Option<&Origin>, kind: ErrorKind) {
+    fn error(&mut self, field: &FieldSchema, origin: Option<Origin>, kind: ErrorKind) {
         record(&mut self.errors, field, origin, kind);
     }
 }
@@ -462,10 +477,10 @@ impl<'a> Assemble<'a> {
 fn record(
     errors: &mut Vec<FieldError>,
     field: &FieldSchema,
-    origin: Option<&Origin>,
+    origin: Option<Origin>,
     kind: ErrorKind,
 ) {
-    let env = match origin {
+    let env = match &origin {
         Some(Origin::Env { var })
             if *var == field.env || field.aliases.iter().any(|a| a == var) =>
         {
@@ -473,12 +488,7 @@ fn record(
         }
         _ => field.env.clone(),
     };
-    errors.push(FieldError::key(
-        field.path.clone(),
-        Some(env),
-        origin.cloned(),
-        kind,
-    ));
+    errors.push(FieldError::key(field.path.clone(), Some(env), origin, kind));
 }
 
 /// Whether messages about a leaf of type `T` may quote its value: not a secret's, and not one

@@ -145,7 +145,11 @@ pub(crate) struct Leaf {
 
 /// The leaves of a merged and resolved load, in schema order.
 #[cfg(feature = "cli")]
-pub(crate) fn leaves(schema: &crate::schema::Schema, values: &[Option<Sourced>]) -> Vec<Leaf> {
+pub(crate) fn leaves(
+    schema: &crate::schema::Schema,
+    values: &[Option<Sourced>],
+    documents: &crate::origin::Documents,
+) -> Vec<Leaf> {
     use crate::origin::Taint;
     schema
         .fields
@@ -166,7 +170,9 @@ pub(crate) fn leaves(schema: &crate::schema::Schema, values: &[Option<Sourced>])
             Leaf {
                 path: field.path.clone(),
                 secret: field.secret,
-                source: value.as_ref().map(|v| v.origin.to_string()),
+                source: value
+                    .as_ref()
+                    .map(|v| documents.origin(&v.provenance).to_string()),
                 shown,
                 digest: Digest::of(value),
             }

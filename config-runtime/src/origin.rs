@@ -139,7 +139,9 @@ pub(crate) enum Interpolation {
 #[derive(Clone)]
 pub(crate) struct Sourced {
     pub raw: RawValue,
-    pub origin: Origin,
+    /// Where it came from; a document's line is named by the document's place in the
+    /// load's [`Documents`].
+    pub provenance: Provenance,
     /// References (`${..}`) this value contained, rendered without values (a boxed slice:
     /// most values have none, and a slot is one of a thousand in a wide config).
     pub references: Box<[String]>,
@@ -161,13 +163,92 @@ impl Drop for Sourced {
 }
 
 impl Sourced {
-    pub fn new(raw: RawValue, origin: Origin) -> Self {
+    pub fn new(raw: RawValue, provenance: impl Into<Provenance>) -> Self {
         Sourced {
             raw,
-            origin,
+            provenance: provenance.into(),
             references: Box::default(),
             taint: Taint::Plain,
             interpolation: Interpolation::Resolve,
+        }
+    }
+
+    /// The same value with its origin whole, for a slot kept apart from the documents it was
+    /// numbered by (a `restart` leaf's running value).
+    #[cfg(feature = "live")]
+    pub fn detached(&self, documents: &Documents) -> Sourced {
+        let mut copy = self.clone();
+        copy.provenance = Provenance::Origin(documents.origin(&self.provenance));
+        copy
+    }
+}
+
+/// Where a merged value came from, as a slot holds it. A value read from a document (a file,
+/// an embedded text) names the document by its place in the load's [`Documents`] and keeps
+/// its line: a slot of a thousand-key file holds no copy of the file's path, so a load
+/// raises no reference count (nor copies a name) per key, and dropping a snapshot lowers
+/// none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Provenance {
+    /// A line of the document numbered `document`.
+    Line {
+        document: DocumentId,
+        line: Option<u32>,
+    },
+    /// An origin of its own: a variable, an override, a default, a key of a remote store.
+    Origin(Origin),
+}
+
+impl From<Origin> for Provenance {
+    fn from(origin: Origin) -> Self {
+        Provenance::Origin(origin)
+    }
+}
+
+/// The place of a document in [`Documents`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DocumentId(u32);
+
+/// The documents one merge read, each by its origin as a whole: what a
+/// [`Provenance::Line`] names. It goes with the slots it numbers (a merge's result, a
+/// running snapshot's report); a slot that leaves them is made whole first
+/// ([`Sourced::detached`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Documents(Vec<Origin>);
+
+impl Documents {
+    /// Numbers a document; `None` for an origin that is not a document's (its values keep
+    /// their origins whole).
+    pub fn add(&mut self, whole: &Origin) -> Option<DocumentId> {
+        if !matches!(whole, Origin::File { .. } | Origin::Text { .. }) {
+            return None;
+        }
+        let id = DocumentId(u32::try_from(self.0.len()).ok()?);
+        self.0.push(whole.clone());
+        Some(id)
+    }
+
+    /// The origin a slot's provenance stands for.
+    pub fn origin(&self, provenance: &Provenance) -> Origin {
+        match provenance {
+            Provenance::Origin(origin) => origin.clone(),
+            Provenance::Line { document, line } => {
+                let whole = self.0.get(document.0 as usize);
+                // Slots are only read with the documents they were numbered by.
+                debug_assert!(whole.is_some(), "a slot read with another load's documents");
+                match whole {
+                    Some(Origin::File { path, .. }) => Origin::File {
+                        path: path.clone(),
+                        line: *line,
+                    },
+                    Some(Origin::Text { name, .. }) => Origin::Text {
+                        name: name.clone(),
+                        line: *line,
+                    },
+                    Some(other) => other.clone(),
+                    None => Origin::Default,
+                }
+            }
         }
     }
 }

@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use config_runtime::Config;
 use config_runtime::live::{Applied, ReloadEvent, ReloadOutcome, WatchOptions};
 use config_runtime::source::{self, GatherContext, Gathering, Source};
+use config_runtime::{Config, Origin};
 use config_tests::events::{WAIT, applied, next};
 use config_tests::files::save;
 use config_tests::{AppConfig, STRIPE_KEY, Scratch, required_vars, watch_file};
@@ -130,6 +130,46 @@ async fn a_restart_field_is_kept_and_listed() {
         (cfg.port, cfg.workers, cfg.log_level.as_str()),
         (9003, 4, "info")
     );
+}
+
+#[tokio::test]
+async fn a_kept_restart_value_is_explained_from_the_file_it_was_read_from() {
+    // The first load reads two files; the reloads read one. A kept value still names the
+    // file and line it was read from, not whichever file now has its place in the list.
+    let dir = Scratch::new();
+    let early = dir.write("early.toml", "log_level = \"warn\"\n");
+    let base = dir.write("config.toml", "port = 9000\nworkers = 4\n");
+    let live = AppConfig::loader()
+        .vars(required_vars(&[]))
+        .file_optional(&early)
+        .file(&base)
+        .watch()
+        .await
+        .unwrap();
+    let mut events = live.subscribe();
+
+    std::fs::remove_file(&early).unwrap();
+    assert_eq!(
+        applied(&mut events).await,
+        (2, vec!["log_level".to_owned()], vec![])
+    );
+    save(&base, "port = 9000\nworkers = 16\n");
+    assert_eq!(
+        applied(&mut events).await,
+        (3, vec![], vec!["workers".to_owned()])
+    );
+    assert_eq!(live.get().workers, 4);
+    let explain = live.explain();
+    let row = explain.row("workers").unwrap();
+    assert_eq!(
+        row.origin,
+        Some(Origin::File {
+            path: base.as_path().into(),
+            line: Some(2)
+        }),
+        "{explain}"
+    );
+    assert_eq!(row.value, "4");
 }
 
 #[tokio::test]

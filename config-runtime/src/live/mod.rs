@@ -91,7 +91,7 @@ use crate::loader::gather;
 use crate::loader::merge::{Gatherings, Outcome};
 use crate::loader::resolve::{Answers, SecretKey};
 use crate::loader::{Loader, Plan};
-use crate::origin::Sourced;
+use crate::origin::{Documents, Sourced};
 use crate::provider::{ProviderStatus, SecretProvider};
 use crate::schema::SchemaRef;
 use crate::source::{GatherContext, Layering, Poll, Version, WatchedPath, process_keys};
@@ -286,6 +286,7 @@ struct Shared<T> {
 struct Report {
     schema: SchemaRef,
     values: Vec<Option<Sourced>>,
+    documents: Documents,
     warnings: Vec<crate::Warning>,
     profile: Option<String>,
     overridden: Vec<String>,
@@ -294,7 +295,7 @@ struct Report {
 impl Report {
     /// The explain report: what [`Rows::Collect`] gives for the same values.
     fn explain(&self) -> Explain {
-        let rows = crate::assemble::rows_of(&self.schema, &self.values);
+        let rows = crate::assemble::rows_of(&self.schema, &self.values, &self.documents);
         Explain::new(
             &self.schema,
             rows,
@@ -987,7 +988,9 @@ impl<T: Config + Send + Sync> State<T> {
         // Nothing is pinned on the first load: the report holds the resolved values.
         let leaves = report.schema.fields.iter().zip(&report.values);
         for (field, value) in leaves.filter(|(field, _)| field.restart) {
-            self.kept.insert(field.path.clone(), value.clone());
+            // Kept apart from this load's documents, so its origin is made whole.
+            let value = value.as_ref().map(|v| v.detached(&report.documents));
+            self.kept.insert(field.path.clone(), value);
         }
         self.running = Running::new(report.schema.clone(), fingerprints);
         self.referenced = self.referenced_now();
@@ -1046,6 +1049,7 @@ impl<T: Config + Send + Sync> State<T> {
         let report = Report {
             schema: merged.schema,
             values: merged.values,
+            documents: merged.documents,
             warnings: merged.warnings,
             profile,
             overridden: self.overrides.keys(),

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::expand::{read_whole, whole_text_expected};
 use crate::error::{ErrorKind, FieldError, UnknownName};
 use crate::format::{FileValue, Located, Span, SpannedDoc};
-use crate::origin::{Interpolation, Origin, Sourced, Taint};
+use crate::origin::{DocumentId, Documents, Interpolation, Origin, Provenance, Sourced, Taint};
 use crate::provider::ProviderError;
 use crate::reference::{ReferenceError, Template, contains_reference_syntax};
 use crate::schema::{FieldSchema, NodeKind, NodeSchema, Schema, SchemaRef, UnknownKeys};
@@ -55,6 +55,8 @@ pub(crate) struct Merged {
     /// optional sections or tagged enums) one expanded with the entries the sources gave.
     pub schema: SchemaRef,
     pub values: Vec<Option<Sourced>>,
+    /// The documents the slots' provenances number.
+    pub documents: Documents,
     /// Parsed references of the slots that have any (local values only), by slot index in
     /// ascending order: most configs have none, so nothing is kept per slot.
     pub parsed: Vec<(usize, Parsed)>,
@@ -88,6 +90,7 @@ pub(crate) fn merge(
     let filled = fill(&schema, layers, gatherings, ignored_vars);
     let Filled {
         values,
+        documents,
         parsed,
         failed,
         errors,
@@ -96,6 +99,7 @@ pub(crate) fn merge(
     Merged {
         schema,
         values,
+        documents,
         parsed,
         failed,
         errors,
@@ -106,6 +110,7 @@ pub(crate) fn merge(
 /// What the merge fills, before it is paired with its schema.
 struct Filled {
     values: Vec<Option<Sourced>>,
+    documents: Documents,
     parsed: Vec<(usize, Parsed)>,
     failed: Vec<bool>,
     errors: Vec<FieldError>,
@@ -218,6 +223,9 @@ struct State<'s> {
     /// only).
     schema: &'s SchemaRef,
     values: Vec<Option<Sourced>>,
+    /// The documents read so far, and the one being walked (its values are numbered by it).
+    documents: Documents,
+    document: Option<DocumentId>,
     failed: Vec<bool>,
     errors: Vec<FieldError>,
     warnings: Vec<Warning>,
@@ -255,6 +263,8 @@ impl<'s> State<'s> {
             schema,
             failed: vec![false; values.len()],
             values,
+            documents: Documents::default(),
+            document: None,
             errors,
             warnings: Vec::new(),
             ignored_vars,
@@ -322,6 +332,7 @@ impl<'s> State<'s> {
             .collect();
         Filled {
             values: self.values,
+            documents: self.documents,
             parsed,
             failed: self.failed,
             errors: self.errors,
@@ -329,8 +340,8 @@ impl<'s> State<'s> {
         }
     }
 
-    fn set(&mut self, index: usize, raw: RawValue, origin: Origin) {
-        let mut sourced = Sourced::new(raw, origin);
+    fn set(&mut self, index: usize, raw: RawValue, provenance: impl Into<Provenance>) {
+        let mut sourced = Sourced::new(raw, provenance);
         match self.trust {
             Trust::Local => {}
             Trust::RemoteData => sourced.interpolation = Interpolation::Literal,
@@ -360,7 +371,9 @@ impl<'s> State<'s> {
         } = entry;
         match (&*name, value) {
             (Name::Document, FileValue::Table(table)) => {
+                self.document = self.documents.add(origin);
                 self.table(origin, "", table);
+                self.document = None;
             }
             (Name::Document, _) => {
                 let message = "the top level must be a table of keys".to_owned();
@@ -376,7 +389,7 @@ impl<'s> State<'s> {
                 let schema = self.schema;
                 let name = key.as_str();
                 if let Some(&index) = schema.by_path.get(name).or_else(|| schema.by_env.get(name)) {
-                    self.value(index, key, value, origin.clone());
+                    self.value(index, key, value, origin.clone().into());
                 } else if let Some(&node) = schema
                     .node_by_path
                     .get(name)
@@ -397,7 +410,7 @@ impl<'s> State<'s> {
     }
 
     /// A value (from a file, a key or a whole-node JSON) for the leaf `index`.
-    fn value(&mut self, index: usize, key: &str, value: &mut FileValue, origin: Origin) {
+    fn value(&mut self, index: usize, key: &str, value: &mut FileValue, provenance: Provenance) {
         let raw = match value {
             FileValue::Scalar(text) => RawValue::Str(self.take(text)),
             FileValue::Null => {
@@ -405,25 +418,31 @@ impl<'s> State<'s> {
                 // default), a field with a default takes it, a required one is missing.
                 let field = &self.schema.fields[index];
                 self.values[index] = match field.nullable {
-                    true => Some(Sourced::new(RawValue::Str(String::new()), origin)),
+                    true => Some(Sourced::new(RawValue::Str(String::new()), provenance)),
                     false => unset(field),
                 };
                 return;
             }
             FileValue::List(items) => match FileValue::scalars(items) {
                 Ok(items) => RawValue::List(items),
-                Err(what) => return self.invalid_shape(index, origin, what),
+                Err(what) => {
+                    let origin = self.documents.origin(&provenance);
+                    return self.invalid_shape(index, origin, what);
+                }
             },
-            other => return self.invalid_shape(index, origin, other.shape()),
+            other => {
+                let origin = self.documents.origin(&provenance);
+                return self.invalid_shape(index, origin, other.shape());
+            }
         };
         if self.schema.is_file_alias(key) {
             self.warnings.push(Warning::DeprecatedKey {
                 key: key.to_owned(),
                 replacement: self.schema.fields[index].path.clone(),
-                origin: origin.clone(),
+                origin: self.documents.origin(&provenance),
             });
         }
-        self.set(index, raw, origin);
+        self.set(index, raw, provenance);
     }
 
     /// A value for a whole map, list, optional section or tagged section at `path`.
@@ -690,6 +709,7 @@ impl<'s> State<'s> {
     /// tree: a header that names a plain section is walked in place; any other (a map, a list,
     /// a value, a key no field has) goes through the tree's walk with its keys copied.
     fn spanned_document(&mut self, whole: &Origin, text: &str, document: &mut SpannedDoc) {
+        self.document = self.documents.add(whole);
         self.entries(whole, "", document.root.iter_mut().map(in_text(text)));
         for (name, line, entries) in &mut document.tables {
             let name = name.of(text);
@@ -714,6 +734,7 @@ impl<'s> State<'s> {
             // What the walk left (a refused value, an unknown key's) may be a secret.
             header[0].1.value.wipe();
         }
+        self.document = None;
     }
 
     /// Whether a top-level `path` names a section of fields, and nothing the walk of a table
@@ -744,7 +765,6 @@ impl<'s> State<'s> {
                 key_path.push('.');
             }
             key_path.push_str(key);
-            let origin = at_line(whole, located.line);
             let fields = &self.schema.fields;
             let leaf = match fields.get(next_leaf) {
                 Some(field) if field.path == key_path => Some(next_leaf),
@@ -752,8 +772,12 @@ impl<'s> State<'s> {
             };
             if let Some(index) = leaf {
                 next_leaf = index + 1;
-                self.value(index, &key_path, &mut located.value, origin);
-            } else if let Some(&node) = self.schema.node_by_path.get(key_path.as_str()) {
+                let provenance = self.provenance(whole, located.line);
+                self.value(index, &key_path, &mut located.value, provenance);
+                continue;
+            }
+            let origin = at_line(whole, located.line);
+            if let Some(&node) = self.schema.node_by_path.get(key_path.as_str()) {
                 self.node_value(node, &key_path, &mut located.value, &origin);
             } else if self.is_section(&key_path) {
                 match &mut located.value {
@@ -765,6 +789,22 @@ impl<'s> State<'s> {
                 let suggestion = self.suggest_key(table_path, key);
                 self.unknown_key(&key_path, suggestion, origin);
             }
+        }
+    }
+
+    /// The provenance of a value at `line` of the document being walked (`whole` is its
+    /// origin, or one [`at_line`] made of it): numbered by the document, when it is one.
+    fn provenance(&self, whole: &Origin, line: Option<u32>) -> Provenance {
+        let outer = match whole {
+            Origin::File { line, .. } | Origin::Text { line, .. } => *line,
+            _ => return Provenance::Origin(whole.clone()),
+        };
+        match self.document {
+            Some(document) => Provenance::Line {
+                document,
+                line: line.or(outer),
+            },
+            None => Provenance::Origin(at_line(whole, line)),
         }
     }
 

@@ -454,7 +454,11 @@ impl<T: Config> Loader<T> {
         if !unreadable.is_empty() {
             return Err(ConfigError::new(unreadable, Vec::new()));
         }
-        Ok(crate::fingerprint::leaves(&merged.schema, &merged.values))
+        Ok(crate::fingerprint::leaves(
+            &merged.schema,
+            &merged.values,
+            &merged.documents,
+        ))
     }
 
     /// The sources in order, each followed by its profile variant when a profile is set.
@@ -562,13 +566,15 @@ impl<T: Config> Loader<T> {
         let Merged {
             schema,
             values,
+            documents,
             failed,
             errors,
             warnings,
             ..
         } = merged;
         let schema = &**schema;
-        let mut assemble = Assemble::new(schema, values, texts, failed, placeholders, rows);
+        let mut assemble =
+            Assemble::new(schema, values, documents, texts, failed, placeholders, rows);
         let config = T::__assemble(&mut assemble);
         let mut errors = errors.clone();
         errors.append(&mut assemble.errors);

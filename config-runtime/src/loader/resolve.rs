@@ -173,7 +173,7 @@ pub(crate) fn resolve(
             }
             continue;
         }
-        let origin = sourced.origin.clone();
+        let origin = merged.documents.origin(&sourced.provenance);
         let field = &schema.fields[index];
         let field = (field.path.clone(), field.env.clone());
         if failures.iter().all(|f| f.skip == Skip::Optional) {

@@ -251,7 +251,7 @@ mod tests {
                         v.as_ref().map(|v| {
                             (
                                 v.raw.texts().collect::<Vec<_>>().join("|"),
-                                v.origin.clone(),
+                                merged.documents.origin(&v.provenance),
                             )
                         })
                     })
