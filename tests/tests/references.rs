@@ -158,3 +158,31 @@ fn explain_names_the_references_a_value_came_through() {
     );
     assert_eq!(explain.row("redis.host").unwrap().value, "c1");
 }
+
+/// A field whose default holds a reference.
+#[derive(Config, Debug)]
+struct Cache {
+    /// Where the cache lives.
+    #[config(default = "${env:CACHE_ROOT}/cache")]
+    dir: String,
+}
+
+#[test]
+fn a_default_may_hold_a_reference_and_a_null_brings_it_back() {
+    let vars = [("CACHE_ROOT", "/var/app")];
+    let c = Cache::from_map(vars).unwrap();
+    assert_eq!(c.dir, "/var/app/cache");
+
+    // A file sets it; a later file's `null` unsets it, so the default (and its reference)
+    // is back.
+    let dir = Scratch::new();
+    let set = dir.write("set.json", r#"{"dir": "/srv/cache"}"#);
+    let unset = dir.write("unset.json", r#"{"dir": null}"#);
+    let c = Cache::loader().file(&set).vars(vars).load().unwrap();
+    assert_eq!(c.dir, "/srv/cache");
+    let c = (Cache::loader().file(&set).file(&unset))
+        .vars(vars)
+        .load()
+        .unwrap();
+    assert_eq!(c.dir, "/var/app/cache");
+}

@@ -240,16 +240,16 @@ struct State<'s> {
     unreadable_source: bool,
     /// Whether texts move out of the gatherings or are copied.
     gatherings: Gatherings,
+    /// The slots given a text that may hold a reference (`${`), as they were given: `finish`
+    /// parses the references of those that still hold one. Each text is looked at as it is
+    /// placed, while it is still in cache, and `finish` reads no other slot.
+    referencing: Vec<usize>,
 }
 
 impl<'s> State<'s> {
     fn new(schema: &'s SchemaRef, gatherings: Gatherings, ignored_vars: &'s [&'s str]) -> Self {
-        // Every leaf starts as `unset` leaves it; only those with a text default are read.
         let mut values: Vec<Option<Sourced>> = Vec::with_capacity(schema.fields.len());
         values.resize_with(schema.fields.len(), || None);
-        for &(index, raw) in &schema.text_defaults.0 {
-            values[index] = Some(text_default(raw));
-        }
         let errors = schema
             .problems
             .iter()
@@ -259,7 +259,7 @@ impl<'s> State<'s> {
                 })
             })
             .collect();
-        State {
+        let mut state = State {
             schema,
             failed: vec![false; values.len()],
             values,
@@ -273,7 +273,24 @@ impl<'s> State<'s> {
             trust: Trust::Local,
             unreadable_source: false,
             gatherings,
+            referencing: Vec::new(),
+        };
+        // Every leaf starts as `unset` leaves it; only those with a text default are read.
+        for &(index, raw) in &schema.text_defaults.0 {
+            state.place(index, Some(text_default(raw)));
         }
+        state
+    }
+
+    /// Fills (or empties) the slot `index`, noting a text that may hold a reference.
+    fn place(&mut self, index: usize, slot: Option<Sourced>) {
+        if let Some(sourced) = &slot
+            && sourced.interpolation == Interpolation::Resolve
+            && sourced.raw.texts().any(contains_reference_syntax)
+        {
+            self.referencing.push(index);
+        }
+        self.values[index] = slot;
     }
 
     /// A text of a gathering, for a slot: moved out of a spent gathering, copied from a kept
@@ -316,12 +333,14 @@ impl<'s> State<'s> {
                 *failed |= value.is_none();
             }
         }
-        let parsed = self
-            .values
-            .iter()
-            .enumerate()
-            .filter_map(|(index, slot)| {
-                let sourced = slot.as_ref()?;
+        // A slot noted may have been given another value since (a later source's, a default).
+        let mut referencing = std::mem::take(&mut self.referencing);
+        referencing.sort_unstable();
+        referencing.dedup();
+        let parsed = referencing
+            .into_iter()
+            .filter_map(|index| {
+                let sourced = self.values[index].as_ref()?;
                 if sourced.interpolation == Interpolation::Literal
                     || !sourced.raw.texts().any(contains_reference_syntax)
                 {
@@ -358,7 +377,7 @@ impl<'s> State<'s> {
                 sourced.taint = Taint::Referenced;
             }
         }
-        self.values[index] = Some(sourced);
+        self.place(index, Some(sourced));
     }
 
     fn entry(&mut self, entry: &mut Entry) {
@@ -417,10 +436,11 @@ impl<'s> State<'s> {
                 // An explicit null unsets the key: an `Option` is `None` (even with a
                 // default), a field with a default takes it, a required one is missing.
                 let field = &self.schema.fields[index];
-                self.values[index] = match field.nullable {
+                let slot = match field.nullable {
                     true => Some(Sourced::new(RawValue::Str(String::new()), provenance)),
                     false => unset(field),
                 };
+                self.place(index, slot);
                 return;
             }
             FileValue::List(items) => match FileValue::scalars(items) {
@@ -500,9 +520,10 @@ impl<'s> State<'s> {
     /// Unsets every leaf under `path` (a `null`, or a list given whole): each is as no source
     /// had named it.
     fn clear_under(&mut self, path: &str) {
-        for (index, field) in self.schema.fields.iter().enumerate() {
+        let schema = self.schema;
+        for (index, field) in schema.fields.iter().enumerate() {
             if crate::describe::is_below(&field.path, path) {
-                self.values[index] = unset(field);
+                self.place(index, unset(field));
             }
         }
     }
