@@ -449,7 +449,7 @@ impl<T: Config + Send + Sync> Live<T> {
         let actor = Actor {
             state,
             shared: Arc::new(Shared {
-                current: Arc::new(ArcSwap::from_pointee(first)),
+                current: Arc::new(ArcSwap::new(first)),
                 version: AtomicU64::new(1),
                 events: broadcast::channel(EVENT_CAPACITY).0,
                 metrics: Mutex::new(ReloadMetrics {
@@ -895,7 +895,7 @@ impl<T: Config + Send + Sync> Actor<T> {
             secret_changed,
             ..
         } = changes;
-        let old = shared.current.swap(Arc::new(config));
+        let old = shared.current.swap(config);
         self.publish(report);
         let shared = &self.shared;
         let version = shared.version.fetch_add(1, Ordering::AcqRel) + 1;
@@ -979,7 +979,7 @@ impl<T: Config + Send + Sync> Actor<T> {
 
 impl<T: Config + Send + Sync> State<T> {
     /// The first load: the result is returned (a failure is the caller's error, not an event).
-    async fn first_load(&mut self) -> Result<(T, Report), ConfigError> {
+    async fn first_load(&mut self) -> Result<(Arc<T>, Report), ConfigError> {
         let Built {
             config,
             fingerprints,
@@ -1055,7 +1055,7 @@ impl<T: Config + Send + Sync> State<T> {
             overridden: self.overrides.keys(),
         };
         Ok(Built {
-            config: assembled.config,
+            config: Arc::new(assembled.config),
             fingerprints,
             report,
         })
@@ -1332,7 +1332,9 @@ impl<T> Drop for State<T> {
 /// What one build gives: the config, each leaf's fingerprint (before `restart` values are
 /// pinned) and what the config was built from.
 struct Built<T> {
-    config: T,
+    /// On the heap from the start: a wide config is kilobytes, and a build passes through
+    /// several futures and frames on its way to the swap (each a copy when held inline).
+    config: Arc<T>,
     fingerprints: Vec<u64>,
     report: Report,
 }
