@@ -85,8 +85,8 @@ impl Retained {
 
     /// Drops the document held here, wiping the texts a merge left in it.
     pub(super) fn spend(&mut self) {
-        if let Some(mut document) = self.spanned.take() {
-            document.wipe();
+        if let Some(document) = self.spanned.take() {
+            document.spend();
         }
     }
 
