@@ -7,6 +7,9 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::Arc;
 
+#[cfg(feature = "live")]
+use crate::schema::Schema;
+
 /// The path of a key, as files write it: `redis.port`, `sinks.http.uri`, `servers[0].host`.
 ///
 /// A reload that changes a thousand keys names each of them; a `KeyPath` is a shared string
@@ -34,6 +37,14 @@ enum Text {
     Static(&'static str),
     /// Shared by the paths that name it.
     Shared(Arc<str>),
+    /// A leaf of a declared schema, named by its place: read from the schema when shown, so
+    /// naming one reads nothing (a reload that changes a thousand keys reads no field's
+    /// description to list them).
+    #[cfg(feature = "live")]
+    Declared {
+        schema: &'static Schema,
+        leaf: usize,
+    },
 }
 
 impl KeyPath {
@@ -43,11 +54,20 @@ impl KeyPath {
         KeyPath(Text::Static(path))
     }
 
+    /// The path of the leaf numbered `leaf` of a declared schema.
+    #[cfg(feature = "live")]
+    pub(crate) fn declared(schema: &'static Schema, leaf: usize) -> Self {
+        debug_assert!(leaf < schema.fields.len());
+        KeyPath(Text::Declared { schema, leaf })
+    }
+
     /// The path as text.
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Text::Static(text) => text,
             Text::Shared(text) => text,
+            #[cfg(feature = "live")]
+            Text::Declared { schema, leaf } => &schema.fields[*leaf].path,
         }
     }
 }

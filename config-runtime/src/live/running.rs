@@ -8,7 +8,7 @@
 
 use super::PathMap;
 use crate::KeyPath;
-use crate::schema::{FieldSchema, SchemaRef};
+use crate::schema::{FieldSchema, Schema, SchemaRef};
 
 /// The running snapshot's schema and leaf fingerprints (`restart` leaves: the value the
 /// process runs with, not the latest one).
@@ -17,6 +17,8 @@ pub(super) struct Running {
     fingerprints: Vec<u64>,
     /// The indexes of the `restart` leaves of `schema`.
     restart: Vec<usize>,
+    /// The indexes of its secret leaves.
+    secrets: Vec<usize>,
     /// Latest fingerprint reported as needing a restart, per `restart` leaf.
     reported: PathMap<u64>,
 }
@@ -44,7 +46,8 @@ impl Changes {
 impl Running {
     /// The first load's snapshot: `fingerprints` has one per leaf of `schema`.
     pub fn new(schema: SchemaRef, fingerprints: Vec<u64>) -> Self {
-        let restart = restart_leaves(&schema);
+        let restart = leaves_where(&schema, |field| field.restart);
+        let secrets = leaves_where(&schema, |field| field.secret);
         let reported = (restart.iter())
             .filter_map(|&index| Some((&schema.fields[index], *fingerprints.get(index)?)))
             .map(|(field, fingerprint)| (field.path.clone(), fingerprint))
@@ -53,6 +56,7 @@ impl Running {
             schema,
             fingerprints,
             restart,
+            secrets,
             reported,
         }
     }
@@ -75,30 +79,34 @@ impl Running {
         let mut changes = Changes::default();
         let reported = &mut self.reported;
         if same_schema(&self.schema, schema) {
-            // Only the `restart` leaves and the leaves whose fingerprint moved are read: a
-            // reload that changes a few keys of many reads a few descriptions.
-            let leaf = |index: usize| Leaf::of(schema, index);
-            // The list is made once at its size: a reload may change every key of thousands.
-            let moved = (fingerprints.iter().zip(&self.fingerprints))
-                .filter(|(new, old)| new != old)
-                .count();
-            changes.changed.reserve_exact(moved);
+            // The `restart` leaves first: each is kept at its running fingerprint, so it is
+            // not among the moved leaves below.
             for &index in &self.restart {
                 let old = self.fingerprints[index];
+                let new = &mut fingerprints[index];
                 step(
                     &mut changes,
                     reported,
-                    leaf(index),
+                    Leaf::of(schema, index),
                     Some(old),
-                    &mut fingerprints[index],
+                    new,
                 );
             }
-            for (index, new) in fingerprints.iter_mut().enumerate() {
-                let old = self.fingerprints[index];
-                if *new != old {
-                    step(&mut changes, reported, leaf(index), Some(old), new);
+            // Every other leaf that moved is changed. Only fingerprints are read: a declared
+            // leaf is named by its place in the schema, so a reload that changes thousands of
+            // keys reads no field's description. The list is made once at its size.
+            let moved = |(new, old): (&u64, &u64)| new != old;
+            let pairs = || fingerprints.iter().zip(&self.fingerprints);
+            changes
+                .changed
+                .reserve_exact(pairs().filter(|&pair| moved(pair)).count());
+            for (index, pair) in pairs().enumerate() {
+                if moved(pair) {
+                    changes.changed.push(Leaf::of(schema, index).path());
                 }
             }
+            changes.secret_changed =
+                (self.secrets.iter()).any(|&index| fingerprints[index] != self.fingerprints[index]);
         } else {
             for (index, new) in fingerprints.iter_mut().enumerate() {
                 let leaf = Leaf::of(schema, index);
@@ -113,7 +121,8 @@ impl Running {
                 }
             }
             changes.changed.extend(changes.gone.iter().cloned());
-            self.restart = restart_leaves(schema);
+            self.restart = leaves_where(schema, |field| field.restart);
+            self.secrets = leaves_where(schema, |field| field.secret);
         }
         self.schema = schema.clone();
         self.fingerprints = fingerprints;
@@ -121,32 +130,33 @@ impl Running {
     }
 }
 
-/// A leaf of a new build: its description, and its path's text when it lives for the whole
-/// run (a declared schema's).
+/// A leaf of a new build: its description (read only when used), and its place when its
+/// schema is a declared one (which lives for the whole run).
 #[derive(Clone, Copy)]
 struct Leaf<'a> {
     field: &'a FieldSchema,
-    declared_path: Option<&'static str>,
+    declared: Option<(&'static Schema, usize)>,
 }
 
 impl<'a> Leaf<'a> {
     /// The leaf at `index` of `schema`.
     fn of(schema: &'a SchemaRef, index: usize) -> Self {
-        let declared_path = match schema {
-            SchemaRef::Declared(declared) => Some(declared.fields[index].path.as_str()),
+        let declared = match schema {
+            SchemaRef::Declared(declared) => Some((*declared, index)),
             SchemaRef::Expanded(_) => None,
         };
         Leaf {
             field: &schema.fields[index],
-            declared_path,
+            declared,
         }
     }
 
-    /// The leaf's path, to name it in a change: a declared one's text is not copied; an
-    /// expanded schema's leaves come and go with the entries of its maps and lists.
+    /// The leaf's path, to name it in a change: a declared one's is its place (nothing is
+    /// read or copied); an expanded schema's leaves come and go with the entries of its maps
+    /// and lists, so their text is copied.
     fn path(self) -> KeyPath {
-        match self.declared_path {
-            Some(path) => KeyPath::from_static(path),
+        match self.declared {
+            Some((schema, leaf)) => KeyPath::declared(schema, leaf),
             None => KeyPath::from(self.field.path.as_str()),
         }
     }
@@ -182,11 +192,11 @@ fn step(
     }
 }
 
-/// The indexes of the `restart` leaves of `schema`.
-fn restart_leaves(schema: &SchemaRef) -> Vec<usize> {
+/// The indexes of the leaves of `schema` that are `which`.
+fn leaves_where(schema: &SchemaRef, which: impl Fn(&FieldSchema) -> bool) -> Vec<usize> {
     let leaves = schema.fields.iter().enumerate();
     leaves
-        .filter(|(_, field)| field.restart)
+        .filter(|(_, field)| which(field))
         .map(|(index, _)| index)
         .collect()
 }
