@@ -10,8 +10,8 @@
 use std::borrow::Cow;
 
 use crate::schema::{
-    DefaultSpec, DescribeFn, Element, Extent, FieldSchema, Initials, NameMap, NodeKind, NodeSchema,
-    Relaxed, RuleSpec, Schema, Section, Separators, TextDefaults, UnknownKeys, Variant,
+    DefaultSpec, DescribeFn, Element, Extent, FieldSchema, Initials, LeafPaths, NameMap, NodeKind,
+    NodeSchema, Relaxed, RuleSpec, Schema, Section, Separators, TextDefaults, UnknownKeys, Variant,
 };
 use crate::value::ConfigValue;
 
@@ -665,6 +665,7 @@ fn finish(
         }
     }
     let initials = initials(&by_env, prefix, &nodes);
+    let leaf_paths = LeafPaths::of(&fields);
     let text_defaults = TextDefaults(
         (fields.iter().enumerate())
             .filter_map(|(index, field)| Some((index, field.default_raw?)))
@@ -685,6 +686,7 @@ fn finish(
         separators,
         by_env,
         by_path,
+        leaf_paths,
         node_by_path,
         node_by_env,
         initials,

@@ -786,9 +786,8 @@ impl<'s> State<'s> {
                 key_path.push('.');
             }
             key_path.push_str(key);
-            let fields = &self.schema.fields;
-            let leaf = match fields.get(next_leaf) {
-                Some(field) if field.path == key_path => Some(next_leaf),
+            let leaf = match self.schema.leaf_paths.get(next_leaf) {
+                Some(path) if path == key_path => Some(next_leaf),
                 _ => self.schema.by_path.get(key_path.as_str()).copied(),
             };
             if let Some(index) = leaf {
