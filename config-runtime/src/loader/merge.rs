@@ -779,18 +779,25 @@ impl<'s> State<'s> {
         // Files often list keys in the order of the fields: the leaf after the last one found
         // is tried before the index.
         let mut next_leaf = 0;
+        let schema = self.schema;
         for (key, located) in entries {
+            // Compared in its parts: the path is only written out when the next leaf is not
+            // it (reading back bytes just written in pieces stalls the compare).
+            let next = schema.leaf_paths.get(next_leaf);
+            if let Some(path) = next.filter(|path| is_key_of(path, table_path, key)) {
+                let index = next_leaf;
+                next_leaf += 1;
+                let provenance = self.provenance(whole, located.line);
+                self.value(index, path, &mut located.value, provenance);
+                continue;
+            }
             key_path.clear();
             if !table_path.is_empty() {
                 key_path.push_str(table_path);
                 key_path.push('.');
             }
             key_path.push_str(key);
-            let leaf = match self.schema.leaf_paths.get(next_leaf) {
-                Some(path) if path == key_path => Some(next_leaf),
-                _ => self.schema.by_path.get(key_path.as_str()).copied(),
-            };
-            if let Some(index) = leaf {
+            if let Some(&index) = schema.by_path.get(key_path.as_str()) {
                 next_leaf = index + 1;
                 let provenance = self.provenance(whole, located.line);
                 self.value(index, &key_path, &mut located.value, provenance);
@@ -870,6 +877,19 @@ impl<'s> State<'s> {
     }
 }
 
+/// Whether `path` is the path of `key` in the table at `table_path` (the top level when
+/// empty).
+fn is_key_of(path: &str, table_path: &str, key: &str) -> bool {
+    if table_path.is_empty() {
+        return path == key;
+    }
+    path.len() == table_path.len() + 1 + key.len()
+        && path
+            .strip_prefix(table_path)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|rest| rest == key)
+}
+
 /// An entry of a document whose keys are spans of `text`, its key read there.
 fn in_text<'e>(
     text: &'e str,
@@ -906,4 +926,22 @@ pub(crate) fn secret_texts(schema: &Schema, values: &[Option<Sourced>]) -> Vec<S
         .flat_map(|sourced| sourced.raw.texts())
         .map(str::to_owned)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_key_of;
+
+    #[test]
+    fn a_path_is_a_key_of_a_table_only_when_it_joins_them() {
+        assert!(is_key_of("port", "", "port"));
+        assert!(is_key_of("db.port", "db", "port"));
+        assert!(is_key_of("a.b.c", "a.b", "c"));
+        assert!(!is_key_of("db.port", "", "port"));
+        assert!(!is_key_of("dbxport", "db", "port"));
+        assert!(!is_key_of("db.port", "d", "b.port"));
+        assert!(!is_key_of("db.portx", "db", "port"));
+        assert!(!is_key_of("db.port", "db", "por"));
+        assert!(!is_key_of("", "db", ""));
+    }
 }
