@@ -102,6 +102,22 @@ impl fmt::Display for Origin {
 }
 
 impl Origin {
+    /// The origin of a value at `line` of the document this is the origin of. A value
+    /// without a line of its own (inside a JSON string a key holds) keeps the document's.
+    pub(crate) fn at_line(&self, line: Option<u32>) -> Origin {
+        match self {
+            Origin::File { path, line: outer } => Origin::File {
+                path: path.clone(),
+                line: line.or(*outer),
+            },
+            Origin::Text { name, line: outer } => Origin::Text {
+                name: name.clone(),
+                line: line.or(*outer),
+            },
+            other => other.clone(),
+        }
+    }
+
     /// Whether the value was given by an environment-style variable, so a message should name
     /// the variable rather than the key path.
     pub fn is_variable(&self) -> bool {
@@ -236,18 +252,7 @@ impl Documents {
                 let whole = self.0.get(document.0 as usize);
                 // Slots are only read with the documents they were numbered by.
                 debug_assert!(whole.is_some(), "a slot read with another load's documents");
-                match whole {
-                    Some(Origin::File { path, .. }) => Origin::File {
-                        path: path.clone(),
-                        line: *line,
-                    },
-                    Some(Origin::Text { name, .. }) => Origin::Text {
-                        name: name.clone(),
-                        line: *line,
-                    },
-                    Some(other) => other.clone(),
-                    None => Origin::Default,
-                }
+                whole.map_or(Origin::Default, |whole| whole.at_line(*line))
             }
         }
     }

@@ -490,7 +490,7 @@ impl<'s> State<'s> {
                 self.clear_under(path);
                 for (index, item) in items.iter_mut().enumerate() {
                     let item_path = format!("{path}[{index}]");
-                    let origin = at_line(origin, item.line);
+                    let origin = origin.at_line(item.line);
                     match &mut item.value {
                         FileValue::Table(table) => self.table(&origin, &item_path, table),
                         _ => self.not_a_table(item_path, origin),
@@ -803,7 +803,7 @@ impl<'s> State<'s> {
                 self.value(index, &key_path, &mut located.value, provenance);
                 continue;
             }
-            let origin = at_line(whole, located.line);
+            let origin = whole.at_line(located.line);
             if let Some(&node) = self.schema.node_by_path.get(key_path.as_str()) {
                 self.node_value(node, &key_path, &mut located.value, &origin);
             } else if self.is_section(&key_path) {
@@ -820,7 +820,7 @@ impl<'s> State<'s> {
     }
 
     /// The provenance of a value at `line` of the document being walked (`whole` is its
-    /// origin, or one [`at_line`] made of it): numbered by the document, when it is one.
+    /// origin, or one [`Origin::at_line`] made of it): numbered by the document, when it is one.
     fn provenance(&self, whole: &Origin, line: Option<u32>) -> Provenance {
         let outer = match whole {
             Origin::File { line, .. } | Origin::Text { line, .. } => *line,
@@ -831,7 +831,7 @@ impl<'s> State<'s> {
                 document,
                 line: line.or(outer),
             },
-            None => Provenance::Origin(at_line(whole, line)),
+            None => Provenance::Origin(whole.at_line(line)),
         }
     }
 
@@ -895,22 +895,6 @@ fn in_text<'e>(
     text: &'e str,
 ) -> impl Fn(&'e mut (Span, Located<FileValue>)) -> (&'e str, &'e mut Located<FileValue>) {
     move |(key, located)| (key.of(text), located)
-}
-
-/// The origin of a value at `line` of the document `whole` came from. A value without a line
-/// of its own (inside a JSON string a key holds) keeps the line of that key.
-fn at_line(whole: &Origin, line: Option<u32>) -> Origin {
-    match whole {
-        Origin::File { path, line: outer } => Origin::File {
-            path: path.clone(),
-            line: line.or(*outer),
-        },
-        Origin::Text { name, line: outer } => Origin::Text {
-            name: name.clone(),
-            line: line.or(*outer),
-        },
-        other => other.clone(),
-    }
 }
 
 /// Texts of secret fields and of every value that must not be quoted: scrubbed from messages.
