@@ -284,13 +284,17 @@ impl<'s> State<'s> {
 
     /// Fills (or empties) the slot `index`, noting a text that may hold a reference.
     fn place(&mut self, index: usize, slot: Option<Sourced>) {
-        if let Some(sourced) = &slot
-            && sourced.interpolation == Interpolation::Resolve
-            && sourced.raw.texts().any(contains_reference_syntax)
-        {
-            self.referencing.push(index);
+        if let Some(sourced) = &slot {
+            self.note_references(index, &sourced.raw, sourced.interpolation);
         }
         self.values[index] = slot;
+    }
+
+    /// Notes the slot `index` when its text may hold a reference.
+    fn note_references(&mut self, index: usize, raw: &RawValue, interpolation: Interpolation) {
+        if interpolation == Interpolation::Resolve && raw.texts().any(contains_reference_syntax) {
+            self.referencing.push(index);
+        }
     }
 
     /// A text of a gathering, for a slot: moved out of a spent gathering, copied from a kept
@@ -360,24 +364,25 @@ impl<'s> State<'s> {
     }
 
     fn set(&mut self, index: usize, raw: RawValue, provenance: impl Into<Provenance>) {
-        let mut sourced = Sourced::new(raw, provenance);
-        match self.trust {
-            Trust::Local => {}
-            Trust::RemoteData => sourced.interpolation = Interpolation::Literal,
-            Trust::SecretProvider => {
-                sourced.interpolation = Interpolation::Literal;
-                sourced.taint = Taint::Provider;
-            }
-            Trust::Decrypted => {
-                sourced.interpolation = Interpolation::Literal;
-                sourced.taint = Taint::Decrypted;
-            }
-            Trust::FileContent => {
-                sourced.interpolation = Interpolation::Literal;
-                sourced.taint = Taint::Referenced;
-            }
-        }
-        self.place(index, Some(sourced));
+        let (interpolation, taint) = match self.trust {
+            Trust::Local => (Interpolation::Resolve, Taint::Plain),
+            Trust::RemoteData => (Interpolation::Literal, Taint::Plain),
+            Trust::SecretProvider => (Interpolation::Literal, Taint::Provider),
+            Trust::Decrypted => (Interpolation::Literal, Taint::Decrypted),
+            Trust::FileContent => (Interpolation::Literal, Taint::Referenced),
+        };
+        self.note_references(index, &raw, interpolation);
+        // The slot is emptied first, so the value is built in it rather than built aside and
+        // copied in (a wide value copied right after it is built waits on its own stores).
+        let slot = &mut self.values[index];
+        drop(slot.take());
+        *slot = Some(Sourced {
+            raw,
+            provenance: provenance.into(),
+            references: Box::default(),
+            taint,
+            interpolation,
+        });
     }
 
     fn entry(&mut self, entry: &mut Entry) {
