@@ -292,7 +292,7 @@ impl<'s> State<'s> {
 
     /// Notes the slot `index` when its text may hold a reference.
     fn note_references(&mut self, index: usize, raw: &RawValue, interpolation: Interpolation) {
-        if interpolation == Interpolation::Resolve && raw.texts().any(contains_reference_syntax) {
+        if may_reference(raw, interpolation) {
             self.referencing.push(index);
         }
     }
@@ -345,12 +345,8 @@ impl<'s> State<'s> {
             .into_iter()
             .filter_map(|index| {
                 let sourced = self.values[index].as_ref()?;
-                if sourced.interpolation == Interpolation::Literal
-                    || !sourced.raw.texts().any(contains_reference_syntax)
-                {
-                    return None;
-                }
-                Some((index, sourced.raw.texts().map(Template::parse).collect()))
+                may_reference(&sourced.raw, sourced.interpolation)
+                    .then(|| (index, sourced.raw.texts().map(Template::parse).collect()))
             })
             .collect();
         Filled {
@@ -789,23 +785,23 @@ impl<'s> State<'s> {
             // Compared in its parts: the path is only written out when the next leaf is not
             // it (reading back bytes just written in pieces stalls the compare).
             let next = schema.leaf_paths.get(next_leaf);
-            if let Some(path) = next.filter(|path| is_key_of(path, table_path, key)) {
-                let index = next_leaf;
-                next_leaf += 1;
-                let provenance = self.provenance(whole, located.line);
-                self.value(index, path, &mut located.value, provenance);
-                continue;
-            }
-            key_path.clear();
-            if !table_path.is_empty() {
-                key_path.push_str(table_path);
-                key_path.push('.');
-            }
-            key_path.push_str(key);
-            if let Some(&index) = schema.by_path.get(key_path.as_str()) {
+            let leaf = match next.filter(|path| is_key_of(path, table_path, key)) {
+                Some(path) => Some((next_leaf, path)),
+                None => {
+                    key_path.clear();
+                    if !table_path.is_empty() {
+                        key_path.push_str(table_path);
+                        key_path.push('.');
+                    }
+                    key_path.push_str(key);
+                    let index = schema.by_path.get(key_path.as_str());
+                    index.map(|&index| (index, key_path.as_str()))
+                }
+            };
+            if let Some((index, named)) = leaf {
                 next_leaf = index + 1;
                 let provenance = self.provenance(whole, located.line);
-                self.value(index, &key_path, &mut located.value, provenance);
+                self.value(index, named, &mut located.value, provenance);
                 continue;
             }
             let origin = whole.at_line(located.line);
@@ -880,6 +876,11 @@ impl<'s> State<'s> {
             });
         suggest::closest(key, siblings).map(str::to_owned)
     }
+}
+
+/// Whether a value's text may hold a reference to resolve: a local value with `${` in it.
+fn may_reference(raw: &RawValue, interpolation: Interpolation) -> bool {
+    interpolation == Interpolation::Resolve && raw.texts().any(contains_reference_syntax)
 }
 
 /// Whether `path` is the path of `key` in the table at `table_path` (the top level when
